@@ -1,0 +1,22 @@
+package io.flotilla.node.config;
+
+import java.time.Duration;
+
+/**
+ * Upstream keep-alive pool settings; pools are per event loop, so the limits apply per I/O thread.
+ *
+ * @param maxIdle             idle connections kept per server and event loop
+ * @param idleTimeout         an idle pooled connection is closed after this long
+ * @param maxAge              a connection is not reused once this old (spreads load after scaling)
+ * @param maxRequests         requests per connection before it is retired; 0 means no limit
+ */
+public record PoolConfig(int maxIdle, Duration idleTimeout, Duration maxAge, int maxRequests) {
+    public static final int DEFAULT_MAX_IDLE = 64;
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+    public static final Duration DEFAULT_MAX_AGE = Duration.ofMinutes(10);
+    public static final int DEFAULT_MAX_REQUESTS = 10_000;
+
+    public static PoolConfig defaults() {
+        return new PoolConfig(DEFAULT_MAX_IDLE, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_AGE, DEFAULT_MAX_REQUESTS);
+    }
+}

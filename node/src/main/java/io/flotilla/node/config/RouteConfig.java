@@ -1,0 +1,22 @@
+package io.flotilla.node.config;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * One route: which requests (host and path prefix) go where (an upstream or a static directory).
+ *
+ * @param host       exact host, {@code *.example.com} wildcard, or absent for any host
+ * @param path       path prefix, starts with {@code /}
+ * @param upstream   the upstream's name; exactly one of upstream and staticRoot is present
+ * @param staticRoot directory served as static files
+ * @param rewrite    replaces the matched prefix before forwarding ({@code strip_prefix: true} is
+ *                   {@code rewrite: /})
+ */
+public record RouteConfig(
+        Optional<String> host,
+        String path,
+        Optional<String> upstream,
+        Optional<Path> staticRoot,
+        Optional<String> rewrite) {
+}

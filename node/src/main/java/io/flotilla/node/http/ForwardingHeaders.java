@@ -1,0 +1,212 @@
+package io.flotilla.node.http;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Rewrites headers as they cross the proxy: hop-by-hop fields out first (RFC 9110 §7.6.1), every
+ * field named in {@code Connection} included, then the proxy's own fields in. Removal comes first so
+ * {@code Connection: X-Forwarded-For} cannot strip what the proxy adds.
+ */
+public final class ForwardingHeaders {
+    private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
+    private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+    private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+    private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
+    private static final AsciiString X_REAL_IP = AsciiString.cached("x-real-ip");
+    private static final AsciiString FORWARDED = AsciiString.cached("forwarded");
+    private static final List<AsciiString> HOP_BY_HOP = List.of(HttpHeaderNames.CONNECTION, KEEP_ALIVE,
+            PROXY_CONNECTION, HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.TRANSFER_ENCODING,
+            HttpHeaderNames.UPGRADE);
+    /** Fields whose removal would change message framing or routing: never dropped on a client's say-so. */
+    private static final Set<String> PROTECTED = Set.of("host", "content-length");
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    private final String viaName;
+    private final boolean xForwarded;
+    private final boolean forwarded;
+    private final boolean via;
+    private final String server;
+    private final AsciiString requestIdHeader;
+
+    /**
+     * @param nodeName      this node's name, used as the {@code Via} pseudonym
+     * @param xForwarded    add the X-Forwarded-* family and X-Real-IP
+     * @param forwarded     add an RFC 7239 Forwarded element
+     * @param via           add Via
+     * @param server        {@code pass}, {@code hide} or a replacement value for the origin's Server
+     * @param requestIdHeader header carrying the request id; empty disables
+     */
+    public ForwardingHeaders(String nodeName, boolean xForwarded, boolean forwarded, boolean via, String server,
+                             Optional<String> requestIdHeader) {
+        this.viaName = nodeName;
+        this.xForwarded = xForwarded;
+        this.forwarded = forwarded;
+        this.via = via;
+        this.server = server;
+        this.requestIdHeader = requestIdHeader.map(AsciiString::of).orElse(null);
+    }
+
+    /** Removes hop-by-hop fields and every field the Connection header names. */
+    public static void stripHopByHop(HttpHeaders headers) {
+        List<String> connection = headers.getAll(HttpHeaderNames.CONNECTION);
+        if (!connection.isEmpty()) {
+            Set<String> named = new HashSet<>();
+            for (String value : connection) {
+                for (String token : value.split(",")) {
+                    String name = token.trim().toLowerCase();
+                    if (!name.isEmpty() && !PROTECTED.contains(name)) {
+                        named.add(name);
+                    }
+                }
+            }
+            for (String name : named) {
+                headers.remove(name);
+            }
+        }
+        for (AsciiString name : HOP_BY_HOP) {
+            headers.remove(name);
+        }
+    }
+
+    /**
+     * Prepares a request's headers for the origin. Framing (Content-Length or chunked) is the caller's.
+     *
+     * @param client       the client's address (from the socket, or PROXY protocol)
+     * @param clientHost   the Host the client asked for, as received
+     * @param scheme       {@code http} or {@code https}, as the client spoke to us
+     * @param version      the client's HTTP version, for Via
+     * @return the request id now on the request, or null when ids are disabled
+     */
+    public String prepareRequest(HttpHeaders headers, InetSocketAddress client, String clientHost, String scheme,
+                                 HttpVersion version) {
+        stripHopByHop(headers);
+        headers.remove(HttpHeaderNames.EXPECT); // 100-continue is answered here, not by the origin
+        String ip = clientIp(client);
+        if (xForwarded) {
+            List<String> previous = headers.getAll(X_FORWARDED_FOR);
+            if (previous.isEmpty()) {
+                headers.set(X_FORWARDED_FOR, ip);
+            } else {
+                headers.set(X_FORWARDED_FOR, String.join(", ", previous) + ", " + ip);
+            }
+            headers.set(X_FORWARDED_PROTO, scheme);
+            if (clientHost != null) {
+                headers.set(X_FORWARDED_HOST, clientHost);
+            }
+            headers.set(X_REAL_IP, ip);
+        }
+        if (forwarded) {
+            StringBuilder element = new StringBuilder("for=");
+            element.append(ip.indexOf(':') >= 0 ? "\"[" + ip + "]\"" : ip);
+            if (clientHost != null) {
+                element.append(";host=").append(quoteIfNeeded(clientHost));
+            }
+            element.append(";proto=").append(scheme);
+            List<String> previous = headers.getAll(FORWARDED);
+            headers.set(FORWARDED, previous.isEmpty()
+                    ? element.toString() : String.join(", ", previous) + ", " + element);
+        }
+        if (via) {
+            appendVia(headers, version);
+        }
+        if (requestIdHeader == null) {
+            return null;
+        }
+        String id = headers.get(requestIdHeader);
+        if (id == null || !validRequestId(id)) {
+            id = newRequestId();
+            headers.set(requestIdHeader, id);
+        }
+        return id;
+    }
+
+    /** Prepares an origin's response headers for the client. Framing is the caller's. */
+    public void prepareResponse(HttpHeaders headers, HttpVersion upstreamVersion) {
+        stripHopByHop(headers);
+        if (HeaderPolicyValues.SERVER_HIDE.equals(server)) {
+            headers.remove(HttpHeaderNames.SERVER);
+        } else if (!HeaderPolicyValues.SERVER_PASS.equals(server)) {
+            headers.set(HttpHeaderNames.SERVER, server);
+        }
+        if (via) {
+            appendVia(headers, upstreamVersion);
+        }
+    }
+
+    public AsciiString requestIdHeader() {
+        return requestIdHeader;
+    }
+
+    private void appendVia(HttpHeaders headers, HttpVersion version) {
+        String hop = version.majorVersion() + "." + version.minorVersion() + " " + viaName;
+        List<String> previous = headers.getAll(HttpHeaderNames.VIA);
+        headers.set(HttpHeaderNames.VIA, previous.isEmpty() ? hop : String.join(", ", previous) + ", " + hop);
+    }
+
+    static String clientIp(InetSocketAddress client) {
+        if (client == null) {
+            return "unknown";
+        }
+        InetAddress address = client.getAddress();
+        String ip = address != null ? address.getHostAddress() : client.getHostString();
+        int zone = ip.indexOf('%');
+        return zone >= 0 ? ip.substring(0, zone) : ip;
+    }
+
+    private static String quoteIfNeeded(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (!(Character.isLetterOrDigit(c) || c == '-' || c == '.' || c == '_')) {
+                return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+            }
+        }
+        return value;
+    }
+
+    private static boolean validRequestId(String id) {
+        if (id.isEmpty() || id.length() > 128) {
+            return false;
+        }
+        for (int i = 0; i < id.length(); i++) {
+            char c = id.charAt(i);
+            if (c < 0x21 || c > 0x7e) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** 128 random bits as 32 hex digits: unique enough to follow a request through logs. */
+    static String newRequestId() {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        char[] out = new char[32];
+        long a = random.nextLong();
+        long b = random.nextLong();
+        for (int i = 0; i < 16; i++) {
+            out[i] = HEX[(int) (a >>> (60 - 4 * i)) & 0xf];
+            out[16 + i] = HEX[(int) (b >>> (60 - 4 * i)) & 0xf];
+        }
+        return new String(out);
+    }
+
+    /** The two fixed values of the server policy; anything else replaces the origin's Server. */
+    static final class HeaderPolicyValues {
+        static final String SERVER_PASS = "pass";
+        static final String SERVER_HIDE = "hide";
+
+        private HeaderPolicyValues() {
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package io.flotilla.node.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpStatusClass;
+
+import java.util.ArrayDeque;
+import java.util.List;
+
+/**
+ * The downstream HTTP/1.1 codec: {@link StrictRequestDecoder} and a response encoder that knows which
+ * request each response answers, so a response to HEAD never gets a body or a chunk terminator
+ * (RFC 9110 §9.3.2). Like Netty's {@code HttpServerCodec}, with the strict decoder in place.
+ */
+public final class ServerCodec extends CombinedChannelDuplexHandler<StrictRequestDecoder, HttpResponseEncoder> {
+    private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>(2);
+
+    public ServerCodec(int maxRequestLine, int maxHeaderLine, int maxHeadersTotal, int maxHeaderCount) {
+        HttpDecoderConfig config = new HttpDecoderConfig()
+                .setMaxInitialLineLength(maxRequestLine)
+                .setMaxHeaderSize(maxHeadersTotal)
+                .setMaxChunkSize(16 * 1024)
+                .setStrictLineParsing(true)
+                .setUseRfc9112TransferEncoding(true)
+                .setAllowDuplicateContentLengths(false);
+        init(new MethodRecordingDecoder(config, maxRequestLine, maxHeaderLine, maxHeaderCount), new MethodAwareEncoder());
+    }
+
+    private final class MethodRecordingDecoder extends StrictRequestDecoder {
+        MethodRecordingDecoder(HttpDecoderConfig config, int requestLine, int headerLine, int headerCount) {
+            super(config, requestLine, headerLine, headerCount);
+        }
+
+        @Override
+        protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+            int before = out.size();
+            super.decode(ctx, buffer, out);
+            for (int i = before; i < out.size(); i++) {
+                if (out.get(i) instanceof HttpRequest) {
+                    methods.add(((HttpRequest) out.get(i)).method());
+                }
+            }
+        }
+    }
+
+    private final class MethodAwareEncoder extends HttpResponseEncoder {
+        private HttpMethod method;
+
+        @Override
+        protected boolean isContentAlwaysEmpty(HttpResponse msg) {
+            // 1xx responses precede the final one and answer the same request: keep its method queued.
+            if (msg.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
+                method = methods.poll(); // null for a response no request asked for (408 on a slow head)
+            }
+            return HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(msg);
+        }
+    }
+}

@@ -1,0 +1,507 @@
+package io.flotilla.node.proxy;
+
+import io.flotilla.node.http.ErrorResponses;
+import io.flotilla.node.route.Route;
+import io.flotilla.node.upstream.UpstreamConnection;
+import io.flotilla.node.upstream.UpstreamListener;
+import io.flotilla.node.upstream.UpstreamServer;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+
+import java.util.ArrayDeque;
+
+/**
+ * One request and its response: answered locally (an error, a static file) or forwarded to an
+ * upstream server, with both bodies streamed. Lives on its connection's event loop; the connection
+ * ({@link ProxyHandler}) serves exchanges one at a time.
+ *
+ * <p>Forwarding is a sequence of small steps, each started by an event: connect (pool or new),
+ * write the head and any early body, relay body parts as the client sends them (reading more only
+ * while the upstream socket is writable), relay the response the same way in the other direction,
+ * then hand the upstream connection back to the pool if both messages ended cleanly.
+ */
+final class Exchange implements UpstreamListener {
+    private final ProxyHandler connection;
+    private final ChannelHandlerContext ctx;
+    private final ProxyRuntime runtime;
+    private final HttpRequest request;
+    private final Route route;
+    private final String path;
+    private final String query;
+    private final boolean hasBody;
+    private final boolean head;
+    private boolean keepAlive;
+
+    private boolean forwarding;
+    private boolean requestComplete;
+    private boolean requestSent;
+    private boolean bodySent;
+    private long bodyBytes;
+    private ArrayDeque<HttpContent> early;
+    private boolean expectContinue;
+
+    private UpstreamServer server;
+    private UpstreamConnection upstream;
+    private HttpRequest upstreamRequest;
+    private int attempts;
+
+    private boolean responseStarted;
+    private boolean responseReceived;
+    private boolean responseComplete;
+    private boolean upstreamReusable;
+    private boolean skippingInformational;
+    private boolean finished;
+
+    Exchange(ProxyHandler connection, ProxyRuntime runtime, HttpRequest request, Route route, String path,
+             String query, boolean hasBody, boolean keepAlive) {
+        this.connection = connection;
+        this.ctx = connection.ctx();
+        this.runtime = runtime;
+        this.request = request;
+        this.route = route;
+        this.path = path;
+        this.query = query;
+        this.hasBody = hasBody;
+        this.head = HttpMethod.HEAD.equals(request.method());
+        this.keepAlive = keepAlive;
+    }
+
+    boolean requestComplete() {
+        return requestComplete;
+    }
+
+    // ---- local responses ------------------------------------------------------------------------
+
+    /** Answers with a short error response; a body the client still sends is not read: close after. */
+    void respondLocally(HttpResponseStatus status) {
+        closeUpstream();
+        keepAlive = keepAlive && (requestComplete || !hasBody) && !connection.closed();
+        FullHttpResponse response = ErrorResponses.of(status, !keepAlive);
+        if (keepAlive && request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        responseStarted = true;
+        ctx.writeAndFlush(response).addListener(f -> onResponseWritten(f.isSuccess()));
+    }
+
+    void serveStatic() {
+        keepAlive = keepAlive && !hasBody;
+        responseStarted = true;
+        route.statics().respond(ctx, request, route.remainder(path), keepAlive)
+                .addListener(f -> onResponseWritten(f.isSuccess()));
+    }
+
+    // ---- forwarding -----------------------------------------------------------------------------
+
+    void forward() {
+        server = route.upstream().pick();
+        if (server == null) {
+            respondLocally(HttpResponseStatus.SERVICE_UNAVAILABLE);
+            return;
+        }
+        forwarding = true;
+        HttpHeaders headers = request.headers();
+        String clientHost = headers.get(HttpHeaderNames.HOST);
+        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+        expectContinue = HttpUtil.is100ContinueExpected(request);
+        runtime.headers().prepareRequest(headers, connection.clientAddress(), clientHost, connection.scheme(),
+                request.protocolVersion());
+        String hostPolicy = runtime.hostPolicy();
+        if ("upstream".equals(hostPolicy) || ("pass".equals(hostPolicy) && clientHost == null)) {
+            headers.set(HttpHeaderNames.HOST, server.address().authority());
+        } else if (!"pass".equals(hostPolicy)) {
+            headers.set(HttpHeaderNames.HOST, hostPolicy);
+        }
+        if (chunked) {
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        String uri = "*".equals(request.uri()) ? "*" : route.rewrite(path) + query;
+        upstreamRequest = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), uri, headers);
+        connect(false);
+    }
+
+    private void connect(boolean fresh) {
+        attempts++;
+        connection.pool().acquire(server, fresh).addListener((Future<UpstreamConnection> f) -> {
+            if (finished) {
+                if (f.isSuccess()) {
+                    connection.pool().release(f.getNow(), f.getNow().requests() == 0, route.upstream());
+                }
+                return;
+            }
+            if (!f.isSuccess()) {
+                respondLocally(f.cause() instanceof ConnectTimeoutException
+                        ? HttpResponseStatus.GATEWAY_TIMEOUT : HttpResponseStatus.BAD_GATEWAY);
+                return;
+            }
+            onConnected(f.getNow());
+        });
+    }
+
+    private void onConnected(UpstreamConnection connected) {
+        upstream = connected;
+        connected.attach(this);
+        Channel channel = connected.channel();
+        channel.write(upstreamRequest);
+        if (early != null) {
+            HttpContent part;
+            while ((part = early.poll()) != null) {
+                channel.write(part);
+                bodySent = true;
+            }
+        }
+        channel.flush();
+        if (requestComplete) {
+            requestSent = true;
+            armUpstreamRead();
+        } else if (expectContinue) {
+            // RFC 9110 §10.1.1: the client waits for this before sending the body; the origin never saw Expect.
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+        }
+        channel.read();
+        connection.maybeRead();
+    }
+
+    /** A body part (or the end of the request) from the client. */
+    void onRequestContent(HttpContent content) {
+        boolean last = content instanceof LastHttpContent;
+        if (content.decoderResult().isFailure()) {
+            // A broken chunk: the body must not reach the origin as if it had ended normally.
+            content.release();
+            requestComplete = true;
+            keepAlive = false;
+            if (responseStarted || finished) {
+                abort();
+            } else {
+                respondLocally(HttpResponseStatus.BAD_REQUEST);
+            }
+            return;
+        }
+        bodyBytes += content.content().readableBytes();
+        if (last) {
+            requestComplete = true;
+            connection.requestWatch().disarm();
+        } else {
+            connection.requestWatch().progress();
+        }
+        long limit = runtime.limits().body();
+        if (limit > 0 && bodyBytes > limit && !finished) {
+            content.release();
+            if (responseStarted) {
+                abort();
+            } else {
+                keepAlive = false;
+                respondLocally(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE);
+            }
+            return;
+        }
+        if (!forwarding || finished) {
+            content.release();
+            if (last) {
+                maybeFinish();
+            }
+            return;
+        }
+        if (upstream == null) {
+            if (early == null) {
+                early = new ArrayDeque<>(4);
+            }
+            early.add(content);
+            return;
+        }
+        upstream.channel().write(content);
+        bodySent = true;
+        if (last) {
+            upstream.channel().flush();
+            requestSent = true;
+            if (!responseStarted) {
+                armUpstreamRead();
+            }
+        }
+    }
+
+    void flushUpstream() {
+        if (upstream != null) {
+            upstream.channel().flush();
+        }
+    }
+
+    /**
+     * Whether the client connection should be read now for this exchange's body. Also starts the clock
+     * of whichever side is holding the body back.
+     */
+    boolean wantsRequestBody() {
+        if (requestComplete || finished || !forwarding || upstream == null) {
+            return false;
+        }
+        Watchdog watch = connection.requestWatch();
+        if (upstream.channel().isWritable()) {
+            if (watch.phase() != Phase.CLIENT_BODY) {
+                watch.arm(Phase.CLIENT_BODY, runtime.timeouts().clientBody().toNanos());
+            }
+            return true;
+        }
+        if (watch.phase() != Phase.UPSTREAM_WRITE) {
+            watch.arm(Phase.UPSTREAM_WRITE, runtime.timeouts().upstreamWrite().toNanos());
+        }
+        return false;
+    }
+
+    private void armUpstreamRead() {
+        connection.responseWatch().arm(Phase.UPSTREAM_READ, runtime.timeouts().upstreamRead().toNanos());
+    }
+
+    // ---- the upstream's side --------------------------------------------------------------------
+
+    @Override
+    public void onUpstreamRead(UpstreamConnection from, Object msg) {
+        if (from != upstream || finished || responseReceived) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        connection.responseWatch().progress();
+        if (msg instanceof HttpResponse) {
+            HttpResponse response = (HttpResponse) msg;
+            if (response.decoderResult().isFailure()) {
+                ReferenceCountUtil.release(msg);
+                upstreamFailed();
+                return;
+            }
+            int code = response.status().code();
+            if (code < 200) {
+                if (code == 101) { // an upgrade nobody asked for: Upgrade is never forwarded
+                    ReferenceCountUtil.release(msg);
+                    upstreamFailed();
+                    return;
+                }
+                skippingInformational = true; // 100 and 103 are not relayed; the final response follows
+            } else {
+                startResponse(response);
+            }
+        }
+        if (msg instanceof HttpContent) {
+            HttpContent content = (HttpContent) msg;
+            boolean last = content instanceof LastHttpContent;
+            if (skippingInformational || !responseStarted) {
+                content.release();
+                skippingInformational &= !last;
+                return;
+            }
+            if (content.decoderResult().isFailure()) {
+                // Broken framing: what was relayed cannot be completed honestly; cut both connections.
+                content.release();
+                upstreamFailed();
+                return;
+            }
+            if (last) {
+                responseReceived = true;
+                connection.responseWatch().disarm();
+                // Back to the pool first: the write below may complete, and finish the exchange, at once.
+                if (requestSent) {
+                    releaseUpstream();
+                } else {
+                    keepAlive = false; // the origin answered before the body was all sent: neither side can be reused
+                    closeUpstream();
+                }
+                ctx.writeAndFlush(content).addListener(f -> onResponseWritten(f.isSuccess()));
+            } else {
+                ctx.write(content);
+            }
+        }
+    }
+
+    private void startResponse(HttpResponse response) {
+        HttpHeaders headers = response.headers();
+        int code = response.status().code();
+        boolean bodyless = head || code == 204 || code == 304;
+        boolean hasLength = headers.contains(HttpHeaderNames.CONTENT_LENGTH);
+        boolean chunked = HttpUtil.isTransferEncodingChunked(response);
+        upstreamReusable = HttpUtil.isKeepAlive(response) && (bodyless || hasLength || chunked);
+        runtime.headers().prepareResponse(headers, response.protocolVersion());
+        boolean http11Client = request.protocolVersion().minorVersion() >= 1;
+        if (!bodyless && !hasLength) {
+            if (http11Client) {
+                headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            } else {
+                keepAlive = false; // HTTP/1.0 has no chunked: the body ends when the connection does
+            }
+        }
+        if (!requestComplete) {
+            keepAlive = false;
+        }
+        if (!keepAlive) {
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (!http11Client) {
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        response.setProtocolVersion(HttpVersion.HTTP_1_1);
+        responseStarted = true;
+        ctx.write(response);
+    }
+
+    @Override
+    public void onUpstreamReadComplete(UpstreamConnection from) {
+        if (from != upstream || finished) {
+            return;
+        }
+        ctx.flush();
+        if (!responseReceived) {
+            if (ctx.channel().isWritable()) {
+                from.channel().read();
+            } else {
+                connection.responseWatch().arm(Phase.CLIENT_WRITE, runtime.timeouts().clientWrite().toNanos());
+            }
+        }
+    }
+
+    @Override
+    public void onUpstreamWritabilityChanged(UpstreamConnection from) {
+        if (from == upstream && !finished) {
+            connection.requestWatch().progress();
+            connection.maybeRead();
+        }
+    }
+
+    @Override
+    public void onUpstreamClosed(UpstreamConnection from, Throwable cause) {
+        if (from != upstream || finished) {
+            return;
+        }
+        upstream = null;
+        if (responseStarted) {
+            abort(); // mid-response: the client must see a truncated message, never a complete-looking one
+            return;
+        }
+        // A reused connection the origin closed just as we sent on it: nothing reached the application,
+        // so one retry on a fresh connection is safe when there is no body to replay.
+        if (from.requests() > 1 && !hasBody && attempts == 1) {
+            connect(true);
+            return;
+        }
+        respondLocally(HttpResponseStatus.BAD_GATEWAY);
+    }
+
+    private void upstreamFailed() {
+        closeUpstream();
+        if (responseStarted) {
+            abort();
+        } else {
+            respondLocally(HttpResponseStatus.BAD_GATEWAY);
+        }
+    }
+
+    // ---- the client's side ----------------------------------------------------------------------
+
+    void onDownstreamWritabilityChanged(boolean writable) {
+        if (upstream == null || responseReceived || finished) {
+            return;
+        }
+        if (writable) {
+            armUpstreamRead();
+            upstream.channel().read();
+        } else {
+            connection.responseWatch().arm(Phase.CLIENT_WRITE, runtime.timeouts().clientWrite().toNanos());
+        }
+    }
+
+    void onDownstreamClosed() {
+        finished = true;
+        closeUpstream();
+        releaseEarly();
+    }
+
+    void expired(Phase phase) {
+        if (finished) {
+            return;
+        }
+        switch (phase) {
+            case CLIENT_BODY -> {
+                if (responseStarted) {
+                    abort();
+                } else {
+                    keepAlive = false;
+                    respondLocally(HttpResponseStatus.REQUEST_TIMEOUT);
+                }
+            }
+            case UPSTREAM_READ, UPSTREAM_WRITE -> {
+                if (responseStarted) {
+                    abort();
+                } else {
+                    respondLocally(HttpResponseStatus.GATEWAY_TIMEOUT);
+                }
+            }
+            default -> abort();
+        }
+    }
+
+    // ---- the end --------------------------------------------------------------------------------
+
+    private void onResponseWritten(boolean success) {
+        if (!success) {
+            abort();
+            return;
+        }
+        responseComplete = true;
+        maybeFinish();
+    }
+
+    private void maybeFinish() {
+        if (finished || !responseComplete || (!requestComplete && keepAlive)) {
+            return;
+        }
+        finished = true;
+        closeUpstream();
+        releaseEarly();
+        connection.exchangeFinished(this, keepAlive && requestComplete);
+    }
+
+    /** Hands the upstream connection back: reusable only if both messages ended cleanly. */
+    private void releaseUpstream() {
+        if (upstream != null) {
+            UpstreamConnection done = upstream;
+            upstream = null;
+            connection.pool().release(done, upstreamReusable && requestSent && responseReceived, route.upstream());
+        }
+    }
+
+    private void closeUpstream() {
+        if (upstream != null) {
+            UpstreamConnection done = upstream;
+            upstream = null;
+            connection.pool().release(done, false, route.upstream());
+        }
+    }
+
+    private void releaseEarly() {
+        if (early != null) {
+            HttpContent part;
+            while ((part = early.poll()) != null) {
+                part.release();
+            }
+        }
+    }
+
+    private void abort() {
+        finished = true;
+        closeUpstream();
+        releaseEarly();
+        connection.close();
+    }
+}

@@ -1,0 +1,284 @@
+package io.flotilla.node.proxy;
+
+import io.flotilla.node.http.ErrorResponses;
+import io.flotilla.node.http.RequestChecks;
+import io.flotilla.node.http.RequestHeadStarted;
+import io.flotilla.node.route.PathNormalizer;
+import io.flotilla.node.route.Route;
+import io.flotilla.node.route.RouteTable;
+import io.flotilla.node.upstream.ConnectionPool;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The last handler of a downstream (client) pipeline, after the HTTP codec: one per connection.
+ *
+ * <p>It serves one request at a time. Messages of pipelined requests that arrive early wait in a
+ * queue and are served in order once the current response is written (RFC 9112 §9.3.2). AUTO_READ is
+ * off: the connection is read only when there is somewhere for the bytes to go (a request head is
+ * awaited, or the current request's body can be written upstream), which is what bounds memory for
+ * any body size. Timeouts of the client-side phases run on one {@link Watchdog}.
+ */
+public final class ProxyHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = Logger.getLogger(ProxyHandler.class.getName());
+
+    private final Supplier<ProxyRuntime> runtimes;
+    private final ConnectionPool pool;
+    private final String scheme;
+    private final ArrayDeque<Object> pipelined = new ArrayDeque<>(4);
+
+    private ChannelHandlerContext ctx;
+    private Watchdog requestWatch;
+    private Watchdog responseWatch;
+    private Exchange current;
+    private boolean closed;
+
+    /**
+     * @param runtimes the live configuration; read once per request
+     * @param pool     upstream connections of this connection's event loop
+     * @param scheme   {@code http} or {@code https}, as clients reach this listener
+     */
+    public ProxyHandler(Supplier<ProxyRuntime> runtimes, ConnectionPool pool, String scheme) {
+        this.runtimes = runtimes;
+        this.pool = pool;
+        this.scheme = scheme;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        this.requestWatch = new Watchdog(ctx.channel().eventLoop(), this::expired);
+        this.responseWatch = new Watchdog(ctx.channel().eventLoop(), this::expired);
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        // From accept, a client has the header timeout to send a complete head: an idle connect is cut too.
+        requestWatch.arm(Phase.CLIENT_HEADER, runtimes.get().timeouts().clientHeader().toNanos());
+        ctx.read();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == RequestHeadStarted.INSTANCE) {
+            if (current == null && pipelined.isEmpty()) {
+                requestWatch.arm(Phase.CLIENT_HEADER, runtimes.get().timeouts().clientHeader().toNanos());
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closed) {
+            ReferenceCountUtil.release(msg);
+        } else if (current != null && !current.requestComplete()) {
+            current.onRequestContent((HttpContent) msg);
+        } else if (current != null || !pipelined.isEmpty()) {
+            pipelined.add(msg);
+        } else {
+            dispatch(msg);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (current != null) {
+            current.flushUpstream();
+        }
+        maybeRead();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (current != null) {
+            current.onDownstreamWritabilityChanged(ctx.channel().isWritable());
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closed = true;
+        requestWatch.disarm();
+        responseWatch.disarm();
+        if (current != null) {
+            Exchange exchange = current;
+            current = null;
+            exchange.onDownstreamClosed();
+        }
+        Object msg;
+        while ((msg = pipelined.poll()) != null) {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!(cause instanceof IOException)) {
+            LOG.log(Level.FINE, "closing client connection " + ctx.channel().remoteAddress(), cause);
+        }
+        close();
+    }
+
+    /** A message that starts a new exchange, or a leftover of a refused one. */
+    private void dispatch(Object msg) {
+        if (!(msg instanceof HttpRequest)) {
+            ReferenceCountUtil.release(msg); // body of a request already answered and being closed
+            return;
+        }
+        HttpRequest request = (HttpRequest) msg;
+        requestWatch.disarm();
+        ProxyRuntime runtime = runtimes.get();
+        RequestChecks.Refusal refusal = RequestChecks.check(request);
+        if (refusal != null) {
+            refuse(request, refusal.status(), runtime);
+            return;
+        }
+        boolean hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+        long limit = runtime.limits().body();
+        if (limit > 0 && HttpUtil.getContentLength(request, 0L) > limit) {
+            // Refused on the declared length alone: the origin is never contacted, the body never read.
+            refuse(request, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, runtime);
+            return;
+        }
+        CharSequence expect = request.headers().get(HttpHeaderNames.EXPECT);
+        if (expect != null && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect)) {
+            refuse(request, HttpResponseStatus.EXPECTATION_FAILED, runtime);
+            return;
+        }
+        String uri = request.uri();
+        int query = uri.indexOf('?');
+        String rawPath = query < 0 ? uri : uri.substring(0, query);
+        String path = "*".equals(rawPath) ? "/" : PathNormalizer.normalize(rawPath);
+        if (path == null) {
+            refuse(request, HttpResponseStatus.BAD_REQUEST, runtime);
+            return;
+        }
+        String host = RouteTable.hostOf(request.headers().get(HttpHeaderNames.HOST));
+        Route route = runtime.routes().match(host, path);
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        current = new Exchange(this, runtime, request, route, path, query < 0 ? "" : uri.substring(query),
+                hasBody, keepAlive);
+        if (route == null) {
+            current.respondLocally(HttpResponseStatus.NOT_FOUND);
+        } else if (route.statics() != null) {
+            current.serveStatic();
+        } else {
+            current.forward();
+        }
+    }
+
+    private void refuse(HttpRequest request, HttpResponseStatus status, ProxyRuntime runtime) {
+        current = new Exchange(this, runtime, request, null, "/", "", true, false);
+        current.respondLocally(status);
+    }
+
+    /** Asks for more bytes from the client if there is somewhere for them to go. */
+    void maybeRead() {
+        if (closed) {
+            return;
+        }
+        if (current == null ? pipelined.isEmpty() : current.wantsRequestBody()) {
+            ctx.read();
+        }
+    }
+
+    /** The current exchange is over: both its messages are complete (or it was abandoned). */
+    void exchangeFinished(Exchange exchange, boolean keepAlive) {
+        if (current != exchange) {
+            return;
+        }
+        current = null;
+        responseWatch.disarm();
+        requestWatch.disarm();
+        if (!keepAlive || closed) {
+            close();
+            return;
+        }
+        while (current == null && !pipelined.isEmpty() && !closed) {
+            dispatch(pipelined.poll());
+            // Body parts of that request which were queued behind its head go to it, in order.
+            while (current != null && !current.requestComplete() && !pipelined.isEmpty()) {
+                current.onRequestContent((HttpContent) pipelined.poll());
+            }
+        }
+        if (current == null && !closed) {
+            requestWatch.arm(Phase.KEEP_ALIVE, runtimes.get().timeouts().keepAlive().toNanos());
+        }
+        maybeRead();
+    }
+
+    private void expired(Phase phase) {
+        switch (phase) {
+            case KEEP_ALIVE -> close();
+            case CLIENT_HEADER -> {
+                if (current == null) {
+                    ctx.writeAndFlush(ErrorResponses.of(HttpResponseStatus.REQUEST_TIMEOUT, true))
+                            .addListener(ChannelFutureListener.CLOSE);
+                    closed = true;
+                }
+            }
+            default -> {
+                if (current != null) {
+                    current.expired(phase);
+                }
+            }
+        }
+    }
+
+    void close() {
+        closed = true;
+        ctx.close();
+    }
+
+    ChannelHandlerContext ctx() {
+        return ctx;
+    }
+
+    ConnectionPool pool() {
+        return pool;
+    }
+
+    String scheme() {
+        return scheme;
+    }
+
+    Watchdog requestWatch() {
+        return requestWatch;
+    }
+
+    Watchdog responseWatch() {
+        return responseWatch;
+    }
+
+    boolean closed() {
+        return closed;
+    }
+
+    InetSocketAddress clientAddress() {
+        return (InetSocketAddress) ctx.channel().remoteAddress();
+    }
+
+    /** Writes a local response and finishes the exchange once it is out. */
+    ChannelFuture writeLocal(Object response) {
+        return ctx.writeAndFlush(response);
+    }
+}

@@ -1,0 +1,69 @@
+package io.flotilla.node.proxy;
+
+import io.flotilla.node.config.FlotillaConfig;
+import io.flotilla.node.config.LimitConfig;
+import io.flotilla.node.config.TimeoutConfig;
+import io.flotilla.node.http.ForwardingHeaders;
+import io.flotilla.node.route.RouteTable;
+import io.flotilla.node.upstream.Upstream;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Everything a request needs from the configuration, compiled once and immutable; a reload builds a
+ * new one and swaps it in, and requests already running keep the one they started with.
+ */
+public final class ProxyRuntime {
+    private final RouteTable routes;
+    private final Map<String, Upstream> upstreams;
+    private final ForwardingHeaders headers;
+    private final TimeoutConfig timeouts;
+    private final LimitConfig limits;
+    private final String hostPolicy;
+
+    private ProxyRuntime(RouteTable routes, Map<String, Upstream> upstreams, ForwardingHeaders headers,
+                         TimeoutConfig timeouts, LimitConfig limits, String hostPolicy) {
+        this.routes = routes;
+        this.upstreams = upstreams;
+        this.headers = headers;
+        this.timeouts = timeouts;
+        this.limits = limits;
+        this.hostPolicy = hostPolicy;
+    }
+
+    public static ProxyRuntime compile(FlotillaConfig config) {
+        Map<String, Upstream> upstreams = new LinkedHashMap<>();
+        config.upstreams().forEach((name, upstream) -> upstreams.put(name, Upstream.of(upstream)));
+        var policy = config.headers();
+        ForwardingHeaders headers = new ForwardingHeaders(config.node().name(), policy.xForwarded(),
+                policy.forwarded(), policy.via(), policy.server(), policy.requestId());
+        return new ProxyRuntime(RouteTable.compile(config.routes(), upstreams), Map.copyOf(upstreams), headers,
+                config.timeouts(), config.limits(), policy.host());
+    }
+
+    public RouteTable routes() {
+        return routes;
+    }
+
+    public Map<String, Upstream> upstreams() {
+        return upstreams;
+    }
+
+    public ForwardingHeaders headers() {
+        return headers;
+    }
+
+    public TimeoutConfig timeouts() {
+        return timeouts;
+    }
+
+    public LimitConfig limits() {
+        return limits;
+    }
+
+    /** {@code pass}, {@code upstream}, or a literal Host value. */
+    public String hostPolicy() {
+        return hostPolicy;
+    }
+}

@@ -1,0 +1,114 @@
+package io.flotilla.node.route;
+
+import io.flotilla.node.config.RouteConfig;
+import io.flotilla.node.statics.StaticFileResponder;
+import io.flotilla.node.upstream.Upstream;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Immutable routing table: host first, then path. Hosts are tried from most to least specific (exact
+ * name, then wildcards by length, then routes for any host); within a host the longest matching path
+ * prefix wins. A host whose routes have no matching prefix falls through to less specific hosts, so a
+ * catch-all {@code path: /} serves what host-specific routes leave.
+ */
+public final class RouteTable {
+    private final Map<String, List<Route>> exact;
+    /** Wildcard suffixes (".example.com") with their routes, longest suffix first. */
+    private final List<Map.Entry<String, List<Route>>> wildcards;
+    private final List<Route> anyHost;
+
+    private RouteTable(Map<String, List<Route>> exact, List<Map.Entry<String, List<Route>>> wildcards,
+                       List<Route> anyHost) {
+        this.exact = exact;
+        this.wildcards = wildcards;
+        this.anyHost = anyHost;
+    }
+
+    /** Builds the table; every route's upstream must be in {@code upstreams} (the config was validated). */
+    public static RouteTable compile(List<RouteConfig> routes, Map<String, Upstream> upstreams) {
+        Map<String, List<Route>> exact = new HashMap<>();
+        Map<String, List<Route>> wildcard = new HashMap<>();
+        List<Route> any = new ArrayList<>();
+        for (RouteConfig config : routes) {
+            Upstream upstream = config.upstream().map(upstreams::get).orElse(null);
+            StaticFileResponder statics = config.staticRoot().map(StaticFileResponder::new).orElse(null);
+            String host = config.host().map(String::toLowerCase).orElse(null);
+            Route route = new Route(host, config.path(), config.rewrite().orElse(null), upstream, statics);
+            if (host == null) {
+                any.add(route);
+            } else if (host.startsWith("*.")) {
+                wildcard.computeIfAbsent(host.substring(1), k -> new ArrayList<>()).add(route);
+            } else {
+                exact.computeIfAbsent(host, k -> new ArrayList<>()).add(route);
+            }
+        }
+        Comparator<Route> longestFirst = Comparator.comparingInt((Route r) -> r.prefix().length()).reversed();
+        exact.values().forEach(list -> list.sort(longestFirst));
+        wildcard.values().forEach(list -> list.sort(longestFirst));
+        any.sort(longestFirst);
+        List<Map.Entry<String, List<Route>>> wildcards = new ArrayList<>(wildcard.entrySet());
+        wildcards.sort(Comparator.comparingInt((Map.Entry<String, List<Route>> e) -> e.getKey().length()).reversed());
+        return new RouteTable(Map.copyOf(exact), List.copyOf(wildcards), List.copyOf(any));
+    }
+
+    /**
+     * The route for a request, or null (404).
+     *
+     * @param host lower-case host without port, or null when the request had none
+     * @param path the normalized path, without query
+     */
+    public Route match(String host, String path) {
+        if (host != null) {
+            Route route = longestPrefix(exact.get(host), path);
+            if (route != null) {
+                return route;
+            }
+            for (Map.Entry<String, List<Route>> entry : wildcards) {
+                String suffix = entry.getKey();
+                if (host.length() > suffix.length() && host.endsWith(suffix)) {
+                    route = longestPrefix(entry.getValue(), path);
+                    if (route != null) {
+                        return route;
+                    }
+                }
+            }
+        }
+        return longestPrefix(anyHost, path);
+    }
+
+    private static Route longestPrefix(List<Route> routes, String path) {
+        if (routes == null) {
+            return null;
+        }
+        for (Route route : routes) {
+            if (path.startsWith(route.prefix())) {
+                return route;
+            }
+        }
+        return null;
+    }
+
+    /** Lower-cases a Host header value and drops its port; null stays null. */
+    public static String hostOf(String hostHeader) {
+        if (hostHeader == null) {
+            return null;
+        }
+        String host = hostHeader;
+        if (host.startsWith("[")) {
+            int close = host.indexOf(']');
+            host = close > 0 ? host.substring(0, close + 1) : host;
+        } else {
+            int colon = host.indexOf(':');
+            host = colon >= 0 ? host.substring(0, colon) : host;
+        }
+        if (host.endsWith(".")) {
+            host = host.substring(0, host.length() - 1); // "example.com." names the same host
+        }
+        return host.toLowerCase();
+    }
+}

@@ -1,0 +1,64 @@
+package io.flotilla.node.server;
+
+import io.flotilla.node.config.LimitConfig;
+import io.flotilla.node.http.ServerCodec;
+import io.flotilla.node.proxy.ProxyHandler;
+import io.flotilla.node.proxy.ProxyRuntime;
+import io.flotilla.node.upstream.ConnectionPool;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.SocketChannel;
+
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * Builds every client connection's pipeline, in one place, top to bottom:
+ * <ol>
+ *   <li>{@code http}: {@link ServerCodec}, the strict HTTP/1.1 decoder with size limits, and the encoder</li>
+ *   <li>{@code proxy}: {@link ProxyHandler}, which routes, answers or forwards, one request at a time</li>
+ * </ol>
+ * It also holds the listener's connection count: at the limit the listener stops accepting, and the
+ * kernel's backlog holds new clients until a connection closes, as HAProxy's {@code maxconn} does.
+ */
+final class FrontendInitializer extends ChannelInitializer<SocketChannel> {
+    private final Supplier<ProxyRuntime> runtimes;
+    private final Map<EventLoop, ConnectionPool> pools;
+    private final int maxConnections;
+    private final AtomicInteger open = new AtomicInteger();
+    private volatile Channel serverChannel;
+
+    FrontendInitializer(Supplier<ProxyRuntime> runtimes, Map<EventLoop, ConnectionPool> pools, int maxConnections) {
+        this.runtimes = runtimes;
+        this.pools = pools;
+        this.maxConnections = maxConnections;
+    }
+
+    void serverChannel(Channel channel) {
+        this.serverChannel = channel;
+    }
+
+    int openConnections() {
+        return open.get();
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        if (open.incrementAndGet() >= maxConnections && serverChannel != null) {
+            serverChannel.config().setAutoRead(false);
+        }
+        ch.closeFuture().addListener(f -> {
+            if (open.decrementAndGet() < maxConnections && serverChannel != null
+                    && !serverChannel.config().isAutoRead()) {
+                serverChannel.config().setAutoRead(true);
+            }
+        });
+        LimitConfig limits = runtimes.get().limits();
+        ch.pipeline()
+                .addLast("http", new ServerCodec(limits.requestLine(), limits.headerLine(), limits.headersTotal(),
+                        limits.headerCount()))
+                .addLast("proxy", new ProxyHandler(runtimes, pools.get(ch.eventLoop()), "http"));
+    }
+}

@@ -1,0 +1,149 @@
+package io.flotilla.node.upstream;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Keep-alive connections to origin servers, owned by one event loop. Every method runs on that loop,
+ * and connections are opened on it too, so a downstream channel and its upstream connection share a
+ * thread: no lock and no hand-off anywhere on the proxy path.
+ */
+public final class ConnectionPool {
+    private static final int MAX_RESPONSE_LINE = 8 * 1024;
+    private static final int MAX_RESPONSE_HEADERS = 64 * 1024;
+    private static final int MAX_CHUNK = 16 * 1024;
+
+    private final EventLoop loop;
+    private final Bootstrap bootstrap;
+    private final Map<UpstreamServer, ArrayDeque<UpstreamConnection>> idle = new HashMap<>();
+
+    /**
+     * @param loop         the owning event loop
+     * @param channelClass the transport's socket channel class (epoll or NIO)
+     * @param connectTimeout  upstream connect timeout
+     */
+    public ConnectionPool(EventLoop loop, Class<? extends SocketChannel> channelClass, Duration connectTimeout) {
+        this.loop = loop;
+        this.bootstrap = new Bootstrap()
+                .group(loop)
+                .channel(channelClass)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024));
+    }
+
+    /**
+     * A connection to {@code server}: the most recently used idle one, or a new one.
+     *
+     * @param fresh skip the idle connections (a retry after a reused one failed)
+     */
+    public Future<UpstreamConnection> acquire(UpstreamServer server, boolean fresh) {
+        if (!fresh) {
+            ArrayDeque<UpstreamConnection> queue = idle.get(server);
+            while (queue != null && !queue.isEmpty()) {
+                UpstreamConnection connection = queue.pollLast();
+                connection.leavePool();
+                if (connection.channel().isActive()) {
+                    return loop.newSucceededFuture(connection);
+                }
+            }
+        }
+        Promise<UpstreamConnection> promise = loop.newPromise();
+        UpstreamConnection connection = new UpstreamConnection(server);
+        ChannelFuture connect = bootstrap.clone()
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        HttpDecoderConfig decoder = new HttpDecoderConfig()
+                                .setMaxInitialLineLength(MAX_RESPONSE_LINE)
+                                .setMaxHeaderSize(MAX_RESPONSE_HEADERS)
+                                .setMaxChunkSize(MAX_CHUNK)
+                                .setStrictLineParsing(true)
+                                .setUseRfc9112TransferEncoding(true);
+                        ch.pipeline()
+                                .addLast("http", new HttpClientCodec(decoder, false, false))
+                                .addLast("upstream", connection);
+                    }
+                })
+                .connect(server.resolvedAddress());
+        connect.addListener(f -> {
+            if (f.isSuccess()) {
+                promise.setSuccess(connection);
+            } else {
+                promise.setFailure(f.cause());
+            }
+        });
+        return promise;
+    }
+
+    /**
+     * Takes a connection back after an exchange. Only connections whose last exchange ended cleanly
+     * (framing sound, both messages complete, origin keeps alive) may be offered as reusable.
+     */
+    public void release(UpstreamConnection connection, boolean reusable, Upstream upstream) {
+        connection.detach();
+        var limits = upstream.pool();
+        boolean keep = reusable
+                && connection.channel().isActive()
+                && (limits.maxRequests() == 0 || connection.requests() < limits.maxRequests())
+                && connection.ageNanos() < limits.maxAge().toNanos();
+        ArrayDeque<UpstreamConnection> queue = keep
+                ? idle.computeIfAbsent(connection.server(), s -> new ArrayDeque<>()) : null;
+        if (!keep || queue.size() >= limits.maxIdle()) {
+            connection.channel().close();
+            return;
+        }
+        queue.addLast(connection);
+        long idleNanos = limits.idleTimeout().toNanos();
+        connection.idleIn(this, loop.schedule(() -> {
+            remove(connection);
+            connection.channel().close();
+        }, idleNanos, TimeUnit.NANOSECONDS));
+        // A pending read lets a close by the origin be noticed while idle, and any stray bytes too.
+        connection.channel().read();
+    }
+
+    void remove(UpstreamConnection connection) {
+        ArrayDeque<UpstreamConnection> queue = idle.get(connection.server());
+        if (queue != null) {
+            queue.remove(connection);
+        }
+        connection.leavePool();
+    }
+
+    /** Idle connections to {@code server} right now (tests and the admin API). */
+    public int idleCount(UpstreamServer server) {
+        ArrayDeque<UpstreamConnection> queue = idle.get(server);
+        return queue == null ? 0 : queue.size();
+    }
+
+    /** Closes every idle connection; called on the loop when the node stops. */
+    public void closeAll() {
+        List<UpstreamConnection> all = new ArrayList<>();
+        idle.values().forEach(all::addAll);
+        idle.clear();
+        for (UpstreamConnection connection : all) {
+            connection.leavePool();
+            connection.channel().close();
+        }
+    }
+}

@@ -1,0 +1,547 @@
+package io.flotilla.node.config;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.net.InetAddress;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.reader.ReaderException;
+
+/** Reads a YAML config file into a validated {@link FlotillaConfig}, or says exactly where it is wrong. */
+public final class ConfigLoader {
+    private static final String FALLBACK_NODE_NAME = "flotilla";
+    private static final int MAX_EVENT_LOOPS = 1024;
+    // Balancers add weights up across servers; a modest bound keeps those sums far from int overflow.
+    private static final int MAX_WEIGHT = 1000;
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]+");
+    private static final Pattern HOST_LABEL = Pattern.compile("[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?");
+    private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+    private static final Pattern VISIBLE_ASCII = Pattern.compile("[\\x21-\\x7e]+");
+    private static final Pattern PRINTABLE_ASCII = Pattern.compile("[\\x21-\\x7e](?:[\\x20-\\x7e]*[\\x21-\\x7e])?");
+
+    private final String sourceName;
+    private final Path baseDir;
+    // Every socket this node opens, with where it was configured, so a clash can name both places.
+    private final List<Bound> bound = new ArrayList<>();
+
+    private ConfigLoader(String sourceName, Path baseDir) {
+        this.sourceName = sourceName;
+        this.baseDir = baseDir;
+    }
+
+    /**
+     * Loads and validates a config file; relative {@code static} directories resolve against the file's
+     * directory, and the returned config's {@code source} is the file's absolute path.
+     */
+    public static FlotillaConfig load(Path file) throws ConfigException {
+        String name = file.toString();
+        if (Files.isDirectory(file)) {
+            throw new ConfigException(name, 0, 0, null, "is a directory, not a config file");
+        }
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(name, 0, 0, null, "no such file");
+        } catch (AccessDeniedException e) {
+            throw new ConfigException(name, 0, 0, null, "permission denied");
+        } catch (CharacterCodingException e) {
+            throw new ConfigException(name, 0, 0, null, "not UTF-8 text");
+        } catch (IOException e) {
+            throw new ConfigException(name, 0, 0, null, "cannot read: " + e);
+        }
+        Path absolute = file.toAbsolutePath().normalize();
+        return new ConfigLoader(name, absolute.getParent()).read(text, absolute);
+    }
+
+    /**
+     * Validates config text that did not come from a file; {@code sourceName} stands in for the file in
+     * error messages and as the config's {@code source}, and relative {@code static} directories resolve
+     * against the current directory.
+     */
+    public static FlotillaConfig parse(String yamlText, String sourceName) throws ConfigException {
+        Path source;
+        try {
+            source = Path.of(sourceName);
+        } catch (InvalidPathException e) {
+            throw new ConfigException(sourceName, 0, 0, null, "not usable as a source name: " + e.getReason());
+        }
+        return new ConfigLoader(sourceName, Path.of("").toAbsolutePath()).read(yamlText, source);
+    }
+
+    private FlotillaConfig read(String text, Path source) throws ConfigException {
+        YamlNode top = new YamlNode(compose(text), sourceName, "");
+        if (top.isNull()) {
+            throw new ConfigException(sourceName, 0, 0, null, "empty config");
+        }
+        if (!top.isMapping()) {
+            throw top.error("the top level must be a mapping of sections (node, listeners, upstreams, routes, "
+                    + "...), got " + top.describe());
+        }
+        YamlMap root = top.asMap().allowOnly(
+                "node", "listeners", "upstreams", "routes", "timeouts", "limits", "headers", "cluster");
+        NodeSettings node = node(root.get("node"));
+        List<ListenerConfig> listeners = listeners(root);
+        Map<String, UpstreamConfig> upstreams = upstreams(root.get("upstreams"));
+        List<RouteConfig> routes = routes(root, upstreams);
+        return new FlotillaConfig(source, node, listeners, upstreams, routes, timeouts(root.get("timeouts")),
+                limits(root.get("limits")), headers(root.get("headers")), cluster(root.get("cluster")));
+    }
+
+    private Node compose(String text) throws ConfigException {
+        String body = text.startsWith("\uFEFF") ? text.substring(1) : text;
+        try {
+            Node root = new Yaml(new SafeConstructor(new LoaderOptions())).compose(new StringReader(body));
+            if (root == null) {
+                throw new ConfigException(sourceName, 0, 0, null, "empty config");
+            }
+            return root;
+        } catch (MarkedYAMLException e) {
+            Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
+            StringBuilder problem = new StringBuilder("YAML syntax error: ").append(e.getProblem());
+            if (e.getContext() != null && e.getContextMark() != null) {
+                problem.append(" (").append(e.getContext()).append(" at line ")
+                        .append(e.getContextMark().getLine() + 1).append(')');
+            }
+            throw new ConfigException(sourceName, mark == null ? 0 : mark.getLine() + 1,
+                    mark == null ? 0 : mark.getColumn() + 1, null, problem.toString());
+        } catch (ReaderException e) {
+            int[] lineColumn = lineAndColumn(body, e.getPosition());
+            throw new ConfigException(sourceName, lineColumn[0], lineColumn[1], null,
+                    String.format("character U+%04X is not allowed in YAML", e.getCodePoint()));
+        } catch (YAMLException e) {
+            throw new ConfigException(sourceName, 0, 0, null, "YAML error: " + e.getMessage());
+        }
+    }
+
+    private static int[] lineAndColumn(String text, int codePointIndex) {
+        int line = 1;
+        int column = 1;
+        int seen = 0;
+        for (int i = 0; i < text.length() && seen < codePointIndex; i += Character.charCount(text.codePointAt(i))) {
+            if (text.charAt(i) == '\n') {
+                line++;
+                column = 1;
+            } else {
+                column++;
+            }
+            seen++;
+        }
+        return new int[] {line, column};
+    }
+
+    private NodeSettings node(Optional<YamlNode> section) throws ConfigException {
+        if (section.isEmpty()) {
+            return new NodeSettings(defaultNodeName(), Optional.empty(), NodeSettings.DEFAULT_EVENT_LOOPS);
+        }
+        YamlMap m = section.get().asMap().allowOnly("name", "admin", "event_loops");
+        Optional<YamlNode> nameNode = m.get("name");
+        String name = nameNode.isPresent() ? name(nameNode.get(), "node name", "it is sent in Via headers")
+                : defaultNodeName();
+        Optional<YamlNode> adminNode = m.get("admin");
+        Optional<HostPort> admin = Optional.empty();
+        if (adminNode.isPresent()) {
+            admin = Optional.of(bind(adminNode.get()));
+        }
+        int eventLoops = m.integer("event_loops", NodeSettings.DEFAULT_EVENT_LOOPS, 0, MAX_EVENT_LOOPS);
+        return new NodeSettings(name, admin, eventLoops);
+    }
+
+    private static String defaultNodeName() {
+        try {
+            String host = InetAddress.getLocalHost().getHostName();
+            return host == null || host.isBlank() ? FALLBACK_NODE_NAME : host;
+        } catch (IOException | SecurityException e) {
+            return FALLBACK_NODE_NAME;
+        }
+    }
+
+    private static String name(YamlNode n, String what, String why) throws ConfigException {
+        String value = n.asString();
+        if (!NAME.matcher(value).matches()) {
+            throw n.error(what + " may use only letters, digits, '.', '_' and '-' (" + why + "), got '"
+                    + value + "'");
+        }
+        return value;
+    }
+
+    private List<ListenerConfig> listeners(YamlMap root) throws ConfigException {
+        List<YamlNode> items = nonEmptyList(root, "listeners", "listener");
+        List<ListenerConfig> listeners = new ArrayList<>();
+        for (YamlNode item : items) {
+            YamlMap m = item.asMap().allowOnly("bind", "max_connections");
+            HostPort bind = bind(m.required("bind"));
+            int maxConnections = m.integer("max_connections", ListenerConfig.DEFAULT_MAX_CONNECTIONS,
+                    1, Integer.MAX_VALUE);
+            listeners.add(new ListenerConfig(bind, maxConnections));
+        }
+        return listeners;
+    }
+
+    /** Reads an address this node listens on, refusing one that another configured socket already takes. */
+    private HostPort bind(YamlNode n) throws ConfigException {
+        HostPort address = n.asHostPort();
+        for (Bound other : bound) {
+            if (overlaps(address, other.address())) {
+                throw n.error(address + " clashes with " + other.field() + " " + other.address()
+                        + " (line " + other.line() + ")");
+            }
+        }
+        bound.add(new Bound(address, n.path(), n.line()));
+        return address;
+    }
+
+    private record Bound(HostPort address, String field, int line) {
+    }
+
+    /** Whether two sockets could not both be bound: port 0 never clashes, and wildcards cover their family. */
+    private static boolean overlaps(HostPort a, HostPort b) {
+        if (a.port() != b.port() || a.port() == 0) {
+            return false;
+        }
+        if (a.host().equalsIgnoreCase(b.host())) {
+            return true;
+        }
+        return covers(a.host(), b.host()) || covers(b.host(), a.host());
+    }
+
+    private static boolean covers(String wildcard, String other) {
+        // An IPv6 wildcard socket is dual-stack by default on Linux, so it also takes the IPv4 port.
+        return wildcard.equals("::") || wildcard.equals("0.0.0.0") && other.indexOf(':') < 0;
+    }
+
+    private Map<String, UpstreamConfig> upstreams(Optional<YamlNode> section) throws ConfigException {
+        Map<String, UpstreamConfig> upstreams = new LinkedHashMap<>();
+        if (section.isEmpty()) {
+            return upstreams;
+        }
+        for (YamlMap.Entry e : section.get().asMap().entries()) {
+            String name = name(e.key(), "upstream name", "it appears in logs and metrics");
+            YamlMap m = e.value().asMap().allowOnly("balance", "servers", "pool");
+            String balance = UpstreamConfig.DEFAULT_BALANCE;
+            Optional<YamlNode> balanceNode = m.get("balance");
+            if (balanceNode.isPresent()) {
+                balance = balanceNode.get().asString();
+                List<String> accepted = List.of(UpstreamConfig.DEFAULT_BALANCE);
+                if (!accepted.contains(balance)) {
+                    throw balanceNode.get().error("unknown balance '" + balance + "'"
+                            + DidYouMean.hint(balance, accepted) + "; accepted: " + String.join(", ", accepted));
+                }
+            }
+            upstreams.put(name, new UpstreamConfig(name, balance, servers(m), pool(m.get("pool"))));
+        }
+        return upstreams;
+    }
+
+    private List<UpstreamConfig.ServerConfig> servers(YamlMap upstream) throws ConfigException {
+        List<YamlNode> items = nonEmptyList(upstream, "servers", "server");
+        List<UpstreamConfig.ServerConfig> servers = new ArrayList<>();
+        Map<HostPort, Integer> lines = new HashMap<>();
+        boolean anyWeight = false;
+        for (YamlNode item : items) {
+            YamlNode addressNode;
+            int weight = UpstreamConfig.ServerConfig.DEFAULT_WEIGHT;
+            if (item.isMapping()) {
+                YamlMap m = item.asMap().allowOnly("address", "weight");
+                addressNode = m.required("address");
+                weight = m.integer("weight", weight, 0, MAX_WEIGHT);
+            } else {
+                addressNode = item;
+            }
+            HostPort address = addressNode.asHostPort();
+            if (address.port() == 0) {
+                throw addressNode.error("a server needs its real port; port 0 only makes sense for listening");
+            }
+            Integer firstLine = lines.putIfAbsent(address, addressNode.line());
+            if (firstLine != null) {
+                throw addressNode.error("server " + address + " is listed twice (first at line " + firstLine
+                        + "); give it a higher weight instead");
+            }
+            anyWeight |= weight > 0;
+            servers.add(new UpstreamConfig.ServerConfig(address, weight));
+        }
+        if (!anyWeight) {
+            throw upstream.required("servers").error("every server has weight 0, so none would get traffic; "
+                    + "give at least one a weight above 0");
+        }
+        return servers;
+    }
+
+    private PoolConfig pool(Optional<YamlNode> section) throws ConfigException {
+        if (section.isEmpty()) {
+            return PoolConfig.defaults();
+        }
+        YamlMap m = section.get().asMap().allowOnly("max_idle", "idle_timeout", "max_age", "max_requests");
+        return new PoolConfig(
+                m.integer("max_idle", PoolConfig.DEFAULT_MAX_IDLE, 0, Integer.MAX_VALUE),
+                m.positiveDuration("idle_timeout", PoolConfig.DEFAULT_IDLE_TIMEOUT),
+                m.positiveDuration("max_age", PoolConfig.DEFAULT_MAX_AGE),
+                m.integer("max_requests", PoolConfig.DEFAULT_MAX_REQUESTS, 0, Integer.MAX_VALUE));
+    }
+
+    private List<RouteConfig> routes(YamlMap root, Map<String, UpstreamConfig> upstreams) throws ConfigException {
+        List<YamlNode> items = nonEmptyList(root, "routes", "route");
+        List<RouteConfig> routes = new ArrayList<>();
+        Map<String, YamlNode> seen = new HashMap<>();
+        for (YamlNode item : items) {
+            YamlMap m = item.asMap().allowOnly("host", "path", "upstream", "static", "strip_prefix", "rewrite");
+            Optional<YamlNode> hostNode = m.get("host");
+            Optional<String> host = hostNode.isPresent() ? Optional.of(host(hostNode.get())) : Optional.empty();
+            String path = "/";
+            Optional<YamlNode> pathNode = m.get("path");
+            if (pathNode.isPresent()) {
+                path = urlPath(pathNode.get(), "path");
+            }
+            Optional<YamlNode> upstreamNode = m.get("upstream");
+            Optional<YamlNode> staticNode = m.get("static");
+            if (upstreamNode.isPresent() && staticNode.isPresent()) {
+                throw item.error("has both upstream and static; a route goes to exactly one of them");
+            }
+            if (upstreamNode.isEmpty() && staticNode.isEmpty()) {
+                throw item.error("needs either upstream (a name under upstreams) or static (a directory)");
+            }
+            Optional<String> upstream = Optional.empty();
+            Optional<Path> staticRoot = Optional.empty();
+            if (upstreamNode.isPresent()) {
+                upstream = Optional.of(upstreamReference(upstreamNode.get(), upstreams));
+            } else {
+                staticRoot = Optional.of(staticRoot(staticNode.get()));
+            }
+            routes.add(new RouteConfig(host, path, upstream, staticRoot, rewrite(m)));
+
+            String key = host.orElse("") + ' ' + path;
+            YamlNode first = seen.putIfAbsent(key, item);
+            if (first != null) {
+                throw item.error("same host (" + host.map(h -> "'" + h + "'").orElse("any") + ") and path '"
+                        + path + "' as " + first.path() + " at line " + first.line() + "; one would never match");
+            }
+        }
+        return routes;
+    }
+
+    private static String host(YamlNode n) throws ConfigException {
+        String raw = n.asString().trim();
+        String host = raw.toLowerCase(Locale.ROOT);
+        if (host.equals("*")) {
+            throw n.error("to match any host, leave host out; '*' only works as a prefix, as in *.example.com");
+        }
+        if (host.indexOf(':') >= 0) {
+            throw n.error("'" + raw + "' has a port; a route host is a name only (the listener decides the port)");
+        }
+        String name = host.startsWith("*.") ? host.substring(2) : host;
+        boolean valid = !name.isEmpty();
+        for (String label : name.split("\\.", -1)) {
+            valid &= HOST_LABEL.matcher(label).matches();
+        }
+        if (!valid) {
+            throw n.error("expected a host name (letters, digits, '-' and '.') or a wildcard like *.example.com, got '"
+                    + raw + "'");
+        }
+        return host;
+    }
+
+    private static String urlPath(YamlNode n, String what) throws ConfigException {
+        String path = n.asString();
+        if (!path.startsWith("/")) {
+            throw n.error(what + " must start with '/', got '" + path + "'");
+        }
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c == '?' || c == '#' || c <= ' ' || c >= 0x7f) {
+                throw n.error(what + " may not contain spaces, control characters, '?' or '#' (only the path "
+                        + "of a URL is matched), got '" + path + "'");
+            }
+        }
+        return path;
+    }
+
+    private static String upstreamReference(YamlNode n, Map<String, UpstreamConfig> upstreams)
+            throws ConfigException {
+        String name = n.asString();
+        if (upstreams.containsKey(name)) {
+            return name;
+        }
+        if (upstreams.isEmpty()) {
+            throw n.error("no upstream named '" + name + "' (no upstreams are defined)");
+        }
+        String hint = DidYouMean.hint(name, upstreams.keySet());
+        throw n.error("no upstream named '" + name + "'"
+                + (hint.isEmpty() ? "; defined: " + String.join(", ", upstreams.keySet()) : hint));
+    }
+
+    private Path staticRoot(YamlNode n) throws ConfigException {
+        String text = n.asString();
+        if (text.isBlank()) {
+            throw n.error("needs a directory");
+        }
+        Path dir;
+        try {
+            dir = baseDir.resolve(text).toAbsolutePath().normalize();
+        } catch (InvalidPathException e) {
+            throw n.error("not a usable path: " + e.getReason());
+        }
+        String shown = "'" + text + "'" + (Path.of(text).isAbsolute() ? "" : " (" + dir + ")");
+        if (!Files.exists(dir)) {
+            throw n.error("directory " + shown + " does not exist");
+        }
+        if (!Files.isDirectory(dir)) {
+            throw n.error(shown + " is not a directory");
+        }
+        return dir;
+    }
+
+    private static Optional<String> rewrite(YamlMap route) throws ConfigException {
+        Optional<YamlNode> rewriteNode = route.get("rewrite");
+        Optional<YamlNode> stripNode = route.get("strip_prefix");
+        boolean strip = stripNode.isPresent() && stripNode.get().asBoolean();
+        if (rewriteNode.isEmpty()) {
+            return strip ? Optional.of("/") : Optional.empty();
+        }
+        if (strip) {
+            throw rewriteNode.get().error("cannot be combined with strip_prefix: true, which means rewrite: /");
+        }
+        return Optional.of(urlPath(rewriteNode.get(), "rewrite"));
+    }
+
+    private static TimeoutConfig timeouts(Optional<YamlNode> section) throws ConfigException {
+        if (section.isEmpty()) {
+            return TimeoutConfig.defaults();
+        }
+        YamlMap m = section.get().asMap().allowOnly("client_header", "client_body", "keepalive", "client_write",
+                "upstream_connect", "upstream_read", "upstream_write");
+        return new TimeoutConfig(
+                m.positiveDuration("client_header", TimeoutConfig.DEFAULT_CLIENT_HEADER),
+                m.positiveDuration("client_body", TimeoutConfig.DEFAULT_CLIENT_BODY),
+                m.positiveDuration("keepalive", TimeoutConfig.DEFAULT_KEEP_ALIVE),
+                m.positiveDuration("client_write", TimeoutConfig.DEFAULT_CLIENT_WRITE),
+                m.positiveDuration("upstream_connect", TimeoutConfig.DEFAULT_UPSTREAM_CONNECT),
+                m.positiveDuration("upstream_read", TimeoutConfig.DEFAULT_UPSTREAM_READ),
+                m.positiveDuration("upstream_write", TimeoutConfig.DEFAULT_UPSTREAM_WRITE));
+    }
+
+    private static LimitConfig limits(Optional<YamlNode> section) throws ConfigException {
+        if (section.isEmpty()) {
+            return LimitConfig.defaults();
+        }
+        YamlMap m = section.get().asMap()
+                .allowOnly("request_line", "header_line", "headers_total", "header_count", "body");
+        return new LimitConfig(
+                (int) m.size("request_line", LimitConfig.DEFAULT_REQUEST_LINE, 1, Integer.MAX_VALUE),
+                (int) m.size("header_line", LimitConfig.DEFAULT_HEADER_LINE, 1, Integer.MAX_VALUE),
+                (int) m.size("headers_total", LimitConfig.DEFAULT_HEADERS_TOTAL, 1, Integer.MAX_VALUE),
+                m.integer("header_count", LimitConfig.DEFAULT_HEADER_COUNT, 1, Integer.MAX_VALUE),
+                m.size("body", LimitConfig.DEFAULT_BODY, 0, Long.MAX_VALUE));
+    }
+
+    private static HeaderPolicy headers(Optional<YamlNode> section) throws ConfigException {
+        HeaderPolicy defaults = HeaderPolicy.defaults();
+        if (section.isEmpty()) {
+            return defaults;
+        }
+        YamlMap m = section.get().asMap()
+                .allowOnly("host", "x_forwarded", "forwarded", "via", "server", "request_id");
+        String host = defaults.host();
+        Optional<YamlNode> hostNode = m.get("host");
+        if (hostNode.isPresent()) {
+            host = keywordOrLiteral(hostNode.get(), HeaderPolicy.HOST_PASS, HeaderPolicy.HOST_UPSTREAM);
+            if (!host.equals(HeaderPolicy.HOST_PASS) && !host.equals(HeaderPolicy.HOST_UPSTREAM)
+                    && !VISIBLE_ASCII.matcher(host).matches()) {
+                throw hostNode.get().error("expected pass, upstream or a literal Host value such as "
+                        + "example.com:8080 (no spaces), got '" + host + "'");
+            }
+        }
+        String server = defaults.server();
+        Optional<YamlNode> serverNode = m.get("server");
+        if (serverNode.isPresent()) {
+            server = keywordOrLiteral(serverNode.get(), HeaderPolicy.SERVER_PASS, HeaderPolicy.SERVER_HIDE);
+            if (!PRINTABLE_ASCII.matcher(server).matches()) {
+                throw serverNode.get().error("expected pass, hide or a literal Server value in printable ASCII, got '"
+                        + server + "'");
+            }
+        }
+        Optional<String> requestId = defaults.requestId();
+        Optional<YamlNode> requestIdNode = m.get("request_id");
+        if (requestIdNode.isPresent()) {
+            String value = requestIdNode.get().asString().trim();
+            if (value.isEmpty() || value.equalsIgnoreCase("false")) {
+                requestId = Optional.empty();
+            } else if (value.equalsIgnoreCase("true") || !TOKEN.matcher(value).matches()) {
+                throw requestIdNode.get().error("expected a header name such as " + HeaderPolicy.DEFAULT_REQUEST_ID
+                        + ", or false to disable, got '" + value + "'");
+            } else {
+                requestId = Optional.of(value);
+            }
+        }
+        return new HeaderPolicy(host,
+                m.bool("x_forwarded", defaults.xForwarded()),
+                m.bool("forwarded", defaults.forwarded()),
+                m.bool("via", defaults.via()),
+                server,
+                requestId);
+    }
+
+    /** The keyword in its canonical spelling when the value is one, whatever its case; else the value. */
+    private static String keywordOrLiteral(YamlNode n, String... keywords) throws ConfigException {
+        String value = n.asString().trim();
+        for (String keyword : keywords) {
+            if (keyword.equalsIgnoreCase(value)) {
+                return keyword;
+            }
+        }
+        return value;
+    }
+
+    private Optional<ClusterConfig> cluster(Optional<YamlNode> section) throws ConfigException {
+        if (section.isEmpty()) {
+            return Optional.empty();
+        }
+        YamlMap m = section.get().asMap().allowOnly("name", "bind", "peers");
+        String name = name(m.required("name"), "cluster name", "nodes join only a fleet of the same name");
+        HostPort bind = bind(m.required("bind"));
+        List<HostPort> peers = new ArrayList<>();
+        Map<HostPort, Integer> lines = new HashMap<>();
+        Optional<YamlNode> peersNode = m.get("peers");
+        for (YamlNode peerNode : peersNode.isPresent() ? peersNode.get().asList() : List.<YamlNode>of()) {
+            HostPort peer = peerNode.asHostPort();
+            if (peer.port() == 0) {
+                throw peerNode.error("a peer needs its real port; port 0 only makes sense for listening");
+            }
+            Integer firstLine = lines.putIfAbsent(peer, peerNode.line());
+            if (firstLine != null) {
+                throw peerNode.error("peer " + peer + " is listed twice (first at line " + firstLine + ")");
+            }
+            peers.add(peer);
+        }
+        return Optional.of(new ClusterConfig(name, bind, peers));
+    }
+
+    private static List<YamlNode> nonEmptyList(YamlMap parent, String key, String what) throws ConfigException {
+        YamlNode n = parent.required(key, "at least one " + what + " is required");
+        List<YamlNode> items = n.asList();
+        if (items.isEmpty()) {
+            throw n.error("at least one " + what + " is required, got an empty list");
+        }
+        return items;
+    }
+}

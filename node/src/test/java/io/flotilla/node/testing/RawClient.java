@@ -67,6 +67,11 @@ public final class RawClient implements AutoCloseable {
         return out;
     }
 
+    /** The buffered input, for tests that read interim bytes themselves. */
+    public InputStream input() {
+        return in;
+    }
+
     /** Sends a simple GET and reads its response. */
     public Response get(String target, String host) throws IOException {
         send("GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n");

@@ -258,7 +258,6 @@ public final class ConfigLoader {
         List<YamlNode> items = nonEmptyList(upstream, "servers", "server");
         List<UpstreamConfig.ServerConfig> servers = new ArrayList<>();
         Map<HostPort, Integer> lines = new HashMap<>();
-        boolean anyWeight = false;
         for (YamlNode item : items) {
             YamlNode addressNode;
             int weight = UpstreamConfig.ServerConfig.DEFAULT_WEIGHT;
@@ -278,13 +277,9 @@ public final class ConfigLoader {
                 throw addressNode.error("server " + address + " is listed twice (first at line " + firstLine
                         + "); give it a higher weight instead");
             }
-            anyWeight |= weight > 0;
             servers.add(new UpstreamConfig.ServerConfig(address, weight));
         }
-        if (!anyWeight) {
-            throw upstream.required("servers").error("every server has weight 0, so none would get traffic; "
-                    + "give at least one a weight above 0");
-        }
+        // Every weight at 0 is allowed: that drains the whole upstream, and its routes answer 503.
         return servers;
     }
 

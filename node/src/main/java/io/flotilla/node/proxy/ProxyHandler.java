@@ -48,6 +48,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private Watchdog requestWatch;
     private Watchdog responseWatch;
     private Exchange current;
+    private boolean headStarted;
     private boolean closed;
 
     /**
@@ -79,6 +80,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt == RequestHeadStarted.INSTANCE) {
             if (current == null && pipelined.isEmpty()) {
+                headStarted = true;
                 requestWatch.arm(Phase.CLIENT_HEADER, runtimes.get().timeouts().clientHeader().toNanos());
             }
             return;
@@ -146,6 +148,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
         HttpRequest request = (HttpRequest) msg;
         requestWatch.disarm();
+        headStarted = false;
         ProxyRuntime runtime = runtimes.get();
         RequestChecks.Refusal refusal = RequestChecks.check(request);
         if (refusal != null) {
@@ -230,7 +233,9 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         switch (phase) {
             case KEEP_ALIVE -> close();
             case CLIENT_HEADER -> {
-                if (current == null) {
+                if (current == null && !headStarted) {
+                    close(); // nothing was sent: a pre-connect or an idle probe gets no 408 to misread
+                } else if (current == null) {
                     ctx.writeAndFlush(ErrorResponses.of(HttpResponseStatus.REQUEST_TIMEOUT, true))
                             .addListener(ChannelFutureListener.CLOSE);
                     closed = true;
@@ -246,6 +251,8 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     void close() {
         closed = true;
+        // What was relayed goes out first: a client cut mid-body sees a truncated message, not nothing.
+        ctx.flush();
         ctx.close();
     }
 

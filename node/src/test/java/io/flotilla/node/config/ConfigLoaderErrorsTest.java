@@ -399,21 +399,6 @@ class ConfigLoaderErrorsTest {
     }
 
     @Test
-    void allWeightsZero() {
-        ConfigException e = refused("""
-                listeners: [{bind: ":0"}]
-                upstreams:
-                  app:
-                    servers:
-                      - {address: 127.0.0.1:1, weight: 0}
-                      - {address: 127.0.0.1:2, weight: 0}
-                routes: [{upstream: app}]
-                """);
-        assertAt(e, 5, 7, "upstreams.app.servers");
-        assertMentions(e, "weight 0");
-    }
-
-    @Test
     void negativeWeight() {
         ConfigException e = refused("""
                 listeners: [{bind: ":0"}]

@@ -12,7 +12,8 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.util.List;
 
 /**
- * Checks on a decoded request head that the decoder cannot make: version, Host, request-target form.
+ * Checks on a decoded request head that the decoder cannot make: version, Host, transfer codings,
+ * request-target form.
  * Each refusal carries the status to answer with; every refused request also closes its connection.
  */
 public final class RequestChecks {
@@ -57,6 +58,11 @@ public final class RequestChecks {
         if (!hosts.isEmpty() && !validHost(hosts.get(0))) {
             return new Refusal(HttpResponseStatus.BAD_REQUEST, "invalid Host header");
         }
+        if (!onlyChunked(request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING))) {
+            // RFC 9112 §6.1: a coding we do not apply gets 501. The decoder has already made sure chunked is
+            // last and once; forwarding re-chunks the body, which would drop any other coding silently.
+            return new Refusal(HttpResponseStatus.NOT_IMPLEMENTED, "transfer coding other than chunked");
+        }
         String uri = request.uri();
         if (uri.startsWith("/")) {
             return null;
@@ -97,6 +103,19 @@ public final class RequestChecks {
         }
         String message = cause.getMessage();
         return new Refusal(HttpResponseStatus.BAD_REQUEST, message == null ? "malformed request" : message);
+    }
+
+    /** True if every listed transfer coding is chunked (or there is none); empty list elements are allowed. */
+    private static boolean onlyChunked(List<String> fields) {
+        for (String field : fields) {
+            for (String coding : field.split(",", -1)) {
+                String trimmed = coding.strip();
+                if (!trimmed.isEmpty() && !"chunked".equalsIgnoreCase(trimmed)) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** reg-name or IPv4 or bracketed IPv6, with an optional port (RFC 9110 §7.2, RFC 3986 §3.2.2). */

@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -28,6 +29,8 @@ import java.util.List;
  *   <li>a CR not followed by LF, or NUL anywhere in the head (RFC 9112 §2.2)</li>
  *   <li>a field name that is not a token, or whitespace before the colon (RFC 9112 §5.1)</li>
  *   <li>control characters in field values (RFC 9110 §5.5)</li>
+ *   <li>an HTTP-name other than exactly {@code HTTP}, which is case-sensitive (RFC 9112 §2.3)</li>
+ *   <li>a second Content-Length field, which Netty takes the first of in HTTP/1.0 (RFC 9112 §6.3)</li>
  *   <li>the size limits of one header line (431), the number of fields (431), the request line (414)</li>
  * </ul>
  * A refused head becomes an {@link HttpRequest} whose decoder result is a failure, like Netty's own
@@ -37,6 +40,8 @@ public class StrictRequestDecoder extends HttpRequestDecoder {
     private static final byte CR = '\r';
     private static final byte LF = '\n';
     private static final boolean[] TCHAR = new boolean[256];
+    private static final byte[] HTTP_NAME = {'H', 'T', 'T', 'P', '/'};
+    private static final byte[] CONTENT_LENGTH = "content-length".getBytes(StandardCharsets.US_ASCII);
 
     static {
         for (char c = '0'; c <= '9'; c++) TCHAR[c] = true;
@@ -60,10 +65,14 @@ public class StrictRequestDecoder extends HttpRequestDecoder {
     private boolean inRequestLine = true;
     private boolean sawAnyLineByte;
     private int requestLineSpaces;
+    private int versionBytes;
     private int lineLength;
     private int headerCount;
     private boolean inValue;
     private boolean lastWasCr;
+    /** Leading bytes of the current field name that spell "content-length", or -1 once one differs. */
+    private int contentLengthMatched;
+    private int contentLengthFields;
 
     public StrictRequestDecoder(HttpDecoderConfig config, int maxRequestLine, int maxHeaderLine, int maxHeaderCount) {
         super(config);
@@ -114,10 +123,12 @@ public class StrictRequestDecoder extends HttpRequestDecoder {
         inRequestLine = true;
         sawAnyLineByte = false;
         requestLineSpaces = 0;
+        versionBytes = 0;
         lineLength = 0;
         headerCount = 0;
         inValue = false;
         lastWasCr = false;
+        contentLengthFields = 0;
     }
 
     /** Scans the not yet scanned part of the current head; returns why it is refused, or null. */
@@ -172,6 +183,10 @@ public class StrictRequestDecoder extends HttpRequestDecoder {
                 }
                 if (b == ' ') {
                     requestLineSpaces++;
+                } else if (requestLineSpaces == 2 && versionBytes < HTTP_NAME.length
+                        && b != HTTP_NAME[versionBytes++]) {
+                    // Netty upper-cases the version, so "http/1.1" would pass as HTTP/1.1 (RFC 9112 §2.3).
+                    return new IllegalArgumentException("HTTP-version must start with HTTP/ exactly");
                 }
                 continue;
             }
@@ -185,6 +200,7 @@ public class StrictRequestDecoder extends HttpRequestDecoder {
                 if (++headerCount > maxHeaderCount) {
                     return new TooLongHttpHeaderException("more than " + maxHeaderCount + " header fields");
                 }
+                contentLengthMatched = 0;
             }
             if (inValue) {
                 if ((b < 0x20 && b != '\t') || b == 0x7f) {
@@ -194,10 +210,18 @@ public class StrictRequestDecoder extends HttpRequestDecoder {
                 if (lineLength == 1) {
                     return new IllegalArgumentException("empty header name");
                 }
+                // RFC 9112 §6.3 item 5, RFC 9110 §8.6: one length only. Netty refuses a second one in HTTP/1.1
+                // but keeps the first in HTTP/1.0, where a peer in front of us may have used another.
+                if (contentLengthMatched == CONTENT_LENGTH.length && ++contentLengthFields > 1) {
+                    return new IllegalArgumentException("more than one Content-Length field");
+                }
                 inValue = true;
             } else if (!TCHAR[b]) {
                 return new IllegalArgumentException(b == ' ' || b == '\t'
                         ? "whitespace in or after a header name" : "invalid character in a header name");
+            } else if (contentLengthMatched >= 0) {
+                contentLengthMatched = contentLengthMatched < CONTENT_LENGTH.length
+                        && (b | 0x20) == CONTENT_LENGTH[contentLengthMatched] ? contentLengthMatched + 1 : -1;
             }
         }
         // Leave a trailing CR unscanned: whether LF follows is only known on the next read.

@@ -4,6 +4,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
+import io.netty.util.NetUtil;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -160,9 +161,8 @@ public final class ForwardingHeaders {
             return "unknown";
         }
         InetAddress address = client.getAddress();
-        String ip = address != null ? address.getHostAddress() : client.getHostString();
-        int zone = ip.indexOf('%');
-        return zone >= 0 ? ip.substring(0, zone) : ip;
+        // RFC 5952 text for IPv6 ("::1", not "0:0:0:0:0:0:0:1"); NetUtil also drops any scope id.
+        return address != null ? NetUtil.toAddressString(address) : client.getHostString();
     }
 
     private static String quoteIfNeeded(String value) {

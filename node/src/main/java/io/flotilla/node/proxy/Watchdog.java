@@ -45,7 +45,16 @@ final class Watchdog implements Runnable {
         lastProgress = System.nanoTime();
     }
 
+    /**
+     * Stops timing. The scheduled check is left in place: between requests the next arm() usually
+     * needs no earlier deadline than it, so a keep-alive connection schedules nothing per request.
+     */
     void disarm() {
+        phase = null;
+    }
+
+    /** Stops timing and drops the scheduled check; for a closed connection. */
+    void cancel() {
         phase = null;
         if (task != null) {
             task.cancel(false);

@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -32,7 +33,12 @@ public final class ConnectionPool {
 
     private final EventLoop loop;
     private final Bootstrap bootstrap;
+    private static final long MIN_SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final long MAX_SWEEP_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     private final Map<UpstreamServer, ArrayDeque<UpstreamConnection>> idle = new HashMap<>();
+    private ScheduledFuture<?> sweep;
+    private long sweepInterval;
 
     /**
      * @param loop         the owning event loop
@@ -114,12 +120,38 @@ public final class ConnectionPool {
         }
         queue.addLast(connection);
         long idleNanos = limits.idleTimeout().toNanos();
-        connection.idleIn(this, loop.schedule(() -> {
-            remove(connection);
-            connection.channel().close();
-        }, idleNanos, TimeUnit.NANOSECONDS));
+        connection.idleIn(this, System.nanoTime() + idleNanos);
+        scheduleSweep(idleNanos);
         // A pending read lets a close by the origin be noticed while idle, and any stray bytes too.
         connection.channel().read();
+    }
+
+    /**
+     * Idle connections are expired by one periodic sweep per pool rather than a timer each: a timer
+     * per release would cost a schedule and a cancel on every request of a busy pool.
+     */
+    private void scheduleSweep(long idleNanos) {
+        long interval = Math.max(MIN_SWEEP_NANOS, Math.min(MAX_SWEEP_NANOS, idleNanos / 2));
+        if (sweep != null && sweepInterval <= interval) {
+            return;
+        }
+        if (sweep != null) {
+            sweep.cancel(false);
+        }
+        sweepInterval = interval;
+        sweep = loop.scheduleAtFixedRate(this::expireIdle, interval, interval, TimeUnit.NANOSECONDS);
+    }
+
+    private void expireIdle() {
+        long now = System.nanoTime();
+        for (ArrayDeque<UpstreamConnection> queue : idle.values()) {
+            // Oldest first: the deque is in release order, so the expired ones are at its head.
+            while (!queue.isEmpty() && now - queue.peekFirst().idleDeadline() >= 0) {
+                UpstreamConnection expired = queue.pollFirst();
+                expired.leavePool();
+                expired.channel().close();
+            }
+        }
     }
 
     void remove(UpstreamConnection connection) {
@@ -141,6 +173,10 @@ public final class ConnectionPool {
         List<UpstreamConnection> all = new ArrayList<>();
         idle.values().forEach(all::addAll);
         idle.clear();
+        if (sweep != null) {
+            sweep.cancel(false);
+            sweep = null;
+        }
         for (UpstreamConnection connection : all) {
             connection.leavePool();
             connection.channel().close();

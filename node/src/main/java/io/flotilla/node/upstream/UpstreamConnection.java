@@ -4,7 +4,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 
 /**
  * One connection to an origin server, and the last handler of its pipeline: it relays events to the
@@ -16,7 +15,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     private Channel channel;
     private UpstreamListener listener;
     private ConnectionPool idleIn;
-    private ScheduledFuture<?> idleTimer;
+    private long idleDeadline;
     private Throwable failure;
     private int requests;
 
@@ -51,17 +50,17 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         this.listener = null;
     }
 
-    void idleIn(ConnectionPool pool, ScheduledFuture<?> timer) {
+    void idleIn(ConnectionPool pool, long deadlineNanos) {
         this.idleIn = pool;
-        this.idleTimer = timer;
+        this.idleDeadline = deadlineNanos;
+    }
+
+    long idleDeadline() {
+        return idleDeadline;
     }
 
     void leavePool() {
         this.idleIn = null;
-        if (idleTimer != null) {
-            idleTimer.cancel(false);
-            idleTimer = null;
-        }
     }
 
     @Override

@@ -137,4 +137,28 @@ class ForwardingTest {
         assertEquals("HTTP/1.1", origin.last().version(), "upstream requests are HTTP/1.1");
         assertFalse(origin.last().header("Host").isEmpty(), "a Host is supplied upstream");
     }
+
+    @Test
+    void optionalHeadersFollowThePolicy() throws Exception {
+        try (TestNode custom = TestNode.startWith("node: {name: edge-7, event_loops: 1}\n"
+                + "listeners:\n  - bind: \"[::1]:0\"\n"
+                + "upstreams:\n  app: {servers: [" + origin.address() + "]}\n"
+                + "routes:\n  - {path: /, upstream: app}\n"
+                + "headers: {forwarded: true, x_forwarded: false, server: hide, request_id: false, host: backend.internal}\n");
+             java.net.Socket socket = new java.net.Socket("::1", custom.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("GET / HTTP/1.1\r\nHost: shop.example:8443\r\n"
+                    + "Forwarded: for=192.0.2.60;proto=http\r\nConnection: close\r\n\r\n").getBytes());
+            String response = new String(socket.getInputStream().readAllBytes());
+            assertTrue(response.startsWith("HTTP/1.1 200"), response);
+            assertFalse(response.toLowerCase().contains("server:"), "Server hidden: " + response);
+        }
+        TestOrigin.Received seen = origin.last();
+        assertEquals("for=192.0.2.60;proto=http, for=\"[::1]\";host=\"shop.example:8443\";proto=http",
+                seen.header("Forwarded"), "appended, IPv6 quoted and bracketed (RFC 7239 §6)");
+        assertNull(seen.header("X-Forwarded-For"));
+        assertNull(seen.header("X-Request-Id"));
+        assertEquals("backend.internal", seen.header("Host"));
+        assertEquals("1.1 edge-7", seen.header("Via"));
+    }
 }

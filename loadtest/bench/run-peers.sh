@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Benchmarks a Flotilla node beside NGINX and HAProxy in the same run, with ../shared/bench/peers.sh.
+#
+#   loadtest/bench/run-peers.sh            (DUR, ROUNDS, CONNS pass through to peers.sh)
+#
+# Builds the jar if needed, starts one node on 127.0.0.1:18200 with ONE event loop pinned to CPU 0
+# (the peers run with one worker each, pinned the same way), in front of peers.sh's origin on :18001,
+# warms the JIT for a few seconds, runs peers.sh with PROJECT_URL/PROJECT_PID, and stops the node.
+# Results: /tmp/perf-anchor/summary.txt and the ratios peers.sh prints; copy them to docs/benchmarks.md.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+peers=${PEERS:-$top/../shared/bench/peers.sh}
+work=/tmp/flotilla-bench
+mkdir -p "$work"
+[ -f "$top/node/target/flotilla.jar" ] || (cd "$top" && mvn -q -DskipTests package)
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+
+cat > "$work/bench.yaml" <<YAML
+node: {name: bench, event_loops: 1}
+listeners:
+  - bind: 127.0.0.1:18200
+upstreams:
+  origin:
+    servers: [127.0.0.1:18001]
+    pool: {max_idle: 256, max_requests: 0}
+routes:
+  - {path: /, upstream: origin}
+headers: {request_id: false}
+YAML
+
+# peers.sh starts the origin; the node only needs it once traffic flows, so it can start first.
+taskset -c 0 java -Xms512m -Xmx512m -XX:+UseParallelGC -jar "$top/node/target/flotilla.jar" \
+  node --config "$work/bench.yaml" > "$work/node.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:18200/ 2>/dev/null && break; sleep 0.1; done
+
+# JIT warm-up against a throwaway origin on the same port peers.sh uses is not possible before it
+# starts, so peers.sh's own 1 s warm-up per target is extended by a pre-run here once it is up.
+(
+  for _ in $(seq 300); do curl -s -o /dev/null http://127.0.0.1:18001/small 2>/dev/null && break; sleep 0.1; done
+  taskset -c 1 wrk -t1 -c50 -d6s http://127.0.0.1:18200/small > /dev/null 2>&1 || true
+  taskset -c 1 wrk -t1 -c50 -d3s http://127.0.0.1:18200/big > /dev/null 2>&1 || true
+) &
+PROJECT_URL=http://127.0.0.1:18200 PROJECT_PID=$pid "$peers"

@@ -29,8 +29,8 @@ headers: {request_id: false}
 YAML
 
 # peers.sh starts the origin; the node only needs it once traffic flows, so it can start first.
-taskset -c 0 java -Xms512m -Xmx512m -XX:+UseParallelGC -jar "$top/node/target/flotilla.jar" \
-  node --config "$work/bench.yaml" > "$work/node.log" 2>&1 &
+# As shipped: bin/flotilla's default JVM options.
+taskset -c 0 "$top/bin/flotilla" node --config "$work/bench.yaml" > "$work/node.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:18200/ 2>/dev/null && break; sleep 0.1; done

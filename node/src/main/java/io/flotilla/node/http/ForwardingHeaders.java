@@ -35,6 +35,7 @@ public final class ForwardingHeaders {
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     private final String viaName;
+    private final String via11;
     private final boolean xForwarded;
     private final boolean forwarded;
     private final boolean via;
@@ -52,6 +53,7 @@ public final class ForwardingHeaders {
     public ForwardingHeaders(String nodeName, boolean xForwarded, boolean forwarded, boolean via, String server,
                              Optional<String> requestIdHeader) {
         this.viaName = nodeName;
+        this.via11 = "1.1 " + nodeName;
         this.xForwarded = xForwarded;
         this.forwarded = forwarded;
         this.via = via;
@@ -61,6 +63,9 @@ public final class ForwardingHeaders {
 
     /** Removes hop-by-hop fields and every field the Connection header names. */
     public static void stripHopByHop(HttpHeaders headers) {
+        if (!anyHopByHop(headers)) {
+            return; // the common case: one pass over a few names instead of seven hash removals
+        }
         List<String> connection = headers.getAll(HttpHeaderNames.CONNECTION);
         if (!connection.isEmpty()) {
             Set<String> named = new HashSet<>();
@@ -81,6 +86,20 @@ public final class ForwardingHeaders {
         }
     }
 
+    private static boolean anyHopByHop(HttpHeaders headers) {
+        var it = headers.iteratorCharSequence();
+        while (it.hasNext()) {
+            CharSequence name = it.next().getKey();
+            for (int i = 0; i < HOP_BY_HOP.size(); i++) {
+                AsciiString hop = HOP_BY_HOP.get(i);
+                if (name.length() == hop.length() && hop.contentEqualsIgnoreCase(name)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /**
      * Prepares a request's headers for the origin. Framing (Content-Length or chunked) is the caller's.
      *
@@ -96,11 +115,10 @@ public final class ForwardingHeaders {
         headers.remove(HttpHeaderNames.EXPECT); // 100-continue is answered here, not by the origin
         String ip = clientIp(client);
         if (xForwarded) {
-            List<String> previous = headers.getAll(X_FORWARDED_FOR);
-            if (previous.isEmpty()) {
+            if (!headers.contains(X_FORWARDED_FOR)) {
                 headers.set(X_FORWARDED_FOR, ip);
             } else {
-                headers.set(X_FORWARDED_FOR, String.join(", ", previous) + ", " + ip);
+                headers.set(X_FORWARDED_FOR, String.join(", ", headers.getAll(X_FORWARDED_FOR)) + ", " + ip);
             }
             headers.set(X_FORWARDED_PROTO, scheme);
             if (clientHost != null) {
@@ -151,9 +169,12 @@ public final class ForwardingHeaders {
     }
 
     private void appendVia(HttpHeaders headers, HttpVersion version) {
-        String hop = version.majorVersion() + "." + version.minorVersion() + " " + viaName;
-        List<String> previous = headers.getAll(HttpHeaderNames.VIA);
-        headers.set(HttpHeaderNames.VIA, previous.isEmpty() ? hop : String.join(", ", previous) + ", " + hop);
+        String hop = version.minorVersion() == 1 ? via11 : version.majorVersion() + "." + version.minorVersion() + " " + viaName;
+        if (!headers.contains(HttpHeaderNames.VIA)) {
+            headers.set(HttpHeaderNames.VIA, hop);
+        } else {
+            headers.set(HttpHeaderNames.VIA, String.join(", ", headers.getAll(HttpHeaderNames.VIA)) + ", " + hop);
+        }
     }
 
     static String clientIp(InetSocketAddress client) {

@@ -139,7 +139,12 @@ final class Exchange implements UpstreamListener {
 
     private void connect(boolean fresh) {
         attempts++;
-        connection.pool().acquire(server, fresh).addListener((Future<UpstreamConnection> f) -> {
+        Future<UpstreamConnection> acquired = connection.pool().acquire(server, fresh);
+        if (acquired.isSuccess()) {
+            onConnected(acquired.getNow(), true); // a pooled connection, here and now
+            return;
+        }
+        acquired.addListener((Future<UpstreamConnection> f) -> {
             if (finished) {
                 if (f.isSuccess()) {
                     connection.pool().release(f.getNow(), f.getNow().requests() == 0, route.upstream());
@@ -151,11 +156,15 @@ final class Exchange implements UpstreamListener {
                         ? HttpResponseStatus.GATEWAY_TIMEOUT : HttpResponseStatus.BAD_GATEWAY);
                 return;
             }
-            onConnected(f.getNow());
+            onConnected(f.getNow(), false);
         });
     }
 
-    private void onConnected(UpstreamConnection connected) {
+    /**
+     * @param inline true when called while the client's read is being handled: its end flushes the
+     *               upstream once for the head and whatever body came with it
+     */
+    private void onConnected(UpstreamConnection connected, boolean inline) {
         upstream = connected;
         connected.attach(this);
         Channel channel = connected.channel();
@@ -167,7 +176,9 @@ final class Exchange implements UpstreamListener {
                 bodySent = true;
             }
         }
-        channel.flush();
+        if (!inline || requestComplete || expectContinue) {
+            channel.flush();
+        }
         if (requestComplete) {
             requestSent = true;
             armUpstreamRead();
@@ -229,8 +240,7 @@ final class Exchange implements UpstreamListener {
         upstream.channel().write(content);
         bodySent = true;
         if (last) {
-            upstream.channel().flush();
-            requestSent = true;
+            requestSent = true; // flushed at the end of this read (ProxyHandler.channelReadComplete)
             if (!responseStarted) {
                 armUpstreamRead();
             }

@@ -238,6 +238,9 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
                 current.onRequestContent((HttpContent) pipelined.poll());
             }
         }
+        if (current != null) {
+            current.flushUpstream(); // no read is being handled here, so nothing else would flush
+        }
         if (current == null && !closed) {
             requestWatch.arm(Phase.KEEP_ALIVE, runtimes.get().timeouts().keepAlive().toNanos());
         }

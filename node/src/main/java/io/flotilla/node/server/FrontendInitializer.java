@@ -17,7 +17,8 @@ import java.util.function.Supplier;
 /**
  * Builds every client connection's pipeline, in one place, top to bottom:
  * <ol>
- *   <li>{@code http}: {@link ServerCodec}, the strict HTTP/1.1 decoder with size limits, and the encoder</li>
+ *   <li>{@code http-encoder}, {@code http-decoder}: {@link ServerCodec}, the strict HTTP/1.1 decoder
+ *       with size limits, and the response encoder</li>
  *   <li>{@code proxy}: {@link ProxyHandler}, which routes, answers or forwards, one request at a time</li>
  * </ol>
  * It also holds the listener's connection count: at the limit the listener stops accepting, and the
@@ -56,9 +57,11 @@ final class FrontendInitializer extends ChannelInitializer<SocketChannel> {
             }
         });
         LimitConfig limits = runtimes.get().limits();
+        ServerCodec codec = new ServerCodec(limits.requestLine(), limits.headerLine(), limits.headersTotal(),
+                limits.headerCount());
         ch.pipeline()
-                .addLast("http", new ServerCodec(limits.requestLine(), limits.headerLine(), limits.headersTotal(),
-                        limits.headerCount()))
+                .addLast("http-encoder", codec.encoder())
+                .addLast("http-decoder", codec.decoder())
                 .addLast("proxy", new ProxyHandler(runtimes, pools.get(ch.eventLoop()), "http"));
     }
 }

@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
 public final class ConnectionPool {
     private static final int MAX_RESPONSE_LINE = 8 * 1024;
     private static final int MAX_RESPONSE_HEADERS = 64 * 1024;
-    private static final int MAX_CHUNK = 16 * 1024;
+    /** Large enough that a 64 KiB response body passes as one or two messages, not four. */
+    private static final int MAX_CHUNK = 64 * 1024;
 
     private final EventLoop loop;
     private final Bootstrap bootstrap;

@@ -7,6 +7,9 @@ import io.flotilla.node.config.ConfigLoader;
 import io.flotilla.node.config.FlotillaConfig;
 import io.flotilla.node.server.FlotillaNode;
 
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
+
 import java.io.PrintStream;
 import java.nio.file.Path;
 
@@ -14,6 +17,7 @@ import java.nio.file.Path;
 @Parameters(commandDescription = "Run a node with the given config")
 final class NodeCommand {
     private static volatile boolean running;
+    private static volatile boolean stopping;
 
     @Parameter(names = {"-c", "--config"}, required = true, description = "Config file (YAML)")
     private String config;
@@ -38,13 +42,26 @@ final class NodeCommand {
         try {
             FlotillaNode node = FlotillaNode.start(loaded);
             running = true;
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                try {
-                    node.close();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+            // SIGTERM and SIGINT drain (healthz 503, grace, in-flight requests finish) and exit 0,
+            // as an orchestrator or a rolling restart expects; a second signal stops at once.
+            SignalHandler drainAndExit = signal -> {
+                if (stopping) {
+                    Runtime.getRuntime().halt(Main.FAILED);
                 }
-            }, "flotilla-shutdown"));
+                stopping = true;
+                Thread stopper = new Thread(() -> {
+                    try {
+                        node.drain().get();
+                        node.close();
+                    } catch (Exception e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    System.exit(Main.OK);
+                }, "flotilla-drain");
+                stopper.start();
+            };
+            Signal.handle(new Signal("TERM"), drainAndExit);
+            Signal.handle(new Signal("INT"), drainAndExit);
             return Main.OK;
         } catch (Exception e) {
             err.println("flotilla: cannot start: " + describe(e));

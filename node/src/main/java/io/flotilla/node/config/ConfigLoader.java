@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import java.time.Duration;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -155,7 +156,8 @@ public final class ConfigLoader {
         if (section.isEmpty()) {
             return new NodeSettings(defaultNodeName(), Optional.empty(), NodeSettings.DEFAULT_EVENT_LOOPS);
         }
-        YamlMap m = section.get().asMap().allowOnly("name", "admin", "event_loops");
+        YamlMap m = section.get().asMap().allowOnly("name", "admin", "event_loops", "admin_token", "drain_grace",
+                "drain_timeout", "access_log");
         Optional<YamlNode> nameNode = m.get("name");
         String name = nameNode.isPresent() ? name(nameNode.get(), "node name", "it is sent in Via headers")
                 : defaultNodeName();
@@ -165,7 +167,51 @@ public final class ConfigLoader {
             admin = Optional.of(bind(adminNode.get()));
         }
         int eventLoops = m.integer("event_loops", NodeSettings.DEFAULT_EVENT_LOOPS, 0, MAX_EVENT_LOOPS);
-        return new NodeSettings(name, admin, eventLoops);
+        Optional<String> token = Optional.empty();
+        Optional<YamlNode> tokenNode = m.get("admin_token");
+        if (tokenNode.isPresent() && !tokenNode.get().isNull()) {
+            String value = tokenNode.get().asString();
+            if (value.length() < MIN_TOKEN_LENGTH || value.chars().anyMatch(c -> c <= 0x20 || c >= 0x7f)) {
+                throw tokenNode.get().error("an admin token needs at least " + MIN_TOKEN_LENGTH
+                        + " printable characters without spaces");
+            }
+            token = Optional.of(value);
+        }
+        if (admin.isPresent() && token.isEmpty() && !isLoopback(admin.get())) {
+            throw adminNode.get().error("the admin API is bound beyond loopback (" + admin.get()
+                    + "): set node.admin_token, or bind it to 127.0.0.1");
+        }
+        Duration drainGrace = m.zeroOrPositiveDuration("drain_grace", NodeSettings.DEFAULT_DRAIN_GRACE);
+        Duration drainTimeout = m.positiveDuration("drain_timeout", NodeSettings.DEFAULT_DRAIN_TIMEOUT);
+        Optional<NodeSettings.AccessLogConfig> accessLog = Optional.empty();
+        Optional<YamlNode> logNode = m.get("access_log");
+        if (logNode.isPresent() && !logNode.get().isNull()) {
+            YamlMap log = logNode.get().asMap().allowOnly("path", "format");
+            String path = log.required("path").asString();
+            Optional<YamlNode> formatNode = log.get("format");
+            String format = formatNode.isPresent() ? formatNode.get().asString().toLowerCase()
+                    : NodeSettings.AccessLogConfig.JSON;
+            if (!format.equals(NodeSettings.AccessLogConfig.JSON) && !format.equals(NodeSettings.AccessLogConfig.COMBINED)) {
+                throw formatNode.get().error("expected json or combined, got '" + format + "'");
+            }
+            if (!path.equals("-")) {
+                Path file = baseDir.resolve(path).normalize();
+                Path parent = file.toAbsolutePath().getParent();
+                if (parent == null || !Files.isDirectory(parent)) {
+                    throw log.required("path").error("directory " + parent + " does not exist");
+                }
+                path = file.toAbsolutePath().toString();
+            }
+            accessLog = Optional.of(new NodeSettings.AccessLogConfig(path, format));
+        }
+        return new NodeSettings(name, admin, eventLoops, token, drainGrace, drainTimeout, accessLog);
+    }
+
+    private static final int MIN_TOKEN_LENGTH = 16;
+
+    private static boolean isLoopback(HostPort address) {
+        String host = address.host();
+        return host.equals("localhost") || host.startsWith("127.") || host.equals("::1");
     }
 
     private static String defaultNodeName() {
@@ -190,11 +236,27 @@ public final class ConfigLoader {
         List<YamlNode> items = nonEmptyList(root, "listeners", "listener");
         List<ListenerConfig> listeners = new ArrayList<>();
         for (YamlNode item : items) {
-            YamlMap m = item.asMap().allowOnly("bind", "max_connections");
+            YamlMap m = item.asMap().allowOnly("bind", "max_connections", "proxy_protocol", "trusted_proxies");
             HostPort bind = bind(m.required("bind"));
             int maxConnections = m.integer("max_connections", ListenerConfig.DEFAULT_MAX_CONNECTIONS,
                     1, Integer.MAX_VALUE);
-            listeners.add(new ListenerConfig(bind, maxConnections));
+            boolean proxyProtocol = m.bool("proxy_protocol", false);
+            List<Cidr> trusted = new ArrayList<>();
+            Optional<YamlNode> trustedNode = m.get("trusted_proxies");
+            if (trustedNode.isPresent() && !trustedNode.get().isNull()) {
+                for (YamlNode cidr : trustedNode.get().asList()) {
+                    try {
+                        trusted.add(Cidr.parse(cidr.asString()));
+                    } catch (IllegalArgumentException e) {
+                        throw cidr.error(e.getMessage());
+                    }
+                }
+            }
+            if (proxyProtocol && trusted.isEmpty()) {
+                throw m.required("proxy_protocol").error("proxy_protocol needs trusted_proxies: the addresses of the "
+                        + "L4 front allowed to state the client's address");
+            }
+            listeners.add(new ListenerConfig(bind, maxConnections, proxyProtocol, trusted));
         }
         return listeners;
     }

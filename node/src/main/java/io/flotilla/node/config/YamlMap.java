@@ -79,6 +79,11 @@ final class YamlMap {
         return n.isPresent() ? n.get().asDuration(false) : fallback;
     }
 
+    Duration zeroOrPositiveDuration(String key, Duration fallback) throws ConfigException {
+        Optional<YamlNode> n = get(key);
+        return n.isPresent() ? n.get().asDuration(true) : fallback;
+    }
+
     long size(String key, long fallback, long min, long max) throws ConfigException {
         Optional<YamlNode> n = get(key);
         return n.isPresent() ? n.get().asSize(min, max) : fallback;

@@ -177,7 +177,7 @@ public final class ForwardingHeaders {
         }
     }
 
-    static String clientIp(InetSocketAddress client) {
+    public static String clientIp(InetSocketAddress client) {
         if (client == null) {
             return "unknown";
         }

@@ -2,6 +2,9 @@ package io.flotilla.node.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.FileRegion;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMethod;
@@ -66,8 +69,36 @@ public final class ServerCodec {
         }
     }
 
+    /** Status of the last final response written; 0 before any. */
+    public int lastStatus() {
+        return lastStatus;
+    }
+
+    /** Body bytes of the last final response written so far. */
+    public long bodyBytesSent() {
+        return bodyBytes;
+    }
+
+    private int lastStatus;
+    private long bodyBytes;
+
     private final class MethodAwareEncoder extends HttpResponseEncoder {
         private HttpMethod method;
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+            // Counted here, where every response passes, whoever made it (proxy, static files, errors).
+            if (msg instanceof HttpResponse response && response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
+                lastStatus = response.status().code();
+                bodyBytes = 0;
+            }
+            if (msg instanceof HttpContent content) {
+                bodyBytes += content.content().readableBytes();
+            } else if (msg instanceof FileRegion region) {
+                bodyBytes += region.count();
+            }
+            super.write(ctx, msg, promise);
+        }
 
         @Override
         protected boolean isContentAlwaysEmpty(HttpResponse msg) {

@@ -1,6 +1,9 @@
 package io.flotilla.node.proxy;
 
+import io.flotilla.node.accesslog.AccessLog;
+import io.flotilla.node.accesslog.AccessRecord;
 import io.flotilla.node.http.ErrorResponses;
+import io.flotilla.node.http.ForwardingHeaders;
 import io.flotilla.node.route.Route;
 import io.flotilla.node.upstream.UpstreamConnection;
 import io.flotilla.node.upstream.UpstreamListener;
@@ -45,6 +48,7 @@ final class Exchange implements UpstreamListener {
     private final Route route;
     private final String path;
     private final String query;
+    private final String originalTarget;
     private final boolean hasBody;
     private final boolean head;
     private boolean keepAlive;
@@ -69,6 +73,12 @@ final class Exchange implements UpstreamListener {
     private boolean skippingInformational;
     private boolean finished;
 
+    private final long startNanos = System.nanoTime();
+    private long upstreamSentNanos;
+    private long upstreamNanos = -1;
+    private int status;
+    private boolean recorded;
+
     Exchange(ProxyHandler connection, ProxyRuntime runtime, HttpRequest request, Route route, String path,
              String query, boolean hasBody, boolean keepAlive) {
         this.connection = connection;
@@ -78,6 +88,7 @@ final class Exchange implements UpstreamListener {
         this.route = route;
         this.path = path;
         this.query = query;
+        this.originalTarget = request.uri();
         this.hasBody = hasBody;
         this.head = HttpMethod.HEAD.equals(request.method());
         this.keepAlive = keepAlive;
@@ -93,6 +104,8 @@ final class Exchange implements UpstreamListener {
     void respondLocally(HttpResponseStatus status) {
         closeUpstream();
         keepAlive = keepAlive && (requestComplete || !hasBody) && !connection.closed();
+        this.status = status.code();
+        connection.services().metrics().localResponse(status.code());
         FullHttpResponse response = ErrorResponses.of(status, !keepAlive);
         if (keepAlive && request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
@@ -152,8 +165,9 @@ final class Exchange implements UpstreamListener {
                 return;
             }
             if (!f.isSuccess()) {
-                respondLocally(f.cause() instanceof ConnectTimeoutException
-                        ? HttpResponseStatus.GATEWAY_TIMEOUT : HttpResponseStatus.BAD_GATEWAY);
+                boolean timedOut = f.cause() instanceof ConnectTimeoutException;
+                outcome(timedOut ? "connect_timeout" : "connect_error");
+                respondLocally(timedOut ? HttpResponseStatus.GATEWAY_TIMEOUT : HttpResponseStatus.BAD_GATEWAY);
                 return;
             }
             onConnected(f.getNow(), false);
@@ -168,6 +182,7 @@ final class Exchange implements UpstreamListener {
         upstream = connected;
         connected.attach(this);
         Channel channel = connected.channel();
+        upstreamSentNanos = System.nanoTime();
         channel.write(upstreamRequest);
         if (early != null) {
             HttpContent part;
@@ -340,6 +355,11 @@ final class Exchange implements UpstreamListener {
     private void startResponse(HttpResponse response) {
         HttpHeaders headers = response.headers();
         int code = response.status().code();
+        status = code;
+        upstreamNanos = System.nanoTime() - upstreamSentNanos;
+        connection.services().metrics().upstreamTtfb(server.upstreamName())
+                .update(upstreamNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        outcome("response");
         boolean bodyless = head || code == 204 || code == 304;
         boolean hasLength = headers.contains(HttpHeaderNames.CONTENT_LENGTH);
         boolean chunked = HttpUtil.isTransferEncodingChunked(response);
@@ -353,7 +373,7 @@ final class Exchange implements UpstreamListener {
                 keepAlive = false; // HTTP/1.0 has no chunked: the body ends when the connection does
             }
         }
-        if (!requestComplete) {
+        if (!requestComplete || connection.services().draining()) {
             keepAlive = false;
         }
         if (!keepAlive) {
@@ -402,13 +422,16 @@ final class Exchange implements UpstreamListener {
         // A reused connection the origin closed just as we sent on it: nothing reached the application,
         // so one retry on a fresh connection is safe when there is no body to replay.
         if (from.requests() > 1 && !hasBody && attempts == 1) {
+            outcome("retried");
             connect(true);
             return;
         }
+        outcome("closed");
         respondLocally(HttpResponseStatus.BAD_GATEWAY);
     }
 
     private void upstreamFailed() {
+        outcome("bad_response");
         closeUpstream();
         if (responseStarted) {
             abort();
@@ -432,6 +455,7 @@ final class Exchange implements UpstreamListener {
     }
 
     void onDownstreamClosed() {
+        record();
         finished = true;
         closeUpstream();
         releaseEarly();
@@ -451,6 +475,7 @@ final class Exchange implements UpstreamListener {
                 }
             }
             case UPSTREAM_READ, UPSTREAM_WRITE -> {
+                outcome("timeout");
                 if (responseStarted) {
                     abort();
                 } else {
@@ -479,6 +504,7 @@ final class Exchange implements UpstreamListener {
         finished = true;
         closeUpstream();
         releaseEarly();
+        record();
         connection.exchangeFinished(this, keepAlive && requestComplete);
     }
 
@@ -509,9 +535,44 @@ final class Exchange implements UpstreamListener {
     }
 
     private void abort() {
+        if (!finished) {
+            connection.services().metrics().error(responseStarted ? "cut_response" : "aborted");
+        }
+        record();
         finished = true;
         closeUpstream();
         releaseEarly();
         connection.close();
+    }
+
+    private void outcome(String outcome) {
+        if (server != null) {
+            connection.services().metrics().upstreamOutcome(server.upstreamName(), server.address().toString(), outcome);
+        }
+    }
+
+    /** Counts the exchange and writes its access log line, once, however it ended. */
+    private void record() {
+        if (recorded) {
+            return;
+        }
+        recorded = true;
+        long duration = System.nanoTime() - startNanos;
+        int sent = responseStarted ? (status != 0 ? status : connection.codec().lastStatus()) : 0;
+        ProxyServices services = connection.services();
+        String routeName = route == null ? "none" : route.upstream() != null ? route.upstream().name() : "static";
+        services.metrics().route(routeName).record(sent, request.method().name(), duration);
+        AccessLog log = services.accessLog();
+        if (log != null) {
+            HttpHeaders h = request.headers();
+            String requestId = runtime.headers().requestIdHeader() == null ? null
+                    : h.get(runtime.headers().requestIdHeader());
+            log.log(new AccessRecord(System.currentTimeMillis() - duration / 1_000_000, requestId,
+                    ForwardingHeaders.clientIp(connection.clientAddress()), request.method().name(), originalTarget,
+                    request.protocolVersion().text(), h.get(HttpHeaderNames.HOST), sent, bodyBytes,
+                    responseStarted ? connection.codec().bodyBytesSent() : 0, duration,
+                    route == null ? "-" : route.toString(), server == null ? "-" : server.address().toString(),
+                    upstreamNanos, h.get(HttpHeaderNames.USER_AGENT), h.get(HttpHeaderNames.REFERER)));
+        }
     }
 }

@@ -3,6 +3,7 @@ package io.flotilla.node.proxy;
 import io.flotilla.node.http.ErrorResponses;
 import io.flotilla.node.http.RequestChecks;
 import io.flotilla.node.http.RequestHeadStarted;
+import io.flotilla.node.http.ServerCodec;
 import io.flotilla.node.route.PathNormalizer;
 import io.flotilla.node.route.Route;
 import io.flotilla.node.route.RouteTable;
@@ -18,6 +19,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 
 import java.io.IOException;
@@ -41,7 +43,14 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     /** Decoded messages of pipelined requests held at most, per connection, before reading pauses. */
     private static final int MAX_PIPELINED = 16;
 
+    /** Set by the PROXY protocol handler: the client's real address, as the L4 front states it. */
+    public static final AttributeKey<InetSocketAddress> CLIENT_ADDRESS = AttributeKey.valueOf("flotilla.client");
+    /** User event asking an idle connection to close now and a busy one after its response (drain). */
+    public static final Object DRAIN = new Object();
+
     private final Supplier<ProxyRuntime> runtimes;
+    private final ProxyServices services;
+    private final ServerCodec codec;
     private final ConnectionPool pool;
     private final String scheme;
     private final ArrayDeque<Object> pipelined = new ArrayDeque<>(4);
@@ -55,11 +64,16 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     /**
      * @param runtimes the live configuration; read once per request
+     * @param services metrics, access log and drain state, shared by all connections
+     * @param codec    this connection's codec, which knows the status and size of what was written
      * @param pool     upstream connections of this connection's event loop
      * @param scheme   {@code http} or {@code https}, as clients reach this listener
      */
-    public ProxyHandler(Supplier<ProxyRuntime> runtimes, ConnectionPool pool, String scheme) {
+    public ProxyHandler(Supplier<ProxyRuntime> runtimes, ProxyServices services, ServerCodec codec,
+                        ConnectionPool pool, String scheme) {
         this.runtimes = runtimes;
+        this.services = services;
+        this.codec = codec;
         this.pool = pool;
         this.scheme = scheme;
     }
@@ -80,6 +94,12 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == DRAIN) {
+            if (current == null && pipelined.isEmpty()) {
+                close(); // idle keep-alive connection: nothing to finish
+            }
+            return; // a busy one closes after its response (Exchange checks services.draining())
+        }
         if (evt == RequestHeadStarted.INSTANCE) {
             if (current == null && pipelined.isEmpty()) {
                 headStarted = true;
@@ -179,7 +199,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
         String host = RouteTable.hostOf(request.headers().get(HttpHeaderNames.HOST));
         Route route = runtime.routes().match(host, path);
-        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        boolean keepAlive = HttpUtil.isKeepAlive(request) && !services.draining();
         current = new Exchange(this, runtime, request, route, path, query < 0 ? "" : uri.substring(query),
                 hasBody, keepAlive);
         if (route == null) {
@@ -248,6 +268,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void expired(Phase phase) {
+        services.metrics().timeouts(phase.name().toLowerCase()).inc();
         switch (phase) {
             case KEEP_ALIVE -> close();
             case CLIENT_HEADER -> {
@@ -299,7 +320,16 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     InetSocketAddress clientAddress() {
-        return (InetSocketAddress) ctx.channel().remoteAddress();
+        InetSocketAddress stated = ctx.channel().attr(CLIENT_ADDRESS).get();
+        return stated != null ? stated : (InetSocketAddress) ctx.channel().remoteAddress();
+    }
+
+    ProxyServices services() {
+        return services;
+    }
+
+    ServerCodec codec() {
+        return codec;
     }
 
     /** Writes a local response and finishes the exchange once it is out. */

@@ -2,7 +2,14 @@ package io.flotilla.node.server;
 
 import io.flotilla.node.config.FlotillaConfig;
 import io.flotilla.node.config.ListenerConfig;
+import io.flotilla.node.accesslog.AccessLog;
+import io.flotilla.node.admin.AdminServer;
+import io.flotilla.node.metrics.NodeMetrics;
+import io.flotilla.node.proxy.ProxyHandler;
 import io.flotilla.node.proxy.ProxyRuntime;
+import io.flotilla.node.proxy.ProxyServices;
+import io.flotilla.node.upstream.Upstream;
+import io.flotilla.node.upstream.UpstreamServer;
 import io.flotilla.node.upstream.ConnectionPool;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -13,12 +20,15 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.concurrent.EventExecutor;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
 
@@ -32,20 +42,32 @@ public final class FlotillaNode implements AutoCloseable {
     private final EventLoopGroup group;
     private final Transport transport;
     private final AtomicReference<ProxyRuntime> runtime;
+    private final AtomicReference<FlotillaConfig> config;
     private final Map<EventLoop, ConnectionPool> pools;
     private final List<Channel> listeners;
+    private final List<FrontendInitializer> frontends;
+    private final ProxyServices services;
+    private final AccessLog accessLog;
+    private AdminServer admin;
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private final AtomicBoolean draining = new AtomicBoolean();
 
     private FlotillaNode(EventLoopGroup group, Transport transport, AtomicReference<ProxyRuntime> runtime,
-                         Map<EventLoop, ConnectionPool> pools, List<Channel> listeners) {
+                         FlotillaConfig config, Map<EventLoop, ConnectionPool> pools, List<Channel> listeners,
+                         List<FrontendInitializer> frontends, ProxyServices services, AccessLog accessLog) {
         this.group = group;
         this.transport = transport;
         this.runtime = runtime;
+        this.config = new AtomicReference<>(config);
         this.pools = pools;
         this.listeners = listeners;
+        this.frontends = frontends;
+        this.services = services;
+        this.accessLog = accessLog;
     }
 
-    /** Binds every listener; fails (and releases what it took) if any cannot bind. */
-    public static FlotillaNode start(FlotillaConfig config) throws InterruptedException {
+    /** Binds every listener and the admin API; fails (and releases what it took) if any cannot bind. */
+    public static FlotillaNode start(FlotillaConfig config) throws InterruptedException, IOException {
         Transport transport = Transport.detect();
         int threads = config.node().eventLoops() > 0
                 ? config.node().eventLoops() : Runtime.getRuntime().availableProcessors();
@@ -56,10 +78,15 @@ public final class FlotillaNode implements AutoCloseable {
             EventLoop loop = (EventLoop) executor;
             pools.put(loop, new ConnectionPool(loop, transport.socketChannel(), config.timeouts().upstreamConnect()));
         }
+        NodeMetrics metrics = new NodeMetrics();
+        AccessLog accessLog = config.node().accessLog().isPresent() ? AccessLog.open(config.node().accessLog().get()) : null;
+        ProxyServices services = new ProxyServices(metrics, accessLog);
         List<Channel> bound = new ArrayList<>();
+        List<FrontendInitializer> frontends = new ArrayList<>();
         try {
             for (ListenerConfig listener : config.listeners()) {
-                FrontendInitializer initializer = new FrontendInitializer(runtime::get, pools, listener.maxConnections());
+                FrontendInitializer initializer = new FrontendInitializer(runtime::get, services, pools, listener);
+                frontends.add(initializer);
                 Channel channel = new ServerBootstrap()
                         .group(group)
                         .channel(transport.serverChannel())
@@ -79,9 +106,23 @@ public final class FlotillaNode implements AutoCloseable {
         } catch (Exception e) {
             bound.forEach(Channel::close);
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await();
+            if (accessLog != null) {
+                accessLog.close();
+            }
             throw e;
         }
-        FlotillaNode node = new FlotillaNode(group, transport, runtime, Map.copyOf(pools), List.copyOf(bound));
+        FlotillaNode node = new FlotillaNode(group, transport, runtime, config, Map.copyOf(pools), List.copyOf(bound),
+                List.copyOf(frontends), services, accessLog);
+        node.registerGauges(config);
+        if (config.node().admin().isPresent()) {
+            try {
+                node.admin = AdminServer.start(group, transport, config.node().admin().get(),
+                        config.node().adminToken(), node);
+            } catch (Exception e) {
+                node.close();
+                throw e;
+            }
+        }
         LOG.info(() -> "node '" + config.node().name() + "' serving on " + node.addresses() + " with "
                 + threads + " " + transport.name() + " event loop(s), config " + config.source());
         return node;
@@ -108,6 +149,104 @@ public final class FlotillaNode implements AutoCloseable {
     /** Swaps in a new configuration for new requests; listeners are not changed by this. */
     public void apply(FlotillaConfig config) {
         runtime.set(ProxyRuntime.compile(config));
+        this.config.set(config);
+        registerGauges(config);
+    }
+
+    private void registerGauges(FlotillaConfig config) {
+        NodeMetrics metrics = services.metrics();
+        metrics.removeMatching("flotilla.upstream.connections.");
+        for (Upstream upstream : runtime.get().upstreams().values()) {
+            for (UpstreamServer server : upstream.servers()) {
+                String prefix = "flotilla.upstream.connections." + NodeMetrics.segment(upstream.name()) + "."
+                        + NodeMetrics.segment(server.address().toString()) + ".";
+                metrics.gauge(prefix + "open", server::openConnections);
+                metrics.gauge(prefix + "idle", server::idleConnections);
+            }
+        }
+        for (int i = 0; i < frontends.size(); i++) {
+            FrontendInitializer frontend = frontends.get(i);
+            String name = NodeMetrics.segment(addresses().get(i).getHostString() + "_" + addresses().get(i).getPort());
+            metrics.gauge("flotilla.listener.connections." + name, frontend::openConnections);
+            metrics.gauge("flotilla.listener.bytes." + name + ".received", frontend.bytes()::received);
+            metrics.gauge("flotilla.listener.bytes." + name + ".sent", frontend.bytes()::sent);
+        }
+        metrics.gauge("flotilla.draining", () -> services.draining() ? 1 : 0);
+        if (accessLog != null) {
+            metrics.gauge("flotilla.access_log.dropped", accessLog::dropped);
+        }
+    }
+
+    public FlotillaConfig config() {
+        return config.get();
+    }
+
+    public ProxyRuntime runtime() {
+        return runtime.get();
+    }
+
+    public NodeMetrics metrics() {
+        return services.metrics();
+    }
+
+    public boolean draining() {
+        return services.draining();
+    }
+
+    /** The admin API's address, if it runs. */
+    public java.util.Optional<InetSocketAddress> adminAddress() {
+        return admin == null ? java.util.Optional.empty() : java.util.Optional.of(admin.address());
+    }
+
+    /**
+     * Starts a graceful drain, once: /healthz answers 503 at once, new connections are still accepted
+     * for the drain grace period (so the L4 front notices first) and every response closes its
+     * connection; then the listeners close, idle connections are closed, and in-flight requests get
+     * the drain timeout to finish before what is left is cut. The future completes when no client
+     * connection is left.
+     */
+    public CompletableFuture<Void> drain() {
+        if (!draining.compareAndSet(false, true)) {
+            return drained;
+        }
+        FlotillaConfig current = config.get();
+        long grace = current.node().drainGrace().toMillis();
+        long deadline = System.nanoTime() + current.node().drainGrace().toNanos() + current.node().drainTimeout().toNanos();
+        services.startDraining();
+        LOG.info(() -> "draining: /healthz is 503, still accepting for " + grace + " ms");
+        signalConnections();
+        EventLoop timer = group.next();
+        timer.schedule(() -> {
+            listeners.forEach(Channel::close);
+            LOG.info("draining: listeners closed, waiting for in-flight requests");
+            signalConnections();
+            waitForConnections(timer, deadline);
+        }, grace, TimeUnit.MILLISECONDS);
+        return drained;
+    }
+
+    private void signalConnections() {
+        for (FrontendInitializer frontend : frontends) {
+            for (Channel channel : frontend.connections()) {
+                channel.eventLoop().execute(() -> channel.pipeline().fireUserEventTriggered(ProxyHandler.DRAIN));
+            }
+        }
+    }
+
+    private void waitForConnections(EventLoop timer, long deadlineNanos) {
+        int open = frontends.stream().mapToInt(f -> f.connections().size()).sum();
+        if (open == 0) {
+            LOG.info("drained: no client connection left");
+            drained.complete(null);
+            return;
+        }
+        if (System.nanoTime() - deadlineNanos >= 0) {
+            LOG.warning("drain timeout: closing " + open + " connection(s) still open");
+            frontends.forEach(f -> f.connections().close());
+            drained.complete(null);
+            return;
+        }
+        timer.schedule(() -> waitForConnections(timer, deadlineNanos), 50, TimeUnit.MILLISECONDS);
     }
 
     /** Idle upstream connections over all event loops (tests assert connection reuse with it). */
@@ -117,8 +256,17 @@ public final class FlotillaNode implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        if (admin != null) {
+            admin.close();
+        }
         for (Channel channel : listeners) {
             channel.close().await();
+        }
+        for (FrontendInitializer frontend : frontends) {
+            frontend.connections().close().await(2, TimeUnit.SECONDS);
+        }
+        if (accessLog != null) {
+            accessLog.close();
         }
         for (Map.Entry<EventLoop, ConnectionPool> entry : pools.entrySet()) {
             entry.getKey().execute(entry.getValue()::closeAll);

@@ -1,6 +1,11 @@
 package io.flotilla.node.server;
 
 import io.flotilla.node.config.LimitConfig;
+import io.flotilla.node.config.ListenerConfig;
+import io.flotilla.node.proxy.ProxyServices;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.flotilla.node.http.ServerCodec;
 import io.flotilla.node.proxy.ProxyHandler;
 import io.flotilla.node.proxy.ProxyRuntime;
@@ -17,6 +22,8 @@ import java.util.function.Supplier;
 /**
  * Builds every client connection's pipeline, in one place, top to bottom:
  * <ol>
+ *   <li>{@code bytes}: {@link ByteCounter}, the listener's byte counts at the socket</li>
+ *   <li>{@code proxy-protocol}: {@link ProxyProtocolGate}, only on listeners with {@code proxy_protocol}</li>
  *   <li>{@code http-encoder}, {@code http-decoder}: {@link ServerCodec}, the strict HTTP/1.1 decoder
  *       with size limits, and the response encoder</li>
  *   <li>{@code proxy}: {@link ProxyHandler}, which routes, answers or forwards, one request at a time</li>
@@ -26,15 +33,31 @@ import java.util.function.Supplier;
  */
 final class FrontendInitializer extends ChannelInitializer<SocketChannel> {
     private final Supplier<ProxyRuntime> runtimes;
+    private final ProxyServices services;
     private final Map<EventLoop, ConnectionPool> pools;
+    private final ListenerConfig listener;
     private final int maxConnections;
     private final AtomicInteger open = new AtomicInteger();
+    private final ByteCounter bytes = new ByteCounter();
+    private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private volatile Channel serverChannel;
 
-    FrontendInitializer(Supplier<ProxyRuntime> runtimes, Map<EventLoop, ConnectionPool> pools, int maxConnections) {
+    FrontendInitializer(Supplier<ProxyRuntime> runtimes, ProxyServices services, Map<EventLoop, ConnectionPool> pools,
+                        ListenerConfig listener) {
         this.runtimes = runtimes;
+        this.services = services;
         this.pools = pools;
-        this.maxConnections = maxConnections;
+        this.listener = listener;
+        this.maxConnections = listener.maxConnections();
+    }
+
+    ByteCounter bytes() {
+        return bytes;
+    }
+
+    /** Every open client connection of this listener (for drain). */
+    ChannelGroup connections() {
+        return connections;
     }
 
     void serverChannel(Channel channel) {
@@ -56,12 +79,17 @@ final class FrontendInitializer extends ChannelInitializer<SocketChannel> {
                 serverChannel.config().setAutoRead(true);
             }
         });
+        connections.add(ch);
         LimitConfig limits = runtimes.get().limits();
         ServerCodec codec = new ServerCodec(limits.requestLine(), limits.headerLine(), limits.headersTotal(),
                 limits.headerCount());
+        ch.pipeline().addLast("bytes", bytes);
+        if (listener.proxyProtocol()) {
+            ch.pipeline().addLast("proxy-protocol", new ProxyProtocolGate(listener.trustedProxies()));
+        }
         ch.pipeline()
                 .addLast("http-encoder", codec.encoder())
                 .addLast("http-decoder", codec.decoder())
-                .addLast("proxy", new ProxyHandler(runtimes, pools.get(ch.eventLoop()), "http"));
+                .addLast("proxy", new ProxyHandler(runtimes, services, codec, pools.get(ch.eventLoop()), "http"));
     }
 }

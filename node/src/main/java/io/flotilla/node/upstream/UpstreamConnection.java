@@ -53,6 +53,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     void idleIn(ConnectionPool pool, long deadlineNanos) {
         this.idleIn = pool;
         this.idleDeadline = deadlineNanos;
+        server.idled(1);
     }
 
     long idleDeadline() {
@@ -60,12 +61,21 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     }
 
     void leavePool() {
-        this.idleIn = null;
+        if (idleIn != null) {
+            idleIn = null;
+            server.idled(-1);
+        }
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        server.opened(1);
+        ctx.fireChannelActive();
     }
 
     @Override
@@ -95,6 +105,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        server.opened(-1);
         if (idleIn != null) {
             idleIn.remove(this);
         }

@@ -122,13 +122,15 @@ class ConfigLoaderTest {
     @Test
     void partialSectionsKeepDefaultsForTheRest() throws Exception {
         FlotillaConfig c = ConfigLoader.parse(MINIMAL + """
-                node: {admin: ":9901"}
+                node: {admin: ":9901", admin_token: 0123456789abcdef0123}
                 timeouts: {upstream_read: 2m}
                 limits: {body: 10m}
                 headers: {request_id: ""}
                 """, "t.yaml");
 
         assertEquals(Optional.of(new HostPort("0.0.0.0", 9901)), c.node().admin());
+        assertEquals(Optional.of("0123456789abcdef0123"), c.node().adminToken());
+        assertEquals(NodeSettings.DEFAULT_DRAIN_GRACE, c.node().drainGrace());
         assertEquals(Duration.ofMinutes(2), c.timeouts().upstreamRead());
         assertEquals(TimeoutConfig.DEFAULT_CLIENT_HEADER, c.timeouts().clientHeader());
         assertEquals(10L * 1024 * 1024, c.limits().body());
@@ -236,5 +238,51 @@ class ConfigLoaderTest {
         } catch (Exception e) {
             return "flotilla";
         }
+    }
+
+    @Test
+    void adminBeyondLoopbackNeedsAToken() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(MINIMAL
+                + "node: {admin: \"0.0.0.0:9901\"}\n", "t.yaml"));
+        assertTrue(e.getMessage().contains("node.admin: the admin API is bound beyond loopback"), e.getMessage());
+        ConfigException shortToken = assertThrows(ConfigException.class, () -> ConfigLoader.parse(MINIMAL
+                + "node: {admin: \"127.0.0.1:9901\", admin_token: short}\n", "t.yaml"));
+        assertTrue(shortToken.getMessage().contains("node.admin_token"), shortToken.getMessage());
+    }
+
+    @Test
+    void proxyProtocolNeedsTrustedProxies() {
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("""
+                listeners: [{bind: "127.0.0.1:0", proxy_protocol: true}]
+                upstreams: {app: {servers: [127.0.0.1:1]}}
+                routes: [{upstream: app}]
+                """, "t.yaml"));
+        assertTrue(e.getMessage().startsWith("t.yaml:1:"), e.getMessage());
+        assertTrue(e.getMessage().contains("trusted_proxies"), e.getMessage());
+        ConfigException bad = assertThrows(ConfigException.class, () -> ConfigLoader.parse("""
+                listeners: [{bind: "127.0.0.1:0", proxy_protocol: true, trusted_proxies: [10.0.0.0/33]}]
+                upstreams: {app: {servers: [127.0.0.1:1]}}
+                routes: [{upstream: app}]
+                """, "t.yaml"));
+        assertTrue(bad.getMessage().contains("listeners[0].trusted_proxies[0]"), bad.getMessage());
+    }
+
+    @Test
+    void accessLogAndProxyProtocolAreRead() throws Exception {
+        FlotillaConfig c = ConfigLoader.parse("""
+                node: {access_log: {path: "-", format: combined}, drain_grace: 0s, drain_timeout: 3s}
+                listeners: [{bind: "127.0.0.1:0", proxy_protocol: true, trusted_proxies: [127.0.0.1, "10.0.0.0/8", "::1"]}]
+                upstreams: {app: {servers: [127.0.0.1:1]}}
+                routes: [{upstream: app}]
+                """, "t.yaml");
+        assertEquals(Optional.of(new NodeSettings.AccessLogConfig("-", "combined")), c.node().accessLog());
+        assertEquals(Duration.ZERO, c.node().drainGrace());
+        assertEquals(Duration.ofSeconds(3), c.node().drainTimeout());
+        ListenerConfig listener = c.listeners().get(0);
+        assertTrue(listener.proxyProtocol());
+        assertEquals(3, listener.trustedProxies().size());
+        assertTrue(listener.trustedProxies().get(1).contains(java.net.InetAddress.getByName("10.1.2.3")));
+        assertFalse(listener.trustedProxies().get(1).contains(java.net.InetAddress.getByName("11.1.2.3")));
+        assertTrue(listener.trustedProxies().get(0).contains(java.net.InetAddress.getByName("::ffff:127.0.0.1")));
     }
 }

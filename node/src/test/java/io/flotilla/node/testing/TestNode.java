@@ -40,6 +40,11 @@ public final class TestNode implements AutoCloseable {
         return node.port(0);
     }
 
+    /** Port of the admin API (the config must give node.admin). */
+    public int adminPort() {
+        return node.adminAddress().orElseThrow().getPort();
+    }
+
     public FlotillaNode node() {
         return node;
     }

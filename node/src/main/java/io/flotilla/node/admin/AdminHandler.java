@@ -1,0 +1,145 @@
+package io.flotilla.node.admin;
+
+import io.flotilla.node.config.FlotillaConfig;
+import io.flotilla.node.server.FlotillaNode;
+import io.flotilla.node.upstream.Upstream;
+import io.flotilla.node.upstream.UpstreamServer;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufOutputStream;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Optional;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Routes admin requests. Stateless and shared by all admin connections. Health probes stay open;
+ * everything else needs the bearer token when one is configured (compared in constant time).
+ */
+@ChannelHandler.Sharable
+final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private static final Logger LOG = Logger.getLogger(AdminHandler.class.getName());
+    private final FlotillaNode node;
+    private final byte[] token;
+
+    AdminHandler(FlotillaNode node, Optional<String> token) {
+        this.node = node;
+        this.token = token.map(t -> ("Bearer " + t).getBytes(StandardCharsets.US_ASCII)).orElse(null);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) throws IOException {
+        String path = new QueryStringDecoder(request.uri()).path();
+        HttpMethod method = request.method();
+        FullHttpResponse response;
+        if (path.equals("/healthz")) {
+            response = node.draining() ? text(HttpResponseStatus.SERVICE_UNAVAILABLE, "draining\n")
+                    : text(HttpResponseStatus.OK, "serving\n");
+        } else if (path.equals("/readyz")) {
+            response = node.draining() ? text(HttpResponseStatus.SERVICE_UNAVAILABLE, "draining\n")
+                    : text(HttpResponseStatus.OK, "ready\n");
+        } else if (!authorized(request)) {
+            response = text(HttpResponseStatus.UNAUTHORIZED, "a bearer token is required\n");
+            response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"flotilla-admin\"");
+        } else if (path.equals("/metrics") && method.equals(HttpMethod.GET)) {
+            ByteBuf body = ctx.alloc().buffer(16 * 1024);
+            try (ByteBufOutputStream out = new ByteBufOutputStream(body)) {
+                node.metrics().writePrometheus(out);
+            }
+            response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, node.metrics().prometheusContentType());
+        } else if (path.equals("/upstreams") && method.equals(HttpMethod.GET)) {
+            response = json(upstreams());
+        } else if (path.equals("/fleet") && method.equals(HttpMethod.GET)) {
+            FlotillaConfig config = node.config();
+            response = json("{\"node\":" + quote(config.node().name()) + ",\"cluster\":false,\"members\":[{\"name\":"
+                    + quote(config.node().name()) + ",\"state\":\"" + (node.draining() ? "draining" : "serving")
+                    + "\"}]}\n");
+        } else if (path.equals("/drain") && method.equals(HttpMethod.POST)) {
+            node.drain();
+            response = text(HttpResponseStatus.ACCEPTED, "draining\n");
+        } else if (path.equals("/drain") || path.equals("/metrics") || path.equals("/upstreams") || path.equals("/fleet")) {
+            response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "method not allowed\n");
+        } else {
+            response = text(HttpResponseStatus.NOT_FOUND, "no such admin endpoint; try /healthz /readyz /metrics "
+                    + "/upstreams /fleet, POST /drain\n");
+        }
+        HttpUtil.setContentLength(response, response.content().readableBytes());
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        HttpUtil.setKeepAlive(response, keepAlive);
+        if (keepAlive) {
+            ctx.writeAndFlush(response);
+        } else {
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private boolean authorized(FullHttpRequest request) {
+        if (token == null) {
+            return true;
+        }
+        String given = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        return given != null && MessageDigest.isEqual(token, given.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    private String upstreams() {
+        StringBuilder b = new StringBuilder("{\"upstreams\":[");
+        boolean first = true;
+        for (Upstream upstream : node.runtime().upstreams().values()) {
+            b.append(first ? "" : ",").append("{\"name\":").append(quote(upstream.name()))
+                    .append(",\"balance\":\"round_robin\",\"servers\":[");
+            first = false;
+            boolean firstServer = true;
+            for (UpstreamServer server : upstream.servers()) {
+                b.append(firstServer ? "" : ",").append("{\"address\":").append(quote(server.address().toString()))
+                        .append(",\"weight\":").append(server.weight())
+                        .append(",\"state\":\"").append(server.weight() == 0 ? "drained" : "active").append('"')
+                        .append(",\"open_connections\":").append(server.openConnections())
+                        .append(",\"idle_connections\":").append(server.idleConnections()).append('}');
+                firstServer = false;
+            }
+            b.append("]}");
+        }
+        return b.append("]}\n").toString();
+    }
+
+    private static String quote(String s) {
+        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
+    private static FullHttpResponse text(HttpResponseStatus status, String body) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        return response;
+    }
+
+    private static FullHttpResponse json(String body) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+        return response;
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.log(Level.WARNING, "admin request failed", cause);
+        ctx.close();
+    }
+}

@@ -1,0 +1,63 @@
+package io.flotilla.node.admin;
+
+import io.flotilla.node.config.HostPort;
+import io.flotilla.node.server.FlotillaNode;
+import io.flotilla.node.server.Transport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+
+import java.net.InetSocketAddress;
+import java.util.Optional;
+
+/**
+ * The admin API on its own listener, away from client traffic: health, readiness, metrics, upstreams,
+ * drain. Requests are small and answered whole, so it aggregates them (up to 1 MiB).
+ */
+public final class AdminServer implements AutoCloseable {
+    private static final int MAX_REQUEST = 1024 * 1024;
+
+    private final Channel channel;
+
+    private AdminServer(Channel channel) {
+        this.channel = channel;
+    }
+
+    /**
+     * @param token when present, every endpoint but {@code /healthz} and {@code /readyz} requires
+     *              {@code Authorization: Bearer <token>}
+     */
+    public static AdminServer start(EventLoopGroup group, Transport transport, HostPort bind, Optional<String> token,
+                                    FlotillaNode node) throws InterruptedException {
+        AdminHandler handler = new AdminHandler(node, token);
+        Channel channel = new ServerBootstrap()
+                .group(group)
+                .channel(transport.serverChannel())
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline()
+                                .addLast(new ReadTimeoutHandler(30))
+                                .addLast(new HttpServerCodec())
+                                .addLast(new HttpObjectAggregator(MAX_REQUEST))
+                                .addLast(handler);
+                    }
+                })
+                .bind(bind.toSocketAddress()).sync().channel();
+        return new AdminServer(channel);
+    }
+
+    public InetSocketAddress address() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        channel.close().await();
+    }
+}

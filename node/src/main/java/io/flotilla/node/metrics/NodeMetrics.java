@@ -1,0 +1,204 @@
+package io.flotilla.node.metrics;
+
+import com.codahale.metrics.Counter;
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
+import com.codahale.metrics.MetricFilter;
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.Timer;
+import com.codahale.metrics.jvm.BufferPoolMetricSet;
+import com.codahale.metrics.jvm.GarbageCollectorMetricSet;
+import com.codahale.metrics.jvm.MemoryUsageGaugeSet;
+import com.codahale.metrics.jvm.ThreadStatesGaugeSet;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.prometheus.client.dropwizard.DropwizardExports;
+import io.prometheus.client.dropwizard.samplebuilder.CustomMappingSampleBuilder;
+import io.prometheus.client.dropwizard.samplebuilder.MapperConfig;
+import io.prometheus.client.exporter.common.TextFormat;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+/**
+ * Owns the node's metrics (Dropwizard) and their Prometheus exposition through the maintained
+ * Prometheus bridge, which maps the dotted names to labelled series. Hot-path updates go through
+ * handles resolved once (per route, per upstream server), never through a registry lookup per request.
+ *
+ * <p>Counters are exposed as gauges, as the bridge maps Dropwizard counters (which may go down); their
+ * {@code _total} names say they only grow, and {@code rate()} works on them.
+ *
+ * <p>Series exposed ({@code flotilla_} prefix): {@code requests_total{route,status,method}},
+ * {@code request_duration_seconds{route}} (summary: downstream total), {@code upstream_ttfb_seconds{upstream}},
+ * {@code upstream_requests_total{upstream,server,outcome}}, {@code errors_total{kind}},
+ * {@code local_responses_total{status}}, {@code timeouts_total{phase}}, {@code listener_connections{listener}},
+ * {@code listener_bytes_total{listener,direction}},
+ * {@code upstream_connections_{open,idle}{upstream,server}}, {@code access_log_dropped},
+ * {@code draining}, and JVM heap, GC, threads, buffer pools and Netty's pooled direct memory.
+ */
+public final class NodeMetrics {
+    private static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+    private static final String[] METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "other"};
+
+    private final MetricRegistry registry = new MetricRegistry();
+    private final DropwizardExports exports;
+    private final Map<String, RouteMetrics> routes = new ConcurrentHashMap<>();
+    private final Map<String, Counter> errors = new ConcurrentHashMap<>();
+    private final Map<Integer, Counter> local = new ConcurrentHashMap<>();
+    private final Map<String, Timer> ttfb = new ConcurrentHashMap<>();
+    private final Map<String, Counter> upstreamOutcomes = new ConcurrentHashMap<>();
+
+    public NodeMetrics() {
+        registry.register("jvm.memory", new MemoryUsageGaugeSet());
+        registry.register("jvm.gc", new GarbageCollectorMetricSet());
+        registry.register("jvm.threads", new ThreadStatesGaugeSet());
+        registry.register("jvm.buffers", new BufferPoolMetricSet(ManagementFactory.getPlatformMBeanServer()));
+        registry.register("netty.pooled.direct.bytes",
+                (Gauge<Long>) () -> PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory());
+        registry.register("netty.pooled.heap.bytes",
+                (Gauge<Long>) () -> PooledByteBufAllocator.DEFAULT.metric().usedHeapMemory());
+        CustomMappingSampleBuilder labels = new CustomMappingSampleBuilder(List.of(
+                new MapperConfig("flotilla.requests.*.*.*", "flotilla_requests_total",
+                        labels("route", "${0}", "status", "${1}", "method", "${2}")),
+                new MapperConfig("flotilla.request.duration.*", "flotilla_request_duration_seconds",
+                        labels("route", "${0}")),
+                new MapperConfig("flotilla.upstream.ttfb.*", "flotilla_upstream_ttfb_seconds",
+                        labels("upstream", "${0}")),
+                new MapperConfig("flotilla.upstream.requests.*.*.*", "flotilla_upstream_requests_total",
+                        labels("upstream", "${0}", "server", "${1}", "outcome", "${2}")),
+                new MapperConfig("flotilla.upstream.connections.*.*.*", "flotilla_upstream_connections",
+                        labels("upstream", "${0}", "server", "${1}", "state", "${2}")),
+                new MapperConfig("flotilla.errors.*", "flotilla_errors_total", labels("kind", "${0}")),
+                new MapperConfig("flotilla.local.*", "flotilla_local_responses_total", labels("status", "${0}")),
+                new MapperConfig("flotilla.timeouts.*", "flotilla_timeouts_total", labels("phase", "${0}")),
+                new MapperConfig("flotilla.listener.connections.*", "flotilla_listener_connections",
+                        labels("listener", "${0}")),
+                new MapperConfig("flotilla.listener.bytes.*.*", "flotilla_listener_bytes_total",
+                        labels("listener", "${0}", "direction", "${1}"))));
+        this.exports = new DropwizardExports(registry, MetricFilter.ALL, labels);
+    }
+
+    /** Labels in the order given, so every scrape prints them the same way. */
+    private static Map<String, String> labels(String... pairs) {
+        Map<String, String> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            m.put(pairs[i], pairs[i + 1]);
+        }
+        return m;
+    }
+
+    public MetricRegistry registry() {
+        return registry;
+    }
+
+    /** Writes every metric in the Prometheus text format (version 0.0.4). */
+    public void writePrometheus(OutputStream out) throws IOException {
+        Writer writer = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+        TextFormat.write004(writer, Collections.enumeration(exports.collect()));
+        writer.flush();
+    }
+
+    public String prometheusContentType() {
+        return TextFormat.CONTENT_TYPE_004;
+    }
+
+    /** The handles of one route; names may only use [A-Za-z0-9_-] once sanitized. */
+    public RouteMetrics route(String name) {
+        return routes.computeIfAbsent(name, RouteMetrics::new);
+    }
+
+    /** Counts one proxy-made error by kind (bad_request, no_route, upstream_refused, ...). */
+    public void error(String kind) {
+        errors.computeIfAbsent(kind, k -> registry.counter("flotilla.errors." + k)).inc();
+    }
+
+    /** Counts a response the proxy made itself (404, 502, 504, ...). */
+    public void localResponse(int status) {
+        local.computeIfAbsent(status, k -> registry.counter("flotilla.local." + k)).inc();
+    }
+
+    /** Time from the request sent upstream to the response head, per upstream. */
+    public Timer upstreamTtfb(String upstream) {
+        return ttfb.computeIfAbsent(upstream, u -> timer("flotilla.upstream.ttfb." + segment(u)));
+    }
+
+    /** Counts how one attempt on an upstream server ended: response, connect_error, timeout, ... */
+    public void upstreamOutcome(String upstream, String server, String outcome) {
+        String name = "flotilla.upstream.requests." + segment(upstream) + "." + segment(server) + "." + outcome;
+        upstreamOutcomes.computeIfAbsent(name, registry::counter).inc();
+    }
+
+    public Counter timeouts(String phase) {
+        return registry.counter("flotilla.timeouts." + phase);
+    }
+
+    public Counter counter(String name) {
+        return registry.counter(name);
+    }
+
+    public Timer timer(String name) {
+        return registry.timer(name, () -> new Timer(LockFreeExponentiallyDecayingReservoir.builder().build()));
+    }
+
+    /** Registers a gauge read at scrape time; replaces one of the same name. */
+    public void gauge(String name, LongSupplier value) {
+        registry.remove(name);
+        registry.register(name, (Gauge<Long>) value::getAsLong);
+    }
+
+    public void removeMatching(String prefix) {
+        registry.removeMatching((name, metric) -> name.startsWith(prefix));
+    }
+
+    /** Keeps a name usable as one dotted segment and as a label value. */
+    public static String segment(String name) {
+        StringBuilder b = new StringBuilder(name.length());
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            b.append(Character.isLetterOrDigit(c) || c == '-' || c == '_' ? c : '_');
+        }
+        return b.toString();
+    }
+
+    /** Per-route handles: request counters by status class and method, and the latency timer. */
+    public final class RouteMetrics {
+        private final String name;
+        private final Counter[][] requests = new Counter[STATUS_CLASSES.length][METHODS.length];
+        private final Timer duration;
+
+        private RouteMetrics(String route) {
+            this.name = segment(route);
+            this.duration = timer("flotilla.request.duration." + name);
+        }
+
+        /** Counts a finished request; durations in nanoseconds. */
+        public void record(int status, String method, long durationNanos) {
+            int cls = Math.max(1, Math.min(5, status / 100)) - 1;
+            int m = methodIndex(method);
+            Counter counter = requests[cls][m];
+            if (counter == null) {
+                counter = registry.counter("flotilla.requests." + name + "." + STATUS_CLASSES[cls] + "." + METHODS[m]);
+                requests[cls][m] = counter; // a benign race: the registry returns the same counter to all
+            }
+            counter.inc();
+            duration.update(durationNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+
+        private int methodIndex(String method) {
+            for (int i = 0; i < METHODS.length - 1; i++) {
+                if (METHODS[i].equals(method)) {
+                    return i;
+                }
+            }
+            return METHODS.length - 1;
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package io.flotilla.node.proxy;
+
+import io.flotilla.node.accesslog.AccessLog;
+import io.flotilla.node.metrics.NodeMetrics;
+
+/**
+ * What every client connection shares for the node's whole life (unlike {@link ProxyRuntime}, which a
+ * reload replaces): metrics, the access log, and whether the node is draining.
+ */
+public final class ProxyServices {
+    private final NodeMetrics metrics;
+    private final AccessLog accessLog;
+    private volatile boolean draining;
+
+    /**
+     * @param accessLog null when the access log is off
+     */
+    public ProxyServices(NodeMetrics metrics, AccessLog accessLog) {
+        this.metrics = metrics;
+        this.accessLog = accessLog;
+    }
+
+    public NodeMetrics metrics() {
+        return metrics;
+    }
+
+    /** The access log, or null. */
+    public AccessLog accessLog() {
+        return accessLog;
+    }
+
+    /** While draining, every response closes its connection, so clients move to other nodes. */
+    public boolean draining() {
+        return draining;
+    }
+
+    public void startDraining() {
+        draining = true;
+    }
+}

@@ -300,18 +300,29 @@ public final class ConfigLoader {
         }
         for (YamlMap.Entry e : section.get().asMap().entries()) {
             String name = name(e.key(), "upstream name", "it appears in logs and metrics");
-            YamlMap m = e.value().asMap().allowOnly("balance", "servers", "pool");
+            YamlMap m = e.value().asMap().allowOnly("balance", "hash_on", "servers", "pool");
             String balance = UpstreamConfig.DEFAULT_BALANCE;
             Optional<YamlNode> balanceNode = m.get("balance");
+            String hashOn = UpstreamConfig.DEFAULT_HASH_ON;
+            Optional<YamlNode> hashNode = m.get("hash_on");
+            if (hashNode.isPresent()) {
+                hashOn = hashNode.get().asString();
+                boolean named = (hashOn.startsWith("header:") || hashOn.startsWith("cookie:"))
+                        && hashOn.indexOf(':') < hashOn.length() - 1
+                        && hashOn.substring(hashOn.indexOf(':') + 1).chars().allMatch(c -> c > 0x20 && c < 0x7f && c != ':');
+                if (!hashOn.equals("client_ip") && !named) {
+                    throw hashNode.get().error("expected client_ip, header:NAME or cookie:NAME, got '" + hashOn + "'");
+                }
+            }
             if (balanceNode.isPresent()) {
                 balance = balanceNode.get().asString();
-                List<String> accepted = List.of(UpstreamConfig.DEFAULT_BALANCE);
+                List<String> accepted = UpstreamConfig.BALANCERS;
                 if (!accepted.contains(balance)) {
                     throw balanceNode.get().error("unknown balance '" + balance + "'"
                             + DidYouMean.hint(balance, accepted) + "; accepted: " + String.join(", ", accepted));
                 }
             }
-            upstreams.put(name, new UpstreamConfig(name, balance, servers(m), pool(m.get("pool"))));
+            upstreams.put(name, new UpstreamConfig(name, balance, hashOn, servers(m), pool(m.get("pool"))));
         }
         return upstreams;
     }

@@ -6,15 +6,23 @@ import java.util.List;
  * A named pool of origin servers.
  *
  * @param name    the key under {@code upstreams:}
- * @param balance the balancing policy; only {@code round_robin} for now
+ * @param balance the balancing policy: {@code round_robin}, {@code least_conn}, {@code random},
+ *                {@code ring_hash} or {@code maglev}
+ * @param hashOn  what the hashing policies hash: {@code client_ip}, {@code header:NAME} or {@code cookie:NAME}
  * @param servers at least one server
  * @param pool    keep-alive connection pool settings
  */
-public record UpstreamConfig(String name, String balance, List<ServerConfig> servers, PoolConfig pool) {
+public record UpstreamConfig(String name, String balance, String hashOn, List<ServerConfig> servers, PoolConfig pool) {
     public static final String DEFAULT_BALANCE = "round_robin";
+    public static final String DEFAULT_HASH_ON = "client_ip";
+    public static final List<String> BALANCERS = List.of("round_robin", "least_conn", "random", "ring_hash", "maglev");
 
     public UpstreamConfig {
         servers = List.copyOf(servers);
+    }
+
+    public UpstreamConfig(String name, String balance, List<ServerConfig> servers, PoolConfig pool) {
+        this(name, balance, DEFAULT_HASH_ON, servers, pool);
     }
 
     /** One origin server. */

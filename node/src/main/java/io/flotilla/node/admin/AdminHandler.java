@@ -1,5 +1,7 @@
 package io.flotilla.node.admin;
 
+import io.flotilla.node.config.ConfigException;
+import io.flotilla.node.config.ConfigLoader;
 import io.flotilla.node.config.FlotillaConfig;
 import io.flotilla.node.server.FlotillaNode;
 import io.flotilla.node.upstream.Upstream;
@@ -71,14 +73,31 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             response = json("{\"node\":" + quote(config.node().name()) + ",\"cluster\":false,\"members\":[{\"name\":"
                     + quote(config.node().name()) + ",\"state\":\"" + (node.draining() ? "draining" : "serving")
                     + "\"}]}\n");
+        } else if (path.equals("/config") && method.equals(HttpMethod.GET)) {
+            String text = node.configText();
+            response = text == null ? text(HttpResponseStatus.NOT_FOUND, "no config text: the node was started from "
+                    + node.config().source() + "\n") : text(HttpResponseStatus.OK, text);
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/yaml; charset=utf-8");
+        } else if (path.equals("/config") && (method.equals(HttpMethod.POST) || method.equals(HttpMethod.PUT))) {
+            String text = request.content().toString(StandardCharsets.UTF_8);
+            try {
+                FlotillaConfig next = ConfigLoader.parse(text, "<pushed config>");
+                node.reload(next, text);
+                response = text(HttpResponseStatus.OK, "applied (reload " + node.reloads() + ")\n");
+            } catch (ConfigException e) {
+                response = text(HttpResponseStatus.BAD_REQUEST, e.getMessage() + "\n");
+            } catch (FlotillaNode.ReloadRefused e) {
+                response = text(HttpResponseStatus.CONFLICT, e.getMessage() + "\n");
+            }
         } else if (path.equals("/drain") && method.equals(HttpMethod.POST)) {
             node.drain();
             response = text(HttpResponseStatus.ACCEPTED, "draining\n");
-        } else if (path.equals("/drain") || path.equals("/metrics") || path.equals("/upstreams") || path.equals("/fleet")) {
+        } else if (path.equals("/drain") || path.equals("/metrics") || path.equals("/upstreams") || path.equals("/fleet")
+                || path.equals("/config")) {
             response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "method not allowed\n");
         } else {
             response = text(HttpResponseStatus.NOT_FOUND, "no such admin endpoint; try /healthz /readyz /metrics "
-                    + "/upstreams /fleet, POST /drain\n");
+                    + "/upstreams /fleet /config, POST /config, POST /drain\n");
         }
         HttpUtil.setContentLength(response, response.content().readableBytes());
         boolean keepAlive = HttpUtil.isKeepAlive(request);

@@ -60,6 +60,16 @@ final class NodeCommand {
                 }, "flotilla-drain");
                 stopper.start();
             };
+            // SIGHUP re-reads the config file, as `nginx -s reload` does; a bad file is logged and ignored.
+            Signal.handle(new Signal("HUP"), signal -> {
+                try {
+                    node.reload(ConfigLoader.load(Path.of(config)), null);
+                } catch (ConfigException e) {
+                    java.util.logging.Logger.getLogger(NodeCommand.class.getName()).warning("reload refused: " + e.getMessage());
+                } catch (FlotillaNode.ReloadRefused e) {
+                    java.util.logging.Logger.getLogger(NodeCommand.class.getName()).warning("reload refused: " + e.getMessage());
+                }
+            });
             Signal.handle(new Signal("TERM"), drainAndExit);
             Signal.handle(new Signal("INT"), drainAndExit);
             return Main.OK;

@@ -51,6 +51,8 @@ public final class FlotillaNode implements AutoCloseable {
     private AdminServer admin;
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private final AtomicBoolean draining = new AtomicBoolean();
+    private final AtomicReference<String> configText = new AtomicReference<>();
+    private final java.util.concurrent.atomic.AtomicLong reloads = new java.util.concurrent.atomic.AtomicLong();
 
     private FlotillaNode(EventLoopGroup group, Transport transport, AtomicReference<ProxyRuntime> runtime,
                          FlotillaConfig config, Map<EventLoop, ConnectionPool> pools, List<Channel> listeners,
@@ -179,6 +181,54 @@ public final class FlotillaNode implements AutoCloseable {
 
     public FlotillaConfig config() {
         return config.get();
+    }
+
+    /** Why a pushed config was not applied. */
+    public static final class ReloadRefused extends Exception {
+        public ReloadRefused(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Validates and applies a new config to new requests; requests in flight finish with the config
+     * they started with, and no connection is closed. Listener and node settings need a restart, so a
+     * config that changes them is refused whole rather than applied in part.
+     *
+     * @return the config now in force
+     */
+    public synchronized FlotillaConfig reload(FlotillaConfig next, String text) throws ReloadRefused {
+        FlotillaConfig current = config.get();
+        if (!next.listeners().equals(current.listeners())) {
+            throw new ReloadRefused("listeners differ from the running ones; changing listeners needs a restart");
+        }
+        if (!next.node().equals(current.node())) {
+            throw new ReloadRefused("node settings differ from the running ones; changing them needs a restart");
+        }
+        apply(next);
+        configText.set(text);
+        reloads.incrementAndGet();
+        LOG.info(() -> "config " + next.source() + " applied (reload " + reloads.get() + ")");
+        return next;
+    }
+
+    /** Remembers the YAML the node was started from, when it did not come from a file. */
+    public void startedFrom(String text) {
+        configText.compareAndSet(null, text);
+    }
+
+    /** The YAML in force: the last one applied by reload, else the file the node started from. */
+    public String configText() throws IOException {
+        String text = configText.get();
+        if (text != null) {
+            return text;
+        }
+        java.nio.file.Path source = config.get().source();
+        return java.nio.file.Files.isRegularFile(source) ? java.nio.file.Files.readString(source) : null;
+    }
+
+    public long reloads() {
+        return reloads.get();
     }
 
     public ProxyRuntime runtime() {

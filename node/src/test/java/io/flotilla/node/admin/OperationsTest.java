@@ -244,6 +244,42 @@ class OperationsTest {
         }
     }
 
+    @Test
+    void configPushIsValidatedThenAppliedWithoutDroppingConnections() throws Exception {
+        TestOrigin first = track(TestOrigin.start(TestOrigin.ok("first")));
+        TestOrigin second = track(TestOrigin.start(TestOrigin.ok("second")));
+        TestNode node = node(first, "", "");
+        RawClient kept = track(node.client());
+        assertEquals("first", kept.get("/", "a").bodyText());
+        String running = admin(node, "GET", "/config", null).bodyText();
+        assertTrue(running.contains(first.address()), running);
+        String adminAddress = "127.0.0.1:" + node.adminPort();
+        String next = running.replace(first.address(), second.address());
+        RawClient.Response pushed = push(node, next);
+        assertEquals(200, pushed.status(), pushed.bodyText());
+        assertEquals("second", kept.get("/", "a").bodyText(), "the same client connection, now routed anew");
+        assertEquals(next, admin(node, "GET", "/config", null).bodyText());
+
+        RawClient.Response bad = push(node, next.replace("upstream: app", "upstream: ap"));
+        assertEquals(400, bad.status());
+        assertTrue(bad.bodyText().startsWith("<pushed config>:"), bad.bodyText());
+        assertTrue(bad.bodyText().contains("routes[0].upstream: no upstream named 'ap'"), bad.bodyText());
+        RawClient.Response listenerChange = push(node, next.replace("bind: \"127.0.0.1:0\"", "bind: \"127.0.0.1:1\""));
+        assertEquals(409, listenerChange.status(), listenerChange.bodyText());
+        assertEquals("second", kept.get("/", "a").bodyText(), "refused pushes change nothing");
+        assertTrue(adminAddress.endsWith(String.valueOf(node.adminPort())));
+    }
+
+    private static RawClient.Response push(TestNode node, String yaml) throws Exception {
+        byte[] body = yaml.getBytes(StandardCharsets.UTF_8);
+        try (RawClient client = new RawClient(node.adminPort())) {
+            client.send("POST /config HTTP/1.1\r\nHost: admin\r\nConnection: close\r\nContent-Length: " + body.length
+                    + "\r\n\r\n");
+            client.send(body);
+            return client.read();
+        }
+    }
+
     /** The value of the one series of {@code name} whose labels include all of {@code labels}. */
     static double metric(String text, String name, String... labels) {
         Double found = null;

@@ -27,7 +27,9 @@ public final class TestNode implements AutoCloseable {
     /** Starts a node from a complete config. */
     public static TestNode startWith(String yaml) throws Exception {
         FlotillaConfig config = ConfigLoader.parse(yaml, "test.yaml");
-        return new TestNode(FlotillaNode.start(config));
+        FlotillaNode node = FlotillaNode.start(config);
+        node.startedFrom(yaml);
+        return new TestNode(node);
     }
 
     /** A one-route config in front of {@code origin}, plus any extra sections. */

@@ -122,7 +122,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         boolean first = true;
         for (Upstream upstream : node.runtime().upstreams().values()) {
             b.append(first ? "" : ",").append("{\"name\":").append(quote(upstream.name()))
-                    .append(",\"balance\":\"round_robin\",\"servers\":[");
+                    .append(",\"balance\":").append(quote(upstream.balance())).append(",\"servers\":[");
             first = false;
             boolean firstServer = true;
             for (UpstreamServer server : upstream.servers()) {

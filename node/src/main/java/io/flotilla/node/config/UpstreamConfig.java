@@ -15,6 +15,7 @@ import java.util.List;
 public record UpstreamConfig(String name, String balance, String hashOn, List<ServerConfig> servers, PoolConfig pool) {
     public static final String DEFAULT_BALANCE = "round_robin";
     public static final String DEFAULT_HASH_ON = "client_ip";
+    /** The policies BalancerFactory implements (a test keeps the two lists equal). */
     public static final List<String> BALANCERS = List.of("round_robin", "least_conn", "random", "ring_hash", "maglev");
 
     public UpstreamConfig {

@@ -5,6 +5,8 @@ import io.flotilla.node.accesslog.AccessRecord;
 import io.flotilla.node.http.ErrorResponses;
 import io.flotilla.node.http.ForwardingHeaders;
 import io.flotilla.node.route.Route;
+import io.flotilla.node.upstream.LoopServer;
+import io.flotilla.node.upstream.Upstream;
 import io.flotilla.node.upstream.UpstreamConnection;
 import io.flotilla.node.upstream.UpstreamListener;
 import io.flotilla.node.upstream.UpstreamServer;
@@ -62,6 +64,7 @@ final class Exchange implements UpstreamListener {
     private boolean expectContinue;
 
     private UpstreamServer server;
+    private LoopServer picked;
     private UpstreamConnection upstream;
     private HttpRequest upstreamRequest;
     private int attempts;
@@ -124,11 +127,16 @@ final class Exchange implements UpstreamListener {
     // ---- forwarding -----------------------------------------------------------------------------
 
     void forward() {
-        server = route.upstream().pick();
-        if (server == null) {
+        Upstream upstreamConfig = route.upstream();
+        LoopServer view = (LoopServer) upstreamConfig.forLoop(ctx.channel().eventLoop()).balancer()
+                .pick(upstreamConfig.hashes() ? hashKey(upstreamConfig.hashOn()) : null);
+        if (view == null) {
             respondLocally(HttpResponseStatus.SERVICE_UNAVAILABLE);
             return;
         }
+        picked = view;
+        view.begin();
+        server = view.server();
         forwarding = true;
         HttpHeaders headers = request.headers();
         String clientHost = headers.get(HttpHeaderNames.HOST);
@@ -551,12 +559,35 @@ final class Exchange implements UpstreamListener {
         }
     }
 
+    /** The request's key for the hashing balancers: the client's IP, a header or a cookie value. */
+    private String hashKey(String hashOn) {
+        if (hashOn.startsWith("header:")) {
+            return request.headers().get(hashOn.substring(7));
+        }
+        if (hashOn.startsWith("cookie:")) {
+            String name = hashOn.substring(7);
+            for (String cookieHeader : request.headers().getAll(HttpHeaderNames.COOKIE)) {
+                for (String pair : cookieHeader.split(";")) {
+                    int eq = pair.indexOf('=');
+                    if (eq > 0 && pair.substring(0, eq).trim().equals(name)) {
+                        return pair.substring(eq + 1).trim();
+                    }
+                }
+            }
+            return null;
+        }
+        return ForwardingHeaders.clientIp(connection.clientAddress());
+    }
+
     /** Counts the exchange and writes its access log line, once, however it ended. */
     private void record() {
         if (recorded) {
             return;
         }
         recorded = true;
+        if (picked != null) {
+            picked.end();
+        }
         long duration = System.nanoTime() - startNanos;
         int sent = responseStarted ? (status != 0 ? status : connection.codec().lastStatus()) : 0;
         ProxyServices services = connection.services();

@@ -449,7 +449,7 @@ class ConfigLoaderErrorsTest {
                 routes: [{upstream: app}]
                 """);
         assertAt(e, 4, 14, "upstreams.app.balance");
-        assertEquals("unknown balance 'round-robin' (did you mean 'round_robin'?); accepted: round_robin",
+        assertEquals("unknown balance 'round-robin' (did you mean 'round_robin'?); accepted: round_robin, least_conn, random, ring_hash, maglev",
                 e.problem());
     }
 

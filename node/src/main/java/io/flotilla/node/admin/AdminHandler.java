@@ -89,6 +89,20 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             } catch (FlotillaNode.ReloadRefused e) {
                 response = text(HttpResponseStatus.CONFLICT, e.getMessage() + "\n");
             }
+        } else if (path.startsWith("/upstreams/") && method.equals(HttpMethod.POST)
+                && (path.endsWith("/drain") || path.endsWith("/undrain"))) {
+            // /upstreams/{upstream}/{host:port}/drain|undrain
+            String[] parts = path.split("/");
+            Upstream upstream = parts.length == 5 ? node.runtime().upstreams().get(parts[2]) : null;
+            UpstreamServer server = upstream == null ? null : upstream.server(parts[3]);
+            if (server == null) {
+                response = text(HttpResponseStatus.NOT_FOUND, "no such upstream server; see GET /upstreams\n");
+            } else {
+                boolean drain = path.endsWith("/drain");
+                server.draining(drain);
+                response = text(HttpResponseStatus.OK, server + (drain ? " draining: no new requests, in-flight "
+                        + "ones finish\n" : " back in rotation (slow start applies)\n"));
+            }
         } else if (path.equals("/drain") && method.equals(HttpMethod.POST)) {
             node.drain();
             response = text(HttpResponseStatus.ACCEPTED, "draining\n");
@@ -128,7 +142,12 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             for (UpstreamServer server : upstream.servers()) {
                 b.append(firstServer ? "" : ",").append("{\"address\":").append(quote(server.address().toString()))
                         .append(",\"weight\":").append(server.weight())
-                        .append(",\"state\":\"").append(server.weight() == 0 ? "drained" : "active").append('"')
+                        .append(",\"state\":\"").append(server.weight() == 0 ? "drained"
+                                : server.state(upstream.health().slowStart().toNanos())).append('"')
+                        .append(",\"in_flight\":").append(server.inFlight())
+                        .append(",\"requests\":").append(server.requests())
+                        .append(",\"failures\":").append(server.failures())
+                        .append(",\"ejections\":").append(server.ejections())
                         .append(",\"open_connections\":").append(server.openConnections())
                         .append(",\"idle_connections\":").append(server.idleConnections()).append('}');
                 firstServer = false;

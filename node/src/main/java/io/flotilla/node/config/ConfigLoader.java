@@ -300,7 +300,8 @@ public final class ConfigLoader {
         }
         for (YamlMap.Entry e : section.get().asMap().entries()) {
             String name = name(e.key(), "upstream name", "it appears in logs and metrics");
-            YamlMap m = e.value().asMap().allowOnly("balance", "hash_on", "servers", "pool");
+            YamlMap m = e.value().asMap().allowOnly("balance", "hash_on", "servers", "pool", "health", "passive",
+                    "retries", "slow_start");
             String balance = UpstreamConfig.DEFAULT_BALANCE;
             Optional<YamlNode> balanceNode = m.get("balance");
             String hashOn = UpstreamConfig.DEFAULT_HASH_ON;
@@ -322,7 +323,10 @@ public final class ConfigLoader {
                             + DidYouMean.hint(balance, accepted) + "; accepted: " + String.join(", ", accepted));
                 }
             }
-            upstreams.put(name, new UpstreamConfig(name, balance, hashOn, servers(m), pool(m.get("pool"))));
+            HealthConfig health = new HealthConfig(active(m.get("health")), passive(m.get("passive")),
+                    m.integer("retries", HealthConfig.DEFAULT_RETRIES, 0, 10),
+                    m.zeroOrPositiveDuration("slow_start", Duration.ZERO));
+            upstreams.put(name, new UpstreamConfig(name, balance, hashOn, servers(m), pool(m.get("pool")), health));
         }
         return upstreams;
     }
@@ -354,6 +358,79 @@ public final class ConfigLoader {
         }
         // Every weight at 0 is allowed: that drains the whole upstream, and its routes answer 503.
         return servers;
+    }
+
+    private Optional<HealthConfig.Active> active(Optional<YamlNode> section) throws ConfigException {
+        if (section.isEmpty() || section.get().isNull()) {
+            return Optional.empty();
+        }
+        YamlMap m = section.get().asMap().allowOnly("tcp", "path", "host", "expect", "body", "interval", "timeout",
+                "rise", "fall");
+        boolean tcp = m.bool("tcp", false);
+        String path = "/";
+        Optional<YamlNode> pathNode = m.get("path");
+        if (pathNode.isPresent()) {
+            path = pathNode.get().asString();
+            if (!path.startsWith("/") || path.chars().anyMatch(c -> c <= 0x20 || c >= 0x7f)) {
+                throw pathNode.get().error("a probe path starts with / and has no spaces or control characters");
+            }
+        } else if (!tcp) {
+            throw m.required("path", "an HTTP health check needs a path (or tcp: true)").error("unreachable");
+        }
+        Optional<String> host = m.get("host").map(n -> n.isNull() ? null : safeString(n)).filter(v -> v != null);
+        int min = 200;
+        int max = 399;
+        Optional<YamlNode> expect = m.get("expect");
+        if (expect.isPresent()) {
+            String range = expect.get().asString().trim();
+            try {
+                int dash = range.indexOf('-');
+                min = Integer.parseInt(dash < 0 ? range : range.substring(0, dash).trim());
+                max = dash < 0 ? min : Integer.parseInt(range.substring(dash + 1).trim());
+            } catch (NumberFormatException e) {
+                throw expect.get().error("expected a status or a range like 200-399, got '" + range + "'");
+            }
+            if (min < 100 || max > 599 || min > max) {
+                throw expect.get().error("expected a status range within 100-599, got '" + range + "'");
+            }
+        }
+        Optional<String> body = m.get("body").map(n -> n.isNull() ? null : safeString(n)).filter(v -> v != null);
+        Duration interval = m.positiveDuration("interval", HealthConfig.Active.DEFAULT_INTERVAL);
+        Duration timeout = m.positiveDuration("timeout", HealthConfig.Active.DEFAULT_TIMEOUT);
+        if (timeout.compareTo(interval) > 0) {
+            throw m.required("timeout").error("a probe timeout longer than its interval would overlap the next probe");
+        }
+        return Optional.of(new HealthConfig.Active(tcp, path, host, min, max, body, interval, timeout,
+                m.integer("rise", HealthConfig.Active.DEFAULT_RISE, 1, 100),
+                m.integer("fall", HealthConfig.Active.DEFAULT_FALL, 1, 100)));
+    }
+
+    private static String safeString(YamlNode n) {
+        try {
+            return n.asString();
+        } catch (ConfigException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private HealthConfig.Passive passive(Optional<YamlNode> section) throws ConfigException {
+        if (section.isEmpty() || section.get().isNull()) {
+            return HealthConfig.Passive.defaults();
+        }
+        YamlMap m = section.get().asMap().allowOnly("failures", "ejection", "max_ejected_percent", "statuses");
+        List<Integer> statuses = HealthConfig.Passive.DEFAULT_FAILURE_STATUSES;
+        Optional<YamlNode> statusNode = m.get("statuses");
+        if (statusNode.isPresent() && !statusNode.get().isNull()) {
+            statuses = new ArrayList<>();
+            for (YamlNode item : statusNode.get().asList()) {
+                statuses.add(item.asInt(500, 599));
+            }
+        }
+        return new HealthConfig.Passive(
+                m.integer("failures", HealthConfig.Passive.DEFAULT_FAILURES, 0, 1000),
+                m.positiveDuration("ejection", HealthConfig.Passive.DEFAULT_EJECTION),
+                m.integer("max_ejected_percent", HealthConfig.Passive.DEFAULT_MAX_EJECTED_PERCENT, 0, 100),
+                statuses);
     }
 
     private PoolConfig pool(Optional<YamlNode> section) throws ConfigException {

@@ -11,8 +11,10 @@ import java.util.List;
  * @param hashOn  what the hashing policies hash: {@code client_ip}, {@code header:NAME} or {@code cookie:NAME}
  * @param servers at least one server
  * @param pool    keep-alive connection pool settings
+ * @param health  active and passive health checks, retries, slow start
  */
-public record UpstreamConfig(String name, String balance, String hashOn, List<ServerConfig> servers, PoolConfig pool) {
+public record UpstreamConfig(String name, String balance, String hashOn, List<ServerConfig> servers, PoolConfig pool,
+                             HealthConfig health) {
     public static final String DEFAULT_BALANCE = "round_robin";
     public static final String DEFAULT_HASH_ON = "client_ip";
     /** The policies BalancerFactory implements (a test keeps the two lists equal). */
@@ -23,7 +25,11 @@ public record UpstreamConfig(String name, String balance, String hashOn, List<Se
     }
 
     public UpstreamConfig(String name, String balance, List<ServerConfig> servers, PoolConfig pool) {
-        this(name, balance, DEFAULT_HASH_ON, servers, pool);
+        this(name, balance, DEFAULT_HASH_ON, servers, pool, HealthConfig.defaults());
+    }
+
+    public UpstreamConfig(String name, String balance, String hashOn, List<ServerConfig> servers, PoolConfig pool) {
+        this(name, balance, hashOn, servers, pool, HealthConfig.defaults());
     }
 
     /** One origin server. */

@@ -67,7 +67,8 @@ final class Exchange implements UpstreamListener {
     private LoopServer picked;
     private UpstreamConnection upstream;
     private HttpRequest upstreamRequest;
-    private int attempts;
+    private int retries;
+    private boolean staleRetried;
 
     private boolean responseStarted;
     private boolean responseReceived;
@@ -155,14 +156,17 @@ final class Exchange implements UpstreamListener {
         }
         String uri = "*".equals(request.uri()) ? "*" : route.rewrite(path) + query;
         upstreamRequest = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), uri, headers);
-        connect(false);
+        connect(false, true);
     }
 
-    private void connect(boolean fresh) {
-        attempts++;
+    /**
+     * @param inline true when called while the client's read is handled (the first try), whose end
+     *               flushes; retries run from upstream events and flush themselves
+     */
+    private void connect(boolean fresh, boolean inline) {
         Future<UpstreamConnection> acquired = connection.pool().acquire(server, fresh);
         if (acquired.isSuccess()) {
-            onConnected(acquired.getNow(), true); // a pooled connection, here and now
+            onConnected(acquired.getNow(), inline); // a pooled connection, here and now
             return;
         }
         acquired.addListener((Future<UpstreamConnection> f) -> {
@@ -175,6 +179,12 @@ final class Exchange implements UpstreamListener {
             if (!f.isSuccess()) {
                 boolean timedOut = f.cause() instanceof ConnectTimeoutException;
                 outcome(timedOut ? "connect_timeout" : "connect_error");
+                route.upstream().failed(server);
+                // Nothing of the request left this node (its early body parts are still held here),
+                // so trying another server is safe whatever the method.
+                if (retryElsewhere()) {
+                    return;
+                }
                 respondLocally(timedOut ? HttpResponseStatus.GATEWAY_TIMEOUT : HttpResponseStatus.BAD_GATEWAY);
                 return;
             }
@@ -368,6 +378,11 @@ final class Exchange implements UpstreamListener {
         connection.services().metrics().upstreamTtfb(server.upstreamName())
                 .update(upstreamNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
         outcome("response");
+        if (route.upstream().failureStatus(code)) {
+            route.upstream().failed(server);
+        } else {
+            route.upstream().succeeded(server);
+        }
         boolean bodyless = head || code == 204 || code == 304;
         boolean hasLength = headers.contains(HttpHeaderNames.CONTENT_LENGTH);
         boolean chunked = HttpUtil.isTransferEncodingChunked(response);
@@ -429,17 +444,58 @@ final class Exchange implements UpstreamListener {
         }
         // A reused connection the origin closed just as we sent on it: nothing reached the application,
         // so one retry on a fresh connection is safe when there is no body to replay.
-        if (from.requests() > 1 && !hasBody && attempts == 1) {
+        if (from.requests() > 1 && !hasBody && !staleRetried) {
+            staleRetried = true;
             outcome("retried");
-            connect(true);
+            connect(true, false);
             return;
         }
         outcome("closed");
+        route.upstream().failed(server);
+        // An idempotent request without a body may have reached the application, but repeating it is
+        // harmless by definition (RFC 9110 §9.2.2); anything else is not retried.
+        if (!hasBody && idempotent(request.method()) && retryElsewhere()) {
+            return;
+        }
         respondLocally(HttpResponseStatus.BAD_GATEWAY);
+    }
+
+    /** GET, HEAD, OPTIONS, TRACE, PUT and DELETE: repeating them has the effect of doing them once. */
+    private static boolean idempotent(HttpMethod method) {
+        return method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD) || method.equals(HttpMethod.OPTIONS)
+                || method.equals(HttpMethod.TRACE) || method.equals(HttpMethod.PUT) || method.equals(HttpMethod.DELETE);
+    }
+
+    /**
+     * Moves the request to another available server, within the upstream's retry count. Returns
+     * false (and changes nothing) when no retry is left or no other server can take it.
+     */
+    private boolean retryElsewhere() {
+        Upstream config = route.upstream();
+        if (retries >= config.health().retries()) {
+            return false;
+        }
+        LoopServer next = (LoopServer) config.forLoop(ctx.channel().eventLoop()).balancer()
+                .pickOther(picked, config.hashes() ? hashKey(config.hashOn()) : null);
+        if (next == null) {
+            return false;
+        }
+        retries++;
+        connection.services().metrics().error("retry");
+        picked.end();
+        picked = next;
+        next.begin();
+        server = next.server();
+        if ("upstream".equals(runtime.hostPolicy())) {
+            upstreamRequest.headers().set(HttpHeaderNames.HOST, server.address().authority());
+        }
+        connect(false, false);
+        return true;
     }
 
     private void upstreamFailed() {
         outcome("bad_response");
+        route.upstream().failed(server);
         closeUpstream();
         if (responseStarted) {
             abort();
@@ -484,6 +540,7 @@ final class Exchange implements UpstreamListener {
             }
             case UPSTREAM_READ, UPSTREAM_WRITE -> {
                 outcome("timeout");
+                route.upstream().failed(server);
                 if (responseStarted) {
                     abort();
                 } else {

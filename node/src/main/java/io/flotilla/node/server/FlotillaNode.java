@@ -8,6 +8,7 @@ import io.flotilla.node.metrics.NodeMetrics;
 import io.flotilla.node.proxy.ProxyHandler;
 import io.flotilla.node.proxy.ProxyRuntime;
 import io.flotilla.node.proxy.ProxyServices;
+import io.flotilla.node.upstream.HealthChecker;
 import io.flotilla.node.upstream.Upstream;
 import io.flotilla.node.upstream.UpstreamServer;
 import io.flotilla.node.upstream.ConnectionPool;
@@ -49,6 +50,7 @@ public final class FlotillaNode implements AutoCloseable {
     private final ProxyServices services;
     private final AccessLog accessLog;
     private AdminServer admin;
+    private final List<HealthChecker> checkers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicReference<String> configText = new AtomicReference<>();
@@ -116,6 +118,7 @@ public final class FlotillaNode implements AutoCloseable {
         FlotillaNode node = new FlotillaNode(group, transport, runtime, config, Map.copyOf(pools), List.copyOf(bound),
                 List.copyOf(frontends), services, accessLog);
         node.registerGauges(config);
+        node.startHealthChecks();
         if (config.node().admin().isPresent()) {
             try {
                 node.admin = AdminServer.start(group, transport, config.node().admin().get(),
@@ -153,6 +156,18 @@ public final class FlotillaNode implements AutoCloseable {
         runtime.set(ProxyRuntime.compile(config));
         this.config.set(config);
         registerGauges(config);
+        startHealthChecks();
+    }
+
+    /** Probes the current upstreams; the previous config's probes stop (their servers are gone). */
+    private synchronized void startHealthChecks() {
+        checkers.forEach(HealthChecker::close);
+        checkers.clear();
+        for (Upstream upstream : runtime.get().upstreams().values()) {
+            if (upstream.health().active().isPresent()) {
+                checkers.add(HealthChecker.start(upstream, group, transport.socketChannel()));
+            }
+        }
     }
 
     private void registerGauges(FlotillaConfig config) {
@@ -306,6 +321,7 @@ public final class FlotillaNode implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        checkers.forEach(HealthChecker::close);
         if (admin != null) {
             admin.close();
         }

@@ -8,10 +8,12 @@ import io.flotilla.node.upstream.balance.ServerView;
  */
 public final class LoopServer implements ServerView {
     private final UpstreamServer server;
+    private final long slowStartNanos;
     private int active;
 
-    LoopServer(UpstreamServer server) {
+    LoopServer(UpstreamServer server, long slowStartNanos) {
         this.server = server;
+        this.slowStartNanos = slowStartNanos;
     }
 
     @Override
@@ -26,12 +28,12 @@ public final class LoopServer implements ServerView {
 
     @Override
     public int effectiveWeight() {
-        return server.weight();
+        return server.effectiveWeight(slowStartNanos);
     }
 
     @Override
     public boolean available() {
-        return server.weight() > 0;
+        return server.weight() > 0 && server.available();
     }
 
     @Override
@@ -42,10 +44,12 @@ public final class LoopServer implements ServerView {
     /** A request to this server started (on this loop). */
     public void begin() {
         active++;
+        server.started();
     }
 
     /** ...and ended, however it ended. */
     public void end() {
         active--;
+        server.ended();
     }
 }

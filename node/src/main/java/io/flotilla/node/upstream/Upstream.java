@@ -1,5 +1,6 @@
 package io.flotilla.node.upstream;
 
+import io.flotilla.node.config.HealthConfig;
 import io.flotilla.node.config.PoolConfig;
 import io.flotilla.node.config.UpstreamConfig;
 import io.flotilla.node.upstream.balance.Balancer;
@@ -23,19 +24,24 @@ public final class Upstream {
     private final String hashOn;
     private final List<UpstreamServer> servers;
     private final PoolConfig pool;
+    private final HealthConfig health;
     private final BalancerFactory factory;
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(Upstream.class.getName());
+
     private final Map<EventLoop, LoopBalancer> perLoop = new ConcurrentHashMap<>();
 
     /** One event loop's balancer and its views of the servers, in server order. */
     public record LoopBalancer(Balancer balancer, List<LoopServer> views) {
     }
 
-    private Upstream(String name, String balance, String hashOn, List<UpstreamServer> servers, PoolConfig pool) {
+    private Upstream(String name, String balance, String hashOn, List<UpstreamServer> servers, PoolConfig pool,
+                     HealthConfig health) {
         this.name = name;
         this.balance = balance;
         this.hashOn = hashOn;
         this.servers = List.copyOf(servers);
         this.pool = pool;
+        this.health = health;
         this.factory = BalancerFactory.forName(balance);
     }
 
@@ -44,7 +50,7 @@ public final class Upstream {
         for (UpstreamConfig.ServerConfig server : config.servers()) {
             servers.add(new UpstreamServer(config.name(), server.address(), server.weight()));
         }
-        return new Upstream(config.name(), config.balance(), config.hashOn(), servers, config.pool());
+        return new Upstream(config.name(), config.balance(), config.hashOn(), servers, config.pool(), config.health());
     }
 
     public String name() {
@@ -73,13 +79,57 @@ public final class Upstream {
         return pool;
     }
 
+    public HealthConfig health() {
+        return health;
+    }
+
+    /** Looks up a server by its address as written in the config ({@code host:port}); null if none. */
+    public UpstreamServer server(String address) {
+        for (UpstreamServer server : servers) {
+            if (server.address().toString().equals(address)) {
+                return server;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Passive health: a failed attempt (connect error, reset, timeout, a configured 5xx). Enough
+     * consecutive failures eject the server, unless that would put more than max_ejected_percent of
+     * the pool out at once, so a bad deploy cannot empty the pool.
+     */
+    public void failed(UpstreamServer server) {
+        int consecutive = server.recordFailure();
+        HealthConfig.Passive passive = health.passive();
+        if (passive.failures() == 0 || consecutive < passive.failures() || server.ejected()) {
+            return;
+        }
+        long ejectedNow = servers.stream().filter(UpstreamServer::ejected).count();
+        if ((ejectedNow + 1) * 100 > (long) passive.maxEjectedPercent() * servers.size()) {
+            return;
+        }
+        server.eject(passive.ejection().toNanos());
+        LOG.warning(() -> "ejected " + server + " after " + consecutive + " consecutive failures (ejection "
+                + server.ejections() + ")");
+    }
+
+    /** Passive health: a good response resets the failure count. */
+    public void succeeded(UpstreamServer server) {
+        server.recordSuccess();
+    }
+
+    /** Whether a response status counts as a failure of the server for passive health. */
+    public boolean failureStatus(int status) {
+        return health.passive().failureStatuses().contains(status);
+    }
+
     /** The balancer of {@code loop}, made on first use. */
     public LoopBalancer forLoop(EventLoop loop) {
         LoopBalancer existing = perLoop.get(loop);
         return existing != null ? existing : perLoop.computeIfAbsent(loop, l -> {
             List<LoopServer> views = new ArrayList<>(servers.size());
             for (UpstreamServer server : servers) {
-                views.add(new LoopServer(server));
+                views.add(new LoopServer(server, health.slowStart().toNanos()));
             }
             return new LoopBalancer(factory.newBalancer(views), List.copyOf(views));
         });

@@ -3,6 +3,8 @@ package io.flotilla.node.upstream;
 import io.flotilla.node.config.HostPort;
 
 import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /** One origin server of an upstream; identity is the object, so pools can key on it. */
@@ -13,6 +15,17 @@ public final class UpstreamServer {
     private final InetSocketAddress resolved;
     private final LongAdder open = new LongAdder();
     private final LongAdder idle = new LongAdder();
+
+    // Health, shared by all event loops: written by probes and by exchanges, read by every pick.
+    private volatile boolean healthy = true;
+    private volatile boolean draining;
+    private volatile long ejectedUntil;           // System.nanoTime() deadline; 0 = not ejected
+    private volatile long availableSince = System.nanoTime();
+    private final AtomicInteger consecutiveFailures = new AtomicInteger();
+    private final AtomicInteger ejections = new AtomicInteger();
+    private final AtomicLong inFlight = new AtomicLong();
+    private final LongAdder requests = new LongAdder();
+    private final LongAdder failures = new LongAdder();
 
     public UpstreamServer(String upstreamName, HostPort address, int weight) {
         this.upstreamName = upstreamName;
@@ -37,6 +50,126 @@ public final class UpstreamServer {
     /** The address as resolved when the upstream was built (a name that did not resolve stays unresolved). */
     public InetSocketAddress resolvedAddress() {
         return resolved;
+    }
+
+    /** Healthy by its probes (always, without probes), not draining, not ejected. */
+    public boolean available() {
+        if (!healthy || draining) {
+            return false;
+        }
+        long until = ejectedUntil;
+        return until == 0 || System.nanoTime() - until >= 0;
+    }
+
+    /**
+     * The weight to balance with now: during slow start after becoming available again it ramps
+     * linearly from 10% to the full weight, so a cold server is not flooded at once.
+     */
+    public int effectiveWeight(long slowStartNanos) {
+        if (!available()) {
+            return 0;
+        }
+        int full = weight * WEIGHT_SCALE;
+        if (slowStartNanos <= 0) {
+            return full;
+        }
+        long since = System.nanoTime() - Math.max(availableSince, ejectedUntil);
+        if (since >= slowStartNanos) {
+            return full;
+        }
+        return Math.max(1, (int) (full * Math.max(0.1, (double) since / slowStartNanos)));
+    }
+
+    /**
+     * Effective weights are in hundredths of a configured weight, so even a weight-1 server can ramp
+     * up in steps during slow start; balancers only compare weights, so the scale is invisible.
+     */
+    public static final int WEIGHT_SCALE = 100;
+
+    /** healthy, ejected, draining or slow_start (as the admin API shows it). */
+    public String state(long slowStartNanos) {
+        if (draining) {
+            return "draining";
+        }
+        if (!healthy) {
+            return "unhealthy";
+        }
+        if (!available()) {
+            return "ejected";
+        }
+        return effectiveWeight(slowStartNanos) < weight * WEIGHT_SCALE ? "slow_start" : "healthy";
+    }
+
+    public boolean healthy() {
+        return healthy;
+    }
+
+    /** Set by active probes; a server coming back starts its slow start now. */
+    public void healthy(boolean now) {
+        if (now && !healthy) {
+            availableSince = System.nanoTime();
+        }
+        healthy = now;
+    }
+
+    public boolean draining() {
+        return draining;
+    }
+
+    /** Draining: no new requests; those in flight finish. Undraining starts a slow start. */
+    public void draining(boolean now) {
+        if (!now && draining) {
+            availableSince = System.nanoTime();
+        }
+        draining = now;
+    }
+
+    boolean ejected() {
+        long until = ejectedUntil;
+        return until != 0 && System.nanoTime() - until < 0;
+    }
+
+    int recordFailure() {
+        failures.increment();
+        return consecutiveFailures.incrementAndGet();
+    }
+
+    void recordSuccess() {
+        if (consecutiveFailures.get() != 0) {
+            consecutiveFailures.set(0);
+        }
+    }
+
+    /** Ejects for base × the number of ejections so far (capped at 10×): repeat offenders stay out longer. */
+    void eject(long baseNanos) {
+        int n = Math.min(10, ejections.incrementAndGet());
+        ejectedUntil = System.nanoTime() + baseNanos * n;
+        consecutiveFailures.set(0);
+    }
+
+    public int ejections() {
+        return ejections.get();
+    }
+
+    public long inFlight() {
+        return inFlight.get();
+    }
+
+    public long requests() {
+        return requests.sum();
+    }
+
+    public long failures() {
+        return failures.sum();
+    }
+
+    void started() {
+        inFlight.incrementAndGet();
+        requests.increment();
+    }
+
+    void ended() {
+        inFlight.decrementAndGet();
     }
 
     /** Connections to this server open now, over all event loops. */

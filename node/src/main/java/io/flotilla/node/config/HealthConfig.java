@@ -1,0 +1,70 @@
+package io.flotilla.node.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * How an upstream's servers are judged healthy.
+ *
+ * @param active  periodic probes; absent means none (servers count as healthy)
+ * @param passive ejection on consecutive failures seen in real traffic (outlier detection)
+ * @param retries further tries on another server for a request that failed before any response
+ *                byte (connect refused or timed out; for idempotent requests without a body, also a
+ *                reset or close)
+ * @param slowStart a server that becomes available again ramps its weight up over this; 0 = at once
+ */
+public record HealthConfig(Optional<Active> active, Passive passive, int retries, Duration slowStart) {
+    public static final int DEFAULT_RETRIES = 1;
+
+    public static HealthConfig defaults() {
+        return new HealthConfig(Optional.empty(), Passive.defaults(), DEFAULT_RETRIES, Duration.ZERO);
+    }
+
+    /**
+     * An active probe.
+     *
+     * @param tcp       a TCP connect probe instead of HTTP
+     * @param path      HTTP probe path
+     * @param host      Host header of the probe; absent = the server's address
+     * @param minStatus lowest status that counts as healthy
+     * @param maxStatus highest status that counts as healthy
+     * @param body      a substring the response body must contain; absent = any body
+     * @param interval  time between probes of one server
+     * @param timeout   a probe not answered within this fails
+     * @param rise      consecutive successes that mark an unhealthy server healthy
+     * @param fall      consecutive failures that mark a healthy server unhealthy
+     */
+    public record Active(boolean tcp, String path, Optional<String> host, int minStatus, int maxStatus,
+                         Optional<String> body, Duration interval, Duration timeout, int rise, int fall) {
+        public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(2);
+        public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(1);
+        public static final int DEFAULT_RISE = 2;
+        public static final int DEFAULT_FALL = 3;
+    }
+
+    /**
+     * Passive health: outlier ejection.
+     *
+     * @param failures       consecutive failures that eject a server; 0 disables passive ejection
+     * @param ejection       first ejection time; each further ejection lasts one more multiple, up to 10
+     * @param maxEjectedPercent at most this share of the pool is ejected at once, so a bad deploy
+     *                       cannot empty it
+     * @param failureStatuses response statuses that count as failures (connect errors, resets and
+     *                       timeouts always do)
+     */
+    public record Passive(int failures, Duration ejection, int maxEjectedPercent, List<Integer> failureStatuses) {
+        public static final int DEFAULT_FAILURES = 5;
+        public static final Duration DEFAULT_EJECTION = Duration.ofSeconds(30);
+        public static final int DEFAULT_MAX_EJECTED_PERCENT = 50;
+        public static final List<Integer> DEFAULT_FAILURE_STATUSES = List.of(502, 503, 504);
+
+        public Passive {
+            failureStatuses = List.copyOf(failureStatuses);
+        }
+
+        public static Passive defaults() {
+            return new Passive(DEFAULT_FAILURES, DEFAULT_EJECTION, DEFAULT_MAX_EJECTED_PERCENT, DEFAULT_FAILURE_STATUSES);
+        }
+    }
+}

@@ -1,0 +1,593 @@
+package io.flotilla.node.admin;
+
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.flotilla.node.testing.RawClient;
+import io.flotilla.node.testing.TestNode;
+import io.flotilla.node.testing.TestOrigin;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The Grafana dashboards in {@code grafana/}: that Grafana's file provisioning can load them, and that
+ * every query of every panel returns data from a real Prometheus scraping a fleet of two real nodes.
+ */
+class DashboardTest {
+    private static final Path PROMETHEUS = Path.of("/usr/bin/prometheus");
+    private static final Set<String> PANEL_TYPES = Set.of("row", "stat", "timeseries", "gauge", "bargauge", "table",
+            "text");
+    /** Grafana's variable syntaxes: $name, ${name} and [[name]]. */
+    private static final Pattern VARIABLE = Pattern.compile("\\$\\{(\\w+)}|\\$(\\w+)|\\[\\[(\\w+)]]");
+    private static final JsonMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private Process prometheus;
+    @TempDir
+    Path dir;
+
+    /** One panel query, as written in a dashboard. */
+    private record PanelQuery(String dashboard, String panel, String refId, String expr) {
+        @Override
+        public String toString() {
+            return dashboard + " / " + panel + " / " + refId + ": " + expr;
+        }
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (prometheus != null) {
+            prometheus.destroy();
+            if (!prometheus.waitFor(10, TimeUnit.SECONDS)) {
+                prometheus.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        }
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            closeables.get(i).close();
+        }
+    }
+
+    private <T extends AutoCloseable> T track(T c) {
+        closeables.add(c);
+        return c;
+    }
+
+    // ---- what provisioning needs --------------------------------------------------------------------
+
+    @Test
+    void dashboardsHaveWhatGrafanaProvisioningNeeds() throws Exception {
+        String datasource = provisionedDatasourceUid();
+        Map<String, Object> provider = only(yaml("provisioning/dashboards/flotilla.yaml"), "providers");
+        assertEquals("file", provider.get("type"), "dashboards are provisioned from files");
+        Object options = provider.get("options");
+        assertTrue(options instanceof Map<?, ?> m && m.get("path") instanceof String p && !p.isBlank(),
+                "the dashboards provider needs options.path: " + provider);
+
+        Map<String, JsonNode> dashboards = dashboards();
+        assertEquals(Set.of("fleet-overview.json", "node.json"), dashboards.keySet());
+        Set<String> uids = new HashSet<>();
+        Set<String> titles = new HashSet<>();
+        for (Map.Entry<String, JsonNode> entry : dashboards.entrySet()) {
+            String file = entry.getKey();
+            JsonNode d = entry.getValue();
+            String uid = text(d, "uid", file);
+            assertTrue(uid.matches("[A-Za-z0-9_-]{1,40}"), file + ": Grafana uids are at most 40 of [A-Za-z0-9_-]: " + uid);
+            assertTrue(uids.add(uid), file + ": uid " + uid + " is used twice");
+            assertTrue(titles.add(text(d, "title", file)), file + ": two dashboards in one folder need distinct titles");
+            assertTrue(d.path("schemaVersion").isInt() && d.path("schemaVersion").asInt() >= 36
+                    && d.path("schemaVersion").asInt() <= 41, file + ": schemaVersion " + d.path("schemaVersion"));
+            assertTrue(d.path("id").isNull() || d.path("id").isMissingNode(),
+                    file + ": a provisioned dashboard must not carry a database id");
+
+            Map<String, JsonNode> variables = variables(d, datasource, file);
+            assertEquals("label_values(up{job=\"flotilla\"}, instance)", variableQuery(variables.get("node"), file));
+            assertEquals("label_values(flotilla_requests_total, route)", variableQuery(variables.get("route"), file));
+
+            Set<String> used = new TreeSet<>();
+            Set<Integer> ids = new HashSet<>();
+            List<JsonNode> placed = new ArrayList<>();
+            List<JsonNode> panels = panels(d);
+            assertFalse(panels.isEmpty(), file + ": no panels");
+            for (JsonNode panel : panels) {
+                String where = file + " panel " + panel.path("id") + " '" + panel.path("title").asText() + "'";
+                assertTrue(panel.path("id").isInt() && ids.add(panel.path("id").asInt()), where + ": ids must be unique ints");
+                assertTrue(PANEL_TYPES.contains(panel.path("type").asText()), where + ": type " + panel.path("type"));
+                text(panel, "title", where);
+                checkGridPos(panel, placed, where);
+                if (panel.path("type").asText().equals("row")) {
+                    continue;
+                }
+                assertEquals(datasource, panel.path("datasource").path("uid").asText(), where + ": datasource uid");
+                JsonNode targets = panel.path("targets");
+                assertTrue(targets.isArray() && !targets.isEmpty(), where + ": no targets");
+                Set<String> refIds = new HashSet<>();
+                for (JsonNode target : targets) {
+                    assertTrue(refIds.add(text(target, "refId", where)), where + ": refId repeated");
+                    String expr = text(target, "expr", where);
+                    if (target.has("datasource")) {
+                        assertEquals(datasource, target.path("datasource").path("uid").asText(), where + ": target datasource");
+                    }
+                    for (String name : variablesIn(expr)) {
+                        assertTrue(variables.containsKey(name), where + ": $" + name + " is not a dashboard variable: " + expr);
+                        used.add(name);
+                    }
+                }
+            }
+            assertEquals(new TreeSet<>(variables.keySet()), used, file + ": every variable is used by some panel query");
+        }
+    }
+
+    private static void checkGridPos(JsonNode panel, List<JsonNode> placed, String where) {
+        JsonNode g = panel.path("gridPos");
+        for (String field : List.of("h", "w", "x", "y")) {
+            assertTrue(g.path(field).isInt() && g.path(field).asInt() >= 0, where + ": gridPos." + field + " " + g);
+        }
+        int x = g.get("x").asInt();
+        int y = g.get("y").asInt();
+        int w = g.get("w").asInt();
+        int h = g.get("h").asInt();
+        assertTrue(w >= 1 && h >= 1 && x + w <= 24, where + ": gridPos outside the 24 columns: " + g);
+        for (JsonNode other : placed) {
+            JsonNode o = other.path("gridPos");
+            boolean overlap = x < o.get("x").asInt() + o.get("w").asInt() && o.get("x").asInt() < x + w
+                    && y < o.get("y").asInt() + o.get("h").asInt() && o.get("y").asInt() < y + h;
+            assertFalse(overlap, where + " overlaps panel " + other.path("id") + " (Grafana would move one)");
+        }
+        placed.add(panel);
+    }
+
+    // ---- every query against a real Prometheus -------------------------------------------------------
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS) // a backstop: every wait below has its own, shorter bound
+    void everyPanelQueryReturnsDataFromARealPrometheus() throws Exception {
+        if (!Files.isExecutable(PROMETHEUS)) {
+            if ("true".equals(System.getenv("CI"))) {
+                fail(PROMETHEUS + " is missing: .ci/run should have installed Debian's prometheus package");
+            }
+            Assumptions.abort(PROMETHEUS + " is missing (apt-get install prometheus); skipping the live dashboard check");
+        }
+        List<PanelQuery> queries = new ArrayList<>();
+        for (Map.Entry<String, JsonNode> d : dashboards().entrySet()) {
+            for (JsonNode panel : panels(d.getValue())) {
+                for (JsonNode target : panel.path("targets")) {
+                    queries.add(new PanelQuery(d.getKey(), panel.path("title").asText(), target.path("refId").asText(),
+                            target.path("expr").asText()));
+                }
+            }
+        }
+        assertTrue(queries.size() > 30, "found only " + queries.size() + " queries");
+
+        int refused = unusedPort();
+        List<TestNode> nodes = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            TestOrigin origin = track(TestOrigin.start(DashboardTest::origin));
+            nodes.add(track(TestNode.startWith(nodeConfig(i, origin, refused))));
+        }
+        for (TestNode node : nodes) {
+            driveTraffic(node);
+        }
+        List<String> instances = nodes.stream().map(n -> "127.0.0.1:" + n.adminPort()).toList();
+        String api = startPrometheus(instances);
+
+        AtomicReference<Throwable> trafficFailure = new AtomicReference<>();
+        Thread ticks = new Thread(() -> keepTrafficGoing(nodes, trafficFailure), "dashboard-test-traffic");
+        ticks.setDaemon(true);
+        ticks.start();
+        try {
+            awaitTargetsUp(api, instances);
+            // rate() needs two samples of a counter inside its window: wait for three scrapes of each node
+            // inside the window the panels are given below (10 s), while the background traffic runs.
+            awaitQuery(api, "count(count_over_time(up{job=\"flotilla\"}[10s]) >= 3)", 2.0);
+            Map<String, String> values = Map.of(
+                    "node", "127.0.0.1:(" + nodes.get(0).adminPort() + "|" + nodes.get(1).adminPort() + ")",
+                    "route", ".*",
+                    "__rate_interval", "10s",
+                    "__interval", "1s");
+            // A query has data when it returns a finite sample and, where its series keep the instance
+            // label, series from both nodes. Asked again for a bounded time, as scrapes land 1 s apart.
+            Set<String> both = new TreeSet<>(instances);
+            List<PanelQuery> pending = new ArrayList<>(queries);
+            Map<PanelQuery, String> last = new LinkedHashMap<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!pending.isEmpty() && System.nanoTime() < deadline) {
+                for (PanelQuery q : List.copyOf(pending)) {
+                    JsonNode result = query(api, substitute(q.expr(), values), q);
+                    last.put(q, result.toString());
+                    Set<String> from = instancesIn(result);
+                    if (hasFiniteSample(result) && (from.isEmpty() || from.equals(both))) {
+                        pending.remove(q);
+                    }
+                }
+                if (!pending.isEmpty()) {
+                    Thread.sleep(500);
+                }
+            }
+            assertTrue(pending.isEmpty(), () -> "panel queries without data from both nodes after 20 s (traffic "
+                    + "failure: " + trafficFailure.get() + "):\n" + pending.stream().map(q -> q + "\n    -> " + last.get(q))
+                    .collect(Collectors.joining("\n")) + "\nPrometheus log:\n" + prometheusLog());
+            perInstance(api, "sum by (instance) (rate(flotilla_requests_total[10s]))", both).forEach((node, rate) ->
+                    assertTrue(rate > 0, "the background traffic shows as a request rate on " + node));
+
+            // The variables' label_values() queries, as Grafana sends them.
+            assertEquals(new TreeSet<>(instances), labelValues(api, "instance", "up{job=\"flotilla\"}"));
+            assertTrue(labelValues(api, "route", "flotilla_requests_total").containsAll(Set.of("app", "dead", "none")),
+                    "routes: the upstream names, and none for 404s");
+            JsonNode members = query(api, "sum(up{job=\"flotilla\"})", null);
+            assertEquals(2.0, sample(members.get(0)), "both members up: " + members);
+            // The bounded burst is counted whole on each node: what Prometheus holds is what was sent.
+            perInstance(api, "sum by (instance) (flotilla_requests_total)", both).forEach((node, requests) ->
+                    assertTrue(requests >= 200, requests + " requests counted on " + node));
+            assertNull(trafficFailure.get(), "the background traffic failed");
+        } finally {
+            ticks.interrupt();
+            ticks.join(5000);
+        }
+    }
+
+    /** An origin with a slow path (past upstream_read) and one that cuts its response short. */
+    private static boolean origin(TestOrigin.Received request, OutputStream out) throws IOException {
+        switch (request.target()) {
+            case "/app/slow" -> {
+                try {
+                    Thread.sleep(1500);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return TestOrigin.ok("late").respond(request, out);
+            }
+            case "/app/cut" -> {
+                out.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial".getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+                return false;
+            }
+            default -> {
+                return TestOrigin.ok("ok").respond(request, out);
+            }
+        }
+    }
+
+    private String nodeConfig(int i, TestOrigin origin, int refused) {
+        return "node: {name: dash-" + i + ", event_loops: 1, admin: \"127.0.0.1:0\", "
+                + "access_log: {path: " + dir.resolve("access-" + i + ".log") + ", format: json}}\n"
+                + "listeners:\n  - {bind: \"127.0.0.1:0\"}\n"
+                + "upstreams:\n  app: {servers: [" + origin.address() + "]}\n"
+                + "  dead: {servers: [127.0.0.1:" + refused + "]}\n"
+                + "routes:\n  - {path: /app/, upstream: app}\n  - {path: /dead/, upstream: dead}\n"
+                + "timeouts: {keepalive: 1s, upstream_read: 500ms}\n";
+    }
+
+    /**
+     * A bounded burst: 200 requests on a keep-alive connection (200s, 404s with no route, 502s from a
+     * refused upstream), then one request each that times out upstream (504) and that the origin cuts
+     * short, and one connection left idle past the keep-alive timeout.
+     */
+    private void driveTraffic(TestNode node) throws IOException {
+        try (RawClient client = node.client()) {
+            for (int i = 0; i < 200; i++) {
+                String target = i % 10 == 0 ? "/missing" : i % 10 == 1 ? "/dead/x" : "/app/" + i;
+                int expected = i % 10 == 0 ? 404 : i % 10 == 1 ? 502 : 200;
+                assertEquals(expected, client.get(target, "dash").status(), target);
+            }
+        }
+        try (RawClient client = node.client()) {
+            assertEquals(504, client.get("/app/slow", "dash").status());
+        }
+        try (RawClient client = node.client()) {
+            String cut = client.send("GET /app/cut HTTP/1.1\r\nHost: dash\r\n\r\n").readAll();
+            assertTrue(cut.startsWith("HTTP/1.1 200") && cut.endsWith("partial"), "a truncated response: " + cut);
+        }
+        RawClient idle = track(node.client());
+        assertEquals(200, idle.get("/app/idle", "dash").status());
+    }
+
+    /** A few requests per node every 200 ms, so rate() sees counters move while the queries run. */
+    private static void keepTrafficGoing(List<TestNode> nodes, AtomicReference<Throwable> failure) {
+        for (int tick = 0; !Thread.currentThread().isInterrupted(); tick++) {
+            try {
+                for (TestNode node : nodes) {
+                    try (RawClient client = node.client()) {
+                        client.get("/app/tick", "dash");
+                        if (tick % 5 == 0) {
+                            client.get("/missing", "dash");
+                            client.get("/dead/tick", "dash");
+                        }
+                    }
+                }
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                return;
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+                return;
+            }
+        }
+    }
+
+    /**
+     * A port nothing listens on, found by binding port 0 and closing: the refused upstream's address, and
+     * Prometheus's listen address (a program told where to listen cannot report a port 0 back to us).
+     */
+    private static int unusedPort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private String startPrometheus(List<String> instances) throws IOException {
+        Path config = dir.resolve("prometheus.yml");
+        Files.writeString(config, "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
+                + "scrape_configs:\n  - job_name: flotilla\n    static_configs:\n      - targets: ["
+                + instances.stream().map(i -> "'" + i + "'").collect(Collectors.joining(", ")) + "]\n");
+        int port = unusedPort();
+        prometheus = new ProcessBuilder(PROMETHEUS.toString(),
+                "--config.file=" + config,
+                "--storage.tsdb.path=" + dir.resolve("data"),
+                "--web.listen-address=127.0.0.1:" + port,
+                "--log.level=warn")
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("prometheus.log").toFile())
+                .start();
+        return "http://127.0.0.1:" + port;
+    }
+
+    private String prometheusLog() {
+        try {
+            List<String> lines = Files.readAllLines(dir.resolve("prometheus.log"));
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    private void awaitTargetsUp(String api, List<String> instances) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        String last = "no answer";
+        while (System.nanoTime() < deadline) {
+            if (!prometheus.isAlive()) {
+                fail("Prometheus exited (" + prometheus.exitValue() + "):\n" + prometheusLog());
+            }
+            try {
+                JsonNode targets = get(api + "/api/v1/targets?state=active").path("data").path("activeTargets");
+                last = targets.toString();
+                Set<String> up = new TreeSet<>();
+                for (JsonNode t : targets) {
+                    if (t.path("health").asText().equals("up")) {
+                        up.add(t.path("labels").path("instance").asText());
+                    }
+                }
+                if (up.equals(new TreeSet<>(instances))) {
+                    return;
+                }
+            } catch (IOException e) {
+                last = e.toString(); // not listening yet
+            }
+            Thread.sleep(200);
+        }
+        fail("targets not up within 30 s: " + last + "\nPrometheus log:\n" + prometheusLog());
+    }
+
+    private void awaitQuery(String api, String promql, double expected) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        JsonNode result = null;
+        while (System.nanoTime() < deadline) {
+            result = query(api, promql, null);
+            if (!result.isEmpty() && sample(result.get(0)) == expected) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        fail(promql + " is not " + expected + " after 30 s: " + result + "\nPrometheus log:\n" + prometheusLog());
+    }
+
+    /** The result of an instant query; a query Prometheus refuses fails the test at once. */
+    private static JsonNode query(String api, String promql, PanelQuery from) throws Exception {
+        JsonNode answer = get(api + "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
+        if (!answer.path("status").asText().equals("success")) {
+            fail("Prometheus refused " + (from == null ? promql : from + "\n    as sent: " + promql) + "\n    " + answer);
+        }
+        return answer.path("data").path("result");
+    }
+
+    private static boolean hasFiniteSample(JsonNode result) {
+        for (JsonNode series : result) {
+            if (Double.isFinite(sample(series))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** One value per node, for a query that keeps the instance label; both nodes must answer. */
+    private static Map<String, Double> perInstance(String api, String promql, Set<String> both) throws Exception {
+        Map<String, Double> values = new TreeMap<>();
+        for (JsonNode series : query(api, promql, null)) {
+            values.put(series.path("metric").path("instance").asText(), sample(series));
+        }
+        assertEquals(both, values.keySet(), promql);
+        return values;
+    }
+
+    private static Set<String> instancesIn(JsonNode result) {
+        Set<String> instances = new TreeSet<>();
+        for (JsonNode series : result) {
+            if (series.path("metric").has("instance")) {
+                instances.add(series.path("metric").path("instance").asText());
+            }
+        }
+        return instances;
+    }
+
+    /** The value of one instant-vector sample: {"metric": {...}, "value": [time, "value"]}. */
+    private static double sample(JsonNode series) {
+        return Double.parseDouble(series.path("value").path(1).asText("NaN"));
+    }
+
+    private static Set<String> labelValues(String api, String label, String match) throws Exception {
+        JsonNode answer = get(api + "/api/v1/label/" + label + "/values?match[]="
+                + URLEncoder.encode(match, StandardCharsets.UTF_8));
+        Set<String> values = new TreeSet<>();
+        answer.path("data").forEach(v -> values.add(v.asText()));
+        return values;
+    }
+
+    private static JsonNode get(String url) throws IOException, InterruptedException {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(url))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        return JSON.readTree(response.body());
+    }
+
+    private static String substitute(String expr, Map<String, String> values) {
+        Matcher m = VARIABLE.matcher(expr);
+        StringBuilder b = new StringBuilder();
+        while (m.find()) {
+            String name = variableName(m);
+            m.appendReplacement(b, Matcher.quoteReplacement(values.getOrDefault(name, m.group())));
+        }
+        return m.appendTail(b).toString();
+    }
+
+    // ---- reading the files ---------------------------------------------------------------------------
+
+    /** grafana/ at the repository root, found upwards from the working directory (node/ under Maven). */
+    private static Path grafana() {
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.isDirectory(p.resolve("grafana/dashboards"))) {
+                return p.resolve("grafana");
+            }
+        }
+        throw new AssertionError("no grafana/dashboards above " + Path.of("").toAbsolutePath());
+    }
+
+    private static Map<String, JsonNode> dashboards() throws IOException {
+        Map<String, JsonNode> dashboards = new TreeMap<>();
+        try (Stream<Path> files = Files.list(grafana().resolve("dashboards"))) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".json")).toList()) {
+                try {
+                    dashboards.put(file.getFileName().toString(), JSON.readTree(file.toFile()));
+                } catch (IOException e) {
+                    throw new AssertionError(file + " is not valid JSON: " + e.getMessage(), e);
+                }
+            }
+        }
+        return dashboards;
+    }
+
+    /** Every panel, with those inside rows (a collapsed row holds its panels). */
+    private static List<JsonNode> panels(JsonNode dashboard) {
+        List<JsonNode> all = new ArrayList<>();
+        for (JsonNode panel : dashboard.path("panels")) {
+            all.add(panel);
+            panel.path("panels").forEach(all::add);
+        }
+        return all;
+    }
+
+    private static Map<String, JsonNode> variables(JsonNode dashboard, String datasource, String file) {
+        Map<String, JsonNode> variables = new LinkedHashMap<>();
+        for (JsonNode v : dashboard.path("templating").path("list")) {
+            String name = text(v, "name", file + " templating");
+            assertTrue(variables.put(name, v) == null, file + ": variable " + name + " defined twice");
+            if (v.path("type").asText().equals("query")) {
+                assertEquals(datasource, v.path("datasource").path("uid").asText(), file + ": datasource of $" + name);
+            }
+        }
+        return variables;
+    }
+
+    private static String variableQuery(JsonNode variable, String file) {
+        assertNotNull(variable, file + ": the node and route variables are required");
+        JsonNode query = variable.path("query");
+        return query.isTextual() ? query.asText() : query.path("query").asText();
+    }
+
+    private static Set<String> variablesIn(String expr) {
+        Set<String> names = new TreeSet<>();
+        Matcher m = VARIABLE.matcher(expr);
+        while (m.find()) {
+            String name = variableName(m);
+            // $__interval and friends are Grafana's own; $1 is a label_replace() capture group.
+            if (!name.startsWith("__") && !name.matches("\\d+")) {
+                names.add(name);
+            }
+        }
+        return names;
+    }
+
+    private static String variableName(Matcher m) {
+        return m.group(1) != null ? m.group(1) : m.group(2) != null ? m.group(2) : m.group(3);
+    }
+
+    private static String text(JsonNode node, String field, String where) {
+        JsonNode value = node.path(field);
+        assertTrue(value.isTextual() && !value.asText().isBlank(), where + ": " + field + " is required");
+        return value.asText();
+    }
+
+    private static String provisionedDatasourceUid() throws IOException {
+        Map<String, Object> ds = only(yaml("provisioning/datasources/prometheus.yaml"), "datasources");
+        assertEquals("prometheus", ds.get("type"));
+        assertTrue(ds.get("uid") instanceof String uid && !uid.isBlank(), "the datasource needs a fixed uid: " + ds);
+        return (String) ds.get("uid");
+    }
+
+    private static Map<String, Object> yaml(String file) throws IOException {
+        Map<String, Object> doc = new Yaml(new SafeConstructor(new LoaderOptions()))
+                .load(Files.readString(grafana().resolve(file)));
+        assertEquals(1, doc.get("apiVersion"), file + ": apiVersion");
+        return doc;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> only(Map<String, Object> doc, String list) {
+        Object items = doc.get(list);
+        assertTrue(items instanceof List<?> l && l.size() == 1 && l.get(0) instanceof Map, list + ": one entry expected");
+        return (Map<String, Object>) ((List<?>) items).get(0);
+    }
+}

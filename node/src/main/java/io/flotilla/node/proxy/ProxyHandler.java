@@ -61,6 +61,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private Exchange current;
     private boolean headStarted;
     private boolean closed;
+    private int served;
 
     /**
      * @param runtimes the live configuration; read once per request
@@ -95,10 +96,13 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt == DRAIN) {
-            if (current == null && pipelined.isEmpty()) {
-                close(); // idle keep-alive connection: nothing to finish
+            // Only an idle keep-alive connection closes now: one that was just accepted and has not
+            // sent its first request yet would lose it with no reason to retry, so it is served once,
+            // with Connection: close, like a busy one (Exchange checks services.draining()).
+            if (current == null && pipelined.isEmpty() && served > 0 && !headStarted) {
+                close();
             }
-            return; // a busy one closes after its response (Exchange checks services.draining())
+            return;
         }
         if (evt == RequestHeadStarted.INSTANCE) {
             if (current == null && pipelined.isEmpty()) {
@@ -245,6 +249,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         current = null;
+        served++;
         responseWatch.disarm();
         requestWatch.disarm();
         if (!keepAlive || closed) {

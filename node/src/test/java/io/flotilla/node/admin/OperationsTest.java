@@ -205,6 +205,20 @@ class OperationsTest {
     }
 
     @Test
+    void aConnectionAcceptedJustBeforeTheDrainIsStillServed() throws Exception {
+        TestOrigin origin = track(TestOrigin.start());
+        TestNode node = node(origin, ", drain_grace: 2s", "");
+        try (RawClient fresh = node.client()) {
+            Thread.sleep(100); // accepted, its first request not sent yet
+            node.node().drain();
+            Thread.sleep(50);
+            RawClient.Response r = fresh.get("/x", "a");
+            assertEquals(200, r.status(), "served once, not dropped");
+            assertEquals("close", r.header("Connection"));
+        }
+    }
+
+    @Test
     void drainFailsHealthFinishesInFlightAndClosesIdleConnections() throws Exception {
         TestOrigin origin = track(TestOrigin.start((request, out) -> {
             if (request.target().equals("/slow")) {

@@ -301,7 +301,7 @@ public final class ConfigLoader {
         for (YamlMap.Entry e : section.get().asMap().entries()) {
             String name = name(e.key(), "upstream name", "it appears in logs and metrics");
             YamlMap m = e.value().asMap().allowOnly("balance", "hash_on", "servers", "pool", "health", "passive",
-                    "retries", "slow_start");
+                    "retries", "slow_start", "circuit");
             String balance = UpstreamConfig.DEFAULT_BALANCE;
             Optional<YamlNode> balanceNode = m.get("balance");
             String hashOn = UpstreamConfig.DEFAULT_HASH_ON;
@@ -325,7 +325,7 @@ public final class ConfigLoader {
             }
             HealthConfig health = new HealthConfig(active(m.get("health")), passive(m.get("passive")),
                     m.integer("retries", HealthConfig.DEFAULT_RETRIES, 0, 10),
-                    m.zeroOrPositiveDuration("slow_start", Duration.ZERO));
+                    m.zeroOrPositiveDuration("slow_start", Duration.ZERO), circuit(m.get("circuit")));
             upstreams.put(name, new UpstreamConfig(name, balance, hashOn, servers(m), pool(m.get("pool")), health));
         }
         return upstreams;
@@ -411,6 +411,17 @@ public final class ConfigLoader {
         } catch (ConfigException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    private HealthConfig.Circuit circuit(Optional<YamlNode> section) throws ConfigException {
+        if (section.isEmpty() || section.get().isNull()) {
+            return HealthConfig.Circuit.defaults();
+        }
+        YamlMap m = section.get().asMap().allowOnly("max_requests", "max_pending", "max_connections");
+        return new HealthConfig.Circuit(
+                m.integer("max_requests", HealthConfig.Circuit.DEFAULT_MAX_REQUESTS, 1, Integer.MAX_VALUE),
+                m.integer("max_pending", HealthConfig.Circuit.DEFAULT_MAX_PENDING, 0, Integer.MAX_VALUE),
+                m.integer("max_connections", HealthConfig.Circuit.DEFAULT_MAX_CONNECTIONS, 1, Integer.MAX_VALUE));
     }
 
     private HealthConfig.Passive passive(Optional<YamlNode> section) throws ConfigException {

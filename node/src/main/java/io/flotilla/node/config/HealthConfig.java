@@ -14,11 +14,34 @@ import java.util.Optional;
  *                reset or close)
  * @param slowStart a server that becomes available again ramps its weight up over this; 0 = at once
  */
-public record HealthConfig(Optional<Active> active, Passive passive, int retries, Duration slowStart) {
+public record HealthConfig(Optional<Active> active, Passive passive, int retries, Duration slowStart,
+                           Circuit circuit) {
     public static final int DEFAULT_RETRIES = 1;
+
+    public HealthConfig(Optional<Active> active, Passive passive, int retries, Duration slowStart) {
+        this(active, passive, retries, slowStart, Circuit.defaults());
+    }
 
     public static HealthConfig defaults() {
         return new HealthConfig(Optional.empty(), Passive.defaults(), DEFAULT_RETRIES, Duration.ZERO);
+    }
+
+    /**
+     * Circuit breaking: past these limits a request gets a fast 503 instead of piling onto an
+     * upstream that is not keeping up (node-wide counts, all event loops together).
+     *
+     * @param maxRequests    requests in flight to the upstream
+     * @param maxPending     requests waiting for a new connection to be established
+     * @param maxConnections connections open to all the upstream's servers
+     */
+    public record Circuit(int maxRequests, int maxPending, int maxConnections) {
+        public static final int DEFAULT_MAX_REQUESTS = 10_000;
+        public static final int DEFAULT_MAX_PENDING = 1_000;
+        public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
+
+        public static Circuit defaults() {
+            return new Circuit(DEFAULT_MAX_REQUESTS, DEFAULT_MAX_PENDING, DEFAULT_MAX_CONNECTIONS);
+        }
     }
 
     /**

@@ -5,6 +5,7 @@ import io.flotilla.node.accesslog.AccessRecord;
 import io.flotilla.node.http.ErrorResponses;
 import io.flotilla.node.http.ForwardingHeaders;
 import io.flotilla.node.route.Route;
+import io.flotilla.node.upstream.ConnectionPool;
 import io.flotilla.node.upstream.LoopServer;
 import io.flotilla.node.upstream.Upstream;
 import io.flotilla.node.upstream.UpstreamConnection;
@@ -65,6 +66,7 @@ final class Exchange implements UpstreamListener {
 
     private UpstreamServer server;
     private LoopServer picked;
+    private boolean holdsRequestSlot;
     private UpstreamConnection upstream;
     private HttpRequest upstreamRequest;
     private int retries;
@@ -127,8 +129,19 @@ final class Exchange implements UpstreamListener {
 
     // ---- forwarding -----------------------------------------------------------------------------
 
+    /** Over a circuit limit: a fast 503, which is the point of the limit (no queue, no hang). */
+    private void overflow() {
+        connection.services().metrics().error("circuit_open");
+        respondLocally(HttpResponseStatus.SERVICE_UNAVAILABLE);
+    }
+
     void forward() {
         Upstream upstreamConfig = route.upstream();
+        if (!upstreamConfig.tryBeginRequest()) {
+            overflow();
+            return;
+        }
+        holdsRequestSlot = true;
         LoopServer view = (LoopServer) upstreamConfig.forLoop(ctx.channel().eventLoop()).balancer()
                 .pick(upstreamConfig.hashes() ? hashKey(upstreamConfig.hashOn()) : null);
         if (view == null) {
@@ -164,7 +177,11 @@ final class Exchange implements UpstreamListener {
      *               flushes; retries run from upstream events and flush themselves
      */
     private void connect(boolean fresh, boolean inline) {
-        Future<UpstreamConnection> acquired = connection.pool().acquire(server, fresh);
+        Future<UpstreamConnection> acquired = connection.pool().acquire(route.upstream(), server, fresh);
+        if (acquired.isDone() && acquired.cause() instanceof ConnectionPool.Overflow) {
+            overflow();
+            return;
+        }
         if (acquired.isSuccess()) {
             onConnected(acquired.getNow(), inline); // a pooled connection, here and now
             return;
@@ -177,6 +194,10 @@ final class Exchange implements UpstreamListener {
                 return;
             }
             if (!f.isSuccess()) {
+                if (f.cause() instanceof ConnectionPool.Overflow) {
+                    overflow();
+                    return;
+                }
                 boolean timedOut = f.cause() instanceof ConnectTimeoutException;
                 outcome(timedOut ? "connect_timeout" : "connect_error");
                 route.upstream().failed(server);
@@ -644,6 +665,9 @@ final class Exchange implements UpstreamListener {
         recorded = true;
         if (picked != null) {
             picked.end();
+        }
+        if (holdsRequestSlot) {
+            route.upstream().endRequest();
         }
         long duration = System.nanoTime() - startNanos;
         int sent = responseStarted ? (status != 0 ? status : connection.codec().lastStatus()) : 0;

@@ -58,12 +58,20 @@ public final class ConnectionPool {
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024));
     }
 
+    /** Failure of an acquire refused by the upstream's circuit limits (not a failure of the server). */
+    public static final class Overflow extends Exception {
+        Overflow(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     /**
-     * A connection to {@code server}: the most recently used idle one, or a new one.
+     * A connection to {@code server}: the most recently used idle one, or a new one if the upstream's
+     * circuit limits allow (else a failed future with {@link Overflow}).
      *
      * @param fresh skip the idle connections (a retry after a reused one failed)
      */
-    public Future<UpstreamConnection> acquire(UpstreamServer server, boolean fresh) {
+    public Future<UpstreamConnection> acquire(Upstream upstream, UpstreamServer server, boolean fresh) {
         if (!fresh) {
             ArrayDeque<UpstreamConnection> queue = idle.get(server);
             while (queue != null && !queue.isEmpty()) {
@@ -74,7 +82,11 @@ public final class ConnectionPool {
                 }
             }
         }
+        if (!upstream.tryBeginConnect()) {
+            return loop.newFailedFuture(new Overflow("upstream " + upstream.name() + " at its connection limits"));
+        }
         Promise<UpstreamConnection> promise = loop.newPromise();
+        promise.addListener(f -> upstream.endConnect());
         UpstreamConnection connection = new UpstreamConnection(server);
         ChannelFuture connect = bootstrap.clone()
                 .handler(new ChannelInitializer<SocketChannel>() {

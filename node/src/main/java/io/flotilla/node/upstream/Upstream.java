@@ -29,6 +29,8 @@ public final class Upstream {
     private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(Upstream.class.getName());
 
     private final Map<EventLoop, LoopBalancer> perLoop = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
 
     /** One event loop's balancer and its views of the servers, in server order. */
     public record LoopBalancer(Balancer balancer, List<LoopServer> views) {
@@ -116,6 +118,46 @@ public final class Upstream {
     /** Passive health: a good response resets the failure count. */
     public void succeeded(UpstreamServer server) {
         server.recordSuccess();
+    }
+
+    /** Takes a request slot; false (and nothing taken) when max_requests are already in flight. */
+    public boolean tryBeginRequest() {
+        if (inFlight.incrementAndGet() > health.circuit().maxRequests()) {
+            inFlight.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    public void endRequest() {
+        inFlight.decrementAndGet();
+    }
+
+    /**
+     * Takes a slot to open a new connection: false when max_pending requests already wait for one,
+     * or the upstream already has max_connections open.
+     */
+    public boolean tryBeginConnect() {
+        long open = 0;
+        for (UpstreamServer server : servers) {
+            open += server.openConnections();
+        }
+        if (open >= health.circuit().maxConnections()) {
+            return false;
+        }
+        if (pending.incrementAndGet() > health.circuit().maxPending()) {
+            pending.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    public void endConnect() {
+        pending.decrementAndGet();
+    }
+
+    public int inFlight() {
+        return inFlight.get();
     }
 
     /** Whether a response status counts as a failure of the server for passive health. */

@@ -147,6 +147,46 @@ class UpstreamHealthTest {
         assertEquals("draining", server(node, slow).state(0));
     }
 
+    @Test
+    void overTheCircuitLimitRequestsGetAFast503() throws Exception {
+        TestOrigin slow = TestOrigin.start((request, out) -> {
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return TestOrigin.ok("slow").respond(request, out);
+        });
+        closeables.add(slow);
+        TestNode node = node("    circuit: {max_requests: 2}\n", slow);
+        List<CompletableFuture<long[]>> calls = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            calls.add(CompletableFuture.supplyAsync(() -> {
+                long start = System.nanoTime();
+                try (RawClient c = node.client()) {
+                    int status = c.get("/", "x").status();
+                    return new long[] {status, (System.nanoTime() - start) / 1_000_000};
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            }));
+            Thread.sleep(50);
+        }
+        int ok = 0;
+        int fast503 = 0;
+        for (CompletableFuture<long[]> call : calls) {
+            long[] result = call.get();
+            if (result[0] == 200) {
+                ok++;
+            } else if (result[0] == 503 && result[1] < 500) {
+                fast503++;
+            }
+        }
+        assertEquals(2, ok, "max_requests in flight are served");
+        assertEquals(3, fast503, "the rest are refused at once, not queued");
+        assertEquals(2, slow.requestCount());
+    }
+
     private static Map<String, Integer> countResponses(TestNode node, int n) throws Exception {
         Map<String, Integer> counts = new HashMap<>();
         try (RawClient client = node.client()) {

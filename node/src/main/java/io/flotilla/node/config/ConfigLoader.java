@@ -417,11 +417,14 @@ public final class ConfigLoader {
         if (section.isEmpty() || section.get().isNull()) {
             return HealthConfig.Circuit.defaults();
         }
-        YamlMap m = section.get().asMap().allowOnly("max_requests", "max_pending", "max_connections");
+        YamlMap m = section.get().asMap().allowOnly("max_requests", "max_pending", "max_connections",
+                "retry_budget_percent", "min_retries");
         return new HealthConfig.Circuit(
                 m.integer("max_requests", HealthConfig.Circuit.DEFAULT_MAX_REQUESTS, 1, Integer.MAX_VALUE),
                 m.integer("max_pending", HealthConfig.Circuit.DEFAULT_MAX_PENDING, 0, Integer.MAX_VALUE),
-                m.integer("max_connections", HealthConfig.Circuit.DEFAULT_MAX_CONNECTIONS, 1, Integer.MAX_VALUE));
+                m.integer("max_connections", HealthConfig.Circuit.DEFAULT_MAX_CONNECTIONS, 1, Integer.MAX_VALUE),
+                m.integer("retry_budget_percent", HealthConfig.Circuit.DEFAULT_RETRY_BUDGET_PERCENT, 0, 100),
+                m.integer("min_retries", HealthConfig.Circuit.DEFAULT_MIN_RETRIES, 0, Integer.MAX_VALUE));
     }
 
     private HealthConfig.Passive passive(Optional<YamlNode> section) throws ConfigException {

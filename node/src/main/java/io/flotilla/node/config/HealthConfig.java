@@ -33,14 +33,21 @@ public record HealthConfig(Optional<Active> active, Passive passive, int retries
      * @param maxRequests    requests in flight to the upstream
      * @param maxPending     requests waiting for a new connection to be established
      * @param maxConnections connections open to all the upstream's servers
+     * @param retryBudgetPercent retries in flight may be at most this share of the requests in flight
+     *                       (Envoy's retry budget), so retries cannot multiply an overload
+     * @param minRetries     ...but this many concurrent retries are always allowed, so a quiet
+     *                       upstream can still retry
      */
-    public record Circuit(int maxRequests, int maxPending, int maxConnections) {
+    public record Circuit(int maxRequests, int maxPending, int maxConnections, int retryBudgetPercent, int minRetries) {
         public static final int DEFAULT_MAX_REQUESTS = 10_000;
         public static final int DEFAULT_MAX_PENDING = 1_000;
         public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
+        public static final int DEFAULT_RETRY_BUDGET_PERCENT = 20;
+        public static final int DEFAULT_MIN_RETRIES = 3;
 
         public static Circuit defaults() {
-            return new Circuit(DEFAULT_MAX_REQUESTS, DEFAULT_MAX_PENDING, DEFAULT_MAX_CONNECTIONS);
+            return new Circuit(DEFAULT_MAX_REQUESTS, DEFAULT_MAX_PENDING, DEFAULT_MAX_CONNECTIONS,
+                    DEFAULT_RETRY_BUDGET_PERCENT, DEFAULT_MIN_RETRIES);
         }
     }
 

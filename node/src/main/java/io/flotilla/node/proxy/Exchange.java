@@ -67,6 +67,7 @@ final class Exchange implements UpstreamListener {
     private UpstreamServer server;
     private LoopServer picked;
     private boolean holdsRequestSlot;
+    private boolean holdsRetrySlot;
     private UpstreamConnection upstream;
     private HttpRequest upstreamRequest;
     private int retries;
@@ -501,6 +502,13 @@ final class Exchange implements UpstreamListener {
         if (next == null) {
             return false;
         }
+        if (!holdsRetrySlot) {
+            if (!config.tryBeginRetry()) {
+                connection.services().metrics().error("retry_budget_exhausted");
+                return false;
+            }
+            holdsRetrySlot = true;
+        }
         retries++;
         connection.services().metrics().error("retry");
         picked.end();
@@ -668,6 +676,9 @@ final class Exchange implements UpstreamListener {
         }
         if (holdsRequestSlot) {
             route.upstream().endRequest();
+        }
+        if (holdsRetrySlot) {
+            route.upstream().endRetry();
         }
         long duration = System.nanoTime() - startNanos;
         int sent = responseStarted ? (status != 0 ? status : connection.codec().lastStatus()) : 0;

@@ -31,6 +31,7 @@ public final class Upstream {
     private final Map<EventLoop, LoopBalancer> perLoop = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger retrying = new java.util.concurrent.atomic.AtomicInteger();
 
     /** One event loop's balancer and its views of the servers, in server order. */
     public record LoopBalancer(Balancer balancer, List<LoopServer> views) {
@@ -158,6 +159,24 @@ public final class Upstream {
 
     public int inFlight() {
         return inFlight.get();
+    }
+
+    /**
+     * Takes a retry slot within the budget: retries in flight at most retry_budget_percent of the
+     * requests in flight, but always min_retries. Without a slot the request fails as it is.
+     */
+    public boolean tryBeginRetry() {
+        HealthConfig.Circuit circuit = health.circuit();
+        int allowed = Math.max(circuit.minRetries(), inFlight.get() * circuit.retryBudgetPercent() / 100);
+        if (retrying.incrementAndGet() > allowed) {
+            retrying.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    public void endRetry() {
+        retrying.decrementAndGet();
     }
 
     /** Whether a response status counts as a failure of the server for passive health. */

@@ -78,6 +78,24 @@ class UpstreamTest {
     }
 
     @Test
+    void retryBudgetBoundsConcurrentRetriesByTheRequestsInFlight() {
+        List<UpstreamConfig.ServerConfig> servers = List.of(new UpstreamConfig.ServerConfig(new HostPort("127.0.0.1", 9000), 1));
+        io.flotilla.node.config.HealthConfig health = new io.flotilla.node.config.HealthConfig(java.util.Optional.empty(),
+                io.flotilla.node.config.HealthConfig.Passive.defaults(), 2, java.time.Duration.ZERO,
+                new io.flotilla.node.config.HealthConfig.Circuit(100, 10, 100, 20, 1));
+        Upstream u = Upstream.of(new UpstreamConfig("app", "round_robin", "client_ip", servers, PoolConfig.defaults(), health));
+        assertEquals(true, u.tryBeginRetry(), "min_retries: one retry even with nothing in flight");
+        assertEquals(false, u.tryBeginRetry(), "a second concurrent retry is over the budget");
+        for (int i = 0; i < 10; i++) {
+            assertEquals(true, u.tryBeginRequest());
+        }
+        assertEquals(true, u.tryBeginRetry(), "20% of 10 in flight allows 2 concurrent retries");
+        assertEquals(false, u.tryBeginRetry());
+        u.endRetry();
+        assertEquals(true, u.tryBeginRetry(), "a finished retry frees its slot");
+    }
+
+    @Test
     void configNamesMatchTheFactory() {
         assertEquals(BalancerFactory.names(), UpstreamConfig.BALANCERS);
     }

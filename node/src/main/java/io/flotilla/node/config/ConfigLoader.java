@@ -301,7 +301,7 @@ public final class ConfigLoader {
         for (YamlMap.Entry e : section.get().asMap().entries()) {
             String name = name(e.key(), "upstream name", "it appears in logs and metrics");
             YamlMap m = e.value().asMap().allowOnly("balance", "hash_on", "servers", "pool", "health", "passive",
-                    "retries", "slow_start", "circuit");
+                    "retries", "slow_start", "circuit", "sticky");
             String balance = UpstreamConfig.DEFAULT_BALANCE;
             Optional<YamlNode> balanceNode = m.get("balance");
             String hashOn = UpstreamConfig.DEFAULT_HASH_ON;
@@ -326,7 +326,18 @@ public final class ConfigLoader {
             HealthConfig health = new HealthConfig(active(m.get("health")), passive(m.get("passive")),
                     m.integer("retries", HealthConfig.DEFAULT_RETRIES, 0, 10),
                     m.zeroOrPositiveDuration("slow_start", Duration.ZERO), circuit(m.get("circuit")));
-            upstreams.put(name, new UpstreamConfig(name, balance, hashOn, servers(m), pool(m.get("pool")), health));
+            Optional<String> sticky = Optional.empty();
+            Optional<YamlNode> stickyNode = m.get("sticky");
+            if (stickyNode.isPresent() && !stickyNode.get().isNull()) {
+                YamlMap st = stickyNode.get().asMap().allowOnly("cookie");
+                YamlNode cookie = st.required("cookie");
+                String cookieName = cookie.asString();
+                if (cookieName.isEmpty() || !cookieName.chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '_' || c == '-')) {
+                    throw cookie.error("a cookie name of letters, digits, '_' and '-', got '" + cookieName + "'");
+                }
+                sticky = Optional.of(cookieName);
+            }
+            upstreams.put(name, new UpstreamConfig(name, balance, hashOn, servers(m), pool(m.get("pool")), health, sticky));
         }
         return upstreams;
     }

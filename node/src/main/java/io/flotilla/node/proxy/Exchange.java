@@ -32,6 +32,8 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One request and its response: answered locally (an error, a static file) or forwarded to an
@@ -68,6 +70,7 @@ final class Exchange implements UpstreamListener {
     private LoopServer picked;
     private boolean holdsRequestSlot;
     private boolean holdsRetrySlot;
+    private boolean stickyMatched;
     private UpstreamConnection upstream;
     private HttpRequest upstreamRequest;
     private int retries;
@@ -143,8 +146,11 @@ final class Exchange implements UpstreamListener {
             return;
         }
         holdsRequestSlot = true;
-        LoopServer view = (LoopServer) upstreamConfig.forLoop(ctx.channel().eventLoop()).balancer()
-                .pick(upstreamConfig.hashes() ? hashKey(upstreamConfig.hashOn()) : null);
+        Upstream.LoopBalancer balancer = upstreamConfig.forLoop(ctx.channel().eventLoop());
+        LoopServer view = upstreamConfig.stickyCookie().isPresent() ? stickyServer(upstreamConfig, balancer) : null;
+        if (view == null) {
+            view = (LoopServer) balancer.balancer().pick(upstreamConfig.hashes() ? hashKey(upstreamConfig.hashOn()) : null);
+        }
         if (view == null) {
             respondLocally(HttpResponseStatus.SERVICE_UNAVAILABLE);
             return;
@@ -427,6 +433,10 @@ final class Exchange implements UpstreamListener {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
         response.setProtocolVersion(HttpVersion.HTTP_1_1);
+        if (route.upstream().stickyCookie().isPresent() && (!stickyMatched || retries > 0)) {
+            headers.add(HttpHeaderNames.SET_COOKIE, route.upstream().stickyCookie().get() + "=" + server.stickyId()
+                    + "; Path=/; HttpOnly; SameSite=Lax");
+        }
         responseStarted = true;
         ctx.write(response);
     }
@@ -643,6 +653,40 @@ final class Exchange implements UpstreamListener {
         if (server != null) {
             connection.services().metrics().upstreamOutcome(server.upstreamName(), server.address().toString(), outcome);
         }
+    }
+
+    /**
+     * The server the client's sticky cookie names, if it is available; the cookie is taken out of the
+     * request either way (it is the proxy's, not the application's).
+     */
+    private LoopServer stickyServer(Upstream config, Upstream.LoopBalancer balancer) {
+        String name = config.stickyCookie().get();
+        String value = null;
+        List<String> kept = new ArrayList<>();
+        for (String header : request.headers().getAll(HttpHeaderNames.COOKIE)) {
+            for (String pair : header.split(";")) {
+                int eq = pair.indexOf('=');
+                if (eq > 0 && pair.substring(0, eq).trim().equals(name)) {
+                    value = pair.substring(eq + 1).trim();
+                } else if (!pair.isBlank()) {
+                    kept.add(pair.trim());
+                }
+            }
+        }
+        if (value == null) {
+            return null;
+        }
+        request.headers().remove(HttpHeaderNames.COOKIE);
+        if (!kept.isEmpty()) {
+            request.headers().set(HttpHeaderNames.COOKIE, String.join("; ", kept));
+        }
+        for (LoopServer view : balancer.views()) {
+            if (view.server().stickyId().equals(value) && view.available()) {
+                stickyMatched = true;
+                return view;
+            }
+        }
+        return null; // its server is gone or down: balance as usual, and a new cookie is set
     }
 
     /** The request's key for the hashing balancers: the client's IP, a header or a cookie value. */

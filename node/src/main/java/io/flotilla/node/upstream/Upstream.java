@@ -25,6 +25,7 @@ public final class Upstream {
     private final List<UpstreamServer> servers;
     private final PoolConfig pool;
     private final HealthConfig health;
+    private final java.util.Optional<String> stickyCookie;
     private final BalancerFactory factory;
     private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(Upstream.class.getName());
 
@@ -38,7 +39,8 @@ public final class Upstream {
     }
 
     private Upstream(String name, String balance, String hashOn, List<UpstreamServer> servers, PoolConfig pool,
-                     HealthConfig health) {
+                     HealthConfig health, java.util.Optional<String> stickyCookie) {
+        this.stickyCookie = stickyCookie;
         this.name = name;
         this.balance = balance;
         this.hashOn = hashOn;
@@ -53,7 +55,8 @@ public final class Upstream {
         for (UpstreamConfig.ServerConfig server : config.servers()) {
             servers.add(new UpstreamServer(config.name(), server.address(), server.weight()));
         }
-        return new Upstream(config.name(), config.balance(), config.hashOn(), servers, config.pool(), config.health());
+        return new Upstream(config.name(), config.balance(), config.hashOn(), servers, config.pool(), config.health(),
+                config.stickyCookie());
     }
 
     public String name() {
@@ -84,6 +87,11 @@ public final class Upstream {
 
     public HealthConfig health() {
         return health;
+    }
+
+    /** The sticky-session cookie's name, when the upstream keeps clients on one server. */
+    public java.util.Optional<String> stickyCookie() {
+        return stickyCookie;
     }
 
     /** Looks up a server by its address as written in the config ({@code host:port}); null if none. */

@@ -33,6 +33,16 @@ public final class UpstreamServer {
         this.weight = weight;
         // Resolved once, here, so no lookup ever blocks an event loop; re-resolution is issue 3's.
         this.resolved = address.toSocketAddress();
+        // Derived from the address alone, so every node of a fleet gives a server the same id.
+        this.stickyId = Long.toHexString(java.util.UUID.nameUUIDFromBytes(
+                address.authority().getBytes(java.nio.charset.StandardCharsets.UTF_8)).getMostSignificantBits());
+    }
+
+    private final String stickyId;
+
+    /** The value of the sticky cookie that keeps a client on this server. */
+    public String stickyId() {
+        return stickyId;
     }
 
     public String upstreamName() {

@@ -88,6 +88,36 @@ class BalancingTest {
     }
 
     @Test
+    void aStickyCookieKeepsAClientOnItsServerUntilThatServerGoes() throws Exception {
+        List<TestOrigin> o = origins(3);
+        TestNode node = node("    sticky: {cookie: FLT}\n    servers: [" + o.get(0).address() + ", " + o.get(1).address()
+                + ", " + o.get(2).address() + "]\n");
+        String cookie;
+        String home;
+        try (RawClient client = node.client()) {
+            RawClient.Response first = client.get("/", "a");
+            home = first.bodyText();
+            cookie = first.header("Set-Cookie");
+            assertTrue(cookie != null && cookie.startsWith("FLT=") && cookie.contains("HttpOnly"), String.valueOf(cookie));
+            String value = cookie.substring(0, cookie.indexOf(';'));
+            for (int i = 0; i < 20; i++) {
+                RawClient.Response again = client.send("GET / HTTP/1.1\r\nHost: a\r\nCookie: app=1; " + value
+                        + "\r\n\r\n").read();
+                assertEquals(home, again.bodyText(), "round robin would have moved it");
+                assertEquals(null, again.header("Set-Cookie"), "a valid cookie is not set again");
+            }
+            TestOrigin homeOrigin = o.get(Integer.parseInt(home.substring(1)));
+            assertEquals("app=1", homeOrigin.last().header("Cookie"), "the proxy's cookie is not forwarded");
+            homeOrigin.close();
+            RawClient.Response moved = client.send("GET / HTTP/1.1\r\nHost: a\r\nCookie: " + value + "\r\n\r\n").read();
+            assertEquals(200, moved.status(), "its server is gone: retried elsewhere");
+            assertTrue(!moved.bodyText().equals(home), moved.bodyText());
+            assertTrue(moved.header("Set-Cookie") != null && !moved.header("Set-Cookie").startsWith(value + ";"),
+                    "a new cookie for the new server: " + moved.header("Set-Cookie"));
+        }
+    }
+
+    @Test
     void leastConnectionsAvoidsTheServerThatIsStillBusy() throws Exception {
         TestOrigin slow = TestOrigin.start((request, out) -> {
             try {

@@ -301,7 +301,7 @@ public final class ConfigLoader {
         for (YamlMap.Entry e : section.get().asMap().entries()) {
             String name = name(e.key(), "upstream name", "it appears in logs and metrics");
             YamlMap m = e.value().asMap().allowOnly("balance", "hash_on", "servers", "pool", "health", "passive",
-                    "retries", "slow_start", "circuit", "sticky");
+                    "retries", "slow_start", "circuit", "sticky", "tls");
             String balance = UpstreamConfig.DEFAULT_BALANCE;
             Optional<YamlNode> balanceNode = m.get("balance");
             String hashOn = UpstreamConfig.DEFAULT_HASH_ON;
@@ -337,7 +337,8 @@ public final class ConfigLoader {
                 }
                 sticky = Optional.of(cookieName);
             }
-            upstreams.put(name, new UpstreamConfig(name, balance, hashOn, servers(m), pool(m.get("pool")), health, sticky));
+            upstreams.put(name, new UpstreamConfig(name, balance, hashOn, servers(m), pool(m.get("pool")), health, sticky,
+                    upstreamTls(m.get("tls"))));
         }
         return upstreams;
     }
@@ -422,6 +423,38 @@ public final class ConfigLoader {
         } catch (ConfigException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    private Optional<UpstreamTlsConfig> upstreamTls(Optional<YamlNode> section) throws ConfigException {
+        if (section.isEmpty() || section.get().isNull()) {
+            return Optional.empty();
+        }
+        YamlMap m = section.get().asMap().allowOnly("ca", "verify", "sni", "cert", "key");
+        Optional<Path> ca = readableFile(m, "ca");
+        Optional<Path> cert = readableFile(m, "cert");
+        Optional<Path> key = readableFile(m, "key");
+        if (cert.isPresent() != key.isPresent()) {
+            throw (cert.isPresent() ? m.required("cert") : m.required("key"))
+                    .error("a client certificate needs both cert and key");
+        }
+        Optional<String> sni = Optional.empty();
+        Optional<YamlNode> sniNode = m.get("sni");
+        if (sniNode.isPresent() && !sniNode.get().isNull()) {
+            sni = Optional.of(sniNode.get().asString());
+        }
+        return Optional.of(new UpstreamTlsConfig(ca, m.bool("verify", true), sni, cert, key));
+    }
+
+    private Optional<Path> readableFile(YamlMap m, String key) throws ConfigException {
+        Optional<YamlNode> node = m.get(key);
+        if (node.isEmpty() || node.get().isNull()) {
+            return Optional.empty();
+        }
+        Path file = baseDir.resolve(node.get().asString()).toAbsolutePath().normalize();
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw node.get().error("cannot read " + file);
+        }
+        return Optional.of(file);
     }
 
     private HealthConfig.Circuit circuit(Optional<YamlNode> section) throws ConfigException {

@@ -14,9 +14,11 @@ import java.util.List;
  * @param health  active and passive health checks, retries, slow start
  * @param stickyCookie when present, clients are kept on the server that first answered them by a
  *                cookie of this name (HAProxy's {@code cookie ... insert indirect})
+ * @param tls     TLS to the servers; absent = plain HTTP
  */
 public record UpstreamConfig(String name, String balance, String hashOn, List<ServerConfig> servers, PoolConfig pool,
-                             HealthConfig health, java.util.Optional<String> stickyCookie) {
+                             HealthConfig health, java.util.Optional<String> stickyCookie,
+                             java.util.Optional<UpstreamTlsConfig> tls) {
     public static final String DEFAULT_BALANCE = "round_robin";
     public static final String DEFAULT_HASH_ON = "client_ip";
     /** The policies BalancerFactory implements (a test keeps the two lists equal). */
@@ -27,16 +29,18 @@ public record UpstreamConfig(String name, String balance, String hashOn, List<Se
     }
 
     public UpstreamConfig(String name, String balance, List<ServerConfig> servers, PoolConfig pool) {
-        this(name, balance, DEFAULT_HASH_ON, servers, pool, HealthConfig.defaults(), java.util.Optional.empty());
+        this(name, balance, DEFAULT_HASH_ON, servers, pool, HealthConfig.defaults(), java.util.Optional.empty(),
+                java.util.Optional.empty());
     }
 
     public UpstreamConfig(String name, String balance, String hashOn, List<ServerConfig> servers, PoolConfig pool,
                           HealthConfig health) {
-        this(name, balance, hashOn, servers, pool, health, java.util.Optional.empty());
+        this(name, balance, hashOn, servers, pool, health, java.util.Optional.empty(), java.util.Optional.empty());
     }
 
     public UpstreamConfig(String name, String balance, String hashOn, List<ServerConfig> servers, PoolConfig pool) {
-        this(name, balance, hashOn, servers, pool, HealthConfig.defaults(), java.util.Optional.empty());
+        this(name, balance, hashOn, servers, pool, HealthConfig.defaults(), java.util.Optional.empty(),
+                java.util.Optional.empty());
     }
 
     /** One origin server. */

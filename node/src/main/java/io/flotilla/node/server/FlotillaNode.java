@@ -220,7 +220,11 @@ public final class FlotillaNode implements AutoCloseable {
         if (!next.node().equals(current.node())) {
             throw new ReloadRefused("node settings differ from the running ones; changing them needs a restart");
         }
-        apply(next);
+        try {
+            apply(next);
+        } catch (IllegalArgumentException e) {
+            throw new ReloadRefused(e.getMessage()); // e.g. an upstream's TLS files do not load
+        }
         configText.set(text);
         reloads.incrementAndGet();
         LOG.info(() -> "config " + next.source() + " applied (reload " + reloads.get() + ")");

@@ -98,6 +98,9 @@ public final class ConnectionPool {
                                 .setMaxChunkSize(MAX_CHUNK)
                                 .setStrictLineParsing(true)
                                 .setUseRfc9112TransferEncoding(true);
+                        if (upstream.tls() != null) {
+                            ch.pipeline().addLast("tls", upstream.newTlsHandler(ch.alloc(), server));
+                        }
                         ch.pipeline()
                                 .addLast("http", new HttpClientCodec(decoder, false, false))
                                 .addLast("upstream", connection);

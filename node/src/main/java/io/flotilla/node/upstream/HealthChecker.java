@@ -115,6 +115,9 @@ public final class HealthChecker implements AutoCloseable {
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            if (!config.tcp() && upstream.tls() != null) {
+                                ch.pipeline().addLast(upstream.newTlsHandler(ch.alloc(), server));
+                            }
                             if (!config.tcp()) {
                                 ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(MAX_PROBE_RESPONSE),
                                         new ResponseCheck(finish));

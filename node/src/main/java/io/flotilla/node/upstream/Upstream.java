@@ -2,6 +2,10 @@ package io.flotilla.node.upstream;
 
 import io.flotilla.node.config.HealthConfig;
 import io.flotilla.node.config.PoolConfig;
+import io.flotilla.node.config.UpstreamTlsConfig;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.flotilla.node.config.UpstreamConfig;
 import io.flotilla.node.upstream.balance.Balancer;
 import io.flotilla.node.upstream.balance.BalancerFactory;
@@ -26,6 +30,8 @@ public final class Upstream {
     private final PoolConfig pool;
     private final HealthConfig health;
     private final java.util.Optional<String> stickyCookie;
+    private final SslContext tls;
+    private final java.util.Optional<String> sni;
     private final BalancerFactory factory;
     private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(Upstream.class.getName());
 
@@ -39,8 +45,11 @@ public final class Upstream {
     }
 
     private Upstream(String name, String balance, String hashOn, List<UpstreamServer> servers, PoolConfig pool,
-                     HealthConfig health, java.util.Optional<String> stickyCookie) {
+                     HealthConfig health, java.util.Optional<String> stickyCookie, SslContext tls,
+                     java.util.Optional<String> sni) {
         this.stickyCookie = stickyCookie;
+        this.tls = tls;
+        this.sni = sni;
         this.name = name;
         this.balance = balance;
         this.hashOn = hashOn;
@@ -56,7 +65,40 @@ public final class Upstream {
             servers.add(new UpstreamServer(config.name(), server.address(), server.weight()));
         }
         return new Upstream(config.name(), config.balance(), config.hashOn(), servers, config.pool(), config.health(),
-                config.stickyCookie());
+                config.stickyCookie(), config.tls().map(t -> clientContext(config.name(), t)).orElse(null),
+                config.tls().flatMap(UpstreamTlsConfig::sni));
+    }
+
+    /** One client context per upstream, shared by every connection to it (SslContext is thread-safe). */
+    private static SslContext clientContext(String upstream, UpstreamTlsConfig tls) {
+        try {
+            SslContextBuilder builder = SslContextBuilder.forClient().protocols("TLSv1.3", "TLSv1.2");
+            if (!tls.verify()) {
+                builder.trustManager(InsecureTrustManagerFactory.INSTANCE).endpointIdentificationAlgorithm(null);
+            } else {
+                builder.endpointIdentificationAlgorithm("HTTPS"); // the chain must name the server
+                if (tls.ca().isPresent()) {
+                    builder.trustManager(tls.ca().get().toFile());
+                }
+            }
+            if (tls.cert().isPresent()) {
+                builder.keyManager(tls.cert().get().toFile(), tls.key().orElseThrow().toFile());
+            }
+            return builder.build();
+        } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("upstreams." + upstream + ".tls: cannot load the certificates: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** The TLS context for connections to this upstream's servers, or null for plain HTTP. */
+    public SslContext tls() {
+        return tls;
+    }
+
+    /** A new TLS handler for a connection to {@code server}, sending SNI and checking the name. */
+    public io.netty.handler.ssl.SslHandler newTlsHandler(io.netty.buffer.ByteBufAllocator alloc, UpstreamServer server) {
+        return tls.newHandler(alloc, sni.orElse(server.address().host()), server.address().port());
     }
 
     public String name() {

@@ -27,6 +27,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -37,6 +38,13 @@ import java.util.logging.Logger;
 @ChannelHandler.Sharable
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger LOG = Logger.getLogger(AdminHandler.class.getName());
+    /** Admin work that may block (config push): one daemon thread, admin requests are rare. */
+    private static final java.util.concurrent.ExecutorService BLOCKING = java.util.concurrent.Executors
+            .newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "flotilla-admin-work");
+                t.setDaemon(true);
+                return t;
+            });
     private final FlotillaNode node;
     private final byte[] token;
 
@@ -79,16 +87,12 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     + node.config().source() + "\n") : text(HttpResponseStatus.OK, text);
             response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/yaml; charset=utf-8");
         } else if (path.equals("/config") && (method.equals(HttpMethod.POST) || method.equals(HttpMethod.PUT))) {
+            // Parsing, reading certificate files and resolving names may block: off the event loop.
             String text = request.content().toString(StandardCharsets.UTF_8);
-            try {
-                FlotillaConfig next = ConfigLoader.parse(text, "<pushed config>");
-                node.reload(next, text);
-                response = text(HttpResponseStatus.OK, "applied (reload " + node.reloads() + ")\n");
-            } catch (ConfigException e) {
-                response = text(HttpResponseStatus.BAD_REQUEST, e.getMessage() + "\n");
-            } catch (FlotillaNode.ReloadRefused e) {
-                response = text(HttpResponseStatus.CONFLICT, e.getMessage() + "\n");
-            }
+            boolean keepAlive = HttpUtil.isKeepAlive(request);
+            CompletableFuture.supplyAsync(() -> applyPushed(text), BLOCKING)
+                    .thenAccept(pushed -> ctx.executor().execute(() -> send(ctx, pushed, keepAlive)));
+            return;
         } else if (path.startsWith("/upstreams/") && method.equals(HttpMethod.POST)
                 && (path.endsWith("/drain") || path.endsWith("/undrain"))) {
             // /upstreams/{upstream}/{host:port}/drain|undrain
@@ -113,8 +117,25 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             response = text(HttpResponseStatus.NOT_FOUND, "no such admin endpoint; try /healthz /readyz /metrics "
                     + "/upstreams /fleet /config, POST /config, POST /drain\n");
         }
+        send(ctx, response, HttpUtil.isKeepAlive(request));
+    }
+
+    private FullHttpResponse applyPushed(String text) {
+        try {
+            FlotillaConfig next = ConfigLoader.parse(text, "<pushed config>");
+            node.reload(next, text);
+            return text(HttpResponseStatus.OK, "applied (reload " + node.reloads() + ")\n");
+        } catch (ConfigException e) {
+            return text(HttpResponseStatus.BAD_REQUEST, e.getMessage() + "\n");
+        } catch (FlotillaNode.ReloadRefused e) {
+            return text(HttpResponseStatus.CONFLICT, e.getMessage() + "\n");
+        } catch (RuntimeException e) {
+            return text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "reload failed: " + e.getMessage() + "\n");
+        }
+    }
+
+    private static void send(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive) {
         HttpUtil.setContentLength(response, response.content().readableBytes());
-        boolean keepAlive = HttpUtil.isKeepAlive(request);
         HttpUtil.setKeepAlive(response, keepAlive);
         if (keepAlive) {
             ctx.writeAndFlush(response);

@@ -157,7 +157,7 @@ public final class ConfigLoader {
             return new NodeSettings(defaultNodeName(), Optional.empty(), NodeSettings.DEFAULT_EVENT_LOOPS);
         }
         YamlMap m = section.get().asMap().allowOnly("name", "admin", "event_loops", "admin_token", "drain_grace",
-                "drain_timeout", "access_log");
+                "drain_timeout", "access_log", "resolve_every");
         Optional<YamlNode> nameNode = m.get("name");
         String name = nameNode.isPresent() ? name(nameNode.get(), "node name", "it is sent in Via headers")
                 : defaultNodeName();
@@ -204,7 +204,8 @@ public final class ConfigLoader {
             }
             accessLog = Optional.of(new NodeSettings.AccessLogConfig(path, format));
         }
-        return new NodeSettings(name, admin, eventLoops, token, drainGrace, drainTimeout, accessLog);
+        Duration resolveEvery = m.zeroOrPositiveDuration("resolve_every", NodeSettings.DEFAULT_RESOLVE_EVERY);
+        return new NodeSettings(name, admin, eventLoops, token, drainGrace, drainTimeout, accessLog, resolveEvery);
     }
 
     private static final int MIN_TOKEN_LENGTH = 16;

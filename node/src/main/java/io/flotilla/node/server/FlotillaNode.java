@@ -8,6 +8,7 @@ import io.flotilla.node.metrics.NodeMetrics;
 import io.flotilla.node.proxy.ProxyHandler;
 import io.flotilla.node.proxy.ProxyRuntime;
 import io.flotilla.node.proxy.ProxyServices;
+import io.flotilla.node.upstream.DnsRefresher;
 import io.flotilla.node.upstream.HealthChecker;
 import io.flotilla.node.upstream.Upstream;
 import io.flotilla.node.upstream.UpstreamServer;
@@ -50,6 +51,9 @@ public final class FlotillaNode implements AutoCloseable {
     private final ProxyServices services;
     private final AccessLog accessLog;
     private AdminServer admin;
+    private DnsRefresher dns;
+    private java.util.function.Function<String, java.net.InetAddress> resolver;
+
     private final List<HealthChecker> checkers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private final AtomicBoolean draining = new AtomicBoolean();
@@ -72,11 +76,22 @@ public final class FlotillaNode implements AutoCloseable {
 
     /** Binds every listener and the admin API; fails (and releases what it took) if any cannot bind. */
     public static FlotillaNode start(FlotillaConfig config) throws InterruptedException, IOException {
+        return start(config, DnsRefresher.SYSTEM);
+    }
+
+    /**
+     * As {@link #start(FlotillaConfig)}, with the resolver that re-resolves upstream names (tests move
+     * a name from one loopback address to another with it).
+     */
+    public static FlotillaNode start(FlotillaConfig config, java.util.function.Function<String, java.net.InetAddress> resolver)
+            throws InterruptedException, IOException {
         Transport transport = Transport.detect();
         int threads = config.node().eventLoops() > 0
                 ? config.node().eventLoops() : Runtime.getRuntime().availableProcessors();
         EventLoopGroup group = transport.newGroup(threads, "flotilla-io");
-        AtomicReference<ProxyRuntime> runtime = new AtomicReference<>(ProxyRuntime.compile(config));
+        ProxyRuntime compiled = ProxyRuntime.compile(config);
+        resolveNames(compiled, resolver);
+        AtomicReference<ProxyRuntime> runtime = new AtomicReference<>(compiled);
         Map<EventLoop, ConnectionPool> pools = new IdentityHashMap<>();
         for (EventExecutor executor : group) {
             EventLoop loop = (EventLoop) executor;
@@ -117,8 +132,13 @@ public final class FlotillaNode implements AutoCloseable {
         }
         FlotillaNode node = new FlotillaNode(group, transport, runtime, config, Map.copyOf(pools), List.copyOf(bound),
                 List.copyOf(frontends), services, accessLog);
+        node.resolver = resolver;
         node.registerGauges(config);
         node.startHealthChecks();
+        if (!config.node().resolveEvery().isZero()) {
+            node.dns = new DnsRefresher(() -> node.runtime.get().upstreams().values(), config.node().resolveEvery(),
+                    resolver);
+        }
         if (config.node().admin().isPresent()) {
             try {
                 node.admin = AdminServer.start(group, transport, config.node().admin().get(),
@@ -153,10 +173,24 @@ public final class FlotillaNode implements AutoCloseable {
 
     /** Swaps in a new configuration for new requests; listeners are not changed by this. */
     public void apply(FlotillaConfig config) {
-        runtime.set(ProxyRuntime.compile(config));
+        ProxyRuntime compiled = ProxyRuntime.compile(config);
+        resolveNames(compiled, resolver);
+        runtime.set(compiled);
         this.config.set(config);
         registerGauges(config);
         startHealthChecks();
+    }
+
+    /** Resolves servers named by DNS names before they take traffic (blocking: never on an event loop). */
+    private static void resolveNames(ProxyRuntime runtime, java.util.function.Function<String, java.net.InetAddress> resolver) {
+        for (Upstream upstream : runtime.upstreams().values()) {
+            for (UpstreamServer server : upstream.servers()) {
+                if (server.named() && !server.reresolve(resolver)) {
+                    LOG.warning(() -> server + ": " + server.address().host() + " does not resolve (yet); "
+                            + "it is tried again every resolve_every");
+                }
+            }
+        }
     }
 
     /** Probes the current upstreams; the previous config's probes stop (their servers are gone). */
@@ -326,6 +360,9 @@ public final class FlotillaNode implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         checkers.forEach(HealthChecker::close);
+        if (dns != null) {
+            dns.close();
+        }
         if (admin != null) {
             admin.close();
         }

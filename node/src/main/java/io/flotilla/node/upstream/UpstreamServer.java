@@ -12,7 +12,7 @@ public final class UpstreamServer {
     private final String upstreamName;
     private final HostPort address;
     private final int weight;
-    private final InetSocketAddress resolved;
+    private volatile InetSocketAddress resolved;
     private final LongAdder open = new LongAdder();
     private final LongAdder idle = new LongAdder();
 
@@ -31,8 +31,10 @@ public final class UpstreamServer {
         this.upstreamName = upstreamName;
         this.address = address;
         this.weight = weight;
-        // Resolved once, here, so no lookup ever blocks an event loop; re-resolution is issue 3's.
-        this.resolved = address.toSocketAddress();
+        // A name is resolved by the node (DnsRefresher's resolver) before the server takes traffic,
+        // never here and never on an event loop; an IP literal needs no lookup.
+        this.resolved = named() ? InetSocketAddress.createUnresolved(address.host(), address.port())
+                : address.toSocketAddress();
         // Derived from the address alone, so every node of a fleet gives a server the same id.
         this.stickyId = Long.toHexString(java.util.UUID.nameUUIDFromBytes(
                 address.authority().getBytes(java.nio.charset.StandardCharsets.UTF_8)).getMostSignificantBits());
@@ -57,9 +59,34 @@ public final class UpstreamServer {
         return weight;
     }
 
-    /** The address as resolved when the upstream was built (a name that did not resolve stays unresolved). */
+    /** The address as last resolved (a name that did not resolve stays unresolved). */
     public InetSocketAddress resolvedAddress() {
         return resolved;
+    }
+
+    /** Whether the server is named by a host name (so worth re-resolving), not an IP literal. */
+    public boolean named() {
+        String host = address.host();
+        return !(io.netty.util.NetUtil.isValidIpV4Address(host) || io.netty.util.NetUtil.isValidIpV6Address(host));
+    }
+
+    /**
+     * Resolves the name again, off the event loops (a lookup may block); new connections use the new
+     * address, pooled ones finish their life on the old. Returns true if the address changed.
+     */
+    public boolean reresolve(java.util.function.Function<String, java.net.InetAddress> resolver) {
+        java.net.InetAddress now;
+        try {
+            now = resolver.apply(address.host());
+        } catch (RuntimeException e) {
+            return false; // keep the last good address while DNS fails
+        }
+        InetSocketAddress current = resolved;
+        if (now == null || (!current.isUnresolved() && now.equals(current.getAddress()))) {
+            return false;
+        }
+        resolved = new InetSocketAddress(now, address.port());
+        return true;
     }
 
     /** Healthy by its probes (always, without probes), not draining, not ejected. */

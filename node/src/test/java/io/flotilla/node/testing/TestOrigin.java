@@ -61,8 +61,12 @@ public final class TestOrigin implements AutoCloseable {
     private volatile boolean readBodies = true;
 
     private TestOrigin(Behaviour behaviour) throws IOException {
+        this(behaviour, InetAddress.getLoopbackAddress(), 0);
+    }
+
+    private TestOrigin(Behaviour behaviour, InetAddress bind, int port) throws IOException {
         this.behaviour = behaviour;
-        this.server = new ServerSocket(0, 512, InetAddress.getLoopbackAddress());
+        this.server = new ServerSocket(port, 512, bind);
         this.acceptor = new Thread(this::acceptLoop, "test-origin-" + server.getLocalPort());
         this.acceptor.setDaemon(true);
         this.acceptor.start();
@@ -75,6 +79,11 @@ public final class TestOrigin implements AutoCloseable {
 
     public static TestOrigin start(Behaviour behaviour) throws IOException {
         return new TestOrigin(behaviour);
+    }
+
+    /** On a given loopback address and port (a second origin on the same port, another 127.x address). */
+    public static TestOrigin start(Behaviour behaviour, InetAddress bind, int port) throws IOException {
+        return new TestOrigin(behaviour, bind, port);
     }
 
     /** 200 with {@code body}, Content-Length framed, keep-alive. */

@@ -302,7 +302,7 @@ public final class ConfigLoader {
         for (YamlMap.Entry e : section.get().asMap().entries()) {
             String name = name(e.key(), "upstream name", "it appears in logs and metrics");
             YamlMap m = e.value().asMap().allowOnly("balance", "hash_on", "servers", "pool", "health", "passive",
-                    "retries", "slow_start", "circuit", "sticky", "tls");
+                    "retries", "slow_start", "circuit", "sticky", "tls", "try_timeout");
             String balance = UpstreamConfig.DEFAULT_BALANCE;
             Optional<YamlNode> balanceNode = m.get("balance");
             String hashOn = UpstreamConfig.DEFAULT_HASH_ON;
@@ -326,7 +326,8 @@ public final class ConfigLoader {
             }
             HealthConfig health = new HealthConfig(active(m.get("health")), passive(m.get("passive")),
                     m.integer("retries", HealthConfig.DEFAULT_RETRIES, 0, 10),
-                    m.zeroOrPositiveDuration("slow_start", Duration.ZERO), circuit(m.get("circuit")));
+                    m.zeroOrPositiveDuration("slow_start", Duration.ZERO), circuit(m.get("circuit")),
+                    m.zeroOrPositiveDuration("try_timeout", Duration.ZERO));
             Optional<String> sticky = Optional.empty();
             Optional<YamlNode> stickyNode = m.get("sticky");
             if (stickyNode.isPresent() && !stickyNode.get().isNull()) {
@@ -377,9 +378,17 @@ public final class ConfigLoader {
         if (section.isEmpty() || section.get().isNull()) {
             return Optional.empty();
         }
-        YamlMap m = section.get().asMap().allowOnly("tcp", "path", "host", "expect", "body", "interval", "timeout",
-                "rise", "fall");
+        YamlMap m = section.get().asMap().allowOnly("tcp", "method", "path", "host", "expect", "body", "interval",
+                "timeout", "rise", "fall");
         boolean tcp = m.bool("tcp", false);
+        String method = "GET";
+        Optional<YamlNode> methodNode = m.get("method");
+        if (methodNode.isPresent()) {
+            method = methodNode.get().asString().toUpperCase(Locale.ROOT);
+            if (!List.of("GET", "HEAD", "OPTIONS").contains(method)) {
+                throw methodNode.get().error("a probe method is GET, HEAD or OPTIONS, got '" + method + "'");
+            }
+        }
         String path = "/";
         Optional<YamlNode> pathNode = m.get("path");
         if (pathNode.isPresent()) {
@@ -413,7 +422,7 @@ public final class ConfigLoader {
         if (timeout.compareTo(interval) > 0) {
             throw m.required("timeout").error("a probe timeout longer than its interval would overlap the next probe");
         }
-        return Optional.of(new HealthConfig.Active(tcp, path, host, min, max, body, interval, timeout,
+        return Optional.of(new HealthConfig.Active(tcp, method, path, host, min, max, body, interval, timeout,
                 m.integer("rise", HealthConfig.Active.DEFAULT_RISE, 1, 100),
                 m.integer("fall", HealthConfig.Active.DEFAULT_FALL, 1, 100)));
     }

@@ -13,13 +13,20 @@ import java.util.Optional;
  *                byte (connect refused or timed out; for idempotent requests without a body, also a
  *                reset or close)
  * @param slowStart a server that becomes available again ramps its weight up over this; 0 = at once
+ * @param circuit   circuit-breaking limits and the retry budget
+ * @param tryTimeout for idempotent requests without a body: a try whose response head has not come
+ *                  within this is abandoned and retried on another server; 0 = no per-try timeout
  */
 public record HealthConfig(Optional<Active> active, Passive passive, int retries, Duration slowStart,
-                           Circuit circuit) {
+                           Circuit circuit, Duration tryTimeout) {
     public static final int DEFAULT_RETRIES = 1;
 
     public HealthConfig(Optional<Active> active, Passive passive, int retries, Duration slowStart) {
-        this(active, passive, retries, slowStart, Circuit.defaults());
+        this(active, passive, retries, slowStart, Circuit.defaults(), Duration.ZERO);
+    }
+
+    public HealthConfig(Optional<Active> active, Passive passive, int retries, Duration slowStart, Circuit circuit) {
+        this(active, passive, retries, slowStart, circuit, Duration.ZERO);
     }
 
     public static HealthConfig defaults() {
@@ -55,6 +62,7 @@ public record HealthConfig(Optional<Active> active, Passive passive, int retries
      * An active probe.
      *
      * @param tcp       a TCP connect probe instead of HTTP
+     * @param method    HTTP probe method (GET, HEAD or OPTIONS)
      * @param path      HTTP probe path
      * @param host      Host header of the probe; absent = the server's address
      * @param minStatus lowest status that counts as healthy
@@ -65,7 +73,7 @@ public record HealthConfig(Optional<Active> active, Passive passive, int retries
      * @param rise      consecutive successes that mark an unhealthy server healthy
      * @param fall      consecutive failures that mark a healthy server unhealthy
      */
-    public record Active(boolean tcp, String path, Optional<String> host, int minStatus, int maxStatus,
+    public record Active(boolean tcp, String method, String path, Optional<String> host, int minStatus, int maxStatus,
                          Optional<String> body, Duration interval, Duration timeout, int rise, int fall) {
         public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(2);
         public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(1);

@@ -62,6 +62,8 @@ final class Exchange implements UpstreamListener {
     private boolean requestComplete;
     private boolean requestSent;
     private boolean bodySent;
+    /** Whether the request's end (LastHttpContent) was written on the current upstream connection. */
+    private boolean endWritten;
     private long bodyBytes;
     private ArrayDeque<HttpContent> early;
     private boolean expectContinue;
@@ -190,7 +192,8 @@ final class Exchange implements UpstreamListener {
             return;
         }
         if (acquired.isSuccess()) {
-            onConnected(acquired.getNow(), inline); // a pooled connection, here and now
+            // Deferring the flush is only safe while the client's read is being handled: its end flushes.
+            onConnected(acquired.getNow(), inline && connection.handlingRead());
             return;
         }
         acquired.addListener((Future<UpstreamConnection> f) -> {
@@ -230,12 +233,20 @@ final class Exchange implements UpstreamListener {
         Channel channel = connected.channel();
         upstreamSentNanos = System.nanoTime();
         channel.write(upstreamRequest);
+        endWritten = false;
         if (early != null) {
             HttpContent part;
             while ((part = early.poll()) != null) {
+                endWritten |= part instanceof LastHttpContent;
                 channel.write(part);
                 bodySent = true;
             }
+        }
+        if (requestComplete && !endWritten) {
+            // A retry: the request's end went to the connection that failed. The encoder needs it
+            // here too, or it would still be "in the body" when this connection's next request comes.
+            channel.write(LastHttpContent.EMPTY_LAST_CONTENT);
+            endWritten = true;
         }
         if (!inline || requestComplete || expectContinue) {
             channel.flush();
@@ -299,6 +310,7 @@ final class Exchange implements UpstreamListener {
             return;
         }
         upstream.channel().write(content);
+        endWritten |= last;
         bodySent = true;
         if (last) {
             requestSent = true; // flushed at the end of this read (ProxyHandler.channelReadComplete)
@@ -335,8 +347,17 @@ final class Exchange implements UpstreamListener {
         return false;
     }
 
+    /**
+     * Times the wait for the response. Before the response head, an upstream's try_timeout (when set)
+     * bounds each try, so a stuck server costs one try, not the whole upstream_read.
+     */
     private void armUpstreamRead() {
-        connection.responseWatch().arm(Phase.UPSTREAM_READ, runtime.timeouts().upstreamRead().toNanos());
+        long timeout = runtime.timeouts().upstreamRead().toNanos();
+        java.time.Duration perTry = route.upstream().health().tryTimeout();
+        if (!responseStarted && !perTry.isZero()) {
+            timeout = Math.min(timeout, perTry.toNanos());
+        }
+        connection.responseWatch().arm(Phase.UPSTREAM_READ, timeout);
     }
 
     // ---- the upstream's side --------------------------------------------------------------------
@@ -580,6 +601,13 @@ final class Exchange implements UpstreamListener {
             case UPSTREAM_READ, UPSTREAM_WRITE -> {
                 outcome("timeout");
                 route.upstream().failed(server);
+                if (!responseStarted && phase == Phase.UPSTREAM_READ && !hasBody && idempotent(request.method())
+                        && !route.upstream().health().tryTimeout().isZero()) {
+                    closeUpstream(); // its answer, should it come, must not be mistaken for the next try's
+                    if (retryElsewhere()) {
+                        return;
+                    }
+                }
                 if (responseStarted) {
                     abort();
                 } else {

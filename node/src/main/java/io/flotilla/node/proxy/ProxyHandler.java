@@ -62,6 +62,8 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private boolean headStarted;
     private boolean closed;
     private int served;
+    /** Between a read's first message and its channelReadComplete, which flushes the upstream. */
+    private boolean handlingRead;
 
     /**
      * @param runtimes the live configuration; read once per request
@@ -116,6 +118,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        handlingRead = true;
         if (closed) {
             ReferenceCountUtil.release(msg);
         } else if (current != null && !current.requestComplete()) {
@@ -129,6 +132,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        handlingRead = false;
         if (current != null) {
             current.flushUpstream();
         }
@@ -327,6 +331,10 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     InetSocketAddress clientAddress() {
         InetSocketAddress stated = ctx.channel().attr(CLIENT_ADDRESS).get();
         return stated != null ? stated : (InetSocketAddress) ctx.channel().remoteAddress();
+    }
+
+    boolean handlingRead() {
+        return handlingRead;
     }
 
     ProxyServices services() {

@@ -141,7 +141,7 @@ public final class HealthChecker implements AutoCloseable {
                     finish.accept(true);
                     channel.close();
                 } else {
-                    FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET,
+                    FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(config.method()),
                             config.path(), Unpooled.EMPTY_BUFFER);
                     request.headers()
                             .set(HttpHeaderNames.HOST, config.host().orElse(server.address().authority()))

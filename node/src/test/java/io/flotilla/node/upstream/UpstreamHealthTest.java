@@ -148,6 +148,31 @@ class UpstreamHealthTest {
     }
 
     @Test
+    void aTryThatTakesTooLongMovesToAnotherServer() throws Exception {
+        TestOrigin stuck = TestOrigin.start((request, out) -> {
+            try {
+                Thread.sleep(3000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return TestOrigin.ok("stuck").respond(request, out);
+        });
+        closeables.add(stuck);
+        TestOrigin fine = origin("fine", new AtomicBoolean(true));
+        TestNode node = node("    try_timeout: 300ms\n    passive: {failures: 0}\n", stuck, fine);
+        try (RawClient client = node.client()) {
+            for (int i = 0; i < 4; i++) {
+                long start = System.nanoTime();
+                RawClient.Response response = client.get("/t" + i, "x");
+                long ms = (System.nanoTime() - start) / 1_000_000;
+                assertEquals("fine", response.bodyText(), "the stuck try was abandoned and retried elsewhere");
+                assertTrue(ms < 1500, "one try timeout, not the 60 s upstream_read: " + ms + " ms");
+            }
+        }
+        assertTrue(stuck.requestCount() >= 1, "round robin did send tries to the stuck server");
+    }
+
+    @Test
     void overTheCircuitLimitRequestsGetAFast503() throws Exception {
         TestOrigin slow = TestOrigin.start((request, out) -> {
             try {

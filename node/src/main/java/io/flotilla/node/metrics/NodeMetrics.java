@@ -54,7 +54,7 @@ public final class NodeMetrics {
     private final Map<String, Counter> errors = new ConcurrentHashMap<>();
     private final Map<Integer, Counter> local = new ConcurrentHashMap<>();
     private final Map<String, Timer> ttfb = new ConcurrentHashMap<>();
-    private final Map<String, Counter> upstreamOutcomes = new ConcurrentHashMap<>();
+    private final Map<OutcomeKey, Counter> upstreamOutcomes = new ConcurrentHashMap<>();
 
     public NodeMetrics() {
         registry.register("jvm.memory", new MemoryUsageGaugeSet());
@@ -132,8 +132,16 @@ public final class NodeMetrics {
 
     /** Counts how one attempt on an upstream server ended: response, connect_error, timeout, ... */
     public void upstreamOutcome(String upstream, String server, String outcome) {
-        String name = "flotilla.upstream.requests." + segment(upstream) + "." + segment(server) + "." + outcome;
-        upstreamOutcomes.computeIfAbsent(name, registry::counter).inc();
+        // Keyed without building a name: this runs for every request.
+        Counter counter = upstreamOutcomes.get(new OutcomeKey(upstream, server, outcome));
+        if (counter == null) {
+            counter = upstreamOutcomes.computeIfAbsent(new OutcomeKey(upstream, server, outcome), k -> registry.counter(
+                    "flotilla.upstream.requests." + segment(upstream) + "." + segment(server) + "." + outcome));
+        }
+        counter.inc();
+    }
+
+    private record OutcomeKey(String upstream, String server, String outcome) {
     }
 
     public Counter timeouts(String phase) {

@@ -679,7 +679,7 @@ final class Exchange implements UpstreamListener {
 
     private void outcome(String outcome) {
         if (server != null) {
-            connection.services().metrics().upstreamOutcome(server.upstreamName(), server.address().toString(), outcome);
+            connection.services().metrics().upstreamOutcome(server.upstreamName(), server.label(), outcome);
         }
     }
 

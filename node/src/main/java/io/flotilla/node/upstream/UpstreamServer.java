@@ -13,6 +13,7 @@ public final class UpstreamServer {
     private final HostPort address;
     private final int weight;
     private volatile InetSocketAddress resolved;
+    private final String label;
     private final LongAdder open = new LongAdder();
     private final LongAdder idle = new LongAdder();
 
@@ -31,6 +32,7 @@ public final class UpstreamServer {
         this.upstreamName = upstreamName;
         this.address = address;
         this.weight = weight;
+        this.label = address.toString();
         // A name is resolved by the node (DnsRefresher's resolver) before the server takes traffic,
         // never here and never on an event loop; an IP literal needs no lookup.
         this.resolved = named() ? InetSocketAddress.createUnresolved(address.host(), address.port())
@@ -41,6 +43,11 @@ public final class UpstreamServer {
     }
 
     private final String stickyId;
+
+    /** {@code host:port} as configured, built once (metrics label it per request). */
+    public String label() {
+        return label;
+    }
 
     /** The value of the sticky cookie that keeps a client on this server. */
     public String stickyId() {

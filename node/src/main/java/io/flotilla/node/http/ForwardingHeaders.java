@@ -63,41 +63,54 @@ public final class ForwardingHeaders {
 
     /** Removes hop-by-hop fields and every field the Connection header names. */
     public static void stripHopByHop(HttpHeaders headers) {
-        if (!anyHopByHop(headers)) {
-            return; // the common case: one pass over a few names instead of seven hash removals
+        int present = presentHopByHop(headers);
+        if (present == 0) {
+            return; // the common case: one pass over a few names, nothing removed
         }
-        List<String> connection = headers.getAll(HttpHeaderNames.CONNECTION);
-        if (!connection.isEmpty()) {
-            Set<String> named = new HashSet<>();
-            for (String value : connection) {
+        if ((present & 1) != 0) { // Connection: index 0 of HOP_BY_HOP
+            Set<String> named = null;
+            for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
                 for (String token : value.split(",")) {
                     String name = token.trim().toLowerCase();
-                    if (!name.isEmpty() && !PROTECTED.contains(name)) {
+                    // keep-alive and close are options, not field names worth a removal each time
+                    if (!name.isEmpty() && !PROTECTED.contains(name) && !name.equals("close")
+                            && !name.equals("keep-alive")) {
+                        if (named == null) {
+                            named = new HashSet<>();
+                        }
                         named.add(name);
                     }
                 }
             }
-            for (String name : named) {
-                headers.remove(name);
-            }
-        }
-        for (AsciiString name : HOP_BY_HOP) {
-            headers.remove(name);
-        }
-    }
-
-    private static boolean anyHopByHop(HttpHeaders headers) {
-        var it = headers.iteratorCharSequence();
-        while (it.hasNext()) {
-            CharSequence name = it.next().getKey();
-            for (int i = 0; i < HOP_BY_HOP.size(); i++) {
-                AsciiString hop = HOP_BY_HOP.get(i);
-                if (name.length() == hop.length() && hop.contentEqualsIgnoreCase(name)) {
-                    return true;
+            if (named != null) {
+                for (String name : named) {
+                    headers.remove(name);
                 }
             }
         }
-        return false;
+        for (int i = 0; i < HOP_BY_HOP.size(); i++) {
+            if ((present & (1 << i)) != 0) {
+                headers.remove(HOP_BY_HOP.get(i));
+            }
+        }
+    }
+
+    /** A bit per HOP_BY_HOP name found among the headers, in one pass. */
+    private static int presentHopByHop(HttpHeaders headers) {
+        int present = 0;
+        var it = headers.iteratorCharSequence();
+        while (it.hasNext()) {
+            CharSequence name = it.next().getKey();
+            int length = name.length();
+            for (int i = 0; i < HOP_BY_HOP.size(); i++) {
+                AsciiString hop = HOP_BY_HOP.get(i);
+                if (length == hop.length() && hop.contentEqualsIgnoreCase(name)) {
+                    present |= 1 << i;
+                    break;
+                }
+            }
+        }
+        return present;
     }
 
     /**

@@ -28,6 +28,32 @@ public final class ServerCodec {
     private final StrictRequestDecoder decoder;
     private final HttpResponseEncoder encoder;
 
+    /** Where a connection's byte counts go (a listener's totals). */
+    public interface ByteSink {
+        void add(long received, long sent);
+    }
+
+    private static final ByteSink NOWHERE = (in, out) -> { };
+
+    private ByteSink sink = NOWHERE;
+    private long received;
+    private long sent;
+
+    /** Counts this connection's wire bytes into {@code sink} (see {@link #reportBytes()}). */
+    public ServerCodec countInto(ByteSink sink) {
+        this.sink = sink;
+        return this;
+    }
+
+    /** Adds the bytes counted since the last report to the sink: once per exchange and at close. */
+    public void reportBytes() {
+        if (received != 0 || sent != 0) {
+            sink.add(received, sent);
+            received = 0;
+            sent = 0;
+        }
+    }
+
     public ServerCodec(int maxRequestLine, int maxHeaderLine, int maxHeadersTotal, int maxHeaderCount) {
         HttpDecoderConfig config = new HttpDecoderConfig()
                 .setMaxInitialLineLength(maxRequestLine)
@@ -55,6 +81,14 @@ public final class ServerCodec {
     private final class MethodRecordingDecoder extends StrictRequestDecoder {
         MethodRecordingDecoder(HttpDecoderConfig config, int requestLine, int headerLine, int headerCount) {
             super(config, requestLine, headerLine, headerCount);
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+            if (msg instanceof ByteBuf buf) {
+                received += buf.readableBytes();
+            }
+            super.channelRead(ctx, msg);
         }
 
         @Override
@@ -98,6 +132,20 @@ public final class ServerCodec {
                 bodyBytes += region.count();
             }
             super.write(ctx, msg, promise);
+        }
+
+        @Override
+        protected void encode(ChannelHandlerContext ctx, Object msg, List<Object> out) throws Exception {
+            int before = out.size();
+            super.encode(ctx, msg, out);
+            for (int i = before; i < out.size(); i++) {
+                Object encoded = out.get(i);
+                if (encoded instanceof ByteBuf buf) {
+                    sent += buf.readableBytes();
+                } else if (encoded instanceof FileRegion region) {
+                    sent += region.count();
+                }
+            }
         }
 
         @Override

@@ -149,6 +149,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closed = true;
+        codec.reportBytes();
         requestWatch.cancel();
         responseWatch.cancel();
         if (current != null) {
@@ -254,6 +255,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         }
         current = null;
         served++;
+        codec.reportBytes();
         responseWatch.disarm();
         requestWatch.disarm();
         if (!keepAlive || closed) {

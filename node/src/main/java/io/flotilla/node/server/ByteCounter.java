@@ -1,36 +1,26 @@
 package io.flotilla.node.server;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPromise;
-import io.netty.channel.FileRegion;
+import io.flotilla.node.http.ServerCodec;
 
 import java.util.concurrent.atomic.LongAdder;
 
-/** Counts the bytes a listener's connections receive and send, at the socket; one instance per listener. */
-@ChannelHandler.Sharable
-final class ByteCounter extends ChannelDuplexHandler {
+/**
+ * A listener's byte counts on the client side. Each connection's codec counts its own bytes in plain
+ * fields and adds them here once per exchange, so the shared adders are touched twice per request,
+ * not on every read and write (and no handler sits in the pipeline for it).
+ */
+final class ByteCounter implements ServerCodec.ByteSink {
     private final LongAdder received = new LongAdder();
     private final LongAdder sent = new LongAdder();
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof ByteBuf buf) {
-            received.add(buf.readableBytes());
+    public void add(long in, long out) {
+        if (in != 0) {
+            received.add(in);
         }
-        ctx.fireChannelRead(msg);
-    }
-
-    @Override
-    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg instanceof ByteBuf buf) {
-            sent.add(buf.readableBytes());
-        } else if (msg instanceof FileRegion region) {
-            sent.add(region.count());
+        if (out != 0) {
+            sent.add(out);
         }
-        ctx.write(msg, promise);
     }
 
     long received() {

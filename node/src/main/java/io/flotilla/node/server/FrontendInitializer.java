@@ -22,7 +22,6 @@ import java.util.function.Supplier;
 /**
  * Builds every client connection's pipeline, in one place, top to bottom:
  * <ol>
- *   <li>{@code bytes}: {@link ByteCounter}, the listener's byte counts at the socket</li>
  *   <li>{@code proxy-protocol}: {@link ProxyProtocolGate}, only on listeners with {@code proxy_protocol}</li>
  *   <li>{@code http-encoder}, {@code http-decoder}: {@link ServerCodec}, the strict HTTP/1.1 decoder
  *       with size limits, and the response encoder</li>
@@ -82,8 +81,7 @@ final class FrontendInitializer extends ChannelInitializer<SocketChannel> {
         connections.add(ch);
         LimitConfig limits = runtimes.get().limits();
         ServerCodec codec = new ServerCodec(limits.requestLine(), limits.headerLine(), limits.headersTotal(),
-                limits.headerCount());
-        ch.pipeline().addLast("bytes", bytes);
+                limits.headerCount()).countInto(bytes);
         if (listener.proxyProtocol()) {
             ch.pipeline().addLast("proxy-protocol", new ProxyProtocolGate(listener.trustedProxies()));
         }

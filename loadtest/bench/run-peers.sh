@@ -34,6 +34,8 @@ taskset -c 0 "$top/bin/flotilla" node --config "$work/bench.yaml" > "$work/node.
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:18200/ 2>/dev/null && break; sleep 0.1; done
+# A node still draining on :18200 (a SIGTERMed one keeps its port for drain_grace) makes this one fail.
+kill -0 "$pid" 2>/dev/null || { echo "the node did not start:" >&2; cat "$work/node.log" >&2; exit 1; }
 
 # JIT warm-up against a throwaway origin on the same port peers.sh uses is not possible before it
 # starts, so peers.sh's own 1 s warm-up per target is extended by a pre-run here once it is up.

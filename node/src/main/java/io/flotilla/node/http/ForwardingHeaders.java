@@ -1,5 +1,6 @@
 package io.flotilla.node.http;
 
+import io.flotilla.node.config.HeaderPolicy;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpVersion;
@@ -167,9 +168,9 @@ public final class ForwardingHeaders {
     /** Prepares an origin's response headers for the client. Framing is the caller's. */
     public void prepareResponse(HttpHeaders headers, HttpVersion upstreamVersion) {
         stripHopByHop(headers);
-        if (HeaderPolicyValues.SERVER_HIDE.equals(server)) {
+        if (HeaderPolicy.SERVER_HIDE.equals(server)) {
             headers.remove(HttpHeaderNames.SERVER);
-        } else if (!HeaderPolicyValues.SERVER_PASS.equals(server)) {
+        } else if (!HeaderPolicy.SERVER_PASS.equals(server)) {
             headers.set(HttpHeaderNames.SERVER, server);
         }
         if (via) {
@@ -233,14 +234,5 @@ public final class ForwardingHeaders {
             out[16 + i] = HEX[(int) (b >>> (60 - 4 * i)) & 0xf];
         }
         return new String(out);
-    }
-
-    /** The two fixed values of the server policy; anything else replaces the origin's Server. */
-    static final class HeaderPolicyValues {
-        static final String SERVER_PASS = "pass";
-        static final String SERVER_HIDE = "hide";
-
-        private HeaderPolicyValues() {
-        }
     }
 }

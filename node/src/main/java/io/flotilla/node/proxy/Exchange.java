@@ -1,6 +1,7 @@
 package io.flotilla.node.proxy;
 
 import io.flotilla.node.accesslog.AccessLog;
+import io.flotilla.node.config.HeaderPolicy;
 import io.flotilla.node.accesslog.AccessRecord;
 import io.flotilla.node.http.ErrorResponses;
 import io.flotilla.node.http.ForwardingHeaders;
@@ -168,9 +169,9 @@ final class Exchange implements UpstreamListener {
         runtime.headers().prepareRequest(headers, connection.clientAddress(), clientHost, connection.scheme(),
                 request.protocolVersion());
         String hostPolicy = runtime.hostPolicy();
-        if ("upstream".equals(hostPolicy) || ("pass".equals(hostPolicy) && clientHost == null)) {
+        if (HeaderPolicy.HOST_UPSTREAM.equals(hostPolicy) || (HeaderPolicy.HOST_PASS.equals(hostPolicy) && clientHost == null)) {
             headers.set(HttpHeaderNames.HOST, server.address().authority());
-        } else if (!"pass".equals(hostPolicy)) {
+        } else if (!HeaderPolicy.HOST_PASS.equals(hostPolicy)) {
             headers.set(HttpHeaderNames.HOST, hostPolicy);
         }
         if (chunked) {
@@ -546,7 +547,7 @@ final class Exchange implements UpstreamListener {
         picked = next;
         next.begin();
         server = next.server();
-        if ("upstream".equals(runtime.hostPolicy())) {
+        if (HeaderPolicy.HOST_UPSTREAM.equals(runtime.hostPolicy())) {
             upstreamRequest.headers().set(HttpHeaderNames.HOST, server.address().authority());
         }
         connect(false, false);

@@ -8,7 +8,6 @@ import io.flotilla.node.route.PathNormalizer;
 import io.flotilla.node.route.Route;
 import io.flotilla.node.route.RouteTable;
 import io.flotilla.node.upstream.ConnectionPool;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -18,7 +17,6 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 
@@ -345,10 +343,5 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     ServerCodec codec() {
         return codec;
-    }
-
-    /** Writes a local response and finishes the exchange once it is out. */
-    ChannelFuture writeLocal(Object response) {
-        return ctx.writeAndFlush(response);
     }
 }

@@ -352,11 +352,6 @@ public final class FlotillaNode implements AutoCloseable {
         timer.schedule(() -> waitForConnections(timer, deadlineNanos), 50, TimeUnit.MILLISECONDS);
     }
 
-    /** Idle upstream connections over all event loops (tests assert connection reuse with it). */
-    public Map<EventLoop, ConnectionPool> pools() {
-        return pools;
-    }
-
     @Override
     public void close() throws InterruptedException {
         checkers.forEach(HealthChecker::close);

@@ -178,12 +178,6 @@ public final class ConnectionPool {
         connection.leavePool();
     }
 
-    /** Idle connections to {@code server} right now (tests and the admin API). */
-    public int idleCount(UpstreamServer server) {
-        ArrayDeque<UpstreamConnection> queue = idle.get(server);
-        return queue == null ? 0 : queue.size();
-    }
-
     /** Closes every idle connection; called on the loop when the node stops. */
     public void closeAll() {
         List<UpstreamConnection> all = new ArrayList<>();

@@ -193,8 +193,4 @@ public final class HealthChecker implements AutoCloseable {
             ctx.close();
         }
     }
-
-    Upstream upstream() {
-        return upstream;
-    }
 }

@@ -9,7 +9,7 @@ import java.util.List;
  * round robin (NGINX's {@code least_conn}). The ties matter most at low load, where every server has nothing
  * in flight at each pick: a uniform tie-break would then ignore the weights.
  */
-final class LeastConnectionsBalancer implements Balancer {
+final class LeastConnectionsBalancer extends KeylessBalancer {
     private final ServerView[] servers;
     private final SmoothWeights smooth;
     /** This pick's snapshot of each view (weight 0: not a candidate), so both passes see the same state. */
@@ -37,16 +37,7 @@ final class LeastConnectionsBalancer implements Balancer {
     }
 
     @Override
-    public ServerView pick(CharSequence hashKey) {
-        return choose(null);
-    }
-
-    @Override
-    public ServerView pickOther(ServerView avoid, CharSequence hashKey) {
-        return choose(Candidates.serverOf(avoid));
-    }
-
-    private ServerView choose(UpstreamServer avoid) {
+    ServerView choose(UpstreamServer avoid) {
         int best = -1;
         boolean tie = false;
         for (int i = 0; i < servers.length; i++) {

@@ -5,7 +5,7 @@ import io.flotilla.node.upstream.UpstreamServer;
 import java.util.List;
 
 /** Smooth weighted round robin over the effective weights of the servers that are candidates now. */
-final class SmoothRoundRobinBalancer implements Balancer {
+final class SmoothRoundRobinBalancer extends KeylessBalancer {
     private final ServerView[] servers;
     private final SmoothWeights smooth;
     /** This pick's weights; a field so a pick allocates nothing. */
@@ -27,16 +27,7 @@ final class SmoothRoundRobinBalancer implements Balancer {
     }
 
     @Override
-    public ServerView pick(CharSequence hashKey) {
-        return choose(null);
-    }
-
-    @Override
-    public ServerView pickOther(ServerView avoid, CharSequence hashKey) {
-        return choose(Candidates.serverOf(avoid));
-    }
-
-    private ServerView choose(UpstreamServer avoid) {
+    ServerView choose(UpstreamServer avoid) {
         snapshot(avoid);
         int i = smooth.next(weight);
         return i < 0 ? null : servers[i];

@@ -7,7 +7,7 @@ import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 
 /** A candidate drawn with probability proportional to its effective weight. */
-final class WeightedRandomBalancer implements Balancer {
+final class WeightedRandomBalancer extends KeylessBalancer {
     private final ServerView[] servers;
     /** This pick's weights, so the draw and the walk see the same state. */
     private final int[] weight;
@@ -26,16 +26,7 @@ final class WeightedRandomBalancer implements Balancer {
     }
 
     @Override
-    public ServerView pick(CharSequence hashKey) {
-        return choose(null);
-    }
-
-    @Override
-    public ServerView pickOther(ServerView avoid, CharSequence hashKey) {
-        return choose(Candidates.serverOf(avoid));
-    }
-
-    private ServerView choose(UpstreamServer avoid) {
+    ServerView choose(UpstreamServer avoid) {
         long total = 0;
         for (int i = 0; i < servers.length; i++) {
             weight[i] = Candidates.weight(servers[i], avoid);

@@ -184,19 +184,7 @@ public final class RawClient implements AutoCloseable {
     }
 
     private String readLineOrNull() throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        while (true) {
-            int b = in.read();
-            if (b < 0) {
-                return line.size() == 0 ? null : line.toString(StandardCharsets.ISO_8859_1);
-            }
-            if (b == '\n') {
-                byte[] bytes = line.toByteArray();
-                int end = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
-                return new String(bytes, 0, end, StandardCharsets.ISO_8859_1);
-            }
-            line.write(b);
-        }
+        return HttpLines.readLine(in, true);
     }
 
     @Override

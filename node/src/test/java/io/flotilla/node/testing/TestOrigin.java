@@ -278,19 +278,7 @@ public final class TestOrigin implements AutoCloseable {
     }
 
     private static String readLine(InputStream in) throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        while (true) {
-            int b = in.read();
-            if (b < 0) {
-                return null;
-            }
-            if (b == '\n') {
-                byte[] bytes = line.toByteArray();
-                int end = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
-                return new String(bytes, 0, end, StandardCharsets.ISO_8859_1);
-            }
-            line.write(b);
-        }
+        return HttpLines.readLine(in, false);
     }
 
     /** Closes the listening socket and every connection, as a crashed origin would. */

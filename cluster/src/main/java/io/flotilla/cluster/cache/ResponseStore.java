@@ -1,0 +1,64 @@
+package io.flotilla.cluster.cache;
+
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Where cached responses live: in this process ({@link #local}) or spread over the fleet. Knows
+ * nothing of HTTP: what may be stored and served is the node's cache policy, not the store's.
+ *
+ * <p>Contract, for every implementation: a {@link #put} is visible to {@link #get} on every node
+ * that shares the store once the put returns; an entry is never returned after its
+ * {@link StoredResponse#removeAt()}; purges remove every matching entry, including variants.
+ */
+public interface ResponseStore extends AutoCloseable {
+
+  /** An in-process store bounded by total weight, evicting with Caffeine's W-TinyLFU. */
+  static ResponseStore local(long maxBytes) {
+    return new LocalResponseStore(maxBytes, System::currentTimeMillis);
+  }
+
+  /**
+   * The entry this node can answer from without waiting on the network, or null. The hot path
+   * calls this first; a null means "ask {@link #get}", not "absent".
+   */
+  StoredResponse getIfLocal(String key);
+
+  /** The entry for {@code key}, or a stage completed with null when there is none. */
+  CompletionStage<StoredResponse> get(String key);
+
+  /** Stores (or replaces) an entry under its key. */
+  void put(StoredResponse response);
+
+  /** Removes one key; true when an entry was there. */
+  boolean remove(String key);
+
+  /** Removes every entry whose URL is exactly {@code url}; returns how many. */
+  int purgeUrl(String url);
+
+  /** Removes every entry whose URL starts with {@code prefix}; returns how many. */
+  int purgePrefix(String prefix);
+
+  /** Removes every entry tagged {@code tag}; returns how many. */
+  int purgeTag(String tag);
+
+  /**
+   * Claims the right to fill {@code key} from the origin for at most {@code lease}: true for the
+   * one caller that gets it until {@link #releaseFill} or the lease runs out (so a node that dies
+   * holding it does not block the key). A local store always grants it: collapsing within one node
+   * is the node's own business.
+   */
+  boolean tryClaimFill(String key, Duration lease);
+
+  /** Gives back a claim taken with {@link #tryClaimFill}. */
+  void releaseFill(String key);
+
+  /** Entries held (by this node, for a shared store: its owned share plus near cache). */
+  long entryCount();
+
+  /** Bytes held, by {@link StoredResponse#weight()}. */
+  long weightedSize();
+
+  @Override
+  void close();
+}

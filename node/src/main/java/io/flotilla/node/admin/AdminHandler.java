@@ -107,17 +107,59 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 response = text(HttpResponseStatus.OK, server + (drain ? " draining: no new requests, in-flight "
                         + "ones finish\n" : " back in rotation (slow start applies)\n"));
             }
+        } else if (path.equals("/cache") && method.equals(HttpMethod.GET)) {
+            response = json(cacheStats());
+        } else if (path.equals("/cache/purge") && method.equals(HttpMethod.POST)) {
+            var params = new QueryStringDecoder(request.uri()).parameters();
+            boolean keepAlive = HttpUtil.isKeepAlive(request);
+            // A purge may walk the whole store (or the fleet's): off the event loop.
+            CompletableFuture.supplyAsync(() -> purge(params), BLOCKING)
+                    .thenAccept(purged -> ctx.executor().execute(() -> send(ctx, purged, keepAlive)));
+            return;
         } else if (path.equals("/drain") && method.equals(HttpMethod.POST)) {
             node.drain();
             response = text(HttpResponseStatus.ACCEPTED, "draining\n");
         } else if (path.equals("/drain") || path.equals("/metrics") || path.equals("/upstreams") || path.equals("/fleet")
-                || path.equals("/config")) {
+                || path.equals("/config") || path.equals("/cache") || path.equals("/cache/purge")) {
             response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "method not allowed\n");
         } else {
             response = text(HttpResponseStatus.NOT_FOUND, "no such admin endpoint; try /healthz /readyz /metrics "
-                    + "/upstreams /fleet /config, POST /config, POST /drain\n");
+                    + "/upstreams /fleet /config /cache, POST /config, POST /drain, POST /cache/purge\n");
         }
         send(ctx, response, HttpUtil.isKeepAlive(request));
+    }
+
+    private String cacheStats() {
+        var cache = node.cache();
+        StringBuilder b = new StringBuilder("{\"entries\":").append(cache.entries())
+                .append(",\"bytes\":").append(cache.bytes()).append(",\"events\":{");
+        boolean first = true;
+        for (var e : cache.stats().snapshot().entrySet()) {
+            b.append(first ? "" : ",").append(quote(e.getKey())).append(':').append(e.getValue());
+            first = false;
+        }
+        return b.append("}}\n").toString();
+    }
+
+    /** POST /cache/purge?url=U | ?prefix=P | ?tag=T (exactly one). */
+    private FullHttpResponse purge(java.util.Map<String, java.util.List<String>> params) {
+        if (params.size() != 1 || params.values().iterator().next().size() != 1) {
+            return text(HttpResponseStatus.BAD_REQUEST, "give exactly one of url=, prefix= or tag=, e.g. "
+                    + "POST /cache/purge?url=http://example.com/a\n");
+        }
+        var e = params.entrySet().iterator().next();
+        String value = e.getValue().get(0);
+        int purged;
+        switch (e.getKey()) {
+            case "url" -> purged = node.cache().purgeUrl(value);
+            case "prefix" -> purged = node.cache().purgePrefix(value);
+            case "tag" -> purged = node.cache().purgeTag(value);
+            default -> {
+                return text(HttpResponseStatus.BAD_REQUEST, "unknown purge parameter '" + e.getKey()
+                        + "'; give url=, prefix= or tag=\n");
+            }
+        }
+        return json("{\"purged\":" + purged + "}\n");
     }
 
     private FullHttpResponse applyPushed(String text) {

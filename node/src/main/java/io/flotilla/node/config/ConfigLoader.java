@@ -101,13 +101,14 @@ public final class ConfigLoader {
                     + "...), got " + top.describe());
         }
         YamlMap root = top.asMap().allowOnly(
-                "node", "listeners", "upstreams", "routes", "timeouts", "limits", "headers", "cluster");
+                "node", "listeners", "upstreams", "routes", "timeouts", "limits", "headers", "cache", "cluster");
         NodeSettings node = node(root.get("node"));
         List<ListenerConfig> listeners = listeners(root);
         Map<String, UpstreamConfig> upstreams = upstreams(root.get("upstreams"));
         List<RouteConfig> routes = routes(root, upstreams);
         return new FlotillaConfig(source, node, listeners, upstreams, routes, timeouts(root.get("timeouts")),
-                limits(root.get("limits")), headers(root.get("headers")), cluster(root.get("cluster")));
+                limits(root.get("limits")), headers(root.get("headers")), cache(root.get("cache")),
+                cluster(root.get("cluster")));
     }
 
     private Node compose(String text) throws ConfigException {
@@ -518,7 +519,7 @@ public final class ConfigLoader {
         List<RouteConfig> routes = new ArrayList<>();
         Map<String, YamlNode> seen = new HashMap<>();
         for (YamlNode item : items) {
-            YamlMap m = item.asMap().allowOnly("host", "path", "upstream", "static", "strip_prefix", "rewrite");
+            YamlMap m = item.asMap().allowOnly("host", "path", "upstream", "static", "strip_prefix", "rewrite", "cache");
             Optional<YamlNode> hostNode = m.get("host");
             Optional<String> host = hostNode.isPresent() ? Optional.of(host(hostNode.get())) : Optional.empty();
             String path = "/";
@@ -541,7 +542,11 @@ public final class ConfigLoader {
             } else {
                 staticRoot = Optional.of(staticRoot(staticNode.get()));
             }
-            routes.add(new RouteConfig(host, path, upstream, staticRoot, rewrite(m)));
+            Optional<RouteCacheConfig> cache = routeCache(m.get("cache"));
+            if (cache.isPresent() && upstream.isEmpty()) {
+                throw m.get("cache").get().error("only a route to an upstream caches; static files are served from disk");
+            }
+            routes.add(new RouteConfig(host, path, upstream, staticRoot, rewrite(m), cache));
 
             String key = host.orElse("") + ' ' + path;
             YamlNode first = seen.putIfAbsent(key, item);
@@ -665,6 +670,105 @@ public final class ConfigLoader {
                 (int) m.size("headers_total", LimitConfig.DEFAULT_HEADERS_TOTAL, 1, Integer.MAX_VALUE),
                 m.integer("header_count", LimitConfig.DEFAULT_HEADER_COUNT, 1, Integer.MAX_VALUE),
                 m.size("body", LimitConfig.DEFAULT_BODY, 0, Long.MAX_VALUE));
+    }
+
+    private static CacheConfig cache(Optional<YamlNode> section) throws ConfigException {
+        CacheConfig d = CacheConfig.defaults();
+        if (section.isEmpty()) {
+            return d;
+        }
+        YamlMap m = section.get().asMap().allowOnly("max_size", "max_entry", "tag_header", "targeted",
+                "strip_targeted", "heuristic_fraction", "heuristic_max", "collapse_wait", "keep_stale");
+        long maxSize = m.size("max_size", d.maxSize(), 1 << 20, Long.MAX_VALUE);
+        long maxEntry = m.size("max_entry", Math.min(d.maxEntry(), maxSize), 1, Integer.MAX_VALUE - 1024);
+        if (maxEntry > maxSize) {
+            throw m.get("max_entry").get().error("is larger than cache.max_size (" + maxSize + " bytes)");
+        }
+        String tagHeader = d.tagHeader();
+        if (m.get("tag_header").isPresent()) {
+            tagHeader = headerName(m.get("tag_header").get());
+        }
+        List<String> targeted = d.targeted();
+        if (m.get("targeted").isPresent()) {
+            targeted = new ArrayList<>();
+            for (YamlNode n : m.get("targeted").get().asList()) {
+                targeted.add(headerName(n));
+            }
+        }
+        double fraction = d.heuristicFraction();
+        Optional<YamlNode> fractionNode = m.get("heuristic_fraction");
+        if (fractionNode.isPresent()) {
+            try {
+                fraction = Double.parseDouble(fractionNode.get().asString());
+            } catch (NumberFormatException e) {
+                fraction = -1;
+            }
+            if (!(fraction >= 0 && fraction <= 1)) {
+                throw fractionNode.get().error("expected a fraction from 0 to 1, such as 0.1, got '"
+                        + fractionNode.get().asString() + "'");
+            }
+        }
+        return new CacheConfig(maxSize, maxEntry, tagHeader, targeted, m.bool("strip_targeted", d.stripTargeted()),
+                fraction, m.zeroOrPositiveDuration("heuristic_max", d.heuristicMax()),
+                m.zeroOrPositiveDuration("collapse_wait", d.collapseWait()),
+                m.zeroOrPositiveDuration("keep_stale", d.keepStale()));
+    }
+
+    /** A route's cache: {@code cache: true}, {@code cache: false}, or a mapping with {@code enabled}. */
+    private static Optional<RouteCacheConfig> routeCache(Optional<YamlNode> node) throws ConfigException {
+        if (node.isEmpty()) {
+            return Optional.empty();
+        }
+        if (node.get().isScalar()) {
+            return node.get().asBoolean() ? Optional.of(RouteCacheConfig.defaults()) : Optional.empty();
+        }
+        YamlMap m = node.get().asMap().allowOnly("enabled", "key", "allow_set_cookie", "bypass");
+        if (!m.bool("enabled", true)) {
+            return Optional.empty();
+        }
+        RouteCacheConfig d = RouteCacheConfig.defaults();
+        boolean keyQuery = d.keyQuery();
+        List<String> keyHeaders = new ArrayList<>();
+        List<String> keyCookies = new ArrayList<>();
+        Optional<YamlNode> keyNode = m.get("key");
+        if (keyNode.isPresent()) {
+            YamlMap key = keyNode.get().asMap().allowOnly("query", "headers", "cookies");
+            keyQuery = key.bool("query", keyQuery);
+            if (key.get("headers").isPresent()) {
+                for (YamlNode n : key.get("headers").get().asList()) {
+                    keyHeaders.add(headerName(n).toLowerCase(Locale.ROOT));
+                }
+            }
+            if (key.get("cookies").isPresent()) {
+                for (YamlNode n : key.get("cookies").get().asList()) {
+                    keyCookies.add(headerName(n));
+                }
+            }
+        }
+        List<String> bypass = new ArrayList<>();
+        if (m.get("bypass").isPresent()) {
+            for (YamlNode n : m.get("bypass").get().asList()) {
+                String condition = n.asString().trim();
+                int colon = condition.indexOf(':');
+                String kind = colon < 0 ? "" : condition.substring(0, colon);
+                String name = colon < 0 ? "" : condition.substring(colon + 1).trim();
+                if (!(kind.equals("header") || kind.equals("cookie") || kind.equals("query"))
+                        || !TOKEN.matcher(name).matches()) {
+                    throw n.error("expected header:NAME, cookie:NAME or query:NAME, got '" + condition + "'");
+                }
+                bypass.add(kind + ":" + (kind.equals("header") ? name.toLowerCase(Locale.ROOT) : name));
+            }
+        }
+        return Optional.of(new RouteCacheConfig(keyQuery, keyHeaders, keyCookies,
+                m.bool("allow_set_cookie", d.allowSetCookie()), bypass));
+    }
+
+    private static String headerName(YamlNode n) throws ConfigException {
+        String name = n.asString().trim();
+        if (!TOKEN.matcher(name).matches()) {
+            throw n.error("expected a header name (letters, digits and !#$%&'*+.^_`|~-), got '" + name + "'");
+        }
+        return name;
     }
 
     private static HeaderPolicy headers(Optional<YamlNode> section) throws ConfigException {

@@ -16,6 +16,7 @@ import java.util.Optional;
  * @param timeouts   timeouts of every phase
  * @param limits     size and count limits on requests
  * @param headers    forwarding-header policy
+ * @param cache      the response cache, used by routes that enable caching
  * @param cluster    the fleet section; absent means one node, no cluster
  */
 public record FlotillaConfig(
@@ -27,6 +28,7 @@ public record FlotillaConfig(
         TimeoutConfig timeouts,
         LimitConfig limits,
         HeaderPolicy headers,
+        CacheConfig cache,
         Optional<ClusterConfig> cluster) {
 
     public FlotillaConfig {

@@ -12,11 +12,13 @@ import java.util.Optional;
  * @param staticRoot directory served as static files
  * @param rewrite    replaces the matched prefix before forwarding ({@code strip_prefix: true} is
  *                   {@code rewrite: /})
+ * @param cache      how the route caches; absent when it does not
  */
 public record RouteConfig(
         Optional<String> host,
         String path,
         Optional<String> upstream,
         Optional<Path> staticRoot,
-        Optional<String> rewrite) {
+        Optional<String> rewrite,
+        Optional<RouteCacheConfig> cache) {
 }

@@ -78,6 +78,7 @@ public final class NodeMetrics {
                 new MapperConfig("flotilla.upstream.connections.*.*.*", "flotilla_upstream_connections",
                         labels("upstream", "${0}", "server", "${1}", "state", "${2}")),
                 new MapperConfig("flotilla.errors.*", "flotilla_errors_total", labels("kind", "${0}")),
+                new MapperConfig("flotilla.cache.events.*", "flotilla_cache_events_total", labels("event", "${0}")),
                 new MapperConfig("flotilla.local.*", "flotilla_local_responses_total", labels("status", "${0}")),
                 new MapperConfig("flotilla.timeouts.*", "flotilla_timeouts_total", labels("phase", "${0}")),
                 new MapperConfig("flotilla.listener.connections.*", "flotilla_listener_connections",
@@ -94,6 +95,16 @@ public final class NodeMetrics {
             m.put(pairs[i], pairs[i + 1]);
         }
         return m;
+    }
+
+    /** Exports the cache's counters and size. */
+    public void registerCache(io.flotilla.node.cache.ResponseCache cache) {
+        for (io.flotilla.node.cache.CacheStats.Event event : io.flotilla.node.cache.CacheStats.Event.values()) {
+            String name = event.name().toLowerCase(java.util.Locale.ROOT);
+            registry.register("flotilla.cache.events." + name, (Gauge<Long>) () -> cache.stats().get(event));
+        }
+        registry.register("flotilla.cache.entries", (Gauge<Long>) cache::entries);
+        registry.register("flotilla.cache.bytes", (Gauge<Long>) cache::bytes);
     }
 
     public MetricRegistry registry() {

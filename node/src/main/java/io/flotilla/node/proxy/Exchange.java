@@ -3,6 +3,7 @@ package io.flotilla.node.proxy;
 import io.flotilla.node.accesslog.AccessLog;
 import io.flotilla.node.config.HeaderPolicy;
 import io.flotilla.node.accesslog.AccessRecord;
+import io.flotilla.node.cache.CacheFlow;
 import io.flotilla.node.http.ErrorResponses;
 import io.flotilla.node.http.ForwardingHeaders;
 import io.flotilla.node.route.Route;
@@ -92,6 +93,11 @@ final class Exchange implements UpstreamListener {
     private int status;
     private boolean recorded;
 
+    /** The cache's part in this request, on a caching route; null elsewhere. */
+    private CacheFlow flow;
+    /** The upstream's response is dropped and the stored one sent (a 304 refresh, stale-if-error). */
+    private boolean servingStored;
+
     Exchange(ProxyHandler connection, ProxyRuntime runtime, HttpRequest request, Route route, String path,
              String query, boolean hasBody, boolean keepAlive) {
         this.connection = connection;
@@ -115,14 +121,66 @@ final class Exchange implements UpstreamListener {
 
     /** Answers with a short error response; a body the client still sends is not read: close after. */
     void respondLocally(HttpResponseStatus status) {
+        if (flow != null && status.code() >= 500 && !servingStored && flow.staleIfError()) {
+            closeUpstream();
+            respondFromStore(); // RFC 5861 §4: the origin failed, a stale copy is allowed to stand in
+            return;
+        }
+        respondWithStatus(status);
+    }
+
+    private void respondWithStatus(HttpResponseStatus status) {
         closeUpstream();
         keepAlive = keepAlive && (requestComplete || !hasBody) && !connection.closed();
         this.status = status.code();
         connection.services().metrics().localResponse(status.code());
         FullHttpResponse response = ErrorResponses.of(status, !keepAlive);
+        if (flow != null) {
+            flow.decorateLocal(response);
+        }
         if (keepAlive && request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
+        responseStarted = true;
+        ctx.writeAndFlush(response).addListener(f -> onResponseWritten(f.isSuccess()));
+    }
+
+    // ---- the cache ------------------------------------------------------------------------------
+
+    /** On a caching route: look the request up first, then answer from the store or forward. */
+    void forwardThroughCache() {
+        flow = route.cache().begin(request, connection.scheme(), path, query);
+        if (hasBody && (HttpMethod.GET.equals(request.method()) || head)) {
+            forward(); // a GET with a body is unusual enough to go past the cache
+            return;
+        }
+        flow.lookup(ctx.channel().eventLoop(), this::afterLookup);
+    }
+
+    private void afterLookup(CacheFlow.Decision decision) {
+        if (finished) {
+            return; // the client left while the lookup or a fill was awaited
+        }
+        switch (decision) {
+            case HIT -> respondFromStore();
+            case STALE_REFRESH -> {
+                respondFromStore();
+                CacheFlow refresh = flow.refresh();
+                if (refresh != null) {
+                    BackgroundRefresh.start(connection.pool(), route, request, path, query, runtime, connection, refresh);
+                }
+            }
+            case FORWARD -> forward();
+            case GATEWAY_TIMEOUT -> respondWithStatus(HttpResponseStatus.GATEWAY_TIMEOUT);
+        }
+    }
+
+    /** Writes the stored response (with its Age, Cache-Status, and the client's conditionals and range). */
+    private void respondFromStore() {
+        keepAlive = keepAlive && (requestComplete || !hasBody) && !connection.closed()
+                && !connection.services().draining();
+        FullHttpResponse response = flow.storedResponse(keepAlive, request.protocolVersion());
+        status = response.status().code();
         responseStarted = true;
         ctx.writeAndFlush(response).addListener(f -> onResponseWritten(f.isSuccess()));
     }
@@ -178,6 +236,9 @@ final class Exchange implements UpstreamListener {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
         String uri = "*".equals(request.uri()) ? "*" : route.rewrite(path) + query;
+        if (flow != null) {
+            flow.prepareUpstream(headers, System.currentTimeMillis());
+        }
         upstreamRequest = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), uri, headers);
         connect(false, true);
     }
@@ -392,9 +453,28 @@ final class Exchange implements UpstreamListener {
         if (msg instanceof HttpContent) {
             HttpContent content = (HttpContent) msg;
             boolean last = content instanceof LastHttpContent;
-            if (skippingInformational || !responseStarted) {
+            if (skippingInformational) {
                 content.release();
-                skippingInformational &= !last;
+                skippingInformational = !last;
+                return;
+            }
+            if (servingStored) {
+                content.release(); // the origin's 304 (or error) body; the stored response goes out instead
+                if (last) {
+                    responseReceived = true;
+                    connection.responseWatch().disarm();
+                    if (requestSent) {
+                        releaseUpstream();
+                    } else {
+                        keepAlive = false;
+                        closeUpstream();
+                    }
+                    respondFromStore();
+                }
+                return;
+            }
+            if (!responseStarted) {
+                content.release();
                 return;
             }
             if (content.decoderResult().isFailure()) {
@@ -403,9 +483,15 @@ final class Exchange implements UpstreamListener {
                 upstreamFailed();
                 return;
             }
+            if (flow != null) {
+                flow.onBodyPart(content.content());
+            }
             if (last) {
                 responseReceived = true;
                 connection.responseWatch().disarm();
+                if (flow != null) {
+                    flow.onResponseEnd();
+                }
                 // Back to the pool first: the write below may complete, and finish the exchange, at once.
                 if (requestSent) {
                     releaseUpstream();
@@ -438,6 +524,10 @@ final class Exchange implements UpstreamListener {
         boolean chunked = HttpUtil.isTransferEncodingChunked(response);
         upstreamReusable = HttpUtil.isKeepAlive(response) && (bodyless || hasLength || chunked);
         runtime.headers().prepareResponse(headers, response.protocolVersion());
+        if (flow != null && flow.onResponseHead(response, System.currentTimeMillis())) {
+            servingStored = true;
+            return;
+        }
         boolean http11Client = request.protocolVersion().minorVersion() >= 1;
         if (!bodyless && !hasLength) {
             if (http11Client) {
@@ -744,6 +834,9 @@ final class Exchange implements UpstreamListener {
             return;
         }
         recorded = true;
+        if (flow != null) {
+            flow.finish();
+        }
         if (picked != null) {
             picked.end();
         }

@@ -213,6 +213,8 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             current.respondLocally(HttpResponseStatus.NOT_FOUND);
         } else if (route.statics() != null) {
             current.serveStatic();
+        } else if (route.cache() != null) {
+            current.forwardThroughCache();
         } else {
             current.forward();
         }

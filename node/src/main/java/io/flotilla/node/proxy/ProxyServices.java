@@ -1,6 +1,7 @@
 package io.flotilla.node.proxy;
 
 import io.flotilla.node.accesslog.AccessLog;
+import io.flotilla.node.cache.ResponseCache;
 import io.flotilla.node.metrics.NodeMetrics;
 
 /**
@@ -10,14 +11,29 @@ import io.flotilla.node.metrics.NodeMetrics;
 public final class ProxyServices {
     private final NodeMetrics metrics;
     private final AccessLog accessLog;
+    private final ResponseCache cache;
     private volatile boolean draining;
 
     /**
      * @param accessLog null when the access log is off
      */
     public ProxyServices(NodeMetrics metrics, AccessLog accessLog) {
+        this(metrics, accessLog, null);
+    }
+
+    /**
+     * @param accessLog null when the access log is off
+     * @param cache     the node's response cache, which lives as long as the node
+     */
+    public ProxyServices(NodeMetrics metrics, AccessLog accessLog, ResponseCache cache) {
         this.metrics = metrics;
         this.accessLog = accessLog;
+        this.cache = cache;
+    }
+
+    /** The node's response cache, or null. */
+    public ResponseCache cache() {
+        return cache;
     }
 
     public NodeMetrics metrics() {

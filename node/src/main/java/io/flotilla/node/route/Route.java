@@ -1,5 +1,6 @@
 package io.flotilla.node.route;
 
+import io.flotilla.node.cache.RouteCache;
 import io.flotilla.node.statics.StaticFileResponder;
 import io.flotilla.node.upstream.Upstream;
 
@@ -13,13 +14,15 @@ public final class Route {
     private final String rewrite;
     private final Upstream upstream;
     private final StaticFileResponder statics;
+    private final RouteCache cache;
 
-    Route(String host, String prefix, String rewrite, Upstream upstream, StaticFileResponder statics) {
+    Route(String host, String prefix, String rewrite, Upstream upstream, StaticFileResponder statics, RouteCache cache) {
         this.host = host;
         this.prefix = prefix;
         this.rewrite = rewrite;
         this.upstream = upstream;
         this.statics = statics;
+        this.cache = cache;
     }
 
     /** The host pattern, or null for any host. */
@@ -33,6 +36,11 @@ public final class Route {
 
     public Upstream upstream() {
         return upstream;
+    }
+
+    /** The route's cache, or null when it does not cache. */
+    public RouteCache cache() {
+        return cache;
     }
 
     public StaticFileResponder statics() {

@@ -1,5 +1,8 @@
 package io.flotilla.node.route;
 
+import io.flotilla.node.cache.ResponseCache;
+import io.flotilla.node.cache.RouteCache;
+
 import io.flotilla.node.config.RouteConfig;
 import io.flotilla.node.statics.StaticFileResponder;
 import io.flotilla.node.upstream.Upstream;
@@ -31,6 +34,11 @@ public final class RouteTable {
 
     /** Builds the table; every route's upstream must be in {@code upstreams} (the config was validated). */
     public static RouteTable compile(List<RouteConfig> routes, Map<String, Upstream> upstreams) {
+        return compile(routes, upstreams, null);
+    }
+
+    /** As {@link #compile(List, Map)}, with the cache that routes enabling it use (null: none). */
+    public static RouteTable compile(List<RouteConfig> routes, Map<String, Upstream> upstreams, ResponseCache cache) {
         Map<String, List<Route>> exact = new HashMap<>();
         Map<String, List<Route>> wildcard = new HashMap<>();
         List<Route> any = new ArrayList<>();
@@ -38,7 +46,8 @@ public final class RouteTable {
             Upstream upstream = config.upstream().map(upstreams::get).orElse(null);
             StaticFileResponder statics = config.staticRoot().map(StaticFileResponder::new).orElse(null);
             String host = config.host().map(String::toLowerCase).orElse(null);
-            Route route = new Route(host, config.path(), config.rewrite().orElse(null), upstream, statics);
+            RouteCache routeCache = cache == null ? null : config.cache().map(cache::forRoute).orElse(null);
+            Route route = new Route(host, config.path(), config.rewrite().orElse(null), upstream, statics, routeCache);
             if (host == null) {
                 any.add(route);
             } else if (host.startsWith("*.")) {

@@ -1,5 +1,7 @@
 package io.flotilla.node.server;
 
+import io.flotilla.cluster.cache.ResponseStore;
+import io.flotilla.node.cache.ResponseCache;
 import io.flotilla.node.config.FlotillaConfig;
 import io.flotilla.node.config.ListenerConfig;
 import io.flotilla.node.accesslog.AccessLog;
@@ -89,7 +91,8 @@ public final class FlotillaNode implements AutoCloseable {
         int threads = config.node().eventLoops() > 0
                 ? config.node().eventLoops() : Runtime.getRuntime().availableProcessors();
         EventLoopGroup group = transport.newGroup(threads, "flotilla-io");
-        ProxyRuntime compiled = ProxyRuntime.compile(config);
+        ResponseCache cache = new ResponseCache(ResponseStore.local(config.cache().maxSize()), config.cache());
+        ProxyRuntime compiled = ProxyRuntime.compile(config, cache);
         resolveNames(compiled, resolver);
         AtomicReference<ProxyRuntime> runtime = new AtomicReference<>(compiled);
         Map<EventLoop, ConnectionPool> pools = new IdentityHashMap<>();
@@ -99,7 +102,8 @@ public final class FlotillaNode implements AutoCloseable {
         }
         NodeMetrics metrics = new NodeMetrics();
         AccessLog accessLog = config.node().accessLog().isPresent() ? AccessLog.open(config.node().accessLog().get()) : null;
-        ProxyServices services = new ProxyServices(metrics, accessLog);
+        ProxyServices services = new ProxyServices(metrics, accessLog, cache);
+        metrics.registerCache(cache);
         List<Channel> bound = new ArrayList<>();
         List<FrontendInitializer> frontends = new ArrayList<>();
         try {
@@ -173,7 +177,8 @@ public final class FlotillaNode implements AutoCloseable {
 
     /** Swaps in a new configuration for new requests; listeners are not changed by this. */
     public void apply(FlotillaConfig config) {
-        ProxyRuntime compiled = ProxyRuntime.compile(config);
+        services.cache().configure(config.cache());
+        ProxyRuntime compiled = ProxyRuntime.compile(config, services.cache());
         resolveNames(compiled, resolver);
         runtime.set(compiled);
         this.config.set(config);
@@ -374,5 +379,11 @@ public final class FlotillaNode implements AutoCloseable {
             entry.getKey().execute(entry.getValue()::closeAll);
         }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).await();
+        services.cache().close();
+    }
+
+    /** The node's response cache (for the admin API's purge and stats). */
+    public ResponseCache cache() {
+        return services.cache();
     }
 }

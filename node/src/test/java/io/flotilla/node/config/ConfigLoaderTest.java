@@ -82,10 +82,10 @@ class ConfigLoaderTest {
 
         assertEquals(List.of(
                 new RouteConfig(Optional.of("example.com"), "/api/", Optional.of("api"), Optional.empty(),
-                        Optional.of("/")),
+                        Optional.of("/"), Optional.empty()),
                 new RouteConfig(Optional.of("*.example.com"), "/static/", Optional.empty(),
-                        Optional.of(dir.resolve("www").toAbsolutePath().normalize()), Optional.empty()),
-                new RouteConfig(Optional.empty(), "/", Optional.of("app"), Optional.empty(), Optional.of("/v2/"))),
+                        Optional.of(dir.resolve("www").toAbsolutePath().normalize()), Optional.empty(), Optional.empty()),
+                new RouteConfig(Optional.empty(), "/", Optional.of("app"), Optional.empty(), Optional.of("/v2/"), Optional.empty())),
                 c.routes());
 
         assertEquals(new TimeoutConfig(Duration.ofSeconds(5), Duration.ofSeconds(20), Duration.ofMinutes(2),
@@ -111,7 +111,7 @@ class ConfigLoaderTest {
         assertEquals(UpstreamConfig.DEFAULT_BALANCE, app.balance());
         assertEquals(UpstreamConfig.ServerConfig.DEFAULT_WEIGHT, app.servers().get(0).weight());
         assertEquals(PoolConfig.defaults(), app.pool());
-        assertEquals(new RouteConfig(Optional.empty(), "/", Optional.of("app"), Optional.empty(), Optional.empty()),
+        assertEquals(new RouteConfig(Optional.empty(), "/", Optional.of("app"), Optional.empty(), Optional.empty(), Optional.empty()),
                 c.routes().get(0));
         assertEquals(TimeoutConfig.defaults(), c.timeouts());
         assertEquals(LimitConfig.defaults(), c.limits());

@@ -1,0 +1,652 @@
+package io.flotilla.node.cache;
+
+import io.flotilla.cluster.cache.ResponseStore;
+import io.flotilla.cluster.cache.StoredResponse;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.DateFormatter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Date;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The cache's part in one request, driven by the exchange that forwards it: look up, then either
+ * answer from the store or forward (conditionally when revalidating), and on the way back decide
+ * whether to store, copy the body aside while it streams to the client, and store it at the end.
+ * Every response that passed through here carries a {@code Cache-Status} (RFC 9211). Lives on the
+ * exchange's event loop.
+ */
+public final class CacheFlow {
+    /** What the request is to the cache. */
+    enum Mode {
+        /** GET or HEAD: looked up, and a GET may fill. */
+        LOOKUP,
+        /** A bypass condition matched: forwarded, never stored. */
+        BYPASS,
+        /** A safe method the cache does not store (OPTIONS, TRACE). */
+        PASS,
+        /** An unsafe method: on success, what it targets is invalidated (§4.4). */
+        INVALIDATE
+    }
+
+    /** What the exchange does after the lookup. */
+    public enum Decision {
+        /** Answer with {@link #storedResponse}. */
+        HIT,
+        /** Answer with the stale {@link #storedResponse}, and start {@link #refresh()} in the background. */
+        STALE_REFRESH,
+        /** Forward (a miss, or a revalidation: {@link #prepareUpstream} adds the validators). */
+        FORWARD,
+        /** only-if-cached and nothing usable: 504 (§5.2.1.7). */
+        GATEWAY_TIMEOUT
+    }
+
+    private static final String NAME = "flotilla";
+
+    private final RouteCache route;
+    private final ResponseCache cache;
+    private final HttpRequest request;
+    private final Mode mode;
+    private final String url;
+    private final String primaryKey;
+    private final boolean head;
+    private final CacheControl requestCc;
+    // The client's own conditionals and range, kept before forwarding may replace them with ours.
+    private final String ifNoneMatch;
+    private final String ifModifiedSince;
+    private final String range;
+    private final String ifRange;
+
+    private StoredResponse entry;
+    private CachedHead entryHead;
+    private CacheControl entryCc = CacheControl.NONE;
+    private CachePolicy.Judgement judgement;
+    private String fwd = "uri-miss";
+    private boolean revalidating;
+    private boolean collapsed;
+    private boolean waitedOnce;
+    private Fill fill;
+    private String cacheStatus;
+
+    private long requestTime;
+    private int upstreamStatus;
+    private boolean storing;
+    private HttpHeaders storedHeaders;
+    private CacheControl storedCc;
+    private String storedReason;
+    private byte[] body;
+    private int bodyLength;
+    private boolean stored;
+
+    CacheFlow(RouteCache route, HttpRequest request, Mode mode, String url, String primaryKey) {
+        this.route = route;
+        this.cache = route.cache;
+        this.request = request;
+        this.mode = mode;
+        this.url = url;
+        this.primaryKey = primaryKey;
+        this.head = HttpMethod.HEAD.equals(request.method());
+        HttpHeaders h = request.headers();
+        this.requestCc = mode == Mode.LOOKUP ? CachePolicy.requestDirectives(h) : CacheControl.NONE;
+        this.ifNoneMatch = h.get(HttpHeaderNames.IF_NONE_MATCH);
+        this.ifModifiedSince = h.get(HttpHeaderNames.IF_MODIFIED_SINCE);
+        this.range = h.get(HttpHeaderNames.RANGE);
+        this.ifRange = h.get(HttpHeaderNames.IF_RANGE);
+    }
+
+    // ---- lookup ---------------------------------------------------------------------------------
+
+    /**
+     * Looks the request up and calls {@code then} with what to do, on {@code loop}: at once when the
+     * entry is at hand, later when it is on another node or another request's fill is awaited.
+     */
+    public void lookup(EventExecutor loop, Consumer<Decision> then) {
+        if (mode != Mode.LOOKUP) {
+            then.accept(Decision.FORWARD);
+            return;
+        }
+        fetch(primaryKey, loop, r -> onPrimary(r, loop, then));
+    }
+
+    private void fetch(String key, EventExecutor loop, Consumer<StoredResponse> then) {
+        ResponseStore store = cache.store();
+        StoredResponse local = store.getIfLocal(key);
+        if (local != null) {
+            then.accept(local);
+            return;
+        }
+        CompletableFuture<StoredResponse> f = store.get(key).toCompletableFuture();
+        if (f.isDone()) {
+            then.accept(f.isCompletedExceptionally() ? null : f.join());
+            return;
+        }
+        f.whenComplete((r, error) -> loop.execute(() -> then.accept(error == null ? r : null)));
+    }
+
+    private void onPrimary(StoredResponse r, EventExecutor loop, Consumer<Decision> then) {
+        CachedHead h = r == null ? null : cache.head(r);
+        if (h == null) {
+            miss("uri-miss", loop, then);
+        } else if (h.isVaryMarker()) {
+            fetch(variantKey(h.vary(), request.headers()), loop, v -> {
+                CachedHead vh = v == null ? null : cache.head(v);
+                if (vh == null || vh.isVaryMarker()) {
+                    miss("vary-miss", loop, then);
+                } else {
+                    evaluate(v, vh, loop, then);
+                }
+            });
+        } else {
+            evaluate(r, h, loop, then);
+        }
+    }
+
+    private void evaluate(StoredResponse r, CachedHead h, EventExecutor loop, Consumer<Decision> then) {
+        CacheControl cc = route.policy.responseDirectives(h);
+        if (request.headers().contains(HttpHeaderNames.AUTHORIZATION) && !cc.has("public")
+                && !cc.has("must-revalidate") && !cc.has("s-maxage")) {
+            miss("request", loop, then); // §3.5: stored for others, not reusable for an authenticated request
+            return;
+        }
+        entry = r;
+        entryHead = h;
+        entryCc = cc;
+        judgement = route.policy.judge(h, cc, requestCc, cache.now());
+        if (judgement.usableWithoutValidation()) {
+            count(CacheStats.Event.HIT);
+            cacheStatus = "hit; ttl=" + judgement.ttlSeconds() + (collapsed ? "; collapsed" : "");
+            then.accept(Decision.HIT);
+            return;
+        }
+        if (judgement.staleWhileRevalidate()) {
+            count(CacheStats.Event.STALE);
+            cacheStatus = "hit; ttl=" + judgement.ttlSeconds() + "; detail=stale-while-revalidate";
+            then.accept(Decision.STALE_REFRESH);
+            return;
+        }
+        boolean forcedByRequest = judgement.fresh(); // fresh, yet unusable: the request's directives said so
+        revalidating = !head && (h.header("ETag") != null || h.header("Last-Modified") != null);
+        miss(forcedByRequest ? "request" : "stale", loop, then);
+    }
+
+    private void miss(String reason, EventExecutor loop, Consumer<Decision> then) {
+        fwd = reason;
+        if (requestCc.has("only-if-cached")) {
+            count(CacheStats.Event.ONLY_IF_CACHED);
+            cacheStatus = "fwd=" + reason + "; detail=only-if-cached";
+            then.accept(Decision.GATEWAY_TIMEOUT);
+            return;
+        }
+        if (head || requestCc.has("no-store") || waitedOnce) {
+            count(CacheStats.Event.MISS);
+            then.accept(Decision.FORWARD); // nothing this request fetches will be stored, so no one waits on it
+            return;
+        }
+        Fill mine = new Fill();
+        Fill running = cache.fills.putIfAbsent(primaryKey, mine);
+        if (running == null) {
+            fill = mine;
+            count(CacheStats.Event.MISS);
+            then.accept(Decision.FORWARD);
+            return;
+        }
+        waitedOnce = true;
+        count(CacheStats.Event.COLLAPSED);
+        boolean[] resumed = {false};
+        long wait = route.config.collapseWait().toMillis();
+        ScheduledFuture<?> timer = loop.schedule(() -> {
+            if (!resumed[0]) {
+                resumed[0] = true;
+                count(CacheStats.Event.MISS);
+                then.accept(Decision.FORWARD); // waited long enough: fetch for ourselves
+            }
+        }, wait, TimeUnit.MILLISECONDS);
+        boolean joined = running.join(loop, storedByOther -> {
+            if (resumed[0]) {
+                return;
+            }
+            resumed[0] = true;
+            timer.cancel(false);
+            collapsed = true;
+            if (storedByOther) {
+                lookup(loop, then); // the fill stored it: this is a hit now
+            } else {
+                count(CacheStats.Event.MISS);
+                then.accept(Decision.FORWARD); // it turned out uncacheable: go upstream ourselves
+            }
+        });
+        if (!joined) {
+            resumed[0] = true;
+            timer.cancel(false);
+            lookup(loop, then);
+        }
+    }
+
+    // ---- forwarding -----------------------------------------------------------------------------
+
+    /**
+     * Adjusts the request about to go upstream: a revalidation replaces the client's conditionals
+     * with the stored response's validators (§4.3.1); the client's are answered here afterwards.
+     */
+    public void prepareUpstream(HttpHeaders upstream, long now) {
+        requestTime = now;
+        if (!revalidating) {
+            return;
+        }
+        upstream.remove(HttpHeaderNames.IF_NONE_MATCH);
+        upstream.remove(HttpHeaderNames.IF_MODIFIED_SINCE);
+        upstream.remove(HttpHeaderNames.RANGE);
+        upstream.remove(HttpHeaderNames.IF_RANGE);
+        String etag = entryHead.header("ETag");
+        if (etag != null) {
+            upstream.set(HttpHeaderNames.IF_NONE_MATCH, etag);
+        }
+        String lastModified = entryHead.header("Last-Modified");
+        if (lastModified != null) {
+            upstream.set(HttpHeaderNames.IF_MODIFIED_SINCE, lastModified);
+        }
+    }
+
+    /**
+     * The upstream's response head, after the proxy's own response rules and before anything is
+     * written. Returns true when the exchange must drop it (and its body) and answer with
+     * {@link #storedResponse} instead: a 304 that refreshed the stored response, or an error that
+     * stale-if-error covers.
+     */
+    public boolean onResponseHead(HttpResponse response, long now) {
+        int code = response.status().code();
+        upstreamStatus = code;
+        HttpHeaders headers = response.headers();
+        switch (mode) {
+            case BYPASS -> addCacheStatus(headers, "fwd=bypass");
+            case PASS -> addCacheStatus(headers, "fwd=method");
+            case INVALIDATE -> {
+                if (code < 400) {
+                    invalidate(headers);
+                }
+                addCacheStatus(headers, "fwd=method");
+            }
+            case LOOKUP -> {
+                if (revalidating && code == 304 && entry != null) {
+                    refreshStored(headers, now);
+                    return true;
+                }
+                if (code >= 500 && staleIfError()) {
+                    cacheStatus = "fwd=" + fwd + "; fwd-status=" + code + "; detail=stale-if-error";
+                    return true;
+                }
+                decideStoring(response, now);
+                addCacheStatus(headers, "fwd=" + fwd + (revalidating ? "; fwd-status=" + code : "")
+                        + (storing ? "; stored" : "") + (collapsed ? "; collapsed" : ""));
+            }
+        }
+        stripTargeted(headers);
+        return false;
+    }
+
+    /** Whether a stale response may stand in for an error of the origin's (RFC 5861 §4). */
+    public boolean staleIfError() {
+        if (entry == null || judgement == null || judgement.staleIfErrorMillis() <= 0) {
+            return false;
+        }
+        count(CacheStats.Event.STALE_IF_ERROR);
+        if (cacheStatus == null || !cacheStatus.contains("stale-if-error")) {
+            cacheStatus = "fwd=" + fwd + "; detail=stale-if-error";
+        }
+        return true;
+    }
+
+    private void decideStoring(HttpResponse response, long now) {
+        HttpHeaders h = response.headers();
+        storedCc = route.policy.responseDirectives(h);
+        String why = head ? "head" : route.policy.unstorable(request.headers(), requestCc, upstreamStatus, h, storedCc);
+        long length = h.getInt(HttpHeaderNames.CONTENT_LENGTH, -1);
+        if (why == null && length > route.config.maxEntry()) {
+            why = "too large";
+        }
+        if (why != null) {
+            if (!head) {
+                count(CacheStats.Event.NOT_STORED);
+            }
+            return;
+        }
+        storing = true;
+        storedReason = response.status().reasonPhrase();
+        storedHeaders = new DefaultHttpHeaders(false).set(h);
+        storedHeaders.remove(HttpHeaderNames.TRANSFER_ENCODING);
+        storedHeaders.remove(HttpHeaderNames.CONNECTION);
+        removeQualified(storedHeaders, storedCc.argument("private"));
+        removeQualified(storedHeaders, storedCc.argument("no-cache"));
+        if (!storedHeaders.contains(HttpHeaderNames.DATE)) {
+            storedHeaders.set(HttpHeaderNames.DATE, DateFormatter.format(new Date(now)));
+        }
+        body = new byte[(int) Math.max(0, Math.min(length, route.config.maxEntry()))];
+        responseTime = now;
+    }
+
+    private long responseTime;
+
+    /** A qualified private or no-cache names fields that may not be stored (§5.2.2.4, §5.2.2.7). */
+    private static void removeQualified(HttpHeaders h, String fields) {
+        if (fields != null) {
+            for (String field : fields.split(",")) {
+                h.remove(field.trim());
+            }
+        }
+    }
+
+    /** A part of the response body on its way to the client; copied aside while it is being stored. */
+    public void onBodyPart(ByteBuf content) {
+        if (!storing) {
+            return;
+        }
+        int n = content.readableBytes();
+        if ((long) bodyLength + n > route.config.maxEntry()) {
+            storing = false;
+            body = null;
+            count(CacheStats.Event.NOT_STORED);
+            return;
+        }
+        if (bodyLength + n > body.length) {
+            body = Arrays.copyOf(body, (int) Math.min(route.config.maxEntry(), Math.max(bodyLength + n, body.length * 2L + 1024)));
+        }
+        content.getBytes(content.readerIndex(), body, bodyLength, n);
+        bodyLength += n;
+    }
+
+    /** The response ended cleanly: store it if it was being stored. */
+    public void onResponseEnd() {
+        if (!storing) {
+            return;
+        }
+        storing = false;
+        byte[] bytes = bodyLength == body.length ? body : Arrays.copyOf(body, bodyLength);
+        body = null;
+        storedHeaders.set(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        CachedHead h = CachedHead.of(upstreamStatus, storedReason, storedHeaders, requestTime, responseTime);
+        long useful = route.policy.usefulFor(h, storedCc, route.config.keepStale().toMillis());
+        if (useful <= 0) {
+            count(CacheStats.Event.NOT_STORED); // stale on arrival and nothing to revalidate with
+            return;
+        }
+        String key = primaryKey;
+        List<String> vary = varyFields(storedHeaders);
+        if (!vary.isEmpty()) {
+            key = variantKey(vary, request.headers());
+            long markerLife = Math.max(useful, route.config.keepStale().toMillis());
+            cache.store().put(new StoredResponse(primaryKey, url, Set.of(), responseTime, responseTime + markerLife,
+                    CachedHead.varyMarker(vary, responseTime).encode(), new byte[0]));
+        }
+        cache.store().put(new StoredResponse(key, url, tags(storedHeaders), responseTime, responseTime + useful,
+                h.encode(), bytes));
+        stored = true;
+        count(CacheStats.Event.STORED);
+        if (fill != null) {
+            fill.complete(true);
+        }
+    }
+
+    private void refreshStored(HttpHeaders notModified, long now) {
+        CachedHead refreshed = entryHead.refreshedBy(notModified, requestTime, now);
+        long useful = route.policy.usefulFor(refreshed, route.policy.responseDirectives(refreshed),
+                route.config.keepStale().toMillis());
+        StoredResponse updated = new StoredResponse(entry.key(), entry.url(), entry.tags(), now, now + Math.max(1, useful),
+                refreshed.encode(), entry.body());
+        cache.store().put(updated);
+        entry = updated;
+        entryHead = refreshed;
+        stored = true;
+        count(CacheStats.Event.REVALIDATED);
+        cacheStatus = "fwd=" + fwd + "; fwd-status=304" + (collapsed ? "; collapsed" : "");
+        if (fill != null) {
+            fill.complete(true);
+        }
+    }
+
+    /** Called once when the exchange ends, however it ended: waiters of an unfinished fill go on. */
+    public void finish() {
+        storing = false;
+        body = null;
+        if (fill != null) {
+            fill.complete(stored);
+            cache.fills.remove(primaryKey, fill);
+            fill = null;
+        }
+    }
+
+    // ---- answering from the store ---------------------------------------------------------------
+
+    /**
+     * The response to send from the stored entry: the stored status, headers and body, with its
+     * current Age and Cache-Status; a 304 when the client's own conditional matches; 206 or 416 for
+     * a Range on a stored 200 (RFC 9110 §14); no body for HEAD.
+     */
+    public FullHttpResponse storedResponse(boolean keepAlive, HttpVersion clientVersion) {
+        CachedHead h = entryHead;
+        byte[] bytes = entry.body();
+        HttpHeaders out = h.toHttpHeaders();
+        out.set(HttpHeaderNames.AGE, CachePolicy.currentAge(h, cache.now()) / 1000);
+        stripTargeted(out);
+        addCacheStatus(out, cacheStatus);
+        HttpResponseStatus status = HttpResponseStatus.valueOf(h.status(), h.reason());
+        ByteBuf content = Unpooled.EMPTY_BUFFER;
+        if (h.status() == 200 && notModified(h)) {
+            status = HttpResponseStatus.NOT_MODIFIED;
+            out.remove(HttpHeaderNames.CONTENT_LENGTH);
+        } else if (h.status() == 200 && range != null && ifRangeHolds(h)) {
+            long[] r = ByteRange.parse(range, bytes.length);
+            if (r == ByteRange.UNSATISFIABLE) {
+                status = HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE;
+                out.set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + bytes.length);
+                out.set(HttpHeaderNames.CONTENT_LENGTH, 0);
+            } else if (r != null) {
+                status = HttpResponseStatus.PARTIAL_CONTENT;
+                int from = (int) r[0];
+                int length = (int) (r[1] - r[0] + 1);
+                out.set(HttpHeaderNames.CONTENT_RANGE, "bytes " + r[0] + "-" + r[1] + "/" + bytes.length);
+                out.set(HttpHeaderNames.CONTENT_LENGTH, length);
+                content = head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes, from, length);
+            } else if (!head && bytes.length > 0) {
+                content = Unpooled.wrappedBuffer(bytes);
+            }
+        } else if (!head && bytes.length > 0 && h.status() != 204 && h.status() != 304) {
+            content = Unpooled.wrappedBuffer(bytes);
+        }
+        if (!keepAlive) {
+            out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (clientVersion.minorVersion() == 0) {
+            out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content, out, EmptyHttpHeaders.INSTANCE);
+    }
+
+    /** RFC 9110 §13.1.2 and §13.1.3, evaluated against the stored response; GET and HEAD only. */
+    private boolean notModified(CachedHead h) {
+        if (ifNoneMatch != null) {
+            String etag = h.header("ETag");
+            if (etag == null) {
+                return false;
+            }
+            String opaque = weakless(etag);
+            for (String candidate : ifNoneMatch.split(",")) {
+                String c = candidate.trim();
+                if (c.equals("*") || weakless(c).equals(opaque)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        if (ifModifiedSince != null) {
+            Date since = DateFormatter.parseHttpDate(ifModifiedSince);
+            String lm = h.header("Last-Modified");
+            Date modified = lm == null ? null : DateFormatter.parseHttpDate(lm);
+            return since != null && modified != null && !modified.after(since);
+        }
+        return false;
+    }
+
+    private static String weakless(String etag) {
+        return etag.startsWith("W/") ? etag.substring(2) : etag;
+    }
+
+    /** §13.1.5: If-Range with a strong ETag or the exact Last-Modified date; otherwise the whole body. */
+    private boolean ifRangeHolds(CachedHead h) {
+        if (ifRange == null) {
+            return true;
+        }
+        String v = ifRange.trim();
+        if (v.startsWith("\"") || v.startsWith("W/")) {
+            String etag = h.header("ETag");
+            return etag != null && !etag.startsWith("W/") && !v.startsWith("W/") && etag.equals(v);
+        }
+        String lm = h.header("Last-Modified");
+        return lm != null && lm.equals(v);
+    }
+
+    /** Marks a response the proxy made itself (such as only-if-cached's 504) as the cache's. */
+    public void decorateLocal(HttpResponse response) {
+        if (cacheStatus != null) {
+            addCacheStatus(response.headers(), cacheStatus);
+        }
+    }
+
+    // ---- background refresh ---------------------------------------------------------------------
+
+    /**
+     * A flow that revalidates this one's stale entry without a client (stale-while-revalidate), or
+     * null when another request is already fetching this key (one refresh per key).
+     */
+    public CacheFlow refresh() {
+        Fill mine = new Fill();
+        if (cache.fills.putIfAbsent(primaryKey, mine) != null) {
+            return null;
+        }
+        CacheFlow r = new CacheFlow(route, request, Mode.LOOKUP, url, primaryKey);
+        r.entry = entry;
+        r.entryHead = entryHead;
+        r.entryCc = entryCc;
+        r.judgement = judgement;
+        r.fwd = "stale";
+        r.revalidating = entryHead.header("ETag") != null || entryHead.header("Last-Modified") != null;
+        r.fill = mine;
+        count(CacheStats.Event.BACKGROUND_REFRESH);
+        return r;
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------
+
+    private void invalidate(HttpHeaders response) {
+        int n = cache.store().purgeUrl(url);
+        URI base = URI.create(url.replace(" ", "%20"));
+        for (CharSequence name : List.of(HttpHeaderNames.LOCATION, HttpHeaderNames.CONTENT_LOCATION)) {
+            String target = response.get(name);
+            if (target == null) {
+                continue;
+            }
+            try {
+                URI resolved = base.resolve(target.trim());
+                // §4.4: only same-origin targets, so one origin cannot purge another's responses.
+                if (base.getScheme().equalsIgnoreCase(resolved.getScheme())
+                        && base.getRawAuthority().equalsIgnoreCase(resolved.getRawAuthority())) {
+                    n += cache.store().purgeUrl(resolved.toString());
+                }
+            } catch (IllegalArgumentException e) {
+                // an unparsable Location invalidates nothing more
+            }
+        }
+        count(CacheStats.Event.INVALIDATED, n);
+    }
+
+    private void stripTargeted(HttpHeaders h) {
+        if (route.config.stripTargeted()) {
+            for (String field : route.policy.targetedFields()) {
+                h.remove(field);
+            }
+        }
+    }
+
+    /** RFC 9211 §2: each cache appends its own member to the list. */
+    private static void addCacheStatus(HttpHeaders h, String params) {
+        String mine = NAME + "; " + params;
+        String existing = h.get("Cache-Status");
+        h.set("Cache-Status", existing == null ? mine : existing + ", " + mine);
+    }
+
+    private static List<String> varyFields(HttpHeaders h) {
+        Set<String> fields = new LinkedHashSet<>();
+        for (String v : h.getAll(HttpHeaderNames.VARY)) {
+            for (String f : v.split(",")) {
+                String name = f.trim().toLowerCase(Locale.ROOT);
+                if (!name.isEmpty()) {
+                    fields.add(name);
+                }
+            }
+        }
+        return new ArrayList<>(fields);
+    }
+
+    /** §4.1: the secondary key, from the request's values of the fields the response varies on. */
+    private String variantKey(List<String> fields, HttpHeaders request) {
+        StringBuilder key = new StringBuilder(primaryKey).append('\u0000');
+        for (String field : fields) {
+            List<String> values = request.getAll(field);
+            key.append(field).append('=');
+            for (int i = 0; i < values.size(); i++) {
+                if (i > 0) {
+                    key.append(',');
+                }
+                key.append(values.get(i).trim().replaceAll("\\s*,\\s*", ","));
+            }
+            key.append('\u0000');
+        }
+        return key.toString();
+    }
+
+    private Set<String> tags(HttpHeaders h) {
+        Set<String> tags = new LinkedHashSet<>();
+        for (String v : h.getAll(route.config.tagHeader())) {
+            for (String tag : v.split("[\\s,]+")) {
+                if (!tag.isEmpty()) {
+                    tags.add(tag);
+                }
+            }
+        }
+        return tags;
+    }
+
+    private void count(CacheStats.Event event) {
+        cache.stats().count(event);
+    }
+
+    private void count(CacheStats.Event event, long n) {
+        cache.stats().count(event, n);
+    }
+
+    /** The status the stored response will be sent with (before conditionals and ranges). */
+    public int storedStatus() {
+        return entryHead == null ? 0 : entryHead.status();
+    }
+}

@@ -1,0 +1,107 @@
+package io.flotilla.node.cache;
+
+import io.flotilla.node.config.CacheConfig;
+import io.flotilla.node.config.RouteCacheConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+
+import java.util.Locale;
+
+/** One route's view of the node's cache: its key, bypass conditions and storing rules. */
+public final class RouteCache {
+    final ResponseCache cache;
+    final RouteCacheConfig route;
+    final CachePolicy policy;
+    final CacheConfig config;
+
+    RouteCache(ResponseCache cache, RouteCacheConfig route, CachePolicy policy, CacheConfig config) {
+        this.cache = cache;
+        this.route = route;
+        this.policy = policy;
+        this.config = config;
+    }
+
+    /**
+     * Starts the cache's part in one request, before it is forwarded; never null.
+     *
+     * @param scheme {@code http} or {@code https}, as the client reached the node
+     * @param path   the normalized path the route matched
+     * @param query  the query string with its '?', or empty
+     */
+    public CacheFlow begin(HttpRequest request, String scheme, String path, String query) {
+        HttpHeaders h = request.headers();
+        String host = h.get(HttpHeaderNames.HOST);
+        String url = scheme + "://" + (host == null ? "" : host.toLowerCase(Locale.ROOT)) + path
+                + (route.keyQuery() ? query : "");
+        HttpMethod method = request.method();
+        CacheFlow.Mode mode;
+        if (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)) {
+            mode = bypassed(h, query) ? CacheFlow.Mode.BYPASS : CacheFlow.Mode.LOOKUP;
+        } else if (method.equals(HttpMethod.OPTIONS) || method.equals(HttpMethod.TRACE)) {
+            mode = CacheFlow.Mode.PASS;
+        } else {
+            mode = CacheFlow.Mode.INVALIDATE; // §4.4: unsafe methods invalidate what they change
+        }
+        return new CacheFlow(this, request, mode, url, mode == CacheFlow.Mode.LOOKUP ? key(url, h) : url);
+    }
+
+    /** The primary cache key: the URL (method-aware: GET and HEAD share it) plus configured parts. */
+    private String key(String url, HttpHeaders h) {
+        if (route.keyHeaders().isEmpty() && route.keyCookies().isEmpty()) {
+            return url;
+        }
+        StringBuilder key = new StringBuilder(url);
+        for (String name : route.keyHeaders()) {
+            key.append("\u0001h:").append(name).append('=').append(String.join(",", h.getAll(name)));
+        }
+        for (String name : route.keyCookies()) {
+            String value = cookie(h, name);
+            key.append("\u0001c:").append(name).append('=').append(value == null ? "" : value);
+        }
+        return key.toString();
+    }
+
+    private boolean bypassed(HttpHeaders h, String query) {
+        for (String condition : route.bypass()) {
+            int colon = condition.indexOf(':');
+            String kind = condition.substring(0, colon);
+            String name = condition.substring(colon + 1);
+            boolean present = switch (kind) {
+                case "header" -> h.contains(name);
+                case "cookie" -> cookie(h, name) != null;
+                default -> queryHas(query, name);
+            };
+            if (present) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean queryHas(String query, String name) {
+        if (query.length() < 2) {
+            return false;
+        }
+        for (String pair : query.substring(1).split("&")) {
+            int eq = pair.indexOf('=');
+            if ((eq < 0 ? pair : pair.substring(0, eq)).equals(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static String cookie(HttpHeaders h, String name) {
+        for (String header : h.getAll(HttpHeaderNames.COOKIE)) {
+            for (String pair : header.split(";")) {
+                int eq = pair.indexOf('=');
+                if (eq > 0 && pair.substring(0, eq).trim().equals(name)) {
+                    return pair.substring(eq + 1).trim();
+                }
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,169 @@
+package io.flotilla.node.proxy;
+
+import io.flotilla.node.cache.CacheFlow;
+import io.flotilla.node.config.HeaderPolicy;
+import io.flotilla.node.route.Route;
+import io.flotilla.node.upstream.ConnectionPool;
+import io.flotilla.node.upstream.LoopServer;
+import io.flotilla.node.upstream.Upstream;
+import io.flotilla.node.upstream.UpstreamConnection;
+import io.flotilla.node.upstream.UpstreamListener;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A revalidation with no client waiting for it (stale-while-revalidate, RFC 5861 §3): one GET
+ * upstream, conditional when the stored response has validators, whose result refreshes or replaces
+ * the stored entry. The client already has its stale answer; this only keeps the cache warm. Runs on
+ * the event loop of the connection that triggered it, with that loop's upstream pool.
+ */
+final class BackgroundRefresh implements UpstreamListener {
+    private final ConnectionPool pool;
+    private final Upstream upstream;
+    private final CacheFlow flow;
+    private final EventLoop loop;
+    private LoopServer picked;
+    private UpstreamConnection connection;
+    private ScheduledFuture<?> timeout;
+    private boolean dropBody;
+    private boolean reusable;
+    private boolean done;
+
+    private BackgroundRefresh(ConnectionPool pool, Upstream upstream, CacheFlow flow, EventLoop loop) {
+        this.pool = pool;
+        this.upstream = upstream;
+        this.flow = flow;
+        this.loop = loop;
+    }
+
+    static void start(ConnectionPool pool, Route route, HttpRequest clientRequest, String path, String query,
+                      ProxyRuntime runtime, ProxyHandler client, CacheFlow flow) {
+        Upstream upstream = route.upstream();
+        EventLoop loop = client.ctx().channel().eventLoop();
+        BackgroundRefresh refresh = new BackgroundRefresh(pool, upstream, flow, loop);
+        LoopServer view = (LoopServer) upstream.forLoop(loop).balancer().pick(null);
+        if (view == null) {
+            flow.finish();
+            return;
+        }
+        refresh.picked = view;
+        view.begin();
+        HttpHeaders headers = clientRequest.headers().copy();
+        String clientHost = headers.get(HttpHeaderNames.HOST);
+        runtime.headers().prepareRequest(headers, client.clientAddress(), clientHost, client.scheme(),
+                clientRequest.protocolVersion());
+        String hostPolicy = runtime.hostPolicy();
+        if (HeaderPolicy.HOST_UPSTREAM.equals(hostPolicy) || (HeaderPolicy.HOST_PASS.equals(hostPolicy) && clientHost == null)) {
+            headers.set(HttpHeaderNames.HOST, view.server().address().authority());
+        } else if (!HeaderPolicy.HOST_PASS.equals(hostPolicy)) {
+            headers.set(HttpHeaderNames.HOST, hostPolicy);
+        }
+        headers.remove(HttpHeaderNames.CONTENT_LENGTH);
+        headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
+        flow.prepareUpstream(headers, System.currentTimeMillis());
+        HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, route.rewrite(path) + query,
+                headers);
+        refresh.timeout = loop.schedule(() -> refresh.end(false), runtime.timeouts().upstreamRead().toMillis(),
+                TimeUnit.MILLISECONDS);
+        Future<UpstreamConnection> acquired = pool.acquire(upstream, view.server(), false);
+        acquired.addListener((Future<UpstreamConnection> f) -> {
+            if (!f.isSuccess()) {
+                refresh.end(false);
+                return;
+            }
+            if (refresh.done) {
+                pool.release(f.getNow(), false, upstream);
+                return;
+            }
+            refresh.connection = f.getNow();
+            refresh.connection.attach(refresh);
+            refresh.connection.channel().write(request);
+            refresh.connection.channel().writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+            refresh.connection.channel().read();
+        });
+    }
+
+    @Override
+    public void onUpstreamRead(UpstreamConnection from, Object msg) {
+        if (done || from != connection) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpResponse response) {
+            if (response.decoderResult().isFailure() || response.status().code() < 200) {
+                ReferenceCountUtil.release(msg);
+                end(false);
+                return;
+            }
+            reusable = io.netty.handler.codec.http.HttpUtil.isKeepAlive(response);
+            // A 304 refreshes the stored entry here; anything else is offered to the cache as a new response.
+            dropBody = flow.onResponseHead(response, System.currentTimeMillis());
+        }
+        if (msg instanceof HttpContent content) {
+            try {
+                if (content.decoderResult().isFailure()) {
+                    end(false);
+                    return;
+                }
+                if (!dropBody) {
+                    flow.onBodyPart(content.content());
+                }
+                if (content instanceof LastHttpContent) {
+                    if (!dropBody) {
+                        flow.onResponseEnd();
+                    }
+                    end(reusable);
+                }
+            } finally {
+                content.release();
+            }
+        }
+    }
+
+    @Override
+    public void onUpstreamReadComplete(UpstreamConnection from) {
+        if (!done && from == connection) {
+            from.channel().read();
+        }
+    }
+
+    @Override
+    public void onUpstreamWritabilityChanged(UpstreamConnection from) {
+    }
+
+    @Override
+    public void onUpstreamClosed(UpstreamConnection from, Throwable cause) {
+        if (from == connection) {
+            connection = null;
+            end(false);
+        }
+    }
+
+    private void end(boolean connectionReusable) {
+        if (done) {
+            return;
+        }
+        done = true;
+        timeout.cancel(false);
+        if (connection != null) {
+            UpstreamConnection c = connection;
+            connection = null;
+            pool.release(c, connectionReusable, upstream);
+        }
+        picked.end();
+        flow.finish();
+    }
+}

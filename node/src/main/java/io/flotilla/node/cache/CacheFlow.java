@@ -83,6 +83,7 @@ public final class CacheFlow {
     private StoredResponse entry;
     private CachedHead entryHead;
     private CacheControl entryCc = CacheControl.NONE;
+    private CachePolicy.Facts entryFacts;
     private CachePolicy.Judgement judgement;
     private String fwd = "uri-miss";
     private boolean revalidating;
@@ -165,7 +166,8 @@ public final class CacheFlow {
     }
 
     private void evaluate(StoredResponse r, CachedHead h, EventExecutor loop, Consumer<Decision> then) {
-        CacheControl cc = route.policy.responseDirectives(h);
+        CachePolicy.Facts facts = cache.facts(r, h, route.policy);
+        CacheControl cc = facts.cc();
         if (request.headers().contains(HttpHeaderNames.AUTHORIZATION) && !cc.has("public")
                 && !cc.has("must-revalidate") && !cc.has("s-maxage")) {
             miss("request", loop, then); // §3.5: stored for others, not reusable for an authenticated request
@@ -174,7 +176,8 @@ public final class CacheFlow {
         entry = r;
         entryHead = h;
         entryCc = cc;
-        judgement = route.policy.judge(h, cc, requestCc, cache.now());
+        entryFacts = facts;
+        judgement = route.policy.judge(facts, requestCc, cache.now());
         if (judgement.usableWithoutValidation()) {
             count(CacheStats.Event.HIT);
             cacheStatus = "hit; ttl=" + judgement.ttlSeconds() + (collapsed ? "; collapsed" : "");
@@ -448,7 +451,9 @@ public final class CacheFlow {
         CachedHead h = entryHead;
         byte[] bytes = entry.body();
         HttpHeaders out = h.toHttpHeaders();
-        out.set(HttpHeaderNames.AGE, CachePolicy.currentAge(h, cache.now()) / 1000);
+        long age = entryFacts != null && entryFacts.head() == h ? entryFacts.ageAt(cache.now())
+                : CachePolicy.currentAge(h, cache.now());
+        out.set(HttpHeaderNames.AGE, age / 1000);
         stripTargeted(out);
         addCacheStatus(out, cacheStatus);
         HttpResponseStatus status = HttpResponseStatus.valueOf(h.status(), h.reason());
@@ -548,6 +553,7 @@ public final class CacheFlow {
         r.entry = entry;
         r.entryHead = entryHead;
         r.entryCc = entryCc;
+        r.entryFacts = entryFacts;
         r.judgement = judgement;
         r.fwd = "stale";
         r.revalidating = entryHead.header("ETag") != null || entryHead.header("Last-Modified") != null;

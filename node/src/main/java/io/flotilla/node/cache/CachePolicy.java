@@ -218,10 +218,31 @@ final class CachePolicy {
         }
     }
 
+    /**
+     * What a stored response's headers say once and for all (its directives, lifetime and age on
+     * arrival), so a hit does arithmetic instead of parsing.
+     */
+    record Facts(CachedHead head, CacheControl cc, long lifetimeMillis, long initialAgeMillis) {
+        long ageAt(long now) {
+            return initialAgeMillis + Math.max(0, now - head.responseTime());
+        }
+    }
+
+    Facts facts(CachedHead head) {
+        CacheControl cc = responseDirectives(head);
+        return new Facts(head, cc, freshnessLifetime(head, cc), currentAge(head, head.responseTime()));
+    }
+
     /** §4.2 and §5.2.1: may {@code head} answer this request now, and if not, what stale uses remain. */
     Judgement judge(CachedHead head, CacheControl responseCc, CacheControl requestCc, long now) {
-        long age = currentAge(head, now);
-        long lifetime = freshnessLifetime(head, responseCc);
+        return judge(new Facts(head, responseCc, freshnessLifetime(head, responseCc), currentAge(head, head.responseTime())),
+                requestCc, now);
+    }
+
+    Judgement judge(Facts facts, CacheControl requestCc, long now) {
+        CacheControl responseCc = facts.cc();
+        long age = facts.ageAt(now);
+        long lifetime = facts.lifetimeMillis();
         boolean fresh = age < lifetime;
         boolean staleAllowed = !staleForbidden(responseCc);
         boolean usable = !responseCc.has("no-cache") && !requestCc.has("no-cache");

@@ -24,6 +24,9 @@ public final class ResponseCache implements AutoCloseable {
     /** Decoded heads by stored entry (identity), so a hit does not parse its head again. */
     private final Cache<StoredResponse, CachedHead> decoded = Caffeine.newBuilder()
             .weakKeys().maximumSize(100_000).executor(Runnable::run).build();
+    /** What each entry's headers say under the current settings; cleared when they change. */
+    private final Cache<StoredResponse, CachePolicy.Facts> facts = Caffeine.newBuilder()
+            .weakKeys().maximumSize(100_000).executor(Runnable::run).build();
     private volatile CacheConfig config;
 
     public ResponseCache(ResponseStore store, CacheConfig config) {
@@ -46,6 +49,17 @@ public final class ResponseCache implements AutoCloseable {
     /** New settings for routes compiled from now on (a reload); the stored entries stay. */
     public void configure(CacheConfig config) {
         this.config = config;
+        facts.invalidateAll();
+    }
+
+    /** The entry's freshness facts, worked out once per entry. */
+    CachePolicy.Facts facts(StoredResponse entry, CachedHead head, CachePolicy policy) {
+        CachePolicy.Facts f = facts.getIfPresent(entry);
+        if (f == null) {
+            f = policy.facts(head);
+            facts.put(entry, f);
+        }
+        return f;
     }
 
     public CacheStats stats() {

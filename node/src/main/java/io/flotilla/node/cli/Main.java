@@ -35,12 +35,14 @@ public final class Main {
         NodeCommand node = new NodeCommand();
         ValidateCommand validate = new ValidateCommand();
         DemoCommand demo = new DemoCommand();
+        ConfigCommand configCommand = new ConfigCommand();
         JCommander commander = JCommander.newBuilder()
                 .programName("flotilla")
                 .addObject(main)
                 .addCommand("node", node)
                 .addCommand("validate", validate)
                 .addCommand("demo", demo)
+                .addCommand("config", configCommand)
                 .build();
         try {
             commander.parse(args);
@@ -67,6 +69,8 @@ public final class Main {
                 return validate.run(out, err);
             case "demo":
                 return demo.run(out, err);
+            case "config":
+                return configCommand.run(out, err);
             default:
                 err.println("flotilla: unknown command " + command);
                 return USAGE;

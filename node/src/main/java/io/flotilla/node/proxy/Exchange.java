@@ -115,11 +115,23 @@ final class Exchange implements UpstreamListener {
 
     /** Answers with a short error response; a body the client still sends is not read: close after. */
     void respondLocally(HttpResponseStatus status) {
+        respondLocally(status, null);
+    }
+
+    /** A redirect made by the proxy (a listener with redirect_https). */
+    void redirect(HttpResponseStatus status, String location) {
+        respondLocally(status, location);
+    }
+
+    private void respondLocally(HttpResponseStatus status, String location) {
         closeUpstream();
         keepAlive = keepAlive && (requestComplete || !hasBody) && !connection.closed();
         this.status = status.code();
         connection.services().metrics().localResponse(status.code());
         FullHttpResponse response = ErrorResponses.of(status, !keepAlive);
+        if (location != null) {
+            response.headers().set(HttpHeaderNames.LOCATION, location);
+        }
         if (keepAlive && request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }

@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.OpenSslCachingX509KeyManagerFactory;
 import io.netty.handler.ssl.OpenSslContextOption;
 import io.netty.handler.ssl.OpenSslSessionContext;
 import io.netty.handler.ssl.OpenSslSessionTicketKey;
@@ -22,6 +23,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.PrivateKey;
@@ -36,6 +39,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
+import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
@@ -228,7 +232,7 @@ public final class ServerTls implements AutoCloseable {
 
     private static SslContext context(SslProvider provider, List<X509Certificate> chain, PrivateKey key,
                                       boolean staple, List<OpenSslSessionTicketKey> ticketKeys) {
-        SslContextBuilder builder = SslContextBuilder.forServer(key, chain.toArray(X509Certificate[]::new))
+        SslContextBuilder builder = SslContextBuilder.forServer(keyManagers(provider, chain, key))
                 .sslProvider(provider)
                 .protocols(PROTOCOLS)
                 .ciphers(CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
@@ -249,6 +253,26 @@ public final class ServerTls implements AutoCloseable {
         } catch (SSLException e) {
             throw new IllegalArgumentException("cannot build a TLS context for "
                     + chain.get(0).getSubjectX500Principal().getName() + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * The key and chain as a key manager. For OpenSSL it is the caching one: given a bare key, Netty
+     * encodes and parses the key material again on every handshake, which cost most of a handshake.
+     */
+    private static KeyManagerFactory keyManagers(SslProvider provider, List<X509Certificate> chain, PrivateKey key) {
+        try {
+            char[] password = new char[0];
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setKeyEntry("server", key, password, chain.toArray(X509Certificate[]::new));
+            KeyManagerFactory base = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            KeyManagerFactory factory = provider == SslProvider.JDK ? base : new OpenSslCachingX509KeyManagerFactory(base);
+            factory.init(store, password);
+            return factory;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalArgumentException("cannot hold the key of " + chain.get(0).getSubjectX500Principal().getName()
+                    + ": " + e.getMessage());
         }
     }
 

@@ -1,6 +1,7 @@
 package io.flotilla.node.config;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One listening socket.
@@ -10,8 +11,11 @@ import java.util.List;
  *                       backlog holds the rest), as HAProxy's {@code maxconn} does
  * @param proxyProtocol  every connection starts with a PROXY protocol v1 or v2 header (from an L4 front)
  * @param trustedProxies the only peers allowed to send one; others are disconnected
+ * @param tls            TLS termination; absent = plain HTTP
+ * @param redirectHttps  on a plain listener: answer every request with a redirect to https
  */
-public record ListenerConfig(HostPort bind, int maxConnections, boolean proxyProtocol, List<Cidr> trustedProxies) {
+public record ListenerConfig(HostPort bind, int maxConnections, boolean proxyProtocol, List<Cidr> trustedProxies,
+                             Optional<ListenerTlsConfig> tls, Optional<RedirectConfig> redirectHttps) {
     public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
 
     public ListenerConfig {
@@ -19,6 +23,16 @@ public record ListenerConfig(HostPort bind, int maxConnections, boolean proxyPro
     }
 
     public ListenerConfig(HostPort bind, int maxConnections) {
-        this(bind, maxConnections, false, List.of());
+        this(bind, maxConnections, false, List.of(), Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * Whether becoming {@code next} needs a restart: anything about the socket does, while a TLS
+     * listener's certificates, keys and TLS settings are swapped live (so a reload can renew them).
+     */
+    public boolean needsRestartFor(ListenerConfig next) {
+        return !bind.equals(next.bind) || maxConnections != next.maxConnections || proxyProtocol != next.proxyProtocol
+                || !trustedProxies.equals(next.trustedProxies) || tls.isPresent() != next.tls.isPresent()
+                || !redirectHttps.equals(next.redirectHttps);
     }
 }

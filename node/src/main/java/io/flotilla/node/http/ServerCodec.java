@@ -36,6 +36,18 @@ public final class ServerCodec {
     private static final ByteSink NOWHERE = (in, out) -> { };
 
     private ByteSink sink = NOWHERE;
+    private CharSequence stampName;
+    private String stampValue;
+
+    /**
+     * Sets {@code name: value} on every final response this connection sends, whoever made it (the
+     * origin's, the proxy's own, static files): HSTS (RFC 6797) on a TLS listener.
+     */
+    public ServerCodec stampResponses(CharSequence name, String value) {
+        this.stampName = name;
+        this.stampValue = value;
+        return this;
+    }
     private long received;
     private long sent;
 
@@ -125,6 +137,9 @@ public final class ServerCodec {
             if (msg instanceof HttpResponse response && response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
                 lastStatus = response.status().code();
                 bodyBytes = 0;
+                if (stampName != null) {
+                    response.headers().set(stampName, stampValue);
+                }
             }
             if (msg instanceof HttpContent content) {
                 bodyBytes += content.content().readableBytes();

@@ -126,10 +126,19 @@ final class Exchange implements UpstreamListener {
             respondFromStore(); // RFC 5861 §4: the origin failed, a stale copy is allowed to stand in
             return;
         }
-        respondWithStatus(status);
+        respondLocally(status, null);
+    }
+
+    /** A redirect made by the proxy (a listener with redirect_https). */
+    void redirect(HttpResponseStatus status, String location) {
+        respondLocally(status, location);
     }
 
     private void respondWithStatus(HttpResponseStatus status) {
+        respondLocally(status, null);
+    }
+
+    private void respondLocally(HttpResponseStatus status, String location) {
         closeUpstream();
         keepAlive = keepAlive && (requestComplete || !hasBody) && !connection.closed();
         this.status = status.code();
@@ -137,6 +146,9 @@ final class Exchange implements UpstreamListener {
         FullHttpResponse response = ErrorResponses.of(status, !keepAlive);
         if (flow != null) {
             flow.decorateLocal(response);
+        }
+        if (location != null) {
+            response.headers().set(HttpHeaderNames.LOCATION, location);
         }
         if (keepAlive && request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);

@@ -1,5 +1,6 @@
 package io.flotilla.node.proxy;
 
+import io.flotilla.node.config.RedirectConfig;
 import io.flotilla.node.http.ErrorResponses;
 import io.flotilla.node.http.RequestChecks;
 import io.flotilla.node.http.RequestHeadStarted;
@@ -51,6 +52,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     private final ServerCodec codec;
     private final ConnectionPool pool;
     private final String scheme;
+    private final RedirectConfig redirect;
     private final ArrayDeque<Object> pipelined = new ArrayDeque<>(4);
 
     private ChannelHandlerContext ctx;
@@ -69,14 +71,16 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
      * @param codec    this connection's codec, which knows the status and size of what was written
      * @param pool     upstream connections of this connection's event loop
      * @param scheme   {@code http} or {@code https}, as clients reach this listener
+     * @param redirect when set, every request is answered with a redirect to https instead of routed
      */
     public ProxyHandler(Supplier<ProxyRuntime> runtimes, ProxyServices services, ServerCodec codec,
-                        ConnectionPool pool, String scheme) {
+                        ConnectionPool pool, String scheme, RedirectConfig redirect) {
         this.runtimes = runtimes;
         this.services = services;
         this.codec = codec;
         this.pool = pool;
         this.scheme = scheme;
+        this.redirect = redirect;
     }
 
     @Override
@@ -205,8 +209,12 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         String host = RouteTable.hostOf(request.headers().get(HttpHeaderNames.HOST));
-        Route route = runtime.routes().match(host, path);
         boolean keepAlive = HttpUtil.isKeepAlive(request) && !services.draining();
+        if (redirect != null) {
+            redirect(request, host, rawPath, query < 0 ? "" : uri.substring(query), hasBody, keepAlive, runtime);
+            return;
+        }
+        Route route = runtime.routes().match(host, path);
         current = new Exchange(this, runtime, request, route, path, query < 0 ? "" : uri.substring(query),
                 hasBody, keepAlive);
         if (route == null) {
@@ -218,6 +226,29 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         } else {
             current.forward();
         }
+    }
+
+    /**
+     * Sends the client to the same URL over https, path and query as it sent them (an absolute-form
+     * target keeps only its path). Without a Host there is no URL to name: 400.
+     */
+    private void redirect(HttpRequest request, String host, String rawPath, String query, boolean hasBody,
+                          boolean keepAlive, ProxyRuntime runtime) {
+        if (host == null || host.isEmpty()) {
+            refuse(request, HttpResponseStatus.BAD_REQUEST, runtime);
+            return;
+        }
+        String path = rawPath;
+        int scheme = path.indexOf("://");
+        if (scheme >= 0) {
+            int slash = path.indexOf('/', scheme + 3);
+            path = slash < 0 ? "/" : path.substring(slash);
+        } else if ("*".equals(path)) {
+            path = "/";
+        }
+        String location = "https://" + host + (redirect.port() == 443 ? "" : ":" + redirect.port()) + path + query;
+        current = new Exchange(this, runtime, request, null, "/", "", hasBody, keepAlive);
+        current.redirect(HttpResponseStatus.valueOf(redirect.status()), location);
     }
 
     private void refuse(HttpRequest request, HttpResponseStatus status, ProxyRuntime runtime) {

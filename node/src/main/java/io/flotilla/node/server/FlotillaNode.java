@@ -24,6 +24,8 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.concurrent.EventExecutor;
 
+import io.flotilla.node.tls.ServerTls;
+
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -31,6 +33,8 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -52,6 +56,9 @@ public final class FlotillaNode implements AutoCloseable {
     private final List<FrontendInitializer> frontends;
     private final ProxyServices services;
     private final AccessLog accessLog;
+    /** Per listener, in config order: its TLS, or null for a plain listener. */
+    private final List<ServerTls> tls;
+    private final ScheduledExecutorService tlsWatcher;
     private AdminServer admin;
     private DnsRefresher dns;
     private java.util.function.Function<String, java.net.InetAddress> resolver;
@@ -64,7 +71,8 @@ public final class FlotillaNode implements AutoCloseable {
 
     private FlotillaNode(EventLoopGroup group, Transport transport, AtomicReference<ProxyRuntime> runtime,
                          FlotillaConfig config, Map<EventLoop, ConnectionPool> pools, List<Channel> listeners,
-                         List<FrontendInitializer> frontends, ProxyServices services, AccessLog accessLog) {
+                         List<FrontendInitializer> frontends, ProxyServices services, AccessLog accessLog,
+                         List<ServerTls> tls, ScheduledExecutorService tlsWatcher) {
         this.group = group;
         this.transport = transport;
         this.runtime = runtime;
@@ -74,6 +82,8 @@ public final class FlotillaNode implements AutoCloseable {
         this.frontends = frontends;
         this.services = services;
         this.accessLog = accessLog;
+        this.tls = tls;
+        this.tlsWatcher = tlsWatcher;
     }
 
     /** Binds every listener and the admin API; fails (and releases what it took) if any cannot bind. */
@@ -106,9 +116,20 @@ public final class FlotillaNode implements AutoCloseable {
         metrics.registerCache(cache);
         List<Channel> bound = new ArrayList<>();
         List<FrontendInitializer> frontends = new ArrayList<>();
+        List<ServerTls> tls = new ArrayList<>();
+        // Certificate files are read and contexts built on this one thread, never on an event loop.
+        ScheduledExecutorService tlsWatcher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "flotilla-tls-files");
+            thread.setDaemon(true);
+            return thread;
+        });
         try {
             for (ListenerConfig listener : config.listeners()) {
-                FrontendInitializer initializer = new FrontendInitializer(runtime::get, services, pools, listener);
+                ServerTls listenerTls = listener.tls().isEmpty() ? null
+                        : ServerTls.start(listener.bind().toString(), listener.tls().get(), tlsWatcher);
+                tls.add(listenerTls);
+                FrontendInitializer initializer = new FrontendInitializer(runtime::get, services, pools, listener,
+                        listenerTls);
                 frontends.add(initializer);
                 Channel channel = new ServerBootstrap()
                         .group(group)
@@ -128,6 +149,7 @@ public final class FlotillaNode implements AutoCloseable {
             }
         } catch (Exception e) {
             bound.forEach(Channel::close);
+            tlsWatcher.shutdownNow();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await();
             if (accessLog != null) {
                 accessLog.close();
@@ -135,7 +157,7 @@ public final class FlotillaNode implements AutoCloseable {
             throw e;
         }
         FlotillaNode node = new FlotillaNode(group, transport, runtime, config, Map.copyOf(pools), List.copyOf(bound),
-                List.copyOf(frontends), services, accessLog);
+                List.copyOf(frontends), services, accessLog, java.util.Collections.unmodifiableList(tls), tlsWatcher);
         node.resolver = resolver;
         node.registerGauges(config);
         node.startHealthChecks();
@@ -253,16 +275,29 @@ public final class FlotillaNode implements AutoCloseable {
      */
     public synchronized FlotillaConfig reload(FlotillaConfig next, String text) throws ReloadRefused {
         FlotillaConfig current = config.get();
-        if (!next.listeners().equals(current.listeners())) {
-            throw new ReloadRefused("listeners differ from the running ones; changing listeners needs a restart");
+        boolean sameSockets = next.listeners().size() == current.listeners().size();
+        for (int i = 0; sameSockets && i < next.listeners().size(); i++) {
+            sameSockets = !current.listeners().get(i).needsRestartFor(next.listeners().get(i));
+        }
+        if (!sameSockets) {
+            throw new ReloadRefused("listeners differ from the running ones; changing listeners needs a restart "
+                    + "(a TLS listener's certificates and TLS settings are the exception: they reload)");
         }
         if (!next.node().equals(current.node())) {
             throw new ReloadRefused("node settings differ from the running ones; changing them needs a restart");
         }
         try {
+            // Certificates are read again even when their paths did not change: a reload renews them.
+            List<Runnable> tlsSwaps = new ArrayList<>();
+            for (int i = 0; i < tls.size(); i++) {
+                if (tls.get(i) != null) {
+                    tlsSwaps.add(tls.get(i).prepare(next.listeners().get(i).tls().orElseThrow()));
+                }
+            }
             apply(next);
+            tlsSwaps.forEach(Runnable::run);
         } catch (IllegalArgumentException e) {
-            throw new ReloadRefused(e.getMessage()); // e.g. an upstream's TLS files do not load
+            throw new ReloadRefused(e.getMessage()); // e.g. an upstream's or a listener's TLS files do not load
         }
         configText.set(text);
         reloads.incrementAndGet();
@@ -357,9 +392,16 @@ public final class FlotillaNode implements AutoCloseable {
         timer.schedule(() -> waitForConnections(timer, deadlineNanos), 50, TimeUnit.MILLISECONDS);
     }
 
+    /** The TLS of the listener at {@code index}, if it terminates TLS. */
+    public java.util.Optional<ServerTls> tls(int index) {
+        return java.util.Optional.ofNullable(tls.get(index));
+    }
+
     @Override
     public void close() throws InterruptedException {
         checkers.forEach(HealthChecker::close);
+        tls.stream().filter(java.util.Objects::nonNull).forEach(ServerTls::close);
+        tlsWatcher.shutdownNow();
         if (dns != null) {
             dns.close();
         }

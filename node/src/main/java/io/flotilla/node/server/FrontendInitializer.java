@@ -15,6 +15,9 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 
+import io.flotilla.node.tls.ServerTls;
+import io.netty.util.AsciiString;
+
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -23,6 +26,8 @@ import java.util.function.Supplier;
  * Builds every client connection's pipeline, in one place, top to bottom:
  * <ol>
  *   <li>{@code proxy-protocol}: {@link ProxyProtocolGate}, only on listeners with {@code proxy_protocol}</li>
+ *   <li>{@code tls}: on TLS listeners, an SNI handler that reads the ClientHello, picks the certificate
+ *       and replaces itself with the {@code SslHandler} ({@link ServerTls})</li>
  *   <li>{@code http-encoder}, {@code http-decoder}: {@link ServerCodec}, the strict HTTP/1.1 decoder
  *       with size limits, and the response encoder</li>
  *   <li>{@code proxy}: {@link ProxyHandler}, which routes, answers or forwards, one request at a time</li>
@@ -31,10 +36,13 @@ import java.util.function.Supplier;
  * kernel's backlog holds new clients until a connection closes, as HAProxy's {@code maxconn} does.
  */
 final class FrontendInitializer extends ChannelInitializer<SocketChannel> {
+    private static final AsciiString STRICT_TRANSPORT_SECURITY = AsciiString.cached("strict-transport-security");
+
     private final Supplier<ProxyRuntime> runtimes;
     private final ProxyServices services;
     private final Map<EventLoop, ConnectionPool> pools;
     private final ListenerConfig listener;
+    private final ServerTls tls;
     private final int maxConnections;
     private final AtomicInteger open = new AtomicInteger();
     private final ByteCounter bytes = new ByteCounter();
@@ -42,11 +50,12 @@ final class FrontendInitializer extends ChannelInitializer<SocketChannel> {
     private volatile Channel serverChannel;
 
     FrontendInitializer(Supplier<ProxyRuntime> runtimes, ProxyServices services, Map<EventLoop, ConnectionPool> pools,
-                        ListenerConfig listener) {
+                        ListenerConfig listener, ServerTls tls) {
         this.runtimes = runtimes;
         this.services = services;
         this.pools = pools;
         this.listener = listener;
+        this.tls = tls;
         this.maxConnections = listener.maxConnections();
     }
 
@@ -79,15 +88,22 @@ final class FrontendInitializer extends ChannelInitializer<SocketChannel> {
             }
         });
         connections.add(ch);
-        LimitConfig limits = runtimes.get().limits();
+        ProxyRuntime runtime = runtimes.get();
+        LimitConfig limits = runtime.limits();
         ServerCodec codec = new ServerCodec(limits.requestLine(), limits.headerLine(), limits.headersTotal(),
                 limits.headerCount()).countInto(bytes);
         if (listener.proxyProtocol()) {
             ch.pipeline().addLast("proxy-protocol", new ProxyProtocolGate(listener.trustedProxies()));
         }
+        if (tls != null) {
+            // The ClientHello must come within client_header too; ProxyHandler's watch covers the rest.
+            ch.pipeline().addLast("tls", tls.newHandler(runtime.timeouts().clientHeader().toMillis()));
+            tls.hsts().ifPresent(value -> codec.stampResponses(STRICT_TRANSPORT_SECURITY, value));
+        }
         ch.pipeline()
                 .addLast("http-encoder", codec.encoder())
                 .addLast("http-decoder", codec.decoder())
-                .addLast("proxy", new ProxyHandler(runtimes, services, codec, pools.get(ch.eventLoop()), "http"));
+                .addLast("proxy", new ProxyHandler(runtimes, services, codec, pools.get(ch.eventLoop()),
+                        tls != null ? "https" : "http", listener.redirectHttps().orElse(null)));
     }
 }

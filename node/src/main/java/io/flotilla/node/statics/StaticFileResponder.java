@@ -6,6 +6,10 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.DefaultFileRegion;
+import io.netty.handler.codec.http.HttpChunkedInput;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.stream.ChunkedNioFile;
+import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -100,7 +104,8 @@ public final class StaticFileResponder {
      *
      * <p>Bodies of files are written as a {@link DefaultFileRegion} (sendfile) followed by
      * {@link LastHttpContent#EMPTY_LAST_CONTENT}, with {@code Content-Length} set; a FileRegion can only be written
-     * to a channel without TLS, since {@code SslHandler} has to see the bytes. The region owns the open file and
+     * to a channel without TLS, since {@code SslHandler} has to see the bytes: on TLS connections the file goes
+     * out as an {@link HttpChunkedInput} instead (still with {@code Content-Length}, so not chunked on the wire). The region owns the open file and
      * closes it when released, which Netty does once it is written or once the write fails.
      *
      * <p>Bad client input is answered, never thrown: methods other than GET and HEAD get 405; a path that is not
@@ -255,6 +260,23 @@ public final class StaticFileResponder {
                 return sendHeadersOnly(ctx, request, response, keepAlive, now);
             }
 
+            if (ctx.pipeline().get(SslHandler.class) != null) {
+                // SslHandler must see the bytes, so no sendfile: the file goes out in chunks, read as the
+                // connection can take them (ChunkedWriteHandler, added to this connection on first use).
+                if (ctx.pipeline().get(ChunkedWriteHandler.class) == null) {
+                    ctx.pipeline().addBefore(ctx.name(), "chunked-writer", new ChunkedWriteHandler());
+                }
+                HttpChunkedInput chunks;
+                try {
+                    chunks = new HttpChunkedInput(new ChunkedNioFile(channel, start, count, 16 * 1024));
+                } catch (IOException e) {
+                    return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), keepAlive);
+                }
+                handedOff = true;
+                addCommonHeaders(response, request, keepAlive, now);
+                ctx.write(response);
+                return ctx.writeAndFlush(chunks);
+            }
             DefaultFileRegion region = new DefaultFileRegion(channel, start, count);
             handedOff = true;
             addCommonHeaders(response, request, keepAlive, now);

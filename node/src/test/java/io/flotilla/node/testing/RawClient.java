@@ -41,7 +41,12 @@ public final class RawClient implements AutoCloseable {
     private final OutputStream out;
 
     public RawClient(int port) throws IOException {
-        this.socket = new Socket(InetAddress.getLoopbackAddress(), port);
+        this(new Socket(InetAddress.getLoopbackAddress(), port));
+    }
+
+    /** Speaks over a socket already connected, such as a TLS socket from {@link TlsClient}. */
+    public RawClient(Socket socket) throws IOException {
+        this.socket = socket;
         this.socket.setSoTimeout(10_000);
         this.socket.setTcpNoDelay(true);
         this.in = new BufferedInputStream(socket.getInputStream(), 65536);

@@ -63,10 +63,14 @@ final class HazelcastFleetState implements FleetState {
     }
   }
 
+  /**
+   * Held strongly: JUL keeps loggers weakly, and a collected logger forgets the level set on it.
+   */
+  private static final Logger[] QUIETED = {Logger.getLogger("com.hazelcast"), Logger.getLogger("org.jgroups")};
+
   /** Hazelcast and JGroups log at INFO by default (banners, every join); only where nobody configured them. */
   private static void quietLogging() {
-    for (String name : new String[] {"com.hazelcast", "org.jgroups"}) {
-      Logger l = Logger.getLogger(name);
+    for (Logger l : QUIETED) {
       if (l.getLevel() == null) {
         l.setLevel(Level.WARNING);
       }
@@ -101,6 +105,11 @@ final class HazelcastFleetState implements FleetState {
   @Override
   public FleetGossip membership() {
     return gossip;
+  }
+
+  /** The thread for periodic work, for parts built by tests in this package. */
+  ScheduledExecutorService background() {
+    return background;
   }
 
   /** The embedded member, for tests in this package. */

@@ -108,7 +108,9 @@ final class HazelcastResponseStore implements ResponseStore {
       return; // expired already, or over the per-entry limit: not worth a fleet-wide copy
     }
     invalidate(r.key());
-    map.set(r.key(), r, ttl, TimeUnit.MILLISECONDS);
+    // Hazelcast keeps expiry times in whole seconds, so a short TTL could round to "already gone":
+    // keep it up to a second longer there; get() never returns an entry past its removeAt.
+    map.set(r.key(), r, (ttl / 1000 + 1) * 1000, TimeUnit.MILLISECONDS);
   }
 
   @Override

@@ -64,7 +64,7 @@ final class GossipChannel implements FleetGossip, Receiver {
     Protocol discovery;
     if (s.discovery() == ClusterSettings.Discovery.STATIC) {
       // port_range 0: peers are listed with their exact ports; probing neighbours only adds noise.
-      tcpping = new TCPPING().setInitialHosts(resolve(s.peers())).setPortRange(0);
+      tcpping = new PeerListPing().setInitialHosts(resolve(s.peers())).setPortRange(0);
       discovery = tcpping;
     } else if (s.discovery() == ClusterSettings.Discovery.DNS) {
       tcpping = null;
@@ -87,7 +87,7 @@ final class GossipChannel implements FleetGossip, Receiver {
         new NAKACK2(),
         new UNICAST3(),
         new STABLE(),
-        new GMS().setJoinTimeout(Math.min(2000, failMs / 2)).setMaxJoinAttempts(3),
+        new GMS().setJoinTimeout(Math.min(2000, failMs / 2)).setMaxJoinAttempts(3).printLocalAddress(false),
         new MFC(),
         new FRAG2());
     channel = new JChannel(stack);

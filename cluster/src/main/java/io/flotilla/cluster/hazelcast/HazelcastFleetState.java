@@ -28,6 +28,7 @@ final class HazelcastFleetState implements FleetState {
   private final HazelcastRateCounters rates;
   private final HazelcastConfigStore config;
   private volatile boolean closed;
+  private volatile boolean crashed;
 
   private HazelcastFleetState(ClusterSettings settings, FleetGossip gossip, HazelcastInstance hz) {
     this.settings = settings;
@@ -117,12 +118,15 @@ final class HazelcastFleetState implements FleetState {
     return hz;
   }
 
-  /** Stops at once, as a killed process would: no graceful leave, no partition hand-off. */
+  /**
+   * Stops at once, as a killed process would: Hazelcast terminates without handing off partitions,
+   * and gossip falls silent (no leave message) so the others must detect the failure themselves.
+   */
   void crash() {
-    closed = true;
+    crashed = true;
     background.shutdownNow();
     hz.getLifecycleService().terminate();
-    gossip.close();
+    gossip.fallSilent();
   }
 
   @Override
@@ -131,6 +135,10 @@ final class HazelcastFleetState implements FleetState {
       return;
     }
     closed = true;
+    if (crashed) {
+      gossip.close(); // all that a crash left open: the silent channel
+      return;
+    }
     responses.close();
     health.close();
     rates.close();

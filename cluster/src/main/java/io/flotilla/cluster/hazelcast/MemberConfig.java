@@ -37,7 +37,7 @@ final class MemberConfig {
   static Config build(ClusterSettings s, Membership gossip) {
     Config c = new Config();
     c.setClusterName(s.name());
-    c.setInstanceName("flotilla-" + s.memberId());
+    c.setInstanceName("flotilla-" + s.name() + "-" + s.memberId()); // unique per JVM, which may hold several fleets
     properties(c, s);
     network(c.getNetworkConfig(), s, gossip);
     serialization(c.getSerializationConfig());

@@ -26,4 +26,10 @@ public interface FleetGossip extends Membership {
    * merge check finds them and the views merge.
    */
   void addPeers(List<String> hostPorts);
+
+  /**
+   * Drops every gossip message in and out from now on, as a hung or cut-off member would look to
+   * the others (they must detect it by its silence); for failure drills and tests. Close to end it.
+   */
+  void fallSilent();
 }

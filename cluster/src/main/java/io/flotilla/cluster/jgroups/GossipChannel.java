@@ -25,6 +25,7 @@ import org.jgroups.Message;
 import org.jgroups.PhysicalAddress;
 import org.jgroups.Receiver;
 import org.jgroups.View;
+import org.jgroups.protocols.DISCARD;
 import org.jgroups.protocols.FD_ALL3;
 import org.jgroups.protocols.FD_SOCK2;
 import org.jgroups.protocols.FRAG2;
@@ -40,6 +41,7 @@ import org.jgroups.protocols.pbcast.GMS;
 import org.jgroups.protocols.pbcast.NAKACK2;
 import org.jgroups.protocols.pbcast.STABLE;
 import org.jgroups.stack.Protocol;
+import org.jgroups.stack.ProtocolStack;
 
 /**
  * A JGroups channel over TCP whose view, plus each member's announcement, is the fleet's
@@ -175,6 +177,15 @@ final class GossipChannel implements FleetGossip, Receiver {
       tcpping.setInitialHosts(all);
     } catch (UnknownHostException e) {
       throw new IllegalArgumentException("cluster: unknown peer host: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void fallSilent() {
+    try {
+      channel.getProtocolStack().insertProtocol(new DISCARD().discardAll(true), ProtocolStack.Position.ABOVE, TCP.class);
+    } catch (Exception e) {
+      throw new IllegalStateException("cluster: cannot silence the gossip channel", e);
     }
   }
 

@@ -1,0 +1,56 @@
+package io.flotilla.cluster;
+
+import io.flotilla.cluster.cache.ResponseStore;
+import io.flotilla.cluster.config.ConfigStore;
+import io.flotilla.cluster.health.HealthRegistry;
+import io.flotilla.cluster.hazelcast.HazelcastFleet;
+import io.flotilla.cluster.membership.Membership;
+import io.flotilla.cluster.rate.RateCounters;
+
+/**
+ * Everything a node shares with the fleet, opened and closed together: {@link #local} for a lone
+ * node (nothing on the network), {@link #hazelcast} for a member of a fleet.
+ */
+public interface FleetState extends AutoCloseable {
+
+  /** A lone node with default settings. */
+  static FleetState local() {
+    return local(ClusterSettings.defaults());
+  }
+
+  /** A lone node: in-process state only, bounded by {@code settings}; nothing touches the network. */
+  static FleetState local(ClusterSettings settings) {
+    return new LocalFleetState(settings);
+  }
+
+  /**
+   * Joins the fleet described by {@code settings}: a JGroups channel for membership and an embedded
+   * Hazelcast member for the shared state. Returns once this member has joined (or found itself
+   * alone after the join timeout).
+   */
+  static FleetState hazelcast(ClusterSettings settings) {
+    return HazelcastFleet.start(settings);
+  }
+
+  /** The settings this state was opened with. */
+  ClusterSettings settings();
+
+  /** The shared response cache. */
+  ResponseStore responses();
+
+  /** Backend health and probe ownership. */
+  HealthRegistry health();
+
+  /** Rate-limit counters. */
+  RateCounters rates();
+
+  /** Live config documents. */
+  ConfigStore config();
+
+  /** The live view of the fleet. */
+  Membership membership();
+
+  /** Leaves the fleet and releases everything; idempotent. */
+  @Override
+  void close();
+}

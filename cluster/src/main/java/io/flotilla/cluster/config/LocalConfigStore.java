@@ -1,0 +1,57 @@
+package io.flotilla.cluster.config;
+
+import io.flotilla.cluster.Listeners;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+
+/** A lone node's config store: one history under a lock. */
+final class LocalConfigStore implements ConfigStore {
+
+  private final String memberId;
+  private final Listeners<ConfigVersion> listeners = new Listeners<>("config");
+  private ConfigHistory history = ConfigHistory.EMPTY;
+
+  LocalConfigStore(String memberId) {
+    this.memberId = memberId;
+  }
+
+  @Override
+  public synchronized ConfigHistory history() {
+    return history;
+  }
+
+  @Override
+  public Optional<ConfigVersion> publish(long expectedVersion, String document) {
+    return change(h -> h.publish(expectedVersion, document, memberId, System.currentTimeMillis()));
+  }
+
+  @Override
+  public Optional<ConfigVersion> rollback(long expectedVersion) {
+    return change(h -> h.rollback(expectedVersion, memberId, System.currentTimeMillis()));
+  }
+
+  private Optional<ConfigVersion> change(UnaryOperator<ConfigHistory> step) {
+    ConfigVersion published;
+    synchronized (this) {
+      ConfigHistory next = step.apply(history);
+      if (next == null) {
+        return Optional.empty();
+      }
+      history = next;
+      published = next.current();
+    }
+    listeners.fire(published); // outside the lock: a listener may read the store
+    return Optional.of(published);
+  }
+
+  @Override
+  public Runnable onChange(Consumer<ConfigVersion> listener) {
+    return listeners.add(listener);
+  }
+
+  @Override
+  public void close() {
+    listeners.clear();
+  }
+}

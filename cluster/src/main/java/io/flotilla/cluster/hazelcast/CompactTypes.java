@@ -1,0 +1,162 @@
+package io.flotilla.cluster.hazelcast;
+
+import com.hazelcast.nio.serialization.compact.CompactReader;
+import com.hazelcast.nio.serialization.compact.CompactSerializer;
+import com.hazelcast.nio.serialization.compact.CompactWriter;
+import io.flotilla.cluster.cache.StoredResponse;
+import io.flotilla.cluster.config.ConfigHistory;
+import io.flotilla.cluster.config.ConfigVersion;
+import io.flotilla.cluster.health.BackendHealth;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Explicit Compact serializers for the values stored in the fleet's maps. Compact keeps each value's
+ * schema (type name plus field names and kinds) beside it, so a later version can add a field and
+ * read old values, and queries read fields (url, tags) without deserializing the body. Type names
+ * carry a version suffix that changes only for an incompatible change.
+ */
+final class CompactTypes {
+
+  private CompactTypes() {
+  }
+
+  static List<CompactSerializer<?>> all() {
+    return List.of(new StoredResponseSerializer(), new BackendHealthSerializer(), new ConfigVersionSerializer(),
+        new ConfigHistorySerializer(), new PurgeRecordSerializer());
+  }
+
+  static final class StoredResponseSerializer implements CompactSerializer<StoredResponse> {
+    @Override
+    public StoredResponse read(CompactReader in) {
+      return new StoredResponse(in.readString("key"), in.readString("url"), Set.of(in.readArrayOfString("tags")),
+          in.readInt64("storedAt"), in.readInt64("removeAt"), in.readArrayOfInt8("head"), in.readArrayOfInt8("body"));
+    }
+
+    @Override
+    public void write(CompactWriter out, StoredResponse r) {
+      out.writeString("key", r.key());
+      out.writeString("url", r.url());
+      String[] tags = r.tags().toArray(new String[0]);
+      Arrays.sort(tags); // same tags, same bytes: replicas and merges compare equal
+      out.writeArrayOfString("tags", tags);
+      out.writeInt64("storedAt", r.storedAt());
+      out.writeInt64("removeAt", r.removeAt());
+      out.writeArrayOfInt8("head", r.head());
+      out.writeArrayOfInt8("body", r.body());
+    }
+
+    @Override
+    public String getTypeName() {
+      return "flotilla.StoredResponse.v1";
+    }
+
+    @Override
+    public Class<StoredResponse> getCompactClass() {
+      return StoredResponse.class;
+    }
+  }
+
+  static final class BackendHealthSerializer implements CompactSerializer<BackendHealth> {
+    @Override
+    public BackendHealth read(CompactReader in) {
+      return new BackendHealth(in.readString("backendId"), in.readBoolean("up"), in.readInt64("since"),
+          in.readString("reporter"), in.readString("reason"));
+    }
+
+    @Override
+    public void write(CompactWriter out, BackendHealth h) {
+      out.writeString("backendId", h.backendId());
+      out.writeBoolean("up", h.up());
+      out.writeInt64("since", h.since());
+      out.writeString("reporter", h.reporter());
+      out.writeString("reason", h.reason());
+    }
+
+    @Override
+    public String getTypeName() {
+      return "flotilla.BackendHealth.v1";
+    }
+
+    @Override
+    public Class<BackendHealth> getCompactClass() {
+      return BackendHealth.class;
+    }
+  }
+
+  static final class ConfigVersionSerializer implements CompactSerializer<ConfigVersion> {
+    @Override
+    public ConfigVersion read(CompactReader in) {
+      return new ConfigVersion(in.readInt64("version"), in.readString("document"), in.readInt64("publishedAt"),
+          in.readString("publisher"));
+    }
+
+    @Override
+    public void write(CompactWriter out, ConfigVersion v) {
+      out.writeInt64("version", v.version());
+      out.writeString("document", v.document());
+      out.writeInt64("publishedAt", v.publishedAt());
+      out.writeString("publisher", v.publisher());
+    }
+
+    @Override
+    public String getTypeName() {
+      return "flotilla.ConfigVersion.v1";
+    }
+
+    @Override
+    public Class<ConfigVersion> getCompactClass() {
+      return ConfigVersion.class;
+    }
+  }
+
+  static final class ConfigHistorySerializer implements CompactSerializer<ConfigHistory> {
+    @Override
+    public ConfigHistory read(CompactReader in) {
+      return new ConfigHistory(List.of(in.readArrayOfCompact("versions", ConfigVersion.class)));
+    }
+
+    @Override
+    public void write(CompactWriter out, ConfigHistory h) {
+      out.writeArrayOfCompact("versions", h.versions().toArray(new ConfigVersion[0]));
+    }
+
+    @Override
+    public String getTypeName() {
+      return "flotilla.ConfigHistory.v1";
+    }
+
+    @Override
+    public Class<ConfigHistory> getCompactClass() {
+      return ConfigHistory.class;
+    }
+  }
+
+  static final class PurgeRecordSerializer implements CompactSerializer<PurgeRecord> {
+    @Override
+    public PurgeRecord read(CompactReader in) {
+      return new PurgeRecord(in.readString("id"), PurgeKind.valueOf(in.readString("kind")), in.readString("value"),
+          in.readInt64("issuedAt"), in.readString("issuer"));
+    }
+
+    @Override
+    public void write(CompactWriter out, PurgeRecord p) {
+      out.writeString("id", p.id());
+      out.writeString("kind", p.kind().name()); // by name: reordering the enum must not change meaning
+      out.writeString("value", p.value());
+      out.writeInt64("issuedAt", p.issuedAt());
+      out.writeString("issuer", p.issuer());
+    }
+
+    @Override
+    public String getTypeName() {
+      return "flotilla.PurgeRecord.v1";
+    }
+
+    @Override
+    public Class<PurgeRecord> getCompactClass() {
+      return PurgeRecord.class;
+    }
+  }
+}

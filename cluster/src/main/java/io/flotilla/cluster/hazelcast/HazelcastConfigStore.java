@@ -1,0 +1,132 @@
+package io.flotilla.cluster.hazelcast;
+
+import io.flotilla.cluster.Listeners;
+import com.hazelcast.core.EntryEvent;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryMergedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+import io.flotilla.cluster.config.ConfigHistory;
+import io.flotilla.cluster.config.ConfigStore;
+import io.flotilla.cluster.config.ConfigVersion;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The config history under one key of a map with one backup. Publishes are compare-and-set entry
+ * processors on the key's owner; every member keeps the newest history it has seen as a local
+ * snapshot, advanced by the map's events, by its own publishes, and read once at start (so a late
+ * joiner has the current version before it serves). After a split the higher version wins
+ * ({@link HighestVersionMerge}).
+ */
+final class HazelcastConfigStore implements ConfigStore {
+
+  private static final Logger LOG = Logger.getLogger(HazelcastConfigStore.class.getName());
+  static final String KEY = "current";
+
+  private final IMap<String, ConfigHistory> map;
+  private final String memberId;
+  private final Listeners<ConfigVersion> listeners = new Listeners<>("config");
+  private final UUID registration;
+  private final UUID lifecycle;
+  private final HazelcastInstance hz;
+  private ConfigHistory snapshot = ConfigHistory.EMPTY;
+
+  HazelcastConfigStore(HazelcastInstance hz, String memberId, ScheduledExecutorService background) {
+    this.hz = hz;
+    this.map = hz.getMap(MemberConfig.CONFIG);
+    this.memberId = memberId;
+    this.registration = map.addEntryListener(new Events(), true);
+    this.lifecycle = hz.getLifecycleService().addLifecycleListener(e -> {
+      if (e.getState() == LifecycleEvent.LifecycleState.MERGED) {
+        background.execute(this::refresh);
+      }
+    });
+    refresh();
+  }
+
+  /** Reads the stored history and advances the snapshot to it. */
+  void refresh() {
+    try {
+      advance(map.get(KEY));
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "config not read", e);
+    }
+  }
+
+  @Override
+  public synchronized ConfigHistory history() {
+    return snapshot;
+  }
+
+  @Override
+  public Optional<ConfigVersion> publish(long expectedVersion, String document) {
+    return store(new PublishConfig(expectedVersion, document, memberId, System.currentTimeMillis()));
+  }
+
+  @Override
+  public Optional<ConfigVersion> rollback(long expectedVersion) {
+    return store(new PublishConfig(expectedVersion, null, memberId, System.currentTimeMillis()));
+  }
+
+  private Optional<ConfigVersion> store(PublishConfig step) {
+    ConfigHistory next = map.executeOnKey(KEY, step);
+    if (next == null) {
+      return Optional.empty();
+    }
+    advance(next);
+    return Optional.of(next.current());
+  }
+
+  /** Takes {@code h} if it wins over what this member has (see {@link ConfigHistory#newer}), and tells the listeners once. */
+  private void advance(ConfigHistory h) {
+    ConfigVersion changed = null;
+    synchronized (this) {
+      if (h != null && h.current() != null && !h.equals(snapshot) && ConfigHistory.newer(snapshot, h) == h) {
+        snapshot = h;
+        changed = h.current();
+      }
+    }
+    if (changed != null) {
+      listeners.fire(changed);
+    }
+  }
+
+  @Override
+  public Runnable onChange(Consumer<ConfigVersion> listener) {
+    return listeners.add(listener);
+  }
+
+  @Override
+  public void close() {
+    listeners.clear();
+    if (hz.getLifecycleService().isRunning()) {
+      map.removeEntryListener(registration);
+      hz.getLifecycleService().removeLifecycleListener(lifecycle);
+    }
+  }
+
+  private final class Events implements EntryAddedListener<String, ConfigHistory>,
+      EntryUpdatedListener<String, ConfigHistory>, EntryMergedListener<String, ConfigHistory> {
+    @Override
+    public void entryAdded(EntryEvent<String, ConfigHistory> e) {
+      advance(e.getValue());
+    }
+
+    @Override
+    public void entryUpdated(EntryEvent<String, ConfigHistory> e) {
+      advance(e.getValue());
+    }
+
+    @Override
+    public void entryMerged(EntryEvent<String, ConfigHistory> e) {
+      advance(e.getValue());
+    }
+  }
+}

@@ -1,0 +1,155 @@
+package io.flotilla.cluster.hazelcast;
+
+import com.hazelcast.cluster.Address;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import io.flotilla.cluster.ClusterSettings;
+import io.flotilla.cluster.FleetState;
+import io.flotilla.cluster.jgroups.FleetGossip;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * One member of the fleet: gossip first (its view names the Hazelcast peers), then the embedded
+ * Hazelcast member, then the shared-state parts over it, and one background thread for their
+ * periodic work (rate sync, purge replay after a merge).
+ */
+final class HazelcastFleetState implements FleetState {
+
+  private final ClusterSettings settings;
+  private final FleetGossip gossip;
+  private final HazelcastInstance hz;
+  private final ScheduledExecutorService background;
+  private final HazelcastResponseStore responses;
+  private final HazelcastHealthRegistry health;
+  private final HazelcastRateCounters rates;
+  private final HazelcastConfigStore config;
+  private volatile boolean closed;
+  private volatile boolean crashed;
+
+  private HazelcastFleetState(ClusterSettings settings, FleetGossip gossip, HazelcastInstance hz) {
+    this.settings = settings;
+    this.gossip = gossip;
+    this.hz = hz;
+    this.background = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "flotilla-fleet-" + settings.memberId());
+      t.setDaemon(true);
+      return t;
+    });
+    this.responses = new HazelcastResponseStore(hz, settings.memberId(), settings.entryMaxBytes(),
+        settings.nearCacheMaxBytes(), settings.purgeLogRetention(), background);
+    this.health = new HazelcastHealthRegistry(hz, gossip, settings.probeOwners());
+    this.rates = new HazelcastRateCounters(hz, settings.expectedFleetSize(), settings.syncInterval(), background);
+    this.config = new HazelcastConfigStore(hz, settings.memberId(), background);
+  }
+
+  static HazelcastFleetState start(ClusterSettings settings) {
+    quietLogging();
+    FleetGossip gossip = FleetGossip.join(settings);
+    HazelcastInstance hz = null;
+    try {
+      hz = Hazelcast.newHazelcastInstance(MemberConfig.build(settings, gossip));
+      Address a = hz.getCluster().getLocalMember().getAddress();
+      gossip.advertise(a.getHost() + ":" + a.getPort());
+      return new HazelcastFleetState(settings, gossip, hz);
+    } catch (RuntimeException | Error e) {
+      if (hz != null) {
+        hz.getLifecycleService().terminate();
+      }
+      gossip.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Held strongly: JUL keeps loggers weakly, and a collected logger forgets the level set on it.
+   */
+  private static final Logger[] QUIETED = {Logger.getLogger("com.hazelcast"), Logger.getLogger("org.jgroups")};
+
+  /** Hazelcast and JGroups log at INFO by default (banners, every join); only where nobody configured them. */
+  private static void quietLogging() {
+    for (Logger l : QUIETED) {
+      if (l.getLevel() == null) {
+        l.setLevel(Level.WARNING);
+      }
+    }
+  }
+
+  @Override
+  public ClusterSettings settings() {
+    return settings;
+  }
+
+  @Override
+  public HazelcastResponseStore responses() {
+    return responses;
+  }
+
+  @Override
+  public HazelcastHealthRegistry health() {
+    return health;
+  }
+
+  @Override
+  public HazelcastRateCounters rates() {
+    return rates;
+  }
+
+  @Override
+  public HazelcastConfigStore config() {
+    return config;
+  }
+
+  @Override
+  public FleetGossip membership() {
+    return gossip;
+  }
+
+  /** The thread for periodic work, for parts built by tests in this package. */
+  ScheduledExecutorService background() {
+    return background;
+  }
+
+  /** The embedded member, for tests in this package. */
+  HazelcastInstance hazelcast() {
+    return hz;
+  }
+
+  /**
+   * Stops at once, as a killed process would: Hazelcast terminates without handing off partitions,
+   * and gossip falls silent (no leave message) so the others must detect the failure themselves.
+   */
+  void crash() {
+    crashed = true;
+    background.shutdownNow();
+    hz.getLifecycleService().terminate();
+    gossip.fallSilent();
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (crashed) {
+      gossip.close(); // all that a crash left open: the silent channel
+      return;
+    }
+    responses.close();
+    health.close();
+    rates.close();
+    config.close();
+    background.shutdownNow();
+    try {
+      background.awaitTermination(1, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    hz.shutdown();
+    gossip.close();
+  }
+}

@@ -1,0 +1,101 @@
+package io.flotilla.cluster.hazelcast;
+
+import static io.flotilla.cluster.Eventually.eventually;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.flotilla.cluster.ClusterSettings;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Real members in this JVM on loopback, every port chosen by the OS: each member lists the gossip
+ * addresses of those started before it, read back from their channels. Timeouts are shortened so
+ * failures and merges happen within seconds.
+ */
+final class TestFleet implements AutoCloseable {
+
+  static final long CACHE_MAX_BYTES = 8L << 20;
+  static final long NEAR_CACHE_MAX_BYTES = 2L << 20;
+
+  private final String name = "test-" + UUID.randomUUID().toString().substring(0, 8);
+  private final int expected;
+  final List<HazelcastFleetState> members = new ArrayList<>();
+
+  private TestFleet(int expected) {
+    this.expected = expected;
+  }
+
+  /** {@code n} members, started one after the other, all seeing each other on return. */
+  static TestFleet start(int n) {
+    TestFleet f = new TestFleet(n);
+    try {
+      for (int i = 0; i < n; i++) {
+        f.add();
+      }
+      f.awaitSize(n);
+      return f;
+    } catch (RuntimeException | Error e) {
+      f.close();
+      throw e;
+    }
+  }
+
+  ClusterSettings settings(String id, List<String> peers) {
+    return ClusterSettings.builder()
+        .name(name)
+        .memberId(id)
+        .bindHost("127.0.0.1")
+        .port(0)
+        .gossipPort(0)
+        .peers(peers)
+        .expectedFleetSize(expected)
+        .cacheMaxBytes(CACHE_MAX_BYTES)
+        .entryMaxBytes(1L << 20)
+        .nearCacheMaxBytes(NEAR_CACHE_MAX_BYTES)
+        .partitionCount(31)
+        .failureTimeout(Duration.ofSeconds(3))
+        .mergeInterval(Duration.ofSeconds(3))
+        .fillLease(Duration.ofSeconds(2))
+        .build();
+  }
+
+  /** Starts one more member that knows every running one. */
+  HazelcastFleetState add() {
+    String id = "m" + (char) ('a' + members.size());
+    HazelcastFleetState m = HazelcastFleetState.start(settings(id, gossipAddresses()));
+    members.add(m);
+    return m;
+  }
+
+  List<String> gossipAddresses() {
+    return members.stream().map(m -> m.membership().gossipAddress()).toList();
+  }
+
+  HazelcastFleetState get(int i) {
+    return members.get(i);
+  }
+
+  /** Waits until every running member's gossip and Hazelcast views have {@code n} members. */
+  void awaitSize(int n) {
+    for (HazelcastFleetState m : members) {
+      if (!m.hazelcast().getLifecycleService().isRunning()) {
+        continue;
+      }
+      eventually(Duration.ofSeconds(20), () -> {
+        assertEquals(n, m.hazelcast().getCluster().getMembers().size(), "hazelcast view of " + m.settings().memberId());
+        assertEquals(n, m.membership().members().size(), "gossip view of " + m.settings().memberId());
+        assertTrue(m.membership().members().stream().allMatch(x -> !x.address().isEmpty()), "addresses announced");
+      });
+    }
+  }
+
+  @Override
+  public void close() {
+    for (int i = members.size() - 1; i >= 0; i--) {
+      members.get(i).close();
+    }
+  }
+}

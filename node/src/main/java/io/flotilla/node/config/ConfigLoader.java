@@ -641,7 +641,8 @@ public final class ConfigLoader {
         List<RouteConfig> routes = new ArrayList<>();
         Map<String, YamlNode> seen = new HashMap<>();
         for (YamlNode item : items) {
-            YamlMap m = item.asMap().allowOnly("host", "path", "upstream", "static", "strip_prefix", "rewrite", "cache");
+            YamlMap m = item.asMap().allowOnly("host", "path", "upstream", "static", "strip_prefix", "rewrite", "cache",
+                    "rate_limit");
             Optional<YamlNode> hostNode = m.get("host");
             Optional<String> host = hostNode.isPresent() ? Optional.of(host(hostNode.get())) : Optional.empty();
             String path = "/";
@@ -668,7 +669,7 @@ public final class ConfigLoader {
             if (cache.isPresent() && upstream.isEmpty()) {
                 throw m.get("cache").get().error("only a route to an upstream caches; static files are served from disk");
             }
-            routes.add(new RouteConfig(host, path, upstream, staticRoot, rewrite(m), cache));
+            routes.add(new RouteConfig(host, path, upstream, staticRoot, rewrite(m), cache, rateLimit(m.get("rate_limit"))));
 
             String key = host.orElse("") + ' ' + path;
             YamlNode first = seen.putIfAbsent(key, item);
@@ -836,6 +837,30 @@ public final class ConfigLoader {
                 m.zeroOrPositiveDuration("keep_stale", d.keepStale()));
     }
 
+    /** A route's rate limit: {@code {requests: 100, per: 1s, key: client_ip | route | header:NAME}}. */
+    private static Optional<RateLimitConfig> rateLimit(Optional<YamlNode> node) throws ConfigException {
+        if (node.isEmpty()) {
+            return Optional.empty();
+        }
+        YamlMap m = node.get().asMap().allowOnly("requests", "per", "key");
+        long requests = m.required("requests", "required: how many requests per period, e.g. requests: 100")
+                .asLong(1, Long.MAX_VALUE / 4);
+        Duration per = m.positiveDuration("per", Duration.ofSeconds(1));
+        if (per.toMillis() < 100) {
+            throw m.get("per").get().error("a rate-limit period must be at least 100ms, got " + per.toMillis() + "ms");
+        }
+        String key = RateLimitConfig.CLIENT_IP;
+        Optional<YamlNode> keyNode = m.get("key");
+        if (keyNode.isPresent()) {
+            key = keyNode.get().asString().trim();
+            boolean header = key.startsWith("header:") && TOKEN.matcher(key.substring(7)).matches();
+            if (!header && !key.equals(RateLimitConfig.CLIENT_IP) && !key.equals(RateLimitConfig.ROUTE)) {
+                throw keyNode.get().error("expected client_ip, route or header:NAME, got '" + key + "'");
+            }
+        }
+        return Optional.of(new RateLimitConfig(requests, per, key));
+    }
+
     /** A route's cache: {@code cache: true}, {@code cache: false}, or a mapping with {@code enabled}. */
     private static Optional<RouteCacheConfig> routeCache(Optional<YamlNode> node) throws ConfigException {
         if (node.isEmpty()) {
@@ -955,7 +980,8 @@ public final class ConfigLoader {
         if (section.isEmpty()) {
             return Optional.empty();
         }
-        YamlMap m = section.get().asMap().allowOnly("name", "bind", "peers");
+        YamlMap m = section.get().asMap().allowOnly("name", "bind", "gossip_port", "peers", "discovery", "dns",
+                "expected_size", "near_cache", "probe_owners");
         String name = name(m.required("name"), "cluster name", "nodes join only a fleet of the same name");
         HostPort bind = bind(m.required("bind"));
         List<HostPort> peers = new ArrayList<>();
@@ -972,7 +998,25 @@ public final class ConfigLoader {
             }
             peers.add(peer);
         }
-        return Optional.of(new ClusterConfig(name, bind, peers));
+        String discovery = "static";
+        Optional<YamlNode> discoveryNode = m.get("discovery");
+        if (discoveryNode.isPresent()) {
+            discovery = discoveryNode.get().asString().trim();
+            if (!List.of("static", "dns", "multicast").contains(discovery)) {
+                throw discoveryNode.get().error("expected static, dns or multicast, got '" + discovery + "'"
+                        + DidYouMean.hint(discovery, List.of("static", "dns", "multicast")));
+            }
+        }
+        String dns = m.get("dns").isPresent() ? m.get("dns").get().asString().trim() : "";
+        if (discovery.equals("dns") && dns.isEmpty()) {
+            String problem = "discovery: dns needs dns: NAME (the name that lists the members)";
+            throw m.required("dns", problem).error(problem);
+        }
+        return Optional.of(new ClusterConfig(name, bind,
+                m.integer("gossip_port", ClusterConfig.DEFAULT_GOSSIP_PORT, 0, 65535), peers, discovery, dns,
+                m.integer("expected_size", 1, 1, 10_000),
+                m.size("near_cache", ClusterConfig.DEFAULT_NEAR_CACHE, 0, Long.MAX_VALUE),
+                m.integer("probe_owners", ClusterConfig.DEFAULT_PROBE_OWNERS, 1, 100)));
     }
 
     private static List<YamlNode> nonEmptyList(YamlMap parent, String key, String what) throws ConfigException {

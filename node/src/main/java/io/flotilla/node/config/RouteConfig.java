@@ -13,6 +13,7 @@ import java.util.Optional;
  * @param rewrite    replaces the matched prefix before forwarding ({@code strip_prefix: true} is
  *                   {@code rewrite: /})
  * @param cache      how the route caches; absent when it does not
+ * @param rateLimit  the route's fleet-wide rate limit; absent when it has none
  */
 public record RouteConfig(
         Optional<String> host,
@@ -20,5 +21,6 @@ public record RouteConfig(
         Optional<String> upstream,
         Optional<Path> staticRoot,
         Optional<String> rewrite,
-        Optional<RouteCacheConfig> cache) {
+        Optional<RouteCacheConfig> cache,
+        Optional<RateLimitConfig> rateLimit) {
 }

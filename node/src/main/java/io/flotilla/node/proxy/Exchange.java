@@ -3,6 +3,7 @@ package io.flotilla.node.proxy;
 import io.flotilla.node.accesslog.AccessLog;
 import io.flotilla.node.config.HeaderPolicy;
 import io.flotilla.node.accesslog.AccessRecord;
+import io.flotilla.cluster.rate.RateDecision;
 import io.flotilla.node.cache.CacheFlow;
 import io.flotilla.node.http.ErrorResponses;
 import io.flotilla.node.http.ForwardingHeaders;
@@ -95,6 +96,8 @@ final class Exchange implements UpstreamListener {
 
     /** The cache's part in this request, on a caching route; null elsewhere. */
     private CacheFlow flow;
+    /** The rate limit's verdict on this request, described on its response; null when not limited. */
+    private RateDecision rateDecision;
     /** The upstream's response is dropped and the stored one sent (a 304 refresh, stale-if-error). */
     private boolean servingStored;
 
@@ -157,6 +160,27 @@ final class Exchange implements UpstreamListener {
         ctx.writeAndFlush(response).addListener(f -> onResponseWritten(f.isSuccess()));
     }
 
+    // ---- the rate limit -------------------------------------------------------------------------
+
+    /** Counts the request against its route's limit; answers 429 and returns false when over it. */
+    boolean withinRateLimit() {
+        rateDecision = route.rateLimit().decide(request, connection.clientAddress());
+        if (rateDecision == null || rateDecision.allowed()) {
+            return true;
+        }
+        connection.services().metrics().error("rate_limited");
+        keepAlive = keepAlive && !hasBody && !connection.closed();
+        status = 429;
+        connection.services().metrics().localResponse(429);
+        FullHttpResponse response = route.rateLimit().tooMany(rateDecision, !keepAlive);
+        if (keepAlive && request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        responseStarted = true;
+        ctx.writeAndFlush(response).addListener(f -> onResponseWritten(f.isSuccess()));
+        return false;
+    }
+
     // ---- the cache ------------------------------------------------------------------------------
 
     /** On a caching route: look the request up first, then answer from the store or forward. */
@@ -192,6 +216,9 @@ final class Exchange implements UpstreamListener {
         keepAlive = keepAlive && (requestComplete || !hasBody) && !connection.closed()
                 && !connection.services().draining();
         FullHttpResponse response = flow.storedResponse(keepAlive, request.protocolVersion());
+        if (rateDecision != null) {
+            route.rateLimit().describe(response.headers(), rateDecision);
+        }
         status = response.status().code();
         responseStarted = true;
         ctx.writeAndFlush(response).addListener(f -> onResponseWritten(f.isSuccess()));
@@ -560,6 +587,9 @@ final class Exchange implements UpstreamListener {
         if (route.upstream().stickyCookie().isPresent() && (!stickyMatched || retries > 0)) {
             headers.add(HttpHeaderNames.SET_COOKIE, route.upstream().stickyCookie().get() + "=" + server.stickyId()
                     + "; Path=/; HttpOnly; SameSite=Lax");
+        }
+        if (rateDecision != null) {
+            route.rateLimit().describe(headers, rateDecision);
         }
         responseStarted = true;
         ctx.write(response);

@@ -217,6 +217,9 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         Route route = runtime.routes().match(host, path);
         current = new Exchange(this, runtime, request, route, path, query < 0 ? "" : uri.substring(query),
                 hasBody, keepAlive);
+        if (route != null && route.rateLimit() != null && !current.withinRateLimit()) {
+            return;
+        }
         if (route == null) {
             current.respondLocally(HttpResponseStatus.NOT_FOUND);
         } else if (route.statics() != null) {

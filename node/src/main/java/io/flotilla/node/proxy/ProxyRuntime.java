@@ -1,5 +1,6 @@
 package io.flotilla.node.proxy;
 
+import io.flotilla.cluster.rate.RateCounters;
 import io.flotilla.node.cache.ResponseCache;
 import io.flotilla.node.config.FlotillaConfig;
 import io.flotilla.node.config.LimitConfig;
@@ -34,17 +35,17 @@ public final class ProxyRuntime {
     }
 
     public static ProxyRuntime compile(FlotillaConfig config) {
-        return compile(config, null);
+        return compile(config, null, null);
     }
 
     /** As {@link #compile(FlotillaConfig)}, with the node's cache for the routes that enable it. */
-    public static ProxyRuntime compile(FlotillaConfig config, ResponseCache cache) {
+    public static ProxyRuntime compile(FlotillaConfig config, ResponseCache cache, RateCounters rates) {
         Map<String, Upstream> upstreams = new LinkedHashMap<>();
         config.upstreams().forEach((name, upstream) -> upstreams.put(name, Upstream.of(upstream)));
         var policy = config.headers();
         ForwardingHeaders headers = new ForwardingHeaders(config.node().name(), policy.xForwarded(),
                 policy.forwarded(), policy.via(), policy.server(), policy.requestId());
-        return new ProxyRuntime(RouteTable.compile(config.routes(), upstreams, cache), Map.copyOf(upstreams), headers,
+        return new ProxyRuntime(RouteTable.compile(config.routes(), upstreams, cache, rates), Map.copyOf(upstreams), headers,
                 config.timeouts(), config.limits(), policy.host());
     }
 

@@ -1,5 +1,6 @@
 package io.flotilla.node.proxy;
 
+import io.flotilla.cluster.FleetState;
 import io.flotilla.node.accesslog.AccessLog;
 import io.flotilla.node.cache.ResponseCache;
 import io.flotilla.node.metrics.NodeMetrics;
@@ -12,23 +13,31 @@ public final class ProxyServices {
     private final NodeMetrics metrics;
     private final AccessLog accessLog;
     private final ResponseCache cache;
+    private final FleetState fleet;
     private volatile boolean draining;
 
     /**
      * @param accessLog null when the access log is off
      */
     public ProxyServices(NodeMetrics metrics, AccessLog accessLog) {
-        this(metrics, accessLog, null);
+        this(metrics, accessLog, null, FleetState.local());
     }
 
     /**
      * @param accessLog null when the access log is off
      * @param cache     the node's response cache, which lives as long as the node
+     * @param fleet     what the node shares with the fleet (or keeps alone)
      */
-    public ProxyServices(NodeMetrics metrics, AccessLog accessLog, ResponseCache cache) {
+    public ProxyServices(NodeMetrics metrics, AccessLog accessLog, ResponseCache cache, FleetState fleet) {
         this.metrics = metrics;
         this.accessLog = accessLog;
         this.cache = cache;
+        this.fleet = fleet;
+    }
+
+    /** The fleet's shared state (in-process for a lone node). */
+    public FleetState fleet() {
+        return fleet;
     }
 
     /** The node's response cache, or null. */

@@ -1,6 +1,7 @@
 package io.flotilla.node.route;
 
 import io.flotilla.node.cache.RouteCache;
+import io.flotilla.node.ratelimit.RouteRateLimit;
 import io.flotilla.node.statics.StaticFileResponder;
 import io.flotilla.node.upstream.Upstream;
 
@@ -15,14 +16,17 @@ public final class Route {
     private final Upstream upstream;
     private final StaticFileResponder statics;
     private final RouteCache cache;
+    private final RouteRateLimit rateLimit;
 
-    Route(String host, String prefix, String rewrite, Upstream upstream, StaticFileResponder statics, RouteCache cache) {
+    Route(String host, String prefix, String rewrite, Upstream upstream, StaticFileResponder statics, RouteCache cache,
+          RouteRateLimit rateLimit) {
         this.host = host;
         this.prefix = prefix;
         this.rewrite = rewrite;
         this.upstream = upstream;
         this.statics = statics;
         this.cache = cache;
+        this.rateLimit = rateLimit;
     }
 
     /** The host pattern, or null for any host. */
@@ -41,6 +45,11 @@ public final class Route {
     /** The route's cache, or null when it does not cache. */
     public RouteCache cache() {
         return cache;
+    }
+
+    /** The route's rate limit, or null. */
+    public RouteRateLimit rateLimit() {
+        return rateLimit;
     }
 
     public StaticFileResponder statics() {

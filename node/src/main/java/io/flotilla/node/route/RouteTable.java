@@ -1,6 +1,8 @@
 package io.flotilla.node.route;
 
+import io.flotilla.cluster.rate.RateCounters;
 import io.flotilla.node.cache.ResponseCache;
+import io.flotilla.node.ratelimit.RouteRateLimit;
 import io.flotilla.node.cache.RouteCache;
 
 import io.flotilla.node.config.RouteConfig;
@@ -34,11 +36,12 @@ public final class RouteTable {
 
     /** Builds the table; every route's upstream must be in {@code upstreams} (the config was validated). */
     public static RouteTable compile(List<RouteConfig> routes, Map<String, Upstream> upstreams) {
-        return compile(routes, upstreams, null);
+        return compile(routes, upstreams, null, null);
     }
 
     /** As {@link #compile(List, Map)}, with the cache that routes enabling it use (null: none). */
-    public static RouteTable compile(List<RouteConfig> routes, Map<String, Upstream> upstreams, ResponseCache cache) {
+    public static RouteTable compile(List<RouteConfig> routes, Map<String, Upstream> upstreams, ResponseCache cache,
+                                     RateCounters rates) {
         Map<String, List<Route>> exact = new HashMap<>();
         Map<String, List<Route>> wildcard = new HashMap<>();
         List<Route> any = new ArrayList<>();
@@ -47,7 +50,11 @@ public final class RouteTable {
             StaticFileResponder statics = config.staticRoot().map(StaticFileResponder::new).orElse(null);
             String host = config.host().map(String::toLowerCase).orElse(null);
             RouteCache routeCache = cache == null ? null : config.cache().map(cache::forRoute).orElse(null);
-            Route route = new Route(host, config.path(), config.rewrite().orElse(null), upstream, statics, routeCache);
+            String name = (host == null ? "*" : host) + config.path();
+            RouteRateLimit limit = rates == null ? null
+                    : config.rateLimit().map(l -> new RouteRateLimit(name, l, rates)).orElse(null);
+            Route route = new Route(host, config.path(), config.rewrite().orElse(null), upstream, statics, routeCache,
+                    limit);
             if (host == null) {
                 any.add(route);
             } else if (host.startsWith("*.")) {

@@ -1,6 +1,6 @@
 package io.flotilla.node.server;
 
-import io.flotilla.cluster.cache.ResponseStore;
+import io.flotilla.cluster.FleetState;
 import io.flotilla.node.cache.ResponseCache;
 import io.flotilla.node.config.FlotillaConfig;
 import io.flotilla.node.config.ListenerConfig;
@@ -101,8 +101,9 @@ public final class FlotillaNode implements AutoCloseable {
         int threads = config.node().eventLoops() > 0
                 ? config.node().eventLoops() : Runtime.getRuntime().availableProcessors();
         EventLoopGroup group = transport.newGroup(threads, "flotilla-io");
-        ResponseCache cache = new ResponseCache(ResponseStore.local(config.cache().maxSize()), config.cache());
-        ProxyRuntime compiled = ProxyRuntime.compile(config, cache);
+        FleetState fleet = FleetStates.open(config);
+        ResponseCache cache = new ResponseCache(fleet.responses(), config.cache());
+        ProxyRuntime compiled = ProxyRuntime.compile(config, cache, fleet.rates());
         resolveNames(compiled, resolver);
         AtomicReference<ProxyRuntime> runtime = new AtomicReference<>(compiled);
         Map<EventLoop, ConnectionPool> pools = new IdentityHashMap<>();
@@ -112,7 +113,7 @@ public final class FlotillaNode implements AutoCloseable {
         }
         NodeMetrics metrics = new NodeMetrics();
         AccessLog accessLog = config.node().accessLog().isPresent() ? AccessLog.open(config.node().accessLog().get()) : null;
-        ProxyServices services = new ProxyServices(metrics, accessLog, cache);
+        ProxyServices services = new ProxyServices(metrics, accessLog, cache, fleet);
         metrics.registerCache(cache);
         List<Channel> bound = new ArrayList<>();
         List<FrontendInitializer> frontends = new ArrayList<>();
@@ -200,7 +201,7 @@ public final class FlotillaNode implements AutoCloseable {
     /** Swaps in a new configuration for new requests; listeners are not changed by this. */
     public void apply(FlotillaConfig config) {
         services.cache().configure(config.cache());
-        ProxyRuntime compiled = ProxyRuntime.compile(config, services.cache());
+        ProxyRuntime compiled = ProxyRuntime.compile(config, services.cache(), services.fleet().rates());
         resolveNames(compiled, resolver);
         runtime.set(compiled);
         this.config.set(config);
@@ -421,7 +422,7 @@ public final class FlotillaNode implements AutoCloseable {
             entry.getKey().execute(entry.getValue()::closeAll);
         }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).await();
-        services.cache().close();
+        services.fleet().close();
     }
 
     /** The node's response cache (for the admin API's purge and stats). */

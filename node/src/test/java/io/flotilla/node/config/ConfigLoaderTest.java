@@ -82,10 +82,10 @@ class ConfigLoaderTest {
 
         assertEquals(List.of(
                 new RouteConfig(Optional.of("example.com"), "/api/", Optional.of("api"), Optional.empty(),
-                        Optional.of("/"), Optional.empty()),
+                        Optional.of("/"), Optional.empty(), Optional.empty()),
                 new RouteConfig(Optional.of("*.example.com"), "/static/", Optional.empty(),
-                        Optional.of(dir.resolve("www").toAbsolutePath().normalize()), Optional.empty(), Optional.empty()),
-                new RouteConfig(Optional.empty(), "/", Optional.of("app"), Optional.empty(), Optional.of("/v2/"), Optional.empty())),
+                        Optional.of(dir.resolve("www").toAbsolutePath().normalize()), Optional.empty(), Optional.empty(), Optional.empty()),
+                new RouteConfig(Optional.empty(), "/", Optional.of("app"), Optional.empty(), Optional.of("/v2/"), Optional.empty(), Optional.empty())),
                 c.routes());
 
         assertEquals(new TimeoutConfig(Duration.ofSeconds(5), Duration.ofSeconds(20), Duration.ofMinutes(2),
@@ -94,8 +94,9 @@ class ConfigLoaderTest {
         assertEquals(new LimitConfig(4096, 2048, 65536, 50, 0), c.limits());
         assertEquals(new HeaderPolicy("upstream", false, true, false, "hide", Optional.of("X-Trace-Id")),
                 c.headers());
-        assertEquals(Optional.of(new ClusterConfig("prod", new HostPort("10.0.0.11", 5701),
-                List.of(new HostPort("10.0.0.11", 5701), new HostPort("10.0.0.12", 5701)))), c.cluster());
+        assertEquals(Optional.of(new ClusterConfig("prod", new HostPort("10.0.0.11", 5701), 7800,
+                List.of(new HostPort("10.0.0.11", 5701), new HostPort("10.0.0.12", 5701)), "static", "", 1,
+                32L << 20, 2)), c.cluster());
     }
 
     @Test
@@ -111,7 +112,7 @@ class ConfigLoaderTest {
         assertEquals(UpstreamConfig.DEFAULT_BALANCE, app.balance());
         assertEquals(UpstreamConfig.ServerConfig.DEFAULT_WEIGHT, app.servers().get(0).weight());
         assertEquals(PoolConfig.defaults(), app.pool());
-        assertEquals(new RouteConfig(Optional.empty(), "/", Optional.of("app"), Optional.empty(), Optional.empty(), Optional.empty()),
+        assertEquals(new RouteConfig(Optional.empty(), "/", Optional.of("app"), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()),
                 c.routes().get(0));
         assertEquals(TimeoutConfig.defaults(), c.timeouts());
         assertEquals(LimitConfig.defaults(), c.limits());

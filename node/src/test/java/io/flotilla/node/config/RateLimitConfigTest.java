@@ -37,11 +37,11 @@ class RateLimitConfigTest {
     void errors() {
         assertEquals("edge.yaml:4:42: routes[0].rate_limit.requests: required: how many requests per period, "
                 + "e.g. requests: 100", refused("{path: /, upstream: app, rate_limit: {per: 1s}}"));
-        assertEquals("edge.yaml:4:81: routes[0].rate_limit.key: expected client_ip, route or header:NAME, got 'cookie'",
+        assertEquals("edge.yaml:4:70: routes[0].rate_limit.key: expected client_ip, route or header:NAME, got 'cookie'",
                 refused("{path: /, upstream: app, rate_limit: {requests: 5, per: 1s, key: cookie}}"));
-        assertEquals("edge.yaml:4:65: routes[0].rate_limit.per: a rate-limit period must be at least 100ms, got 10ms",
+        assertEquals("edge.yaml:4:61: routes[0].rate_limit.per: a rate-limit period must be at least 100ms, got 10ms",
                 refused("{path: /, upstream: app, rate_limit: {requests: 5, per: 10ms}}"));
-        assertEquals("edge.yaml:4:57: routes[0].rate_limit.requests: expected an integer from 1 to "
+        assertEquals("edge.yaml:4:53: routes[0].rate_limit.requests: must be between 1 and "
                 + (Long.MAX_VALUE / 4) + ", got 0", refused("{path: /, upstream: app, rate_limit: {requests: 0}}"));
     }
 }

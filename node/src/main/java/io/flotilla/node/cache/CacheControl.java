@@ -1,6 +1,7 @@
 package io.flotilla.node.cache;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -84,6 +85,235 @@ final class CacheControl {
             if (!name.isEmpty()) {
                 out.merge(name, argument, (a, b) -> a.equals(b) ? a : CONFLICT);
             }
+        }
+    }
+
+    /**
+     * A targeted field (RFC 9213 §2.1): a Structured Fields dictionary (RFC 8941 §3.2), strictly.
+     * Null when it does not parse, so the caller ignores the field; an integer directive with a
+     * value of another type is left out, as if absent.
+     */
+    static CacheControl parseTargeted(List<String> values) {
+        String field = String.join(", ", values).strip();
+        if (field.isEmpty()) {
+            return null;
+        }
+        Map<String, String> out = new HashMap<>(8);
+        StructuredDictionary parser = new StructuredDictionary(field);
+        if (!parser.parse(out)) {
+            return null;
+        }
+        return new CacheControl(out);
+    }
+
+    /** Just enough of RFC 8941 to validate a dictionary and keep integer and bare-key members. */
+    private static final class StructuredDictionary {
+        private final String s;
+        private int i;
+
+        StructuredDictionary(String s) {
+            this.s = s;
+        }
+
+        boolean parse(Map<String, String> out) {
+            while (true) {
+                String key = key();
+                if (key == null) {
+                    return false;
+                }
+                String value = "";
+                if (peek() == '=') {
+                    i++;
+                    if (peek() == '(') {
+                        if (!innerList()) {
+                            return false;
+                        }
+                        value = null;
+                    } else {
+                        int start = i;
+                        int type = bareItem();
+                        if (type < 0) {
+                            return false;
+                        }
+                        value = type == INTEGER ? s.substring(start, i) : null;
+                    }
+                }
+                if (!parameters()) {
+                    return false;
+                }
+                if (value != null && !(value.startsWith("-"))) {
+                    out.put(key, value); // last one wins (RFC 8941 §4.2.2)
+                } else {
+                    out.remove(key);
+                }
+                ows();
+                if (i == s.length()) {
+                    return true;
+                }
+                if (s.charAt(i) != ',') {
+                    return false;
+                }
+                i++;
+                ows();
+                if (i == s.length()) {
+                    return false; // a trailing comma
+                }
+            }
+        }
+
+        private static final int INTEGER = 0;
+        private static final int OTHER = 1;
+
+        private char peek() {
+            return i < s.length() ? s.charAt(i) : '\0';
+        }
+
+        private void ows() {
+            while (i < s.length() && (s.charAt(i) == ' ' || s.charAt(i) == '\t')) {
+                i++;
+            }
+        }
+
+        private String key() {
+            int start = i;
+            char c = peek();
+            if (!((c >= 'a' && c <= 'z') || c == '*')) {
+                return null;
+            }
+            i++;
+            while (i < s.length()) {
+                c = s.charAt(i);
+                if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' || c == '*') {
+                    i++;
+                } else {
+                    break;
+                }
+            }
+            return s.substring(start, i);
+        }
+
+        private boolean parameters() {
+            while (peek() == ';') {
+                i++;
+                while (peek() == ' ') {
+                    i++;
+                }
+                if (key() == null) {
+                    return false;
+                }
+                if (peek() == '=') {
+                    i++;
+                    if (bareItem() < 0) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        }
+
+        private boolean innerList() {
+            i++; // (
+            while (true) {
+                while (peek() == ' ') {
+                    i++;
+                }
+                if (peek() == ')') {
+                    i++;
+                    return true;
+                }
+                if (bareItem() < 0 || !parameters()) {
+                    return false;
+                }
+                if (peek() != ' ' && peek() != ')') {
+                    return false;
+                }
+            }
+        }
+
+        /** Consumes one bare item; its type, or -1 when malformed. */
+        private int bareItem() {
+            char c = peek();
+            if (c == '-' || (c >= '0' && c <= '9')) {
+                return number();
+            }
+            if (c == '"') {
+                i++;
+                while (i < s.length()) {
+                    char d = s.charAt(i++);
+                    if (d == '\\') {
+                        if (i >= s.length() || (s.charAt(i) != '"' && s.charAt(i) != '\\')) {
+                            return -1;
+                        }
+                        i++;
+                    } else if (d == '"') {
+                        return OTHER;
+                    } else if (d < 0x20 || d > 0x7e) {
+                        return -1;
+                    }
+                }
+                return -1;
+            }
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '*') {
+                i++;
+                while (i < s.length() && (isTchar(s.charAt(i)) || s.charAt(i) == ':' || s.charAt(i) == '/')) {
+                    i++;
+                }
+                return OTHER;
+            }
+            if (c == ':') {
+                int end = s.indexOf(':', i + 1);
+                if (end < 0) {
+                    return -1;
+                }
+                for (int k = i + 1; k < end; k++) {
+                    char d = s.charAt(k);
+                    if (!(Character.isLetterOrDigit(d) && d < 0x80) && d != '+' && d != '/' && d != '=') {
+                        return -1;
+                    }
+                }
+                i = end + 1;
+                return OTHER;
+            }
+            if (c == '?') {
+                i++;
+                char d = peek();
+                if (d != '0' && d != '1') {
+                    return -1;
+                }
+                i++;
+                return OTHER;
+            }
+            return -1;
+        }
+
+        private int number() {
+            int start = i;
+            if (peek() == '-') {
+                i++;
+            }
+            int digits = 0;
+            while (i < s.length() && Character.isDigit(s.charAt(i)) && s.charAt(i) < 0x80) {
+                i++;
+                digits++;
+            }
+            if (digits == 0) {
+                return -1;
+            }
+            if (peek() != '.') {
+                return digits <= 15 ? INTEGER : -1;
+            }
+            i++;
+            int fraction = 0;
+            while (i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9') {
+                i++;
+                fraction++;
+            }
+            return digits <= 12 && fraction >= 1 && fraction <= 3 && i > start ? OTHER : -1;
+        }
+
+        private static boolean isTchar(char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
         }
     }
 

@@ -190,7 +190,8 @@ public final class CacheFlow {
             then.accept(Decision.STALE_REFRESH);
             return;
         }
-        boolean forcedByRequest = judgement.fresh(); // fresh, yet unusable: the request's directives said so
+        // Fresh, yet unusable without validation: the request's directives said so, or the response's no-cache.
+        boolean forcedByRequest = judgement.fresh() && !cc.has("no-cache");
         revalidating = !head && (h.header("ETag") != null || h.header("Last-Modified") != null);
         miss(forcedByRequest ? "request" : "stale", loop, then);
     }
@@ -505,10 +506,9 @@ public final class CacheFlow {
             return false;
         }
         if (ifModifiedSince != null) {
-            Date since = DateFormatter.parseHttpDate(ifModifiedSince);
-            String lm = h.header("Last-Modified");
-            Date modified = lm == null ? null : DateFormatter.parseHttpDate(lm);
-            return since != null && modified != null && !modified.after(since);
+            long since = HttpDates.parse(ifModifiedSince);
+            long modified = HttpDates.parse(h.header("Last-Modified"));
+            return since != HttpDates.INVALID && modified != HttpDates.INVALID && modified <= since;
         }
         return false;
     }

@@ -1,10 +1,8 @@
 package io.flotilla.node.cache;
 
-import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 
-import java.util.Date;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -73,19 +71,20 @@ final class CachePolicy {
         for (String name : targeted) {
             List<String> values = field.apply(name);
             if (!values.isEmpty()) {
-                CacheControl cc = CacheControl.parse(values);
-                if (!cc.isEmpty()) {
-                    return cc;
+                CacheControl cc = CacheControl.parseTargeted(values);
+                if (cc != null) {
+                    return cc; // a field that does not parse is ignored (RFC 9213 §2.1)
                 }
             }
         }
         return CacheControl.parse(field.apply(HttpHeaderNames.CACHE_CONTROL.toString()));
     }
 
-    /** Whether targeted directives (RFC 9213) governed this response, which makes Expires irrelevant. */
+    /** Whether a valid targeted field (RFC 9213) governed this response, which makes Expires irrelevant. */
     private boolean targetedIn(CachedHead head) {
         for (String field : targeted) {
-            if (head.header(field) != null) {
+            List<String> values = head.headerValues(field);
+            if (!values.isEmpty() && CacheControl.parseTargeted(values) != null) {
                 return true;
             }
         }
@@ -158,18 +157,17 @@ final class CachePolicy {
         }
         long date = dateValue(head);
         if (!targetedIn(head)) {
-            String expires = head.header("Expires");
-            if (expires != null) {
-                Date at = DateFormatter.parseHttpDate(expires);
-                // §5.3: an invalid Expires, such as "0", means already expired.
-                return at == null ? 0 : Math.max(0, at.getTime() - date);
+            List<String> expires = head.headerValues("Expires");
+            if (!expires.isEmpty()) {
+                long at = expires.size() == 1 ? HttpDates.parse(expires.get(0)) : HttpDates.INVALID;
+                // §5.3: an invalid Expires (such as "0", or several of them) means already expired.
+                return at == HttpDates.INVALID ? 0 : Math.max(0, at - date);
             }
         }
         if (head.status() < 400 && HEURISTIC.contains(head.status())) {
-            String lastModified = head.header("Last-Modified");
-            Date modified = lastModified == null ? null : DateFormatter.parseHttpDate(lastModified);
-            if (modified != null && modified.getTime() < date) {
-                return Math.min(heuristicMaxMillis, (long) ((date - modified.getTime()) * heuristicFraction));
+            long modified = HttpDates.parse(head.header("Last-Modified"));
+            if (modified != HttpDates.INVALID && modified < date) {
+                return Math.min(heuristicMaxMillis, (long) ((date - modified) * heuristicFraction));
             }
         }
         return 0;
@@ -177,9 +175,8 @@ final class CachePolicy {
 
     /** The Date the origin gave, or when the response arrived if it gave none or an invalid one. */
     static long dateValue(CachedHead head) {
-        String date = head.header("Date");
-        Date parsed = date == null ? null : DateFormatter.parseHttpDate(date);
-        return parsed == null ? head.responseTime() : parsed.getTime();
+        long parsed = HttpDates.parse(head.header("Date"));
+        return parsed == HttpDates.INVALID ? head.responseTime() : parsed;
     }
 
     /** §4.2.3: the response's current age in millis. */

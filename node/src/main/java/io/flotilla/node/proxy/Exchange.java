@@ -484,7 +484,16 @@ final class Exchange implements UpstreamListener {
                     upstreamFailed();
                     return;
                 }
-                skippingInformational = true; // 100 and 103 are not relayed; the final response follows
+                skippingInformational = true; // its end is dropped; the final response follows
+                if (code != 100 && request.protocolVersion().minorVersion() >= 1 && !responseStarted) {
+                    // RFC 9110 §15.2: a proxy forwards 1xx (103 Early Hints, say) to an HTTP/1.1 client.
+                    // 100 is not: the proxy answered Expect itself and never forwards it.
+                    HttpHeaders interim = response.headers();
+                    runtime.headers().prepareResponse(interim, response.protocolVersion());
+                    ctx.write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(),
+                            io.netty.buffer.Unpooled.EMPTY_BUFFER, interim,
+                            io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE));
+                }
             } else {
                 startResponse(response);
             }

@@ -171,6 +171,42 @@ class CachePolicyTest {
     }
 
     @Test
+    void httpDatesAreParsedStrictly() {
+        long t = java.time.ZonedDateTime.of(2050, 8, 18, 2, 1, 18, 0, java.time.ZoneOffset.UTC).toInstant().toEpochMilli();
+        assertEquals(t, HttpDates.parse("Thu, 18 Aug 2050 02:01:18 GMT"));
+        assertEquals(t, HttpDates.parse("THU, 18 AUG 2050 02:01:18 gmt"), "names in any case");
+        assertEquals(t, HttpDates.parse("Thursday, 18-Aug-50 02:01:18 GMT"), "RFC 850");
+        assertEquals(t - 10L * 86_400_000, HttpDates.parse("Mon Aug  8 02:01:18 2050"), "asctime");
+        for (String invalid : List.of("Thu, 18 Aug 2050 02:01:18 UTC", "Thu, 18 Aug 2050 02:01:18 AEST",
+                "Thu, 18 Aug 50 02:01:18 GMT", "Thu 18 Aug 2050 02:01:18 GMT", "Thu, 18  Aug  2050 02:01:18 GMT",
+                "Thu, 18-Aug-2050 02:01:18 GMT", "Thu, 18 Aug 2050 02.01.18 GMT", "Thu, 18 Aug 2050 2:01:18 GMT",
+                "0", "", "Thu, 31 Feb 2050 02:01:18 GMT")) {
+            assertEquals(HttpDates.INVALID, HttpDates.parse(invalid), invalid);
+        }
+        CachedHead twoExpires = head(200, T0, T0, "Date", date(T0), "Expires", date(T0 + 60_000), "Expires",
+                date(T0 + 60_000));
+        assertEquals(0, policy.freshnessLifetime(twoExpires, CacheControl.NONE), "several Expires: invalid");
+    }
+
+    @Test
+    void targetedFieldsMustBeStructuredDictionaries() {
+        HttpHeaders h = new DefaultHttpHeaders().add("Cache-Control", "no-store");
+        h.set("CDN-Cache-Control", "max-age=10000, &&&&&");
+        assertTrue(policy.responseDirectives(h).has("no-store"), "an unparsable targeted field is ignored");
+        h.set("CDN-Cache-Control", "Max-Age=60");
+        assertTrue(policy.responseDirectives(h).has("no-store"), "keys are lower case in Structured Fields");
+        h.set("CDN-Cache-Control", "max-age=\"10000\"");
+        CacheControl stringAge = policy.responseDirectives(h);
+        assertFalse(stringAge.has("no-store"));
+        assertEquals(-1, stringAge.seconds("max-age", 0), "a string is not an integer: the directive is absent");
+        h.set("CDN-Cache-Control", "max-age=60, private;x=1, stale-if-error=5");
+        CacheControl ok = policy.responseDirectives(h);
+        assertEquals(60, ok.seconds("max-age", 0));
+        assertTrue(ok.has("private"));
+        assertEquals(5, ok.seconds("stale-if-error", 0));
+    }
+
+    @Test
     void byteRanges() {
         assertEquals(List.of(0L, 4L), asList(ByteRange.parse("bytes=0-4", 10)));
         assertEquals(List.of(5L, 9L), asList(ByteRange.parse("bytes=5-", 10)));

@@ -1,6 +1,5 @@
 package io.flotilla.cluster.hazelcast;
 
-import io.flotilla.cluster.Listeners;
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent;
@@ -8,6 +7,7 @@ import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryMergedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
+import io.flotilla.cluster.Listeners;
 import io.flotilla.cluster.config.ConfigHistory;
 import io.flotilla.cluster.config.ConfigStore;
 import io.flotilla.cluster.config.ConfigVersion;

@@ -62,10 +62,20 @@ final class TestFleet implements AutoCloseable {
         .build();
   }
 
+  /** A fleet expecting {@code expected} members, none started yet. */
+  static TestFleet expecting(int expected) {
+    return new TestFleet(expected);
+  }
+
   /** Starts one more member that knows every running one. */
   HazelcastFleetState add() {
+    return add(gossipAddresses());
+  }
+
+  /** Starts one more member that knows only {@code peers} (gossip addresses). */
+  HazelcastFleetState add(List<String> peers) {
     String id = "m" + (char) ('a' + members.size());
-    HazelcastFleetState m = HazelcastFleetState.start(settings(id, gossipAddresses()));
+    HazelcastFleetState m = HazelcastFleetState.start(settings(id, peers));
     members.add(m);
     return m;
   }

@@ -88,7 +88,7 @@ final class TestFleet implements AutoCloseable {
     return members.get(i);
   }
 
-  /** Waits until every running member's gossip and Hazelcast views have {@code n} members. */
+  /** Waits until every running member's gossip and Hazelcast views have {@code n} members, backups in sync. */
   void awaitSize(int n) {
     for (HazelcastFleetState m : members) {
       if (!m.hazelcast().getLifecycleService().isRunning()) {
@@ -98,6 +98,8 @@ final class TestFleet implements AutoCloseable {
         assertEquals(n, m.hazelcast().getCluster().getMembers().size(), "hazelcast view of " + m.settings().memberId());
         assertEquals(n, m.membership().members().size(), "gossip view of " + m.settings().memberId());
         assertTrue(m.membership().members().stream().allMatch(x -> !x.address().isEmpty()), "addresses announced");
+        // Every backup in sync: only then does losing one member lose nothing.
+        assertTrue(m.hazelcast().getPartitionService().isClusterSafe(), "partitions in sync");
       });
     }
   }

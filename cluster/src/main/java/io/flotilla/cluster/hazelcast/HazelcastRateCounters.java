@@ -25,8 +25,8 @@ import java.util.function.LongSupplier;
  * with a whole share each the fleet ran 15% over the limit when all three were flooded (measured).
  * With half shares the remainder shrinks geometrically and the window ends within about one
  * request per member of the limit; every member keeps a budget of at least one while anything is
- * left, so a flooded fleet does reach the limit. The price: one member taking all the traffic needs
- * about ten sync intervals (0.5 s at 50 ms) to use 80% of a window.
+ * left, so a flooded fleet does reach the limit. The price: one member taking all the traffic uses
+ * the window more slowly (the remainder shrinks by 1/(2n) per interval; measured 98% of a 1 s window).
  *
  * <p>Fewer visible members than expected means a partition (or dead members): the limit shrinks to
  * the visible share, so the halves of a split fleet together stay within the limit, and

@@ -36,6 +36,7 @@ final class HazelcastConfigStore implements ConfigStore {
   private final UUID registration;
   private final UUID lifecycle;
   private final HazelcastInstance hz;
+  private final Object fireLock = new Object();
   private ConfigHistory snapshot = ConfigHistory.EMPTY;
 
   HazelcastConfigStore(HazelcastInstance hz, String memberId, ScheduledExecutorService background) {
@@ -94,7 +95,19 @@ final class HazelcastConfigStore implements ConfigStore {
       }
     }
     if (changed != null) {
-      listeners.fire(changed);
+      fireIfCurrent(changed);
+    }
+  }
+
+  /**
+   * Two threads may advance the snapshot at once (an event and this member's own publish); the one
+   * that lost the race must not tell the listeners about the older version after the newer one.
+   */
+  private void fireIfCurrent(ConfigVersion v) {
+    synchronized (fireLock) {
+      if (v.equals(history().current())) {
+        listeners.fire(v);
+      }
     }
   }
 

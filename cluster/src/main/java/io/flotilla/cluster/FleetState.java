@@ -2,8 +2,8 @@ package io.flotilla.cluster;
 
 import io.flotilla.cluster.cache.ResponseStore;
 import io.flotilla.cluster.config.ConfigStore;
-import io.flotilla.cluster.health.HealthRegistry;
 import io.flotilla.cluster.hazelcast.HazelcastFleet;
+import io.flotilla.cluster.health.HealthRegistry;
 import io.flotilla.cluster.membership.Membership;
 import io.flotilla.cluster.rate.RateCounters;
 

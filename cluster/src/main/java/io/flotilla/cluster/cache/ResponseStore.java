@@ -1,6 +1,7 @@
 package io.flotilla.cluster.cache;
 
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -30,6 +31,16 @@ public interface ResponseStore extends AutoCloseable {
   /** Stores (or replaces) an entry under its key. */
   void put(StoredResponse response);
 
+  /**
+   * {@link #put} for a caller that must not wait (an event loop): the stage completes when the
+   * entry is stored, with the same visibility as a returned {@code put}. A shared store does not
+   * block the caller; the local store stores at once.
+   */
+  default CompletionStage<Void> putAsync(StoredResponse response) {
+    put(response);
+    return CompletableFuture.completedFuture(null);
+  }
+
   /** Removes one key; true when an entry was there. */
   boolean remove(String key);
 
@@ -49,6 +60,11 @@ public interface ResponseStore extends AutoCloseable {
    * is the node's own business.
    */
   boolean tryClaimFill(String key, Duration lease);
+
+  /** {@link #tryClaimFill} for a caller that must not wait (an event loop, on a miss). */
+  default CompletionStage<Boolean> tryClaimFillAsync(String key, Duration lease) {
+    return CompletableFuture.completedFuture(tryClaimFill(key, lease));
+  }
 
   /** Gives back a claim taken with {@link #tryClaimFill}. */
   void releaseFill(String key);

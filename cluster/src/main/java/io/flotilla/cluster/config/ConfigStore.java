@@ -36,7 +36,11 @@ public interface ConfigStore extends AutoCloseable {
   /** Publishes the previous version's document again as the next version; empty when stale or none. */
   Optional<ConfigVersion> rollback(long expectedVersion);
 
-  /** Calls {@code listener} with each new current version, on a thread of the store's; returns what cancels it. */
+  /**
+   * Calls {@code listener} with the new current version after each change, in increasing order, on
+   * a thread of the store's (a version overtaken before it was delivered may be skipped); returns
+   * what cancels it.
+   */
   Runnable onChange(Consumer<ConfigVersion> listener);
 
   /** The versions as a list, newest first. */

@@ -10,6 +10,7 @@ final class LocalConfigStore implements ConfigStore {
 
   private final String memberId;
   private final Listeners<ConfigVersion> listeners = new Listeners<>("config");
+  private final Object fireLock = new Object();
   private ConfigHistory history = ConfigHistory.EMPTY;
 
   LocalConfigStore(String memberId) {
@@ -41,7 +42,11 @@ final class LocalConfigStore implements ConfigStore {
       history = next;
       published = next.current();
     }
-    listeners.fire(published); // outside the lock: a listener may read the store
+    synchronized (fireLock) { // not the store's lock: a listener may read the store
+      if (published.equals(history().current())) { // a concurrent newer publish already told them
+        listeners.fire(published);
+      }
+    }
     return Optional.of(published);
   }
 

@@ -4,7 +4,6 @@ import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.ExtendedMapEntry;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
-import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
 import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -13,7 +12,7 @@ import java.util.concurrent.TimeUnit;
  * Adds one member's unsent count to a window's fleet total and returns the new total; a delta of
  * 0 only reads. The entry lives a little longer than its window, then expires by itself.
  */
-final class AddDelta implements EntryProcessor<String, Long, Long>, IdentifiedDataSerializable {
+final class AddDelta extends WireObject implements EntryProcessor<String, Long, Long> {
 
   private long delta;
   private long ttlMillis;
@@ -35,11 +34,6 @@ final class AddDelta implements EntryProcessor<String, Long, Long>, IdentifiedDa
     total += delta;
     ((ExtendedMapEntry<String, Long>) entry).setValue(total, ttlMillis, TimeUnit.MILLISECONDS);
     return total;
-  }
-
-  @Override
-  public int getFactoryId() {
-    return WireFactory.FACTORY_ID;
   }
 
   @Override

@@ -35,6 +35,7 @@ final class GossipDiscovery implements DiscoveryStrategyFactory {
   }
 
   @Override
+  @SuppressWarnings("rawtypes") // the SPI's own signature
   public DiscoveryStrategy newDiscoveryStrategy(DiscoveryNode node, ILogger logger, Map<String, Comparable> properties) {
     return new Strategy(logger, properties, gossip);
   }
@@ -47,6 +48,7 @@ final class GossipDiscovery implements DiscoveryStrategyFactory {
   static final class Strategy extends AbstractDiscoveryStrategy {
     private final Membership gossip;
 
+    @SuppressWarnings("rawtypes") // the SPI's own signature
     Strategy(ILogger logger, Map<String, Comparable> properties, Membership gossip) {
       super(logger, properties);
       this.gossip = gossip;

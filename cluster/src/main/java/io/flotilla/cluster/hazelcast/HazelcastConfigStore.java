@@ -1,6 +1,5 @@
 package io.flotilla.cluster.hazelcast;
 
-import io.flotilla.cluster.Listeners;
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent;
@@ -8,6 +7,7 @@ import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryMergedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
+import io.flotilla.cluster.Listeners;
 import io.flotilla.cluster.config.ConfigHistory;
 import io.flotilla.cluster.config.ConfigStore;
 import io.flotilla.cluster.config.ConfigVersion;
@@ -36,6 +36,7 @@ final class HazelcastConfigStore implements ConfigStore {
   private final UUID registration;
   private final UUID lifecycle;
   private final HazelcastInstance hz;
+  private final Object fireLock = new Object();
   private ConfigHistory snapshot = ConfigHistory.EMPTY;
 
   HazelcastConfigStore(HazelcastInstance hz, String memberId, ScheduledExecutorService background) {
@@ -94,7 +95,19 @@ final class HazelcastConfigStore implements ConfigStore {
       }
     }
     if (changed != null) {
-      listeners.fire(changed);
+      fireIfCurrent(changed);
+    }
+  }
+
+  /**
+   * Two threads may advance the snapshot at once (an event and this member's own publish); the one
+   * that lost the race must not tell the listeners about the older version after the newer one.
+   */
+  private void fireIfCurrent(ConfigVersion v) {
+    synchronized (fireLock) {
+      if (v.equals(history().current())) {
+        listeners.fire(v);
+      }
     }
   }
 

@@ -1,10 +1,10 @@
 package io.flotilla.cluster.hazelcast;
 
-import io.flotilla.cluster.Listeners;
 import com.hazelcast.core.EntryAdapter;
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.replicatedmap.ReplicatedMap;
+import io.flotilla.cluster.Listeners;
 import io.flotilla.cluster.health.BackendHealth;
 import io.flotilla.cluster.health.HealthRegistry;
 import io.flotilla.cluster.health.ProbeOwners;

@@ -103,14 +103,20 @@ final class HazelcastResponseStore implements ResponseStore {
 
   @Override
   public void put(StoredResponse r) {
+    putAsync(r).toCompletableFuture().join();
+  }
+
+  @Override
+  public CompletionStage<Void> putAsync(StoredResponse r) {
     long ttl = r.removeAt() - System.currentTimeMillis();
     if (ttl <= 0 || r.weight() > entryMaxBytes) {
-      return; // expired already, or over the per-entry limit: not worth a fleet-wide copy
+      // Expired already, or over the per-entry limit: not worth a fleet-wide copy.
+      return CompletableFuture.completedFuture(null);
     }
     invalidate(r.key());
     // Hazelcast keeps expiry times in whole seconds, so a short TTL could round to "already gone":
     // keep it up to a second longer there; get() never returns an entry past its removeAt.
-    map.set(r.key(), r, (ttl / 1000 + 1) * 1000, TimeUnit.MILLISECONDS);
+    return map.setAsync(r.key(), r, (ttl / 1000 + 1) * 1000, TimeUnit.MILLISECONDS);
   }
 
   @Override
@@ -171,7 +177,12 @@ final class HazelcastResponseStore implements ResponseStore {
 
   @Override
   public boolean tryClaimFill(String key, Duration lease) {
-    return fills.putIfAbsent(key, memberId, Math.max(1, lease.toMillis()), TimeUnit.MILLISECONDS) == null;
+    return tryClaimFillAsync(key, lease).toCompletableFuture().join();
+  }
+
+  @Override
+  public CompletionStage<Boolean> tryClaimFillAsync(String key, Duration lease) {
+    return fills.submitToKey(key, new ClaimFill(memberId, Math.max(1, lease.toMillis())));
   }
 
   @Override

@@ -2,14 +2,12 @@ package io.flotilla.cluster.hazelcast;
 
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
-import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
 import com.hazelcast.spi.merge.MergingValue;
 import com.hazelcast.spi.merge.SplitBrainMergePolicy;
 import io.flotilla.cluster.config.ConfigHistory;
 
 /** After a partition heals, the config history with the higher current version wins. */
-final class HighestVersionMerge implements SplitBrainMergePolicy<ConfigHistory, MergingValue<ConfigHistory>, Object>,
-    IdentifiedDataSerializable {
+final class HighestVersionMerge extends WireObject implements SplitBrainMergePolicy<ConfigHistory, MergingValue<ConfigHistory>, Object> {
 
   @Override
   public Object merge(MergingValue<ConfigHistory> merging, MergingValue<ConfigHistory> existing) {
@@ -19,11 +17,6 @@ final class HighestVersionMerge implements SplitBrainMergePolicy<ConfigHistory, 
     ConfigHistory a = existing.getDeserializedValue();
     ConfigHistory b = merging.getDeserializedValue();
     return ConfigHistory.newer(a, b) == a ? existing.getRawValue() : merging.getRawValue();
-  }
-
-  @Override
-  public int getFactoryId() {
-    return WireFactory.FACTORY_ID;
   }
 
   @Override

@@ -3,7 +3,6 @@ package io.flotilla.cluster.hazelcast;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
-import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
 import io.flotilla.cluster.config.ConfigHistory;
 import java.io.IOException;
 import java.util.Map;
@@ -12,8 +11,7 @@ import java.util.Map;
  * Compare-and-set on the config history, atomically on the key's owner: publishes (or rolls back)
  * only against the expected version, and returns the new history or null when stale.
  */
-final class PublishConfig implements EntryProcessor<String, ConfigHistory, ConfigHistory>,
-    IdentifiedDataSerializable {
+final class PublishConfig extends WireObject implements EntryProcessor<String, ConfigHistory, ConfigHistory> {
 
   private long expected;
   private String document; // null for a rollback
@@ -39,11 +37,6 @@ final class PublishConfig implements EntryProcessor<String, ConfigHistory, Confi
       entry.setValue(next);
     }
     return next;
-  }
-
-  @Override
-  public int getFactoryId() {
-    return WireFactory.FACTORY_ID;
   }
 
   @Override

@@ -3,7 +3,6 @@ package io.flotilla.cluster.hazelcast;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
-import com.hazelcast.nio.serialization.IdentifiedDataSerializable;
 import io.flotilla.cluster.cache.StoredResponse;
 import java.io.IOException;
 import java.util.Map;
@@ -12,7 +11,7 @@ import java.util.Map;
  * Removes an entry where it lives if it matches a purge and was stored before the purge's time, and
  * says whether it did. Runs on the owner (and the backup), so no value crosses the network.
  */
-final class PurgeProcessor implements EntryProcessor<String, StoredResponse, Boolean>, IdentifiedDataSerializable {
+final class PurgeProcessor extends WireObject implements EntryProcessor<String, StoredResponse, Boolean> {
 
   private PurgeKind kind;
   private String value;
@@ -35,11 +34,6 @@ final class PurgeProcessor implements EntryProcessor<String, StoredResponse, Boo
     }
     entry.setValue(null);
     return Boolean.TRUE;
-  }
-
-  @Override
-  public int getFactoryId() {
-    return WireFactory.FACTORY_ID;
   }
 
   @Override

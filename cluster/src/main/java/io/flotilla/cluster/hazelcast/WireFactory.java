@@ -17,6 +17,7 @@ final class WireFactory implements DataSerializableFactory {
   static final int ADD_DELTA = 2;
   static final int PUBLISH_CONFIG = 3;
   static final int HIGHEST_VERSION_MERGE = 4;
+  static final int CLAIM_FILL = 5;
 
   @Override
   public IdentifiedDataSerializable create(int classId) {
@@ -25,6 +26,7 @@ final class WireFactory implements DataSerializableFactory {
       case ADD_DELTA -> new AddDelta();
       case PUBLISH_CONFIG -> new PublishConfig();
       case HIGHEST_VERSION_MERGE -> new HighestVersionMerge();
+      case CLAIM_FILL -> new ClaimFill();
       default -> null; // Hazelcast reports an unknown class id itself
     };
   }

@@ -1,7 +1,7 @@
 package io.flotilla.cluster.jgroups;
 
-import io.flotilla.cluster.Listeners;
 import io.flotilla.cluster.ClusterSettings;
+import io.flotilla.cluster.Listeners;
 import io.flotilla.cluster.membership.Member;
 import io.flotilla.cluster.membership.MemberState;
 import java.net.InetAddress;
@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -59,6 +61,7 @@ final class GossipChannel implements FleetGossip, Receiver {
   private volatile Member self;
   private volatile View view;
   private volatile boolean closed;
+  private volatile Future<?> reannounce;
 
   private GossipChannel(ClusterSettings s) throws Exception {
     this.self = new Member(s.memberId(), "", MemberState.SERVING);
@@ -102,6 +105,12 @@ final class GossipChannel implements FleetGossip, Receiver {
       GossipChannel g = new GossipChannel(settings);
       g.channel.connect(settings.name());
       g.viewAccepted(g.channel.getView());
+      // Announcing on view changes alone is not enough: after a merge a member's announcement can
+      // arrive before the receiver installs the merged view (and is dropped as from a stranger).
+      // Re-announcing every third of the failure timeout repairs that and any other loss.
+      long every = Math.max(500, settings.failureTimeout().toMillis() / 3);
+      g.reannounce = g.channel.getProtocolStack().getTransport().getTimer()
+          .scheduleWithFixedDelay(g::announce, every, every, TimeUnit.MILLISECONDS);
       return g;
     } catch (Exception e) {
       throw new IllegalStateException("cluster: cannot join gossip channel '" + settings.name() + "' on "
@@ -243,6 +252,9 @@ final class GossipChannel implements FleetGossip, Receiver {
     }
     closed = true;
     listeners.clear();
+    if (reannounce != null) {
+      reannounce.cancel(false);
+    }
     channel.close();
   }
 }

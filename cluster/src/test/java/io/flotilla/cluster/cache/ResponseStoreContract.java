@@ -127,6 +127,28 @@ public abstract class ResponseStoreContract {
   protected abstract long maxBytes();
 
   @Test
+  void putAsyncIsVisibleWhenItsStageCompletes() {
+    StoredResponse e = entry("GET http://a/async", "http://a/async", 60_000, "later");
+    store.putAsync(e).toCompletableFuture().join();
+    assertEquals(e, read("GET http://a/async"));
+  }
+
+  @Test
+  void anAsyncFillClaimIsExclusiveUntilReleased() {
+    assertTrue(store.tryClaimFillAsync("async-fill", java.time.Duration.ofSeconds(5)).toCompletableFuture().join());
+    assertEquals(!claimsAreShared(), store.tryClaimFill("async-fill", java.time.Duration.ofSeconds(5)),
+        "a second claim while the first is held");
+    store.releaseFill("async-fill");
+    assertTrue(store.tryClaimFillAsync("async-fill", java.time.Duration.ofSeconds(5)).toCompletableFuture().join());
+    store.releaseFill("async-fill");
+  }
+
+  /** Whether a second claim on a held key is refused (a shared store) or granted (a lone node's). */
+  protected boolean claimsAreShared() {
+    return true;
+  }
+
+  @Test
   void fillClaimIsGrantedToTheFirstCaller() {
     assertTrue(store.tryClaimFill("fill-key", java.time.Duration.ofSeconds(5)));
     store.releaseFill("fill-key");

@@ -62,10 +62,20 @@ final class TestFleet implements AutoCloseable {
         .build();
   }
 
+  /** A fleet expecting {@code expected} members, none started yet. */
+  static TestFleet expecting(int expected) {
+    return new TestFleet(expected);
+  }
+
   /** Starts one more member that knows every running one. */
   HazelcastFleetState add() {
+    return add(gossipAddresses());
+  }
+
+  /** Starts one more member that knows only {@code peers} (gossip addresses). */
+  HazelcastFleetState add(List<String> peers) {
     String id = "m" + (char) ('a' + members.size());
-    HazelcastFleetState m = HazelcastFleetState.start(settings(id, gossipAddresses()));
+    HazelcastFleetState m = HazelcastFleetState.start(settings(id, peers));
     members.add(m);
     return m;
   }
@@ -78,7 +88,7 @@ final class TestFleet implements AutoCloseable {
     return members.get(i);
   }
 
-  /** Waits until every running member's gossip and Hazelcast views have {@code n} members. */
+  /** Waits until every running member's gossip and Hazelcast views have {@code n} members, backups in sync. */
   void awaitSize(int n) {
     for (HazelcastFleetState m : members) {
       if (!m.hazelcast().getLifecycleService().isRunning()) {
@@ -88,6 +98,8 @@ final class TestFleet implements AutoCloseable {
         assertEquals(n, m.hazelcast().getCluster().getMembers().size(), "hazelcast view of " + m.settings().memberId());
         assertEquals(n, m.membership().members().size(), "gossip view of " + m.settings().memberId());
         assertTrue(m.membership().members().stream().allMatch(x -> !x.address().isEmpty()), "addresses announced");
+        // Every backup in sync: only then does losing one member lose nothing.
+        assertTrue(m.hazelcast().getPartitionService().isClusterSafe(), "partitions in sync");
       });
     }
   }

@@ -3,7 +3,10 @@ package io.flotilla.cluster.cache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -15,6 +18,8 @@ final class LocalResponseStore implements ResponseStore {
 
   private final Cache<String, StoredResponse> entries;
   private final LongSupplier clock;
+  /** Keys by URL, so a URL purge (an invalidation on the event loop) touches only its own entries. */
+  private final ConcurrentHashMap<String, Set<String>> byUrl = new ConcurrentHashMap<>();
 
   LocalResponseStore(long maxBytes, LongSupplier clock) {
     this.clock = clock;
@@ -24,6 +29,7 @@ final class LocalResponseStore implements ResponseStore {
         .expireAfter(new UntilRemoveAt())
         .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.getAsLong()))
         .executor(Runnable::run) // eviction work on the caller: no pool thread per store
+        .evictionListener((String key, StoredResponse r, RemovalCause cause) -> unindex(key, r))
         .build();
   }
 
@@ -40,17 +46,48 @@ final class LocalResponseStore implements ResponseStore {
 
   @Override
   public void put(StoredResponse response) {
-    entries.put(response.key(), response);
+    byUrl.computeIfAbsent(response.url(), u -> ConcurrentHashMap.newKeySet()).add(response.key());
+    StoredResponse replaced = entries.asMap().put(response.key(), response);
+    if (replaced != null && !replaced.url().equals(response.url())) {
+      unindex(replaced.key(), replaced);
+    }
   }
 
   @Override
   public boolean remove(String key) {
-    return entries.asMap().remove(key) != null;
+    StoredResponse removed = entries.asMap().remove(key);
+    unindex(key, removed);
+    return removed != null;
+  }
+
+  private void unindex(String key, StoredResponse r) {
+    if (key != null && r != null) {
+      byUrl.computeIfPresent(r.url(), (u, keys) -> {
+        keys.remove(key);
+        return keys.isEmpty() ? null : keys;
+      });
+    }
   }
 
   @Override
   public int purgeUrl(String url) {
-    return removeIf(r -> r.url().equals(url));
+    Set<String> keys = byUrl.remove(url);
+    if (keys == null) {
+      return 0;
+    }
+    int removed = 0;
+    for (String key : keys) {
+      boolean[] hit = {false};
+      entries.asMap().computeIfPresent(key, (k, r) -> {
+        if (r.url().equals(url)) {
+          hit[0] = true;
+          return null;
+        }
+        return r;
+      });
+      removed += hit[0] ? 1 : 0;
+    }
+    return removed;
   }
 
   @Override
@@ -65,10 +102,11 @@ final class LocalResponseStore implements ResponseStore {
 
   private int removeIf(Predicate<StoredResponse> matches) {
     int[] removed = {0};
-    entries.asMap().values().removeIf(r -> {
-      boolean hit = matches.test(r);
+    entries.asMap().entrySet().removeIf(e -> {
+      boolean hit = matches.test(e.getValue());
       if (hit) {
         removed[0]++;
+        unindex(e.getKey(), e.getValue());
       }
       return hit;
     });
@@ -97,6 +135,7 @@ final class LocalResponseStore implements ResponseStore {
   @Override
   public void close() {
     entries.invalidateAll();
+    byUrl.clear();
   }
 
   /** Each entry lives until its own removeAt; a replacement brings its own. */

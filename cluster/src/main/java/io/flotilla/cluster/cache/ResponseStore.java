@@ -47,6 +47,19 @@ public interface ResponseStore extends AutoCloseable {
   /** Removes every entry whose URL is exactly {@code url}; returns how many. */
   int purgeUrl(String url);
 
+  /**
+   * {@link #purgeUrl} for a caller that must not wait (an event loop invalidating after an unsafe
+   * method): the local store purges at once (it indexes entries by URL), a shared one in the background.
+   */
+  default CompletionStage<Integer> purgeUrlAsync(String url) {
+    return CompletableFuture.completedFuture(purgeUrl(url));
+  }
+
+  /** {@link #releaseFill} for a caller that must not wait. */
+  default void releaseFillAsync(String key) {
+    releaseFill(key);
+  }
+
   /** Removes every entry whose URL starts with {@code prefix}; returns how many. */
   int purgePrefix(String prefix);
 

@@ -131,6 +131,16 @@ final class HazelcastResponseStore implements ResponseStore {
   }
 
   @Override
+  public CompletionStage<Integer> purgeUrlAsync(String url) {
+    return CompletableFuture.supplyAsync(() -> purgeUrl(url), background);
+  }
+
+  @Override
+  public void releaseFillAsync(String key) {
+    background.execute(() -> releaseFill(key));
+  }
+
+  @Override
   public int purgePrefix(String prefix) {
     return purge(PurgeKind.PREFIX, prefix);
   }

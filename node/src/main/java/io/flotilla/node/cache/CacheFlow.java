@@ -28,6 +28,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -89,6 +90,8 @@ public final class CacheFlow {
     private boolean revalidating;
     private boolean collapsed;
     private boolean waitedOnce;
+    /** Whether this request holds the fleet-wide claim on its key (released when it ends). */
+    private boolean fleetClaimed;
     private Fill fill;
     private String cacheStatus;
 
@@ -179,6 +182,9 @@ public final class CacheFlow {
         entryFacts = facts;
         judgement = route.policy.judge(facts, requestCc, cache.now());
         if (judgement.usableWithoutValidation()) {
+            // Found after all (another node's fill): this node's waiters look again too.
+            endFill(fill, true);
+            fill = null;
             count(CacheStats.Event.HIT);
             cacheStatus = "hit; ttl=" + judgement.ttlSeconds() + (collapsed ? "; collapsed" : "");
             then.accept(Decision.HIT);
@@ -213,8 +219,7 @@ public final class CacheFlow {
         Fill running = cache.fills.putIfAbsent(primaryKey, mine);
         if (running == null) {
             fill = mine;
-            count(CacheStats.Event.MISS);
-            then.accept(Decision.FORWARD);
+            claimFleetWide(loop, then);
             return;
         }
         waitedOnce = true;
@@ -247,6 +252,49 @@ public final class CacheFlow {
             timer.cancel(false);
             lookup(loop, then);
         }
+    }
+
+    /**
+     * This node fetches the key; in a fleet, only if no other node is fetching it already (the
+     * store's claim, whose lease frees it should that node die). A local store grants it at once.
+     */
+    private void claimFleetWide(EventExecutor loop, Consumer<Decision> then) {
+        Duration lease = route.config.collapseWait().multipliedBy(2).plusSeconds(1);
+        CompletableFuture<Boolean> claim = cache.store().tryClaimFillAsync(primaryKey, lease).toCompletableFuture();
+        if (claim.isDone()) {
+            afterClaim(claim.isCompletedExceptionally() || claim.join(), !claim.isCompletedExceptionally(), loop, then);
+        } else {
+            claim.whenComplete((granted, error) -> loop.execute(
+                    () -> afterClaim(error != null || granted, error == null && granted, loop, then)));
+        }
+    }
+
+    private void afterClaim(boolean fetch, boolean claimed, EventExecutor loop, Consumer<Decision> then) {
+        if (fetch) {
+            fleetClaimed = claimed;
+            count(CacheStats.Event.MISS);
+            then.accept(Decision.FORWARD);
+            return;
+        }
+        count(CacheStats.Event.COLLAPSED);
+        waitForFleetFill(loop, then, cache.now() + route.config.collapseWait().toMillis());
+    }
+
+    /** Another node is fetching: look for its entry every 50 ms until it is there or the wait is over. */
+    private void waitForFleetFill(EventExecutor loop, Consumer<Decision> then, long deadline) {
+        loop.schedule(() -> fetch(primaryKey, loop, r -> {
+            if (r != null) {
+                waitedOnce = true;
+                collapsed = true;
+                onPrimary(r, loop, then);
+            } else if (cache.now() >= deadline) {
+                waitedOnce = true;
+                count(CacheStats.Event.MISS);
+                then.accept(Decision.FORWARD);
+            } else {
+                waitForFleetFill(loop, then, deadline);
+            }
+        }), 50, TimeUnit.MILLISECONDS);
     }
 
     // ---- forwarding -----------------------------------------------------------------------------
@@ -401,15 +449,21 @@ public final class CacheFlow {
         if (!vary.isEmpty()) {
             key = variantKey(vary, request.headers());
             long markerLife = Math.max(useful, route.config.keepStale().toMillis());
-            cache.store().put(new StoredResponse(primaryKey, url, Set.of(), responseTime, responseTime + markerLife,
-                    CachedHead.varyMarker(vary, responseTime).encode(), new byte[0]));
+            cache.store().putAsync(new StoredResponse(primaryKey, url, Set.of(), responseTime,
+                    responseTime + markerLife, CachedHead.varyMarker(vary, responseTime).encode(), new byte[0]));
         }
-        cache.store().put(new StoredResponse(key, url, tags(storedHeaders), responseTime, responseTime + useful,
-                h.encode(), bytes));
         stored = true;
         count(CacheStats.Event.STORED);
-        if (fill != null) {
-            fill.complete(true);
+        Fill done = fill;
+        fill = null; // waiters are told once the store has it, so they find it when they look again
+        cache.store().putAsync(new StoredResponse(key, url, tags(storedHeaders), responseTime, responseTime + useful,
+                h.encode(), bytes)).whenComplete((v, error) -> endFill(done, error == null));
+    }
+
+    private void endFill(Fill done, boolean stored) {
+        if (done != null) {
+            done.complete(stored);
+            cache.fills.remove(primaryKey, done);
         }
     }
 
@@ -419,25 +473,25 @@ public final class CacheFlow {
                 route.config.keepStale().toMillis());
         StoredResponse updated = new StoredResponse(entry.key(), entry.url(), entry.tags(), now, now + Math.max(1, useful),
                 refreshed.encode(), entry.body());
-        cache.store().put(updated);
         entry = updated;
         entryHead = refreshed;
         stored = true;
         count(CacheStats.Event.REVALIDATED);
         cacheStatus = "fwd=" + fwd + "; fwd-status=304" + (collapsed ? "; collapsed" : "");
-        if (fill != null) {
-            fill.complete(true);
-        }
+        Fill done = fill;
+        fill = null;
+        cache.store().putAsync(updated).whenComplete((v, error) -> endFill(done, error == null));
     }
 
     /** Called once when the exchange ends, however it ended: waiters of an unfinished fill go on. */
     public void finish() {
         storing = false;
         body = null;
-        if (fill != null) {
-            fill.complete(stored);
-            cache.fills.remove(primaryKey, fill);
-            fill = null;
+        endFill(fill, stored);
+        fill = null;
+        if (fleetClaimed) {
+            fleetClaimed = false;
+            cache.store().releaseFillAsync(primaryKey);
         }
     }
 
@@ -565,7 +619,7 @@ public final class CacheFlow {
     // ---- helpers --------------------------------------------------------------------------------
 
     private void invalidate(HttpHeaders response) {
-        int n = cache.store().purgeUrl(url);
+        purge(url);
         URI base = URI.create(url.replace(" ", "%20"));
         for (CharSequence name : List.of(HttpHeaderNames.LOCATION, HttpHeaderNames.CONTENT_LOCATION)) {
             String target = response.get(name);
@@ -577,13 +631,17 @@ public final class CacheFlow {
                 // §4.4: only same-origin targets, so one origin cannot purge another's responses.
                 if (base.getScheme().equalsIgnoreCase(resolved.getScheme())
                         && base.getRawAuthority().equalsIgnoreCase(resolved.getRawAuthority())) {
-                    n += cache.store().purgeUrl(resolved.toString());
+                    purge(resolved.toString());
                 }
             } catch (IllegalArgumentException e) {
                 // an unparsable Location invalidates nothing more
             }
         }
-        count(CacheStats.Event.INVALIDATED, n);
+    }
+
+    /** Off the event loop for a shared store; at once for the local one, which indexes URLs. */
+    private void purge(String target) {
+        cache.store().purgeUrlAsync(target).thenAccept(n -> count(CacheStats.Event.INVALIDATED, n));
     }
 
     private void stripTargeted(HttpHeaders h) {

@@ -86,6 +86,13 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             response = text == null ? text(HttpResponseStatus.NOT_FOUND, "no config text: the node was started from "
                     + node.config().source() + "\n") : text(HttpResponseStatus.OK, text);
             response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/yaml; charset=utf-8");
+        } else if (path.equals("/config/versions") && method.equals(HttpMethod.GET)) {
+            response = json(versions());
+        } else if (path.equals("/config/rollback") && method.equals(HttpMethod.POST)) {
+            boolean keepAlive = HttpUtil.isKeepAlive(request);
+            CompletableFuture.supplyAsync(this::rollback, BLOCKING)
+                    .thenAccept(done -> ctx.executor().execute(() -> send(ctx, done, keepAlive)));
+            return;
         } else if (path.equals("/config") && (method.equals(HttpMethod.POST) || method.equals(HttpMethod.PUT))) {
             // Parsing, reading certificate files and resolving names may block: off the event loop.
             String text = request.content().toString(StandardCharsets.UTF_8);
@@ -165,8 +172,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private FullHttpResponse applyPushed(String text) {
         try {
             FlotillaConfig next = ConfigLoader.parse(text, "<pushed config>");
-            node.reload(next, text);
-            return text(HttpResponseStatus.OK, "applied (reload " + node.reloads() + ")\n");
+            return text(HttpResponseStatus.OK, node.push(next, text) + "\n");
         } catch (ConfigException e) {
             return text(HttpResponseStatus.BAD_REQUEST, e.getMessage() + "\n");
         } catch (FlotillaNode.ReloadRefused e) {
@@ -174,6 +180,29 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         } catch (RuntimeException e) {
             return text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "reload failed: " + e.getMessage() + "\n");
         }
+    }
+
+    private FullHttpResponse rollback() {
+        try {
+            return text(HttpResponseStatus.OK, node.rollback() + "\n");
+        } catch (FlotillaNode.ReloadRefused e) {
+            return text(HttpResponseStatus.CONFLICT, e.getMessage() + "\n");
+        } catch (RuntimeException e) {
+            return text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "rollback failed: " + e.getMessage() + "\n");
+        }
+    }
+
+    private String versions() {
+        StringBuilder b = new StringBuilder("{\"running\":").append(node.configVersion()).append(",\"versions\":[");
+        boolean first = true;
+        for (var v : node.configVersions()) {
+            b.append(first ? "" : ",").append("{\"version\":").append(v.version())
+                    .append(",\"published_at\":").append(quote(java.time.Instant.ofEpochMilli(v.publishedAt()).toString()))
+                    .append(",\"publisher\":").append(quote(v.publisher()))
+                    .append(",\"bytes\":").append(v.document().length()).append('}');
+            first = false;
+        }
+        return b.append("]}\n").toString();
     }
 
     private static void send(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive) {

@@ -1,6 +1,10 @@
 package io.flotilla.node.server;
 
 import io.flotilla.cluster.FleetState;
+import io.flotilla.cluster.config.ConfigStore;
+import io.flotilla.cluster.config.ConfigVersion;
+import io.flotilla.node.config.ConfigException;
+import io.flotilla.node.config.ConfigLoader;
 import io.flotilla.node.cache.ResponseCache;
 import io.flotilla.node.config.FlotillaConfig;
 import io.flotilla.node.config.ListenerConfig;
@@ -60,6 +64,9 @@ public final class FlotillaNode implements AutoCloseable {
     private final List<ServerTls> tls;
     private final ScheduledExecutorService tlsWatcher;
     private AdminServer admin;
+    /** The fleet config version this node runs (0: its own file, not yet published). */
+    private volatile long configVersion;
+    private Runnable configSubscription = () -> { };
     private DnsRefresher dns;
     private java.util.function.Function<String, java.net.InetAddress> resolver;
 
@@ -175,6 +182,7 @@ public final class FlotillaNode implements AutoCloseable {
                 throw e;
             }
         }
+        node.joinConfig();
         LOG.info(() -> "node '" + config.node().name() + "' serving on " + node.addresses() + " with "
                 + threads + " " + transport.name() + " event loop(s), config " + config.source());
         return node;
@@ -276,6 +284,9 @@ public final class FlotillaNode implements AutoCloseable {
      */
     public synchronized FlotillaConfig reload(FlotillaConfig next, String text) throws ReloadRefused {
         FlotillaConfig current = config.get();
+        if (!next.cluster().equals(current.cluster())) {
+            throw new ReloadRefused("cluster settings differ from the running ones; changing them needs a restart");
+        }
         boolean sameSockets = next.listeners().size() == current.listeners().size();
         for (int i = 0; sameSockets && i < next.listeners().size(); i++) {
             sameSockets = !current.listeners().get(i).needsRestartFor(next.listeners().get(i));
@@ -287,6 +298,11 @@ public final class FlotillaNode implements AutoCloseable {
         if (!next.node().equals(current.node())) {
             throw new ReloadRefused("node settings differ from the running ones; changing them needs a restart");
         }
+        return reloadShared(next, text);
+    }
+
+    /** Applies {@code next}, whose listener, node and cluster sections are known to match the running ones. */
+    private synchronized FlotillaConfig reloadShared(FlotillaConfig next, String text) throws ReloadRefused {
         try {
             // Certificates are read again even when their paths did not change: a reload renews them.
             List<Runnable> tlsSwaps = new ArrayList<>();
@@ -306,9 +322,123 @@ public final class FlotillaNode implements AutoCloseable {
         return next;
     }
 
+    // ---- the live config, shared by the fleet ----------------------------------------------------
+
+    /** Whether this node is a member of a fleet (a cluster section), rather than alone. */
+    public boolean inFleet() {
+        return config.get().cluster().isPresent();
+    }
+
+    /** The config version this node runs; 0 before anything was published. */
+    public long configVersion() {
+        return configVersion;
+    }
+
+    /**
+     * At start: the first node of a fleet (or a lone node) publishes its own file as version 1; a
+     * node joining a fleet that has a config runs the fleet's, and every node follows later versions.
+     */
+    private void joinConfig() {
+        ConfigStore store = services.fleet().config();
+        try {
+            publishStart(configText());
+        } catch (IOException | RuntimeException e) {
+            LOG.fine(() -> "no start config text to publish yet: " + e);
+        }
+        if (inFleet()) {
+            configSubscription = store.onChange(this::followFleet);
+            ConfigVersion current = store.current();
+            if (current != null && current.version() > configVersion) {
+                followFleet(current);
+            }
+        }
+    }
+
+    /** A new fleet version: its shared sections applied here, with this node's own node, listeners and cluster. */
+    private synchronized void followFleet(ConfigVersion version) {
+        if (version.version() <= configVersion) {
+            return;
+        }
+        try {
+            FlotillaConfig pushed = ConfigLoader.parse(version.document(), "<fleet config v" + version.version() + ">");
+            reloadShared(withLocalSections(pushed), version.document());
+            configVersion = version.version();
+        } catch (ConfigException | ReloadRefused | RuntimeException e) {
+            // Validated by the node that published it; here it can only fail on local files (TLS).
+            LOG.warning(() -> "fleet config version " + version.version() + " not applied: " + e.getMessage());
+        }
+    }
+
+    /** The shared sections of {@code pushed} with this node's own node, listeners and cluster sections. */
+    private FlotillaConfig withLocalSections(FlotillaConfig pushed) {
+        FlotillaConfig local = config.get();
+        return new FlotillaConfig(pushed.source(), local.node(), local.listeners(), pushed.upstreams(), pushed.routes(),
+                pushed.timeouts(), pushed.limits(), pushed.headers(), pushed.cache(), local.cluster());
+    }
+
+    /**
+     * A config pushed through the admin API. Alone: applied here (and kept as a version, for
+     * rollback). In a fleet: checked here, then published; every node, this one included, applies it
+     * when the store tells it. Returns what to tell the operator.
+     */
+    public synchronized String push(FlotillaConfig next, String text) throws ReloadRefused {
+        ConfigStore store = services.fleet().config();
+        ConfigVersion current = store.current();
+        long expected = current == null ? 0 : current.version();
+        if (!inFleet()) {
+            reload(next, text);
+            store.publish(expected, text).ifPresent(v -> configVersion = v.version());
+            return "applied (reload " + reloads() + ", version " + configVersion + ")";
+        }
+        try {
+            ProxyRuntime.compile(withLocalSections(next)); // what cannot be compiled is refused before anyone sees it
+        } catch (IllegalArgumentException e) {
+            throw new ReloadRefused(e.getMessage());
+        }
+        ConfigVersion published = store.publish(expected, text).orElseThrow(() -> new ReloadRefused(
+                "another config was published meanwhile (now version " + store.current().version() + "); push again"));
+        followFleet(published);
+        return "published version " + published.version() + " to the fleet; applied here";
+    }
+
+    /** Publishes the previous version's document again, as the next version; every node applies it. */
+    public synchronized String rollback() throws ReloadRefused {
+        ConfigStore store = services.fleet().config();
+        ConfigVersion current = store.current();
+        if (current == null || store.versions().size() < 2) {
+            throw new ReloadRefused("there is no previous config version to roll back to");
+        }
+        ConfigVersion rolled = store.rollback(current.version()).orElseThrow(() -> new ReloadRefused(
+                "another config was published meanwhile; look at GET /config/versions and try again"));
+        if (inFleet()) {
+            followFleet(rolled);
+        } else {
+            try {
+                reload(ConfigLoader.parse(rolled.document(), "<config v" + rolled.version() + ">"), rolled.document());
+            } catch (ConfigException e) {
+                throw new ReloadRefused(e.getMessage());
+            }
+            configVersion = rolled.version();
+        }
+        return "rolled back: version " + rolled.version() + " is the config of version " + (current.version() - 1);
+    }
+
+    /** The versions the fleet (or this node) keeps, newest first. */
+    public List<ConfigVersion> configVersions() {
+        return services.fleet().config().versions();
+    }
+
     /** Remembers the YAML the node was started from, when it did not come from a file. */
     public void startedFrom(String text) {
         configText.compareAndSet(null, text);
+        publishStart(text);
+    }
+
+    /** Version 1 is the config the first node started with (nothing happens when there is one already). */
+    private synchronized void publishStart(String text) {
+        if (text != null && configVersion == 0) {
+            services.fleet().config().publish(0, text).ifPresent(v -> configVersion = v.version());
+        }
     }
 
     /** The YAML in force: the last one applied by reload, else the file the node started from. */
@@ -400,6 +530,7 @@ public final class FlotillaNode implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        configSubscription.run();
         checkers.forEach(HealthChecker::close);
         tls.stream().filter(java.util.Objects::nonNull).forEach(ServerTls::close);
         tlsWatcher.shutdownNow();

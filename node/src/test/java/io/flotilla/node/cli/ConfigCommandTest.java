@@ -56,6 +56,18 @@ class ConfigCommandTest {
             try (RawClient c = node.client()) {
                 assertEquals(200, c.get("/new/x", "a").status());
             }
+            Run history = run("config", "history", "--to", admin, "--token", token);
+            assertEquals(Main.OK, history.code(), history.err());
+            assertTrue(history.out().startsWith("{\"running\":2,\"versions\":[{\"version\":2,"), history.out());
+            assertTrue(history.out().contains("{\"version\":1,"), history.out());
+            Run rolledBack = run("config", "rollback", "--to", admin, "--token", token);
+            assertEquals(Main.OK, rolledBack.code(), rolledBack.err());
+            assertTrue(rolledBack.out().contains("version 3 is the config of version 1"), rolledBack.out());
+            try (RawClient c = node.client()) {
+                assertEquals(404, c.get("/new/x", "a").status());
+                assertEquals(200, c.get("/old/x", "a").status());
+            }
+            assertEquals(Main.OK, run("config", "push", next.toString(), "--to", admin, "--token", token).code());
             Run shown = run("config", "show", "--to", admin, "--token", token);
             assertEquals(Main.OK, shown.code());
             assertTrue(shown.out().contains("path: /new/"), shown.out());

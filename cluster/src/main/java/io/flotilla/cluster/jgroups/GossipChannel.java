@@ -69,7 +69,11 @@ final class GossipChannel implements FleetGossip, Receiver {
     Protocol discovery;
     if (s.discovery() == ClusterSettings.Discovery.STATIC) {
       // port_range 0: peers are listed with their exact ports; probing neighbours only adds noise.
+      // return_entire_cache: a member learns every member's address from any peer it asks, so two
+      // members that each know only the first one (the demo, tests, a fleet grown one by one) still
+      // find each other.
       tcpping = new PeerListPing().setInitialHosts(resolve(s.peers())).setPortRange(0);
+      tcpping.returnEntireCache(true);
       discovery = tcpping;
     } else if (s.discovery() == ClusterSettings.Discovery.DNS) {
       tcpping = null;

@@ -20,6 +20,11 @@ public interface Membership extends AutoCloseable {
   /** Every live member including this one, ordered by id. */
   List<Member> members();
 
+  /** This member's own gossip address, {@code host:port} as bound; empty for a fleet of one. */
+  default String gossipAddress() {
+    return "";
+  }
+
   /** Says to every member that this node is now {@code state}. */
   void setState(MemberState state);
 

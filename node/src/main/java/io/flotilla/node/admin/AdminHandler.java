@@ -77,10 +77,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         } else if (path.equals("/upstreams") && method.equals(HttpMethod.GET)) {
             response = json(upstreams());
         } else if (path.equals("/fleet") && method.equals(HttpMethod.GET)) {
-            FlotillaConfig config = node.config();
-            response = json("{\"node\":" + quote(config.node().name()) + ",\"cluster\":false,\"members\":[{\"name\":"
-                    + quote(config.node().name()) + ",\"state\":\"" + (node.draining() ? "draining" : "serving")
-                    + "\"}]}\n");
+            response = json(fleet());
         } else if (path.equals("/config") && method.equals(HttpMethod.GET)) {
             String text = node.configText();
             response = text == null ? text(HttpResponseStatus.NOT_FOUND, "no config text: the node was started from "
@@ -180,6 +177,29 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         } catch (RuntimeException e) {
             return text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "reload failed: " + e.getMessage() + "\n");
         }
+    }
+
+    /** The fleet as this node sees it: members and their states, and what the node shares. */
+    private String fleet() {
+        var fleet = node.fleet();
+        var rates = fleet.rates();
+        StringBuilder b = new StringBuilder("{\"node\":").append(quote(node.config().node().name()))
+                .append(",\"cluster\":").append(node.inFleet())
+                .append(",\"gossip\":").append(quote(fleet.membership().gossipAddress()))
+                .append(",\"config_version\":").append(node.configVersion())
+                .append(",\"rate_limits\":{\"degraded\":").append(rates.degraded())
+                .append(",\"share\":").append(rates.limitShare())
+                .append(",\"expected_members\":").append(fleet.settings().expectedFleetSize()).append('}')
+                .append(",\"members\":[");
+        boolean first = true;
+        for (var m : fleet.membership().members()) {
+            b.append(first ? "" : ",").append("{\"name\":").append(quote(m.id()))
+                    .append(",\"address\":").append(quote(m.address()))
+                    .append(",\"state\":").append(quote(m.state().name().toLowerCase(java.util.Locale.ROOT)))
+                    .append(",\"self\":").append(m.id().equals(fleet.membership().self().id())).append('}');
+            first = false;
+        }
+        return b.append("]}\n").toString();
     }
 
     private FullHttpResponse rollback() {

@@ -2,6 +2,8 @@ package io.flotilla.node.server;
 
 import io.flotilla.cluster.FleetState;
 import io.flotilla.cluster.config.ConfigStore;
+import io.flotilla.cluster.health.BackendHealth;
+import io.flotilla.cluster.health.HealthRegistry;
 import io.flotilla.cluster.config.ConfigVersion;
 import io.flotilla.node.config.ConfigException;
 import io.flotilla.node.config.ConfigLoader;
@@ -67,6 +69,7 @@ public final class FlotillaNode implements AutoCloseable {
     /** The fleet config version this node runs (0: its own file, not yet published). */
     private volatile long configVersion;
     private Runnable configSubscription = () -> { };
+    private Runnable healthSubscription = () -> { };
     private DnsRefresher dns;
     private java.util.function.Function<String, java.net.InetAddress> resolver;
 
@@ -184,7 +187,10 @@ public final class FlotillaNode implements AutoCloseable {
         }
         node.joinConfig();
         LOG.info(() -> "node '" + config.node().name() + "' serving on " + node.addresses() + " with "
-                + threads + " " + transport.name() + " event loop(s), config " + config.source());
+                + threads + " " + transport.name() + " event loop(s), config " + config.source()
+                + node.adminAddress().map(a -> ", admin on " + a.getHostString() + ":" + a.getPort()).orElse("")
+                + (node.inFleet() ? ", fleet '" + config.cluster().get().name() + "' gossip on "
+                        + node.fleet().membership().gossipAddress() : ""));
         return node;
     }
 
@@ -233,10 +239,32 @@ public final class FlotillaNode implements AutoCloseable {
     private synchronized void startHealthChecks() {
         checkers.forEach(HealthChecker::close);
         checkers.clear();
+        healthSubscription.run();
+        HealthRegistry shared = inFleet() ? services.fleet().health() : null;
+        Map<String, UpstreamServer> probed = new java.util.HashMap<>();
         for (Upstream upstream : runtime.get().upstreams().values()) {
             if (upstream.health().active().isPresent()) {
-                checkers.add(HealthChecker.start(upstream, group, transport.socketChannel()));
+                checkers.add(HealthChecker.start(upstream, group, transport.socketChannel(), shared));
+                upstream.sharedHealth(shared);
+                upstream.servers().forEach(s -> probed.put(s.backendId(), s));
             }
+        }
+        if (shared != null) {
+            // Every node routes by the fleet's verdicts: those known now, and each change as it comes.
+            probed.forEach((id, server) -> {
+                BackendHealth h = shared.health(id);
+                if (h != null) {
+                    server.healthy(h.up());
+                }
+            });
+            healthSubscription = shared.onChange(h -> {
+                UpstreamServer server = probed.get(h.backendId());
+                if (server != null && server.healthy() != h.up()) {
+                    server.healthy(h.up());
+                    LOG.info(() -> server + (h.up() ? " is up" : " is down") + " by the fleet (" + h.reporter() + ": "
+                            + h.reason() + ")");
+                }
+            });
         }
     }
 
@@ -423,6 +451,11 @@ public final class FlotillaNode implements AutoCloseable {
         return "rolled back: version " + rolled.version() + " is the config of version " + (current.version() - 1);
     }
 
+    /** What this node shares with the fleet (in-process when it is alone). */
+    public FleetState fleet() {
+        return services.fleet();
+    }
+
     /** The versions the fleet (or this node) keeps, newest first. */
     public List<ConfigVersion> configVersions() {
         return services.fleet().config().versions();
@@ -487,6 +520,11 @@ public final class FlotillaNode implements AutoCloseable {
         long grace = current.node().drainGrace().toMillis();
         long deadline = System.nanoTime() + current.node().drainGrace().toNanos() + current.node().drainTimeout().toNanos();
         services.startDraining();
+        try {
+            services.fleet().membership().setState(io.flotilla.cluster.membership.MemberState.DRAINING);
+        } catch (RuntimeException e) {
+            LOG.warning(() -> "could not tell the fleet this node drains: " + e);
+        }
         LOG.info(() -> "draining: /healthz is 503, still accepting for " + grace + " ms");
         signalConnections();
         EventLoop timer = group.next();
@@ -531,6 +569,7 @@ public final class FlotillaNode implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         configSubscription.run();
+        healthSubscription.run();
         checkers.forEach(HealthChecker::close);
         tls.stream().filter(java.util.Objects::nonNull).forEach(ServerTls::close);
         tlsWatcher.shutdownNow();

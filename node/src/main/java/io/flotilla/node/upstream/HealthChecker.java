@@ -1,5 +1,8 @@
 package io.flotilla.node.upstream;
 
+import io.flotilla.cluster.health.BackendHealth;
+import io.flotilla.cluster.health.HealthRegistry;
+
 import io.flotilla.node.config.HealthConfig;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
@@ -45,17 +48,32 @@ public final class HealthChecker implements AutoCloseable {
     private final HealthConfig.Active config;
     private final Class<? extends SocketChannel> channelClass;
     private final List<ServerProbe> probes = new ArrayList<>();
+    /** The fleet's health, or null for a lone node: then every server is probed here. */
+    private final HealthRegistry shared;
     private volatile boolean closed;
 
-    private HealthChecker(Upstream upstream, HealthConfig.Active config, Class<? extends SocketChannel> channelClass) {
+    private HealthChecker(Upstream upstream, HealthConfig.Active config, Class<? extends SocketChannel> channelClass,
+                          HealthRegistry shared) {
         this.upstream = upstream;
         this.config = config;
         this.channelClass = channelClass;
+        this.shared = shared;
     }
 
     /** Starts probing every server of {@code upstream}, which must have an active health config. */
     public static HealthChecker start(Upstream upstream, EventLoopGroup group, Class<? extends SocketChannel> channelClass) {
-        HealthChecker checker = new HealthChecker(upstream, upstream.health().active().orElseThrow(), channelClass);
+        return start(upstream, group, channelClass, null);
+    }
+
+    /**
+     * As {@link #start(Upstream, EventLoopGroup, Class)}, in a fleet: a server is probed only while this
+     * node is one of its probe owners (rendezvous hashing over the live members, so ownership moves
+     * within an interval when a member leaves), and verdicts are published to {@code shared}, whose
+     * changes every node applies.
+     */
+    public static HealthChecker start(Upstream upstream, EventLoopGroup group, Class<? extends SocketChannel> channelClass,
+                                      HealthRegistry shared) {
+        HealthChecker checker = new HealthChecker(upstream, upstream.health().active().orElseThrow(), channelClass, shared);
         long interval = checker.config.interval().toNanos();
         for (UpstreamServer server : upstream.servers()) {
             ServerProbe probe = checker.new ServerProbe(server, group.next());
@@ -98,6 +116,12 @@ public final class HealthChecker implements AutoCloseable {
         }
 
         private void probe() {
+            if (shared != null && !shared.isProbeOwner(server.backendId())) {
+                successes = 0;
+                failures = 0;
+                schedule(config.interval().toNanos()); // another member probes it; ask again next interval
+                return;
+            }
             long started = System.nanoTime();
             boolean[] done = {false};
             Consumer<Boolean> finish = ok -> {
@@ -164,6 +188,14 @@ public final class HealthChecker implements AutoCloseable {
                 if (++failures >= config.fall() && server.healthy()) {
                     server.healthy(false);
                     LOG.warning(() -> server + " is unhealthy after " + failures + " failed probes");
+                }
+            }
+            boolean settled = ok ? successes >= config.rise() : failures >= config.fall();
+            if (shared != null && settled) {
+                // Published when it differs from the fleet's verdict (a change, or a new owner's first word).
+                BackendHealth fleet = shared.health(server.backendId());
+                if (fleet == null ? !ok : fleet.up() != ok) {
+                    shared.report(server.backendId(), ok, ok ? successes + " good probes" : failures + " failed probes");
                 }
             }
         }

@@ -1,5 +1,7 @@
 package io.flotilla.node.upstream;
 
+import io.flotilla.cluster.health.HealthRegistry;
+
 import io.flotilla.node.config.HealthConfig;
 import io.flotilla.node.config.PoolConfig;
 import io.flotilla.node.config.UpstreamTlsConfig;
@@ -162,8 +164,20 @@ public final class Upstream {
             return;
         }
         server.eject(passive.ejection().toNanos());
+        HealthRegistry fleet = sharedHealth;
+        if (fleet != null) {
+            // The fleet hears of it too; the server's probers bring it back when it answers again.
+            fleet.reportFailure(server.backendId(), consecutive + " consecutive failed requests");
+        }
         LOG.warning(() -> "ejected " + server + " after " + consecutive + " consecutive failures (ejection "
                 + server.ejections() + ")");
+    }
+
+    private volatile HealthRegistry sharedHealth;
+
+    /** In a fleet with active checks: passive ejections are reported to the fleet's health registry. */
+    public void sharedHealth(HealthRegistry registry) {
+        this.sharedHealth = registry;
     }
 
     /** Passive health: a good response resets the failure count. */

@@ -54,6 +54,11 @@ public final class UpstreamServer {
         return stickyId;
     }
 
+    /** The server's name in the fleet's health registry: {@code upstream/host:port}. */
+    public String backendId() {
+        return upstreamName + "/" + address;
+    }
+
     public String upstreamName() {
         return upstreamName;
     }

@@ -1,0 +1,372 @@
+package io.flotilla.node.fleet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.flotilla.node.testing.RawClient;
+import io.flotilla.node.testing.TestOrigin;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three nodes as three real processes on loopback, joined into one fleet (JGroups gossip + embedded
+ * Hazelcast), in front of one recording origin: what a fleet must show (issue 6), with the origin's
+ * request counts as the proof. Every port is chosen by the OS and read back from the node's log and
+ * admin API. The last test kills a node with SIGKILL.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FleetProcessTest {
+    private static final Pattern STARTED = Pattern.compile(
+            "serving on \\[/127\\.0\\.0\\.1:(\\d+)].*admin on 127\\.0\\.0\\.1:(\\d+), fleet '[^']+' gossip on 127\\.0\\.0\\.1:(\\d+)");
+
+    @TempDir
+    static Path dir;
+
+    private final String fleet = "t" + UUID.randomUUID().toString().substring(0, 8);
+    private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
+    private final List<Node> nodes = new ArrayList<>();
+    private TestOrigin origin;
+    private TestOrigin flaky;
+    private volatile boolean flakyUp = true;
+
+    /** One node process and what it told us about itself. */
+    private final class Node {
+        final String name;
+        final Process process;
+        final Path log;
+        int port;
+        int admin;
+        int gossip;
+
+        Node(String name, Process process, Path log) {
+            this.name = name;
+            this.process = process;
+            this.log = log;
+        }
+
+        RawClient.Response get(String target) throws IOException {
+            try (RawClient c = new RawClient(port)) {
+                return c.timeout(10_000).get(target, "fleet.test");
+            }
+        }
+
+        RawClient.Response admin(String method, String target, String body) throws IOException {
+            try (RawClient c = new RawClient(admin)) {
+                byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+                c.send(method + " " + target + " HTTP/1.1\r\nHost: admin\r\nContent-Length: " + bytes.length + "\r\n\r\n");
+                c.send(bytes);
+                return c.timeout(20_000).read();
+            }
+        }
+    }
+
+    private String config(String name, String peer) {
+        return "node: {name: " + name + ", admin: '127.0.0.1:0', event_loops: 1, drain_grace: 0s}\n"
+                + "listeners: [{bind: '127.0.0.1:0'}]\n"
+                + "upstreams:\n"
+                + "  app: {servers: ['" + origin.address() + "']}\n"
+                + "  pair:\n"
+                + "    servers: ['" + origin.address() + "', '" + flaky.address() + "']\n"
+                + "    health: {path: /health, interval: 500ms, timeout: 300ms, fall: 1, rise: 1}\n"
+                + "routes:\n"
+                + "  - {path: /, upstream: app, cache: true}\n"
+                + "  - {path: /limited/, upstream: app, rate_limit: {requests: 100, per: 20s, key: route}}\n"
+                + "  - {path: /pair/, upstream: pair}\n"
+                + "cache: {collapse_wait: 5s}\n"
+                + "cluster:\n"
+                + "  name: " + fleet + "\n"
+                + "  bind: '127.0.0.1:0'\n"
+                + "  gossip_port: 0\n"
+                + "  expected_size: 3\n"
+                + (peer == null ? "" : "  peers: ['" + peer + "']\n");
+    }
+
+    private Node start(String name, String peer) throws Exception {
+        Path config = Files.writeString(dir.resolve(name + ".yaml"), config(name, peer));
+        Path log = dir.resolve(name + ".log");
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        Process p = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Dhazelcast.phone.home.enabled=false",
+                "-cp", System.getProperty("java.class.path"),
+                "io.flotilla.node.cli.Main", "node", "--config", config.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Node node = new Node(name, p, log);
+        nodes.add(node);
+        await(name + " to start", 60, () -> {
+            if (!p.isAlive()) {
+                fail(name + " exited with " + p.exitValue() + ":\n" + read(log));
+            }
+            Matcher m = STARTED.matcher(read(log));
+            if (!m.find()) {
+                return false;
+            }
+            node.port = Integer.parseInt(m.group(1));
+            node.admin = Integer.parseInt(m.group(2));
+            node.gossip = Integer.parseInt(m.group(3));
+            return true;
+        });
+        return node;
+    }
+
+    private static String read(Path log) {
+        try {
+            return Files.readString(log, StandardCharsets.ISO_8859_1);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static void await(String what, int seconds, BooleanSupplier done) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("timed out waiting for " + what);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private int count(String path) {
+        return counts.computeIfAbsent(path, k -> new AtomicInteger()).get();
+    }
+
+    @BeforeAll
+    void startFleet() throws Exception {
+        origin = TestOrigin.start((request, out) -> {
+            String path = request.target();
+            counts.computeIfAbsent(path, k -> new AtomicInteger()).incrementAndGet();
+            if (path.startsWith("/slow/")) {
+                try {
+                    Thread.sleep(800);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            byte[] body = ("origin:" + path).getBytes(StandardCharsets.US_ASCII);
+            TestOrigin.writeResponse(out, 200, Map.of("Cache-Control", "max-age=300", "Surrogate-Key", "all"),
+                    body, !request.method().equals("HEAD"));
+            return true;
+        });
+        flaky = TestOrigin.start((request, out) -> {
+            if (!flakyUp) {
+                return false; // closes the connection: probes and requests fail
+            }
+            TestOrigin.writeResponse(out, 200, Map.of(), "flaky".getBytes(StandardCharsets.US_ASCII), true);
+            return true;
+        });
+        Node a = start("a", null);
+        String seed = "127.0.0.1:" + a.gossip;
+        start("b", seed);
+        start("c", seed);
+        for (Node n : nodes) {
+            await(n.name + " to see three members", 60, () -> {
+                try {
+                    String json = n.admin("GET", "/fleet", "").bodyText();
+                    return json.split("\"name\":").length - 1 == 3; // one entry per member
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+        }
+    }
+
+    @AfterAll
+    void stopFleet() throws Exception {
+        for (Node n : nodes) {
+            n.process.destroy();
+        }
+        for (Node n : nodes) {
+            if (!n.process.waitFor(15, TimeUnit.SECONDS)) {
+                n.process.destroyForcibly();
+            }
+        }
+        if (origin != null) {
+            origin.close();
+        }
+        if (flaky != null) {
+            flaky.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void aResponseCachedThroughOneNodeIsAHitOnTheOthers() throws Exception {
+        RawClient.Response first = nodes.get(0).get("/shared/1");
+        assertEquals("flotilla; fwd=uri-miss; stored", first.header("Cache-Status"));
+        for (Node n : nodes.subList(1, 3)) {
+            RawClient.Response hit = n.get("/shared/1");
+            assertEquals(200, hit.status());
+            assertEquals("origin:/shared/1", hit.bodyText());
+            assertTrue(hit.header("Cache-Status").startsWith("flotilla; hit"), n.name + ": " + hit.header("Cache-Status"));
+        }
+        assertEquals(1, count("/shared/1"));
+    }
+
+    @Test
+    @Order(2)
+    void concurrentMissesOnThreeNodesCauseOneOriginFetch() throws Exception {
+        int perNode = 3;
+        List<Thread> threads = new ArrayList<>();
+        List<String> bodies = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (Node n : nodes) {
+            for (int i = 0; i < perNode; i++) {
+                Thread t = new Thread(() -> {
+                    try {
+                        bodies.add(n.get("/slow/1").bodyText());
+                    } catch (IOException e) {
+                        bodies.add("error: " + e);
+                    }
+                });
+                threads.add(t);
+                t.start();
+            }
+        }
+        for (Thread t : threads) {
+            t.join(20_000);
+        }
+        assertEquals(perNode * 3, bodies.size());
+        bodies.forEach(b -> assertEquals("origin:/slow/1", b));
+        assertEquals(1, count("/slow/1"), "one origin fetch for nine concurrent misses on three nodes");
+    }
+
+    @Test
+    @Order(3)
+    void aPurgeOnOneNodeRemovesTheEntryEverywhere() throws Exception {
+        nodes.get(0).get("/purge/1");
+        nodes.get(2).get("/purge/1"); // now in C's near cache too
+        assertEquals(1, count("/purge/1"));
+        RawClient.Response purged = nodes.get(1).admin("POST", "/cache/purge?url=http://fleet.test/purge/1", "");
+        assertEquals(200, purged.status(), purged.bodyText());
+        await("the purge to reach every node", 10, () -> {
+            try {
+                return nodes.get(2).get("/purge/1").header("Cache-Status").contains("fwd=uri-miss");
+            } catch (IOException e) {
+                return false;
+            }
+        });
+        assertTrue(count("/purge/1") >= 2);
+        int after = count("/purge/1");
+        for (Node n : nodes) {
+            assertTrue(n.get("/purge/1").header("Cache-Status").startsWith("flotilla; hit"), n.name);
+        }
+        assertEquals(after, count("/purge/1"), "stored again once, then hits everywhere");
+    }
+
+    @Test
+    @Order(4)
+    void aFleetWideLimitAdmitsBetweenLAndFivePercentMore() throws Exception {
+        // One 20 s window, aligned to the epoch as every node's is: start just after a boundary.
+        long period = 20_000;
+        long wait = period - System.currentTimeMillis() % period;
+        Thread.sleep(wait + 200);
+        long windowEnd = System.currentTimeMillis() / period * period + period;
+        int admitted = 0;
+        int sent = 0;
+        while (sent < 300 && System.currentTimeMillis() < windowEnd - 2000) {
+            Node n = nodes.get(sent % 3);
+            if (n.get("/limited/x").status() == 200) {
+                admitted++;
+            }
+            sent++;
+            Thread.sleep(10);
+        }
+        assertEquals(300, sent, "all requests fell in one window");
+        System.out.println("fleet-wide limit of 100 per 20 s over 3 nodes: admitted " + admitted + " of " + sent);
+        assertTrue(admitted >= 100 && admitted <= 105, "admitted " + admitted + " of a fleet-wide 100");
+    }
+
+    @Test
+    @Order(5)
+    void aConfigPushedToOneNodeIsLiveOnAll() throws Exception {
+        Node c = nodes.get(2);
+        String pushed = config("c", null).replace("  - {path: /pair/, upstream: pair}\n",
+                "  - {path: /pair/, upstream: pair}\n  - {path: /pushed/, upstream: app, rewrite: /renamed/}\n");
+        RawClient.Response response = c.admin("POST", "/config", pushed);
+        assertEquals(200, response.status(), response.bodyText());
+        assertTrue(response.bodyText().contains("published version 2"), response.bodyText());
+        for (Node n : nodes) {
+            await("the pushed route on " + n.name, 10, () -> {
+                try {
+                    return n.get("/pushed/p").bodyText().equals("origin:/renamed/p");
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+            assertTrue(n.admin("GET", "/fleet", "").bodyText().contains("\"config_version\":2"), n.name);
+        }
+    }
+
+    @Test
+    @Order(6)
+    void aBackendItsProbersMarkDownIsAvoidedByEveryNode() throws Exception {
+        for (Node n : nodes) {
+            String upstreams = n.admin("GET", "/upstreams", "").bodyText();
+            assertTrue(upstreams.contains(flaky.address()), upstreams);
+        }
+        flakyUp = false;
+        long downAt = System.nanoTime();
+        for (Node n : nodes) {
+            await(n.name + " to mark the flaky server down", 10, () -> {
+                try {
+                    String json = n.admin("GET", "/upstreams", "").bodyText();
+                    int at = json.indexOf("\"address\":\"" + flaky.address() + "\"");
+                    return at >= 0 && json.substring(at, json.indexOf('}', at)).contains("\"state\":\"unhealthy\"");
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+        }
+        long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - downAt);
+        // One probe interval (500 ms) plus the probe timeout and the fleet's propagation.
+        assertTrue(took < 2500, "every node avoided it after " + took + " ms");
+        for (int i = 0; i < 9; i++) {
+            assertEquals("origin:/pair/" + i, nodes.get(i % 3).get("/pair/" + i).bodyText());
+        }
+        flakyUp = true;
+    }
+
+    @Test
+    @Order(7)
+    void killingANodeLosesNoEntryTheFleetHolds() throws Exception {
+        Node a = nodes.get(0);
+        for (int i = 0; i < 20; i++) {
+            a.get("/keep/" + i);
+        }
+        a.process.destroyForcibly(); // SIGKILL: no handover
+        a.process.waitFor(10, TimeUnit.SECONDS);
+        for (Node n : nodes.subList(1, 3)) {
+            for (int i = 0; i < 20; i++) {
+                RawClient.Response r = n.get("/keep/" + i);
+                assertEquals("origin:/keep/" + i, r.bodyText());
+                assertTrue(r.header("Cache-Status").startsWith("flotilla; hit"), n.name + " /keep/" + i + ": "
+                        + r.header("Cache-Status"));
+            }
+        }
+        for (int i = 0; i < 20; i++) {
+            assertEquals(1, count("/keep/" + i), "/keep/" + i);
+        }
+    }
+}

@@ -38,6 +38,8 @@ final class HazelcastRateCounters implements RateCounters {
   private static final int MAX_CAS_TRIES = 64;
 
   private final IMap<String, Long> totals;
+  /** Counts sync intervals (only the sync task touches it), to refresh idle counters every fifth. */
+  private long syncRound;
   private final int expectedFleetSize;
   private final IntSupplier clusterSize;
   /** Members Hazelcast sees, refreshed every sync: the hot path reads a field, not the member list. */
@@ -125,9 +127,23 @@ final class HazelcastRateCounters implements RateCounters {
     int visible = Math.max(1, clusterSize.getAsInt());
     this.visible = visible;
     counters.values().removeIf(c -> c.windowEnd <= now);
+    syncRound++;
     for (Counter c : counters.values()) {
       if (!c.asked && c.unsent.get() == 0) {
-        continue; // nothing to send and nobody asked: its next decision refreshes it soon enough
+        // Nothing to send and nobody asked here. Far from the limit, its next decision refreshes it
+        // soon enough; near it, the others' counts are read now, or this member would decide its
+        // next request on a total as old as its own last one (a small limit over-admitted by the
+        // fleet size). Reads cost one get per nearly spent key per interval.
+        boolean nearLimit = c.fleet * 2 >= c.limit;
+        if (nearLimit || (syncRound % 5 == 0 && counters.size() <= 2000)) {
+          totals.getAsync(c.mapKey).whenComplete((total, error) -> {
+            if (error == null && total != null && total > c.fleet) {
+              c.fleet = total;
+              c.budget = share(c.limit, c.fleet, visible);
+            }
+          });
+        }
+        continue;
       }
       c.asked = false;
       long delta = c.unsent.getAndSet(0);

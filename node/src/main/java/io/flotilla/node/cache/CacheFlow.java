@@ -528,12 +528,12 @@ public final class CacheFlow {
                 int length = (int) (r[1] - r[0] + 1);
                 out.set(HttpHeaderNames.CONTENT_RANGE, "bytes " + r[0] + "-" + r[1] + "/" + bytes.length);
                 out.set(HttpHeaderNames.CONTENT_LENGTH, length);
-                content = head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes, from, length);
+                content = head ? Unpooled.EMPTY_BUFFER : cache.body(entry, from, length);
             } else if (!head && bytes.length > 0) {
-                content = Unpooled.wrappedBuffer(bytes);
+                content = cache.body(entry, 0, bytes.length);
             }
         } else if (!head && bytes.length > 0 && h.status() != 204 && h.status() != 304) {
-            content = Unpooled.wrappedBuffer(bytes);
+            content = cache.body(entry, 0, bytes.length);
         }
         if (!keepAlive) {
             out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

@@ -6,6 +6,9 @@ import io.flotilla.cluster.cache.ResponseStore;
 import io.flotilla.cluster.cache.StoredResponse;
 import io.flotilla.node.config.CacheConfig;
 import io.flotilla.node.config.RouteCacheConfig;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
@@ -27,6 +30,26 @@ public final class ResponseCache implements AutoCloseable {
     /** What each entry's headers say under the current settings; cleared when they change. */
     private final Cache<StoredResponse, CachePolicy.Facts> facts = Caffeine.newBuilder()
             .weakKeys().maximumSize(100_000).executor(Runnable::run).build();
+    /**
+     * Bodies of hot entries copied once to direct memory: a socket write of a heap array costs a copy
+     * to direct memory every time, which for 64 KiB is a good share of a hit. Bounded by bytes; a
+     * body leaves (and is released) when evicted, when its entry is gone, or at close.
+     */
+    private final Cache<StoredResponse, ByteBuf> directBodies = Caffeine.newBuilder()
+            .weakKeys()
+            .maximumWeight(64L << 20)
+            .weigher((StoredResponse k, ByteBuf v) -> v.capacity())
+            .removalListener((StoredResponse k, ByteBuf v, RemovalCause cause) -> {
+                if (v != null) {
+                    synchronized (v) {
+                        v.release();
+                    }
+                }
+            })
+            .executor(Runnable::run)
+            .build();
+    /** Bodies smaller than this are written from the heap array: the copy is cheaper than the lookup. */
+    private static final int DIRECT_MIN = 8 * 1024;
     private volatile CacheConfig config;
 
     public ResponseCache(ResponseStore store, CacheConfig config) {
@@ -86,6 +109,27 @@ public final class ResponseCache implements AutoCloseable {
         return head;
     }
 
+    /** The entry's body as a buffer to write: a retained duplicate of a direct copy for large bodies. */
+    ByteBuf body(StoredResponse entry, int offset, int length) {
+        byte[] bytes = entry.body();
+        if (bytes.length < DIRECT_MIN) {
+            return Unpooled.wrappedBuffer(bytes, offset, length);
+        }
+        ByteBuf direct = directBodies.get(entry, e -> {
+            ByteBuf copy = Unpooled.directBuffer(bytes.length, bytes.length);
+            copy.writeBytes(bytes);
+            return copy.asReadOnly();
+        });
+        // retainedSlice is taken while the cache still holds its reference (a concurrent eviction
+        // releases only the cache's own).
+        synchronized (direct) {
+            if (direct.refCnt() > 0) {
+                return direct.retainedSlice(offset, length);
+            }
+        }
+        return Unpooled.wrappedBuffer(bytes, offset, length);
+    }
+
     public int purgeUrl(String url) {
         return counted(store.purgeUrl(url));
     }
@@ -113,6 +157,8 @@ public final class ResponseCache implements AutoCloseable {
 
     @Override
     public void close() {
+        directBodies.invalidateAll();
+        directBodies.cleanUp();
         store.close();
     }
 }

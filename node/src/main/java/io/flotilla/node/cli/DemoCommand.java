@@ -13,41 +13,51 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 
 import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
 import java.net.InetSocketAddress;
 
-/** {@code flotilla demo}: two demo origins on loopback and a node in front of them, for a first look. */
-@Parameters(commandDescription = "Start demo origins and a node in front of them on 127.0.0.1")
+/**
+ * {@code flotilla demo}: two demo origins on loopback and a small fleet of nodes in front of them
+ * (three by default, sharing cache, health, rate limits and config), for a first look.
+ */
+@Parameters(commandDescription = "Start demo origins and a fleet of nodes in front of them on 127.0.0.1")
 final class DemoCommand {
-    @Parameter(names = "--port", description = "Port of the node's listener")
+    @Parameter(names = "--port", description = "Port of the first node's listener (the others use the next ones)")
     private int port = 8080;
+
+    @Parameter(names = "--nodes", description = "How many nodes: 1 runs a lone node, more form a fleet")
+    private int nodes = 3;
 
     @Parameter(names = "--origin-port", description = "Port of the first demo origin (the second uses the next one)")
     private int originPort = 9001;
 
+    @Parameter(names = "--admin-port", description = "Admin API port of the first node (the others use the next ones)")
+    private int adminPort = 9901;
+
     int run(PrintStream out, PrintStream err) {
         Logging.configure();
+        if (nodes < 1 || nodes > 9) {
+            err.println("flotilla: --nodes must be 1 to 9");
+            return Main.USAGE;
+        }
         EventLoopGroup originLoops = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        List<FlotillaNode> started = new ArrayList<>();
         try {
             DemoOrigin a = DemoOrigin.start(originLoops, NioServerSocketChannel.class,
                     new InetSocketAddress("127.0.0.1", originPort), "origin-a");
             DemoOrigin b = DemoOrigin.start(originLoops, NioServerSocketChannel.class,
                     new InetSocketAddress("127.0.0.1", originPort + 1), "origin-b");
-            String yaml = String.join("\n",
-                    "node: {name: demo-node}",
-                    "listeners:",
-                    "  - bind: 127.0.0.1:" + port,
-                    "upstreams:",
-                    "  demo:",
-                    "    servers: [127.0.0.1:" + a.address().getPort() + ", 127.0.0.1:" + b.address().getPort() + "]",
-                    "routes:",
-                    "  - {path: /, upstream: demo}",
-                    "");
-            FlotillaConfig config = ConfigLoader.parse(yaml, "<demo>");
-            FlotillaNode node = FlotillaNode.start(config);
+            for (int i = 0; i < nodes; i++) {
+                FlotillaConfig config = ConfigLoader.parse(yaml(i, a, b), "<demo node " + (i + 1) + ">");
+                started.add(FlotillaNode.start(config));
+            }
             NodeCommand.markRunning();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 try {
-                    node.close();
+                    for (FlotillaNode node : started) {
+                        node.close();
+                    }
                     a.close();
                     b.close();
                     originLoops.shutdownGracefully().await();
@@ -55,25 +65,76 @@ final class DemoCommand {
                     Thread.currentThread().interrupt();
                 }
             }, "flotilla-demo-shutdown"));
-            String base = "http://127.0.0.1:" + node.port(0);
-            out.println();
-            out.println("Flotilla demo: a node on " + base + " in front of " + a.name() + " (:" + a.address().getPort()
-                    + ") and " + b.name() + " (:" + b.address().getPort() + "), round robin.");
-            out.println("Try:");
-            out.println("  curl -i " + base + "/                 # alternates between the two origins");
-            out.println("  curl -i " + base + "/echo             # what the origin received: X-Forwarded-For, Via, X-Request-Id");
-            out.println("  curl -s " + base + "/bytes?n=1048576 | wc -c   # a streamed 1 MiB body");
-            out.println("  curl -i -H 'Content-Length: 1' -H 'Transfer-Encoding: chunked' " + base + "/   # refused: 400");
-            out.println("Stop with Ctrl-C.");
+            printWhatToTry(out, started, a, b);
             return Main.OK;
         } catch (ConfigException e) {
             err.println(e.getMessage());
-            originLoops.shutdownGracefully();
+            stop(started, originLoops);
             return Main.BAD_CONFIG;
         } catch (Exception e) {
             err.println("flotilla: cannot start the demo: " + NodeCommand.describe(e));
-            originLoops.shutdownGracefully();
+            stop(started, originLoops);
             return Main.FAILED;
         }
+    }
+
+    private String yaml(int i, DemoOrigin a, DemoOrigin b) {
+        String fleet = nodes == 1 ? "" : String.join("\n",
+                "cluster:",
+                "  name: demo",
+                "  bind: 127.0.0.1:" + (5701 + i),
+                "  gossip_port: " + (7800 + i),
+                "  expected_size: " + nodes,
+                i == 0 ? "" : "  peers: [127.0.0.1:7800]",
+                "");
+        return String.join("\n",
+                "node: {name: demo-" + (i + 1) + ", admin: 127.0.0.1:" + (adminPort + i) + ", drain_grace: 0s}",
+                "listeners:",
+                "  - bind: 127.0.0.1:" + (port + i),
+                "upstreams:",
+                "  demo:",
+                "    servers: [127.0.0.1:" + a.address().getPort() + ", 127.0.0.1:" + b.address().getPort() + "]",
+                "    health: {path: /health, interval: 1s, timeout: 500ms, fall: 1, rise: 1}",
+                "routes:",
+                "  - {path: /, upstream: demo, cache: true}",
+                "  - {path: /limited/, upstream: demo, rate_limit: {requests: 5, per: 10s, key: route}}",
+                "") + fleet;
+    }
+
+    private void printWhatToTry(PrintStream out, List<FlotillaNode> started, DemoOrigin a, DemoOrigin b) {
+        String first = "http://127.0.0.1:" + started.get(0).port(0);
+        String last = "http://127.0.0.1:" + started.get(started.size() - 1).port(0);
+        String admin = "http://127.0.0.1:" + adminPort;
+        out.println();
+        out.println("Flotilla demo: " + (nodes == 1 ? "a node on " + first
+                : nodes + " nodes on " + first + " .. " + last + ", one fleet,") + " in front of " + a.name()
+                + " (:" + a.address().getPort() + ") and " + b.name() + " (:" + b.address().getPort() + ").");
+        out.println("Try:");
+        out.println("  curl -i " + first + "/echo             # what the origin received: X-Forwarded-For, Via, X-Request-Id");
+        // The Host is part of the cache key: the same one through every node.
+        out.println("  curl -i -H 'Host: demo' " + first + "/cached   # a miss, stored (Cache-Status: flotilla; fwd=uri-miss; stored)");
+        out.println("  curl -i -H 'Host: demo' " + last + "/cached   # " + (nodes == 1 ? "a hit"
+                : "a hit on another node: same body, an Age, no origin request"));
+        out.println("  curl -X POST '" + admin + "/cache/purge?tag=demo'   # purged " + (nodes == 1 ? "" : "on every node"));
+        out.println("  for i in 1 2 3 4 5 6 7 8; do curl -s -o /dev/null -w '%{http_code} ' http://127.0.0.1:$((" + port
+                + " + i % " + nodes + "))/limited/x; sleep 0.1; done   # 5 per 10 s" + (nodes == 1 ? "" : " for the whole fleet")
+                + ", then 429");
+        out.println("  curl -X POST http://127.0.0.1:" + b.address().getPort() + "/_down   # 'kill' " + b.name()
+                + ": within a second every node avoids it");
+        out.println("  curl -s " + admin + "/upstreams; curl -X POST http://127.0.0.1:" + b.address().getPort() + "/_up");
+        out.println("  curl -s " + admin + "/fleet            # members and their state; bin/flotilla config push FILE --to 127.0.0.1:"
+                + adminPort + " changes all");
+        out.println("Stop with Ctrl-C.");
+    }
+
+    private static void stop(List<FlotillaNode> started, EventLoopGroup originLoops) {
+        for (FlotillaNode node : started) {
+            try {
+                node.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        originLoops.shutdownGracefully();
     }
 }

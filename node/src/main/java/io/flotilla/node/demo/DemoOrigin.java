@@ -44,6 +44,7 @@ public final class DemoOrigin implements AutoCloseable {
     /** Starts on {@code address} (port 0 for any) using {@code group}'s threads. */
     public static DemoOrigin start(EventLoopGroup group, Class<? extends io.netty.channel.ServerChannel> channelClass,
                                    InetSocketAddress address, String name) throws InterruptedException {
+        DemoOrigin[] origin = new DemoOrigin[1];
         Channel channel = new ServerBootstrap()
                 .group(group)
                 .channel(channelClass)
@@ -53,11 +54,12 @@ public final class DemoOrigin implements AutoCloseable {
                         ch.pipeline()
                                 .addLast(new HttpServerCodec())
                                 .addLast(new HttpObjectAggregator(MAX_BODY))
-                                .addLast(new Handler(name));
+                                .addLast(origin[0].new Handler(name));
                     }
                 })
                 .bind(address).sync().channel();
-        return new DemoOrigin(channel, name);
+        origin[0] = new DemoOrigin(channel, name);
+        return origin[0];
     }
 
     public InetSocketAddress address() {
@@ -73,7 +75,16 @@ public final class DemoOrigin implements AutoCloseable {
         channel.close().await();
     }
 
-    private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    /** Answered with 503 while down (the demo's "backend kill"), so health checks and requests fail. */
+    private final java.util.concurrent.atomic.AtomicBoolean down = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicLong served = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Requests this origin answered, which shows what the cache spared it. */
+    public long served() {
+        return served.get();
+    }
+
+    private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final String name;
 
         Handler(String name) {
@@ -84,6 +95,25 @@ public final class DemoOrigin implements AutoCloseable {
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
             QueryStringDecoder query = new QueryStringDecoder(request.uri());
             String path = query.path();
+            if (path.equals("/_down") || path.equals("/_up")) {
+                down.set(path.equals("/_down"));
+                send(ctx, HttpUtil.isKeepAlive(request), text(name + (down.get() ? " is down\n" : " is up\n")));
+                return;
+            }
+            if (down.get()) {
+                FullHttpResponse unavailable = text(name + " is down (POST /_up brings it back)\n");
+                unavailable.setStatus(HttpResponseStatus.SERVICE_UNAVAILABLE);
+                send(ctx, HttpUtil.isKeepAlive(request), unavailable);
+                return;
+            }
+            served.incrementAndGet();
+            if (path.endsWith("/cached")) {
+                FullHttpResponse cached = text("made by " + name + " at " + java.time.Instant.now() + "\n");
+                cached.headers().set(HttpHeaderNames.CACHE_CONTROL, "public, max-age=300")
+                        .set("Surrogate-Key", "demo");
+                send(ctx, HttpUtil.isKeepAlive(request), cached);
+                return;
+            }
             if (path.endsWith("/slow")) {
                 long ms = Math.min(30_000, param(query, "ms", 1000));
                 boolean keepAlive = HttpUtil.isKeepAlive(request);

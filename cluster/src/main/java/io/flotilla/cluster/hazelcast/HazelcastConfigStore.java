@@ -78,11 +78,30 @@ final class HazelcastConfigStore implements ConfigStore {
 
   private Optional<ConfigVersion> store(PublishConfig step) {
     ConfigHistory next = map.executeOnKey(KEY, step);
+    if (next == null && restoreIfLost()) {
+      next = map.executeOnKey(KEY, step);
+    }
     if (next == null) {
       return Optional.empty();
     }
     advance(next);
     return Optional.of(next.current());
+  }
+
+  /**
+   * In a split, this half may hold no copy of the history at all (both replicas of its key were in
+   * the other half): every publish would then fail against an empty history, for as long as the
+   * split lasts. Puts back the newest history this member has seen, so this half goes on from the
+   * version it runs; when the halves merge, the higher version still wins. True if it was restored.
+   */
+  private boolean restoreIfLost() {
+    ConfigHistory mine = history();
+    if (mine.current() == null || map.putIfAbsent(KEY, mine) != null) {
+      return false;
+    }
+    LOG.info(() -> "config history missing in this part of the fleet (a split?): restored version "
+        + mine.currentVersion() + " from this member");
+    return true;
   }
 
   /** Takes {@code h} if it wins over what this member has (see {@link ConfigHistory#newer}), and tells the listeners once. */

@@ -87,6 +87,29 @@ class WindowedHistogramReservoirTest {
     }
 
     @Test
+    void updatesFromSeveralEventLoopsAreAllCounted() throws InterruptedException {
+        WindowedHistogramReservoir reservoir = new WindowedHistogramReservoir(30, TimeUnit.SECONDS, 6);
+        Thread[] loops = new Thread[4];
+        for (int t = 0; t < loops.length; t++) {
+            long value = (t + 1) * 1_000_000L;
+            loops[t] = new Thread(() -> {
+                for (int i = 0; i < 250_000; i++) {
+                    reservoir.update(value);
+                }
+            });
+            loops[t].start();
+        }
+        for (Thread loop : loops) {
+            loop.join(60_000);
+        }
+        // Well inside the 30 s window: a slot is only cleared when the clock comes back round to it.
+        Snapshot snapshot = reservoir.getSnapshot();
+        assertEquals(1_000_000, snapshot.size());
+        assertEquals(2_000_000, snapshot.getValue(0.5), 2_000_000 * 0.02);
+        assertEquals(4_000_000, snapshot.getValue(0.99), 4_000_000 * 0.02);
+    }
+
+    @Test
     void anUpdateAllocatesNothing() {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         WindowedHistogramReservoir reservoir = new WindowedHistogramReservoir(30, TimeUnit.SECONDS, 6);

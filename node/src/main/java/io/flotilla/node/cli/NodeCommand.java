@@ -41,6 +41,7 @@ final class NodeCommand {
         Logging.configure();
         try {
             FlotillaNode node = FlotillaNode.start(loaded);
+            promoteStartupHeap();
             running = true;
             // SIGTERM and SIGINT drain (healthz 503, grace, in-flight requests finish) and exit 0,
             // as an orchestrator or a rolling restart expects; a second signal stops at once.
@@ -77,6 +78,18 @@ final class NodeCommand {
             err.println("flotilla: cannot start: " + describe(e));
             return Main.FAILED;
         }
+    }
+
+    /**
+     * One full collection once the node is up, so what startup built and keeps (config, pools, Netty's
+     * and the metrics' structures: about 5 MB) moves to the old generation now. Otherwise each of the
+     * first young collections under traffic copies it between the survivor spaces until it is old
+     * enough to be promoted (7 collections): pauses of 10-24 ms instead of 1-3 ms (GC log, ParallelGC,
+     * node pinned to one CPU), and the survivor set after a collection 5 MB instead of 0.4 MB.
+     * It costs one pause of about 30 ms before the first request, before it has served anything (a connection accepted meanwhile waits that long).
+     */
+    static void promoteStartupHeap() {
+        System.gc();
     }
 
     static String describe(Throwable e) {

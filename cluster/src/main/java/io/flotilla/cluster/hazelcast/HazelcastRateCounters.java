@@ -153,10 +153,12 @@ final class HazelcastRateCounters implements RateCounters {
           c.unsent.addAndGet(delta); // try again next interval; the estimate still counts it
           return;
         }
-        c.unsynced.addAndGet(-delta);
+        // The fleet total first, then our unsynced count: a decision in between then counts the
+        // delta twice (refuses a little early) instead of not at all (admits a little extra).
         if (total > c.fleet) {
           c.fleet = total;
         }
+        c.unsynced.addAndGet(-delta);
         c.budget = share(c.limit, c.fleet, visible);
       });
     }

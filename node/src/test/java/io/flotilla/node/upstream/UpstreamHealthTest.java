@@ -62,7 +62,7 @@ class UpstreamHealthTest {
         TestOrigin a = origin("a", up);
         TestOrigin b = origin("b", up);
         TestOrigin c = origin("c", up);
-        TestNode node = node("    retries: 2\n    passive: {failures: 2, ejection: 30s}\n", a, b, c);
+        TestNode node = node("    retries: 2\n    passive: {failures: 2, ejection: 10m}\n", a, b, c);
         Map<String, Integer> served = new HashMap<>();
         int failed = 0;
         try (RawClient client = node.client()) {

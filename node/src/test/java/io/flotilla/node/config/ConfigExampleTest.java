@@ -33,6 +33,10 @@ class ConfigExampleTest {
         assertEquals(TimeoutConfig.defaults(), c.timeouts());
         assertEquals(LimitConfig.defaults(), c.limits());
         assertEquals(HeaderPolicy.defaults(), c.headers());
+        assertEquals(CacheConfig.defaults(), c.cache());
+        assertTrue(c.routes().get(3).cache().isPresent());
+        assertTrue(c.routes().get(0).rateLimit().isPresent());
+        assertEquals(3, c.cluster().orElseThrow().expectedSize());
         assertEquals(PoolConfig.defaults(), c.upstreams().get("app").pool());
         assertEquals(ListenerConfig.DEFAULT_MAX_CONNECTIONS, c.listeners().get(0).maxConnections());
     }

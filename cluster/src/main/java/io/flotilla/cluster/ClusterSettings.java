@@ -58,7 +58,7 @@ public record ClusterSettings(String name, String memberId, String bindHost, int
   public static final Duration DEFAULT_SYNC_INTERVAL = Duration.ofMillis(50);
   public static final Duration DEFAULT_FILL_LEASE = Duration.ofSeconds(10);
   public static final Duration DEFAULT_FAILURE_TIMEOUT = Duration.ofSeconds(5);
-  public static final Duration DEFAULT_MERGE_INTERVAL = Duration.ofSeconds(30);
+  public static final Duration DEFAULT_MERGE_INTERVAL = Duration.ofSeconds(10);
   public static final int DEFAULT_PARTITION_COUNT = 271;
   public static final Duration DEFAULT_PURGE_LOG_RETENTION = Duration.ofHours(1);
 

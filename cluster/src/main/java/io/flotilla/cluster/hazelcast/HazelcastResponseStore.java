@@ -38,6 +38,8 @@ final class HazelcastResponseStore implements ResponseStore {
 
   private final IMap<String, StoredResponse> map;
   private final IMap<String, String> fills;
+  /** Keys this member just wrote, so its own add/update event does not drop what it put in its near cache. */
+  private final java.util.concurrent.ConcurrentHashMap<String, Boolean> ownWrites = new java.util.concurrent.ConcurrentHashMap<>();
   private final IMap<String, PurgeRecord> purges;
   private final ResponseStore near;
   private final String memberId;
@@ -114,9 +116,20 @@ final class HazelcastResponseStore implements ResponseStore {
       return CompletableFuture.completedFuture(null);
     }
     invalidate(r.key());
+    int stripe = stripe(r.key());
+    long before = invalidations.get(stripe);
+    if (ownWrites.size() < 10_000) {
+      ownWrites.put(r.key(), Boolean.TRUE);
+    }
     // Hazelcast keeps expiry times in whole seconds, so a short TTL could round to "already gone":
     // keep it up to a second longer there; get() never returns an entry past its removeAt.
-    return map.setAsync(r.key(), r, (ttl / 1000 + 1) * 1000, TimeUnit.MILLISECONDS);
+    return map.setAsync(r.key(), r, (ttl / 1000 + 1) * 1000, TimeUnit.MILLISECONDS).thenRun(() -> {
+      // The node that stored it reads it next without a network get (its own add event is ignored
+      // below); a write of the same key by anyone meanwhile leaves it out.
+      if (invalidations.get(stripe) == before) {
+        near.put(r);
+      }
+    });
   }
 
   @Override
@@ -137,7 +150,14 @@ final class HazelcastResponseStore implements ResponseStore {
 
   @Override
   public void releaseFillAsync(String key) {
-    background.execute(() -> releaseFill(key));
+    // Not on the shared background thread: a burst of misses would queue their releases behind each
+    // other (and behind rate-counter syncs). Check, then remove: the window in which our expired
+    // claim could be someone else's is one round trip, and costs at most one extra origin fetch.
+    fills.getAsync(key).thenAccept(holder -> {
+      if (memberId.equals(holder)) {
+        fills.removeAsync(key);
+      }
+    });
   }
 
   @Override
@@ -238,12 +258,26 @@ final class HazelcastResponseStore implements ResponseStore {
 
     @Override
     public void entryAdded(EntryEvent<String, StoredResponse> e) {
-      invalidate(e.getKey());
+      if (!mine(e)) {
+        invalidate(e.getKey());
+      }
     }
 
     @Override
     public void entryUpdated(EntryEvent<String, StoredResponse> e) {
-      invalidate(e.getKey());
+      if (!mine(e)) {
+        invalidate(e.getKey());
+      }
+    }
+
+    /**
+     * The event of a write this member made, whose value its near cache holds already (putAsync).
+     * Events of one key come in the order of its partition, so consuming the mark on the first event
+     * after our write is safe: a write by another member before ours would only cost our near copy,
+     * one after ours comes later and invalidates it.
+     */
+    private boolean mine(EntryEvent<String, StoredResponse> e) {
+      return ownWrites.remove(e.getKey()) != null;
     }
 
     @Override

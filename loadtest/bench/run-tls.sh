@@ -5,8 +5,9 @@
 #   loadtest/bench/run-tls.sh          DUR=8 ROUNDS=5 CONNS=50 to change the defaults
 #
 # Both proxies: 1 worker / 1 event loop pinned to CPU 0 with the origin (an NGINX worker serving a
-# 1 KiB file on :18701), wrk pinned to CPU 1, as ../shared/bench/peers.sh does. Each proxy terminates
-# TLS 1.2/1.3 with the same ECDHE-only suites and X25519 first, then proxies over kept-alive HTTP/1.1.
+# 1 KiB file on :18701), wrk pinned to CPU 1, as ../shared/bench/peers.sh does, each in a session of
+# its own (see SRV below). Each proxy terminates TLS 1.2/1.3 with the same ECDHE-only suites and
+# X25519 first, then proxies over kept-alive HTTP/1.1.
 #   full handshakes/s: wrk with "Connection: close" and $W/fresh.so preloaded, which makes wrk forget
 #                 its TLS session when it closes a connection (wrk's SSL_clear keeps it otherwise), so
 #                 every request is a new full TLS 1.3 handshake with a certificate signature; ECDSA
@@ -24,7 +25,11 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 W=/tmp/flotilla-bench-tls
 DUR=${DUR:-8}; ROUNDS=${ROUNDS:-5}; CONNS=${CONNS:-50}
-SRV="taskset -c 0"; LG="taskset -c 1"
+# Each process in a session of its own: with autogroup scheduling (Linux's default) the CPU is shared
+# between sessions, and a session's weight is split over the CPUs its processes run on. NGINX
+# daemonizes into its own; a node left in the script's session would share one weight with wrk on
+# CPU 1 and get about half NGINX's share of a contended CPU 0.
+SRV="setsid taskset -c 0"; LG="setsid taskset -c 1"
 for c in nginx:nginx wrk:wrk openssl:openssl curl:curl /usr/bin/time:time gcc:gcc; do
   command -v "${c%%:*}" >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${c#*:}"; }
 done

@@ -26,8 +26,9 @@ import java.util.function.Supplier;
  * Builds every client connection's pipeline, in one place, top to bottom:
  * <ol>
  *   <li>{@code proxy-protocol}: {@link ProxyProtocolGate}, only on listeners with {@code proxy_protocol}</li>
- *   <li>{@code tls}: on TLS listeners, an SNI handler that reads the ClientHello, picks the certificate
- *       and replaces itself with the {@code SslHandler} ({@link ServerTls})</li>
+ *   <li>{@code tls}: on TLS listeners, the {@code SslHandler}; with several certificates, first an SNI
+ *       handler that reads the ClientHello, picks the certificate and replaces itself with the
+ *       {@code SslHandler} ({@link ServerTls})</li>
  *   <li>{@code http-encoder}, {@code http-decoder}: {@link ServerCodec}, the strict HTTP/1.1 decoder
  *       with size limits, and the response encoder</li>
  *   <li>{@code proxy}: {@link ProxyHandler}, which routes, answers or forwards, one request at a time</li>
@@ -97,7 +98,7 @@ final class FrontendInitializer extends ChannelInitializer<SocketChannel> {
         }
         if (tls != null) {
             // The ClientHello must come within client_header too; ProxyHandler's watch covers the rest.
-            ch.pipeline().addLast("tls", tls.newHandler(runtime.timeouts().clientHeader().toMillis()));
+            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(), runtime.timeouts().clientHeader().toMillis()));
             tls.hsts().ifPresent(value -> codec.stampResponses(STRICT_TRANSPORT_SECURITY, value));
         }
         ch.pipeline()

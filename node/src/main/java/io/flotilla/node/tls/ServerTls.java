@@ -2,6 +2,7 @@ package io.flotilla.node.tls;
 
 import io.flotilla.node.config.ListenerTlsConfig;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelHandler;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.OpenSsl;
@@ -74,8 +75,12 @@ public final class ServerTls implements AutoCloseable {
     private volatile byte[] lastFailed;
     private ScheduledFuture<?> watch;
 
-    /** What connections accepted now use; immutable. */
-    private record Snapshot(Mapping<String, SslContext> contexts, Map<SslContext, byte[]> ocsp, byte[] fingerprint) {
+    /**
+     * What connections accepted now use; immutable. {@code only} is the context when there is just one
+     * certificate (no SNI choice to make), else null.
+     */
+    private record Snapshot(Mapping<String, SslContext> contexts, SslContext only, Map<SslContext, byte[]> ocsp,
+                            byte[] fingerprint) {
     }
 
     private ServerTls(String listener, SslProvider provider, ListenerTlsConfig config, Snapshot first) {
@@ -130,29 +135,40 @@ public final class ServerTls implements AutoCloseable {
     }
 
     /**
-     * A new connection's first TLS handler: reads the ClientHello, picks the certificate by SNI and
-     * replaces itself with the {@link SslHandler}.
+     * A new connection's TLS handler. With several certificates it is an SNI handler that reads the
+     * ClientHello, picks the certificate and replaces itself with the {@link SslHandler}; with one there
+     * is nothing to pick, so the {@link SslHandler} comes at once, which spares every handshake a parse
+     * of the ClientHello in Java and a pipeline change. Either way the handshake must start (SNI) or
+     * finish (one certificate) within {@code handshakeTimeoutMillis}.
      */
-    public SniHandler newHandler(long handshakeTimeoutMillis) {
+    public ChannelHandler newHandler(ByteBufAllocator allocator, long handshakeTimeoutMillis) {
         Snapshot snapshot = current;
+        if (snapshot.only() != null) {
+            SslHandler handler = configure(snapshot, snapshot.only(), snapshot.only().newHandler(allocator));
+            handler.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
+            return handler;
+        }
         return new SniHandler(snapshot.contexts(), handshakeTimeoutMillis) {
             @Override
             protected SslHandler newSslHandler(SslContext context, ByteBufAllocator allocator) {
-                SslHandler handler = super.newSslHandler(context, allocator);
-                SSLEngine engine = handler.engine();
-                byte[] staple = snapshot.ocsp().get(context);
-                if (staple != null && engine instanceof ReferenceCountedOpenSslEngine openSsl) {
-                    openSsl.setOcspResponse(staple);
-                }
-                if (provider == SslProvider.JDK) {
-                    // OpenSSL contexts prefer the server's order already; the JDK's engine must be told.
-                    SSLParameters parameters = engine.getSSLParameters();
-                    parameters.setUseCipherSuitesOrder(true);
-                    engine.setSSLParameters(parameters);
-                }
-                return handler;
+                return configure(snapshot, context, super.newSslHandler(context, allocator));
             }
         };
+    }
+
+    private SslHandler configure(Snapshot snapshot, SslContext context, SslHandler handler) {
+        SSLEngine engine = handler.engine();
+        byte[] staple = snapshot.ocsp().get(context);
+        if (staple != null && engine instanceof ReferenceCountedOpenSslEngine openSsl) {
+            openSsl.setOcspResponse(staple);
+        }
+        if (provider == SslProvider.JDK) {
+            // OpenSSL contexts prefer the server's order already; the JDK's engine must be told.
+            SSLParameters parameters = engine.getSSLParameters();
+            parameters.setUseCipherSuitesOrder(true);
+            engine.setSSLParameters(parameters);
+        }
+        return handler;
     }
 
     /**
@@ -210,6 +226,7 @@ public final class ServerTls implements AutoCloseable {
         List<OpenSslSessionTicketKey> ticketKeys = ticketKeys(config);
         Map<SslContext, byte[]> ocsp = new IdentityHashMap<>();
         DomainWildcardMappingBuilder<SslContext> mapping = null;
+        SslContext first = null;
         for (ListenerTlsConfig.Certificate certificate : config.certificates()) {
             List<X509Certificate> chain = PemFiles.certificates(certificate.cert());
             PrivateKey key = PemFiles.privateKey(certificate.key());
@@ -218,6 +235,7 @@ public final class ServerTls implements AutoCloseable {
             certificate.ocspResponse().ifPresent(file -> ocsp.put(context, read(file)));
             if (mapping == null) {
                 mapping = new DomainWildcardMappingBuilder<>(context); // the first is the default
+                first = context;
             }
             List<String> names = certificate.names().isEmpty() ? PemFiles.dnsNames(chain.get(0)) : certificate.names();
             for (String name : names) {
@@ -227,7 +245,7 @@ public final class ServerTls implements AutoCloseable {
         if (mapping == null) {
             throw new IllegalArgumentException("no certificate");
         }
-        return new Snapshot(mapping.build(), ocsp, fingerprint);
+        return new Snapshot(mapping.build(), config.certificates().size() == 1 ? first : null, ocsp, fingerprint);
     }
 
     private static SslContext context(SslProvider provider, List<X509Certificate> chain, PrivateKey key,

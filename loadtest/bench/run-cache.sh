@@ -60,7 +60,8 @@ routes: [{path: /, upstream: origin, cache: true}]
 headers: {request_id: false}
 YAML
 for n in origin nginx-cache; do taskset -c 0 nginx -p "$W/" -e "$W/logs/$n.err" -c "$W/conf/$n.conf"; done
-taskset -c 0 "$top/bin/flotilla" node --config "$W/conf/flotilla.yaml" > "$W/logs/flotilla.log" 2>&1 &
+# setsid: its own session, like the daemonized NGINX (autogroup scheduling shares a CPU by session).
+setsid taskset -c 0 "$top/bin/flotilla" node --config "$W/conf/flotilla.yaml" > "$W/logs/flotilla.log" 2>&1 &
 pids+=($!)
 declare -A PIDS
 for n in origin nginx-cache; do m=$(cat "$W/run/$n.pid"); PIDS[$n]="$m $(pgrep -P "$m" | tr '\n' ' ')"; done
@@ -78,14 +79,15 @@ for p in /c1k /c64k; do
   curl -sI "${URL[flotilla]}$p" | grep -qi '^Cache-Status: flotilla; hit' || { echo "flotilla: no hit on $p" >&2; exit 1; }
 done
 # JIT warm-up for the node.
-taskset -c 1 wrk -t1 -c"$CONNS" -d8s "${URL[flotilla]}/c1k" > /dev/null; taskset -c 1 wrk -t1 -c"$CONNS" -d4s "${URL[flotilla]}/c64k" > /dev/null
+for _ in 1 2 3; do setsid taskset -c 1 wrk -t1 -c"$CONNS" -d5s "${URL[flotilla]}/c1k" > /dev/null
+  setsid taskset -c 1 wrk -t1 -c"$CONNS" -d3s "${URL[flotilla]}/c64k" > /dev/null; done
 
 ms='function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }'
 echo "# target path round rps p50_ms p99_ms errors cpu_us_per_request" | tee "$W/rounds.txt"
 for r in $(seq "$ROUNDS"); do for p in /c1k /c64k; do for t in nginx-static nginx-cache flotilla; do
   out="$W/res/$t${p//\//_}.r$r.txt"
   c0=$(ticks $t)
-  taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "${URL[$t]}$p" > "$out"
+  setsid taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "${URL[$t]}$p" > "$out"
   c1=$(ticks $t)
   # Server CPU per request (user+system of its processes) holds up better than req/s on a busy machine.
   awk -v t=$t -v p=$p -v r=$r -v c=$((c1 - c0)) -v hz="$HZ" "$ms"' /Requests\/sec/ {rps = $2} /^ +50%/ {p50 = ms($2)}

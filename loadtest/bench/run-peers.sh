@@ -30,7 +30,10 @@ YAML
 
 # peers.sh starts the origin; the node only needs it once traffic flows, so it can start first.
 # As shipped: bin/flotilla's default JVM options.
-taskset -c 0 "$top/bin/flotilla" node --config "$work/bench.yaml" > "$work/node.log" 2>&1 &
+# setsid: a session of its own, as the daemonized NGINX and HAProxy have. With autogroup scheduling
+# the kernel shares a CPU between sessions first, and this script's session also holds wrk, busy on
+# the other CPU: the node would get about half of NGINX's weight on CPU 0 (found by run-tls.sh's work).
+setsid taskset -c 0 "$top/bin/flotilla" node --config "$work/bench.yaml" > "$work/node.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:18200/ 2>/dev/null && break; sleep 0.1; done

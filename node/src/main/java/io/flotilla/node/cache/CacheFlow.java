@@ -151,25 +151,25 @@ public final class CacheFlow {
     }
 
     private void onPrimary(StoredResponse r, EventExecutor loop, Consumer<Decision> then) {
-        CachedHead h = r == null ? null : cache.head(r);
-        if (h == null) {
+        CachePolicy.Facts f = r == null ? null : cache.facts(r);
+        if (f == null) {
             miss("uri-miss", loop, then);
-        } else if (h.isVaryMarker()) {
-            fetch(variantKey(h.vary(), request.headers()), loop, v -> {
-                CachedHead vh = v == null ? null : cache.head(v);
-                if (vh == null || vh.isVaryMarker()) {
+        } else if (f.head().isVaryMarker()) {
+            fetch(variantKey(f.head().vary(), request.headers()), loop, v -> {
+                CachePolicy.Facts vf = v == null ? null : cache.facts(v);
+                if (vf == null || vf.head().isVaryMarker()) {
                     miss("vary-miss", loop, then);
                 } else {
-                    evaluate(v, vh, loop, then);
+                    evaluate(v, vf, loop, then);
                 }
             });
         } else {
-            evaluate(r, h, loop, then);
+            evaluate(r, f, loop, then);
         }
     }
 
-    private void evaluate(StoredResponse r, CachedHead h, EventExecutor loop, Consumer<Decision> then) {
-        CachePolicy.Facts facts = cache.facts(r, h, route.policy);
+    private void evaluate(StoredResponse r, CachePolicy.Facts facts, EventExecutor loop, Consumer<Decision> then) {
+        CachedHead h = facts.head();
         CacheControl cc = facts.cc();
         if (request.headers().contains(HttpHeaderNames.AUTHORIZATION) && !cc.has("public")
                 && !cc.has("must-revalidate") && !cc.has("s-maxage")) {

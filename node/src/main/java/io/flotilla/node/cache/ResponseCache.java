@@ -24,10 +24,10 @@ public final class ResponseCache implements AutoCloseable {
     private final LongSupplier clock;
     /** Fills in flight on this node, by primary key: how concurrent misses wait for one fetch. */
     final ConcurrentHashMap<String, Fill> fills = new ConcurrentHashMap<>();
-    /** Decoded heads by stored entry (identity), so a hit does not parse its head again. */
-    private final Cache<StoredResponse, CachedHead> decoded = Caffeine.newBuilder()
-            .weakKeys().maximumSize(100_000).executor(Runnable::run).build();
-    /** What each entry's headers say under the current settings; cleared when they change. */
+    /**
+     * Each stored entry's decoded head and what its headers say under the current settings, by entry
+     * (identity): a hit does one lookup here instead of parsing. Cleared when the settings change.
+     */
     private final Cache<StoredResponse, CachePolicy.Facts> facts = Caffeine.newBuilder()
             .weakKeys().maximumSize(100_000).executor(Runnable::run).build();
     /**
@@ -60,26 +60,41 @@ public final class ResponseCache implements AutoCloseable {
         this.store = store;
         this.config = config;
         this.clock = clock;
+        this.entryPolicy = policy(config, false);
+    }
+
+    /** What entries' freshness is judged by: everything in it but allowSetCookie is node-wide. */
+    private volatile CachePolicy entryPolicy;
+
+    private static CachePolicy policy(CacheConfig c, boolean allowSetCookie) {
+        return new CachePolicy(c.targeted(), c.heuristicFraction(), c.heuristicMax().toMillis(), allowSetCookie);
     }
 
     /** A cache for one route, under the node's current cache settings. */
     public RouteCache forRoute(RouteCacheConfig route) {
         CacheConfig c = config;
-        return new RouteCache(this, route, new CachePolicy(c.targeted(), c.heuristicFraction(),
-                c.heuristicMax().toMillis(), route.allowSetCookie()), c);
+        return new RouteCache(this, route, policy(c, route.allowSetCookie()), c);
     }
 
     /** New settings for routes compiled from now on (a reload); the stored entries stay. */
     public void configure(CacheConfig config) {
         this.config = config;
+        this.entryPolicy = policy(config, false);
         facts.invalidateAll();
     }
 
-    /** The entry's freshness facts, worked out once per entry. */
-    CachePolicy.Facts facts(StoredResponse entry, CachedHead head, CachePolicy policy) {
+    /**
+     * The entry's head and freshness facts, worked out once per entry; null for head bytes of a
+     * layout this build does not know (a miss, not a crash).
+     */
+    CachePolicy.Facts facts(StoredResponse entry) {
         CachePolicy.Facts f = facts.getIfPresent(entry);
         if (f == null) {
-            f = policy.facts(head);
+            CachedHead head = CachedHead.decode(entry.head());
+            if (head == null) {
+                return null;
+            }
+            f = entryPolicy.facts(head);
             facts.put(entry, f);
         }
         return f;
@@ -97,17 +112,7 @@ public final class ResponseCache implements AutoCloseable {
         return clock.getAsLong();
     }
 
-    /** The head of a stored entry, decoded once per entry; null for bytes of an unknown layout. */
-    CachedHead head(StoredResponse entry) {
-        CachedHead head = decoded.getIfPresent(entry);
-        if (head == null) {
-            head = CachedHead.decode(entry.head());
-            if (head != null) {
-                decoded.put(entry, head);
-            }
-        }
-        return head;
-    }
+
 
     /** The entry's body as a buffer to write: a retained duplicate of a direct copy for large bodies. */
     ByteBuf body(StoredResponse entry, int offset, int length) {

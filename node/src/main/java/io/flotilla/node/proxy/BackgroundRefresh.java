@@ -1,7 +1,6 @@
 package io.flotilla.node.proxy;
 
 import io.flotilla.node.cache.CacheFlow;
-import io.flotilla.node.config.HeaderPolicy;
 import io.flotilla.node.route.Route;
 import io.flotilla.node.upstream.ConnectionPool;
 import io.flotilla.node.upstream.LoopServer;
@@ -62,15 +61,8 @@ final class BackgroundRefresh implements UpstreamListener {
         refresh.picked = view;
         view.begin();
         HttpHeaders headers = clientRequest.headers().copy();
-        String clientHost = headers.get(HttpHeaderNames.HOST);
-        runtime.headers().prepareRequest(headers, client.clientAddress(), clientHost, client.scheme(),
-                clientRequest.protocolVersion());
-        String hostPolicy = runtime.hostPolicy();
-        if (HeaderPolicy.HOST_UPSTREAM.equals(hostPolicy) || (HeaderPolicy.HOST_PASS.equals(hostPolicy) && clientHost == null)) {
-            headers.set(HttpHeaderNames.HOST, view.server().address().authority());
-        } else if (!HeaderPolicy.HOST_PASS.equals(hostPolicy)) {
-            headers.set(HttpHeaderNames.HOST, hostPolicy);
-        }
+        runtime.prepareUpstreamHeaders(headers, client.clientAddress(), client.scheme(),
+                clientRequest.protocolVersion(), view.server());
         headers.remove(HttpHeaderNames.CONTENT_LENGTH);
         headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
         flow.prepareUpstream(headers, System.currentTimeMillis());

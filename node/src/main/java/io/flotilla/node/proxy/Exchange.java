@@ -5,6 +5,7 @@ import io.flotilla.node.config.HeaderPolicy;
 import io.flotilla.node.accesslog.AccessRecord;
 import io.flotilla.cluster.rate.RateDecision;
 import io.flotilla.node.cache.CacheFlow;
+import io.flotilla.node.http.Cookies;
 import io.flotilla.node.http.ErrorResponses;
 import io.flotilla.node.http.ForwardingHeaders;
 import io.flotilla.node.route.Route;
@@ -260,17 +261,10 @@ final class Exchange implements UpstreamListener {
         server = view.server();
         forwarding = true;
         HttpHeaders headers = request.headers();
-        String clientHost = headers.get(HttpHeaderNames.HOST);
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         expectContinue = HttpUtil.is100ContinueExpected(request);
-        runtime.headers().prepareRequest(headers, connection.clientAddress(), clientHost, connection.scheme(),
-                request.protocolVersion());
-        String hostPolicy = runtime.hostPolicy();
-        if (HeaderPolicy.HOST_UPSTREAM.equals(hostPolicy) || (HeaderPolicy.HOST_PASS.equals(hostPolicy) && clientHost == null)) {
-            headers.set(HttpHeaderNames.HOST, server.address().authority());
-        } else if (!HeaderPolicy.HOST_PASS.equals(hostPolicy)) {
-            headers.set(HttpHeaderNames.HOST, hostPolicy);
-        }
+        runtime.prepareUpstreamHeaders(headers, connection.clientAddress(), connection.scheme(),
+                request.protocolVersion(), server);
         if (chunked) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
@@ -865,16 +859,7 @@ final class Exchange implements UpstreamListener {
             return request.headers().get(hashOn.substring(7));
         }
         if (hashOn.startsWith("cookie:")) {
-            String name = hashOn.substring(7);
-            for (String cookieHeader : request.headers().getAll(HttpHeaderNames.COOKIE)) {
-                for (String pair : cookieHeader.split(";")) {
-                    int eq = pair.indexOf('=');
-                    if (eq > 0 && pair.substring(0, eq).trim().equals(name)) {
-                        return pair.substring(eq + 1).trim();
-                    }
-                }
-            }
-            return null;
+            return Cookies.value(request.headers(), hashOn.substring(7));
         }
         return ForwardingHeaders.clientIp(connection.clientAddress());
     }

@@ -3,6 +3,13 @@ package io.flotilla.node.proxy;
 import io.flotilla.cluster.rate.RateCounters;
 import io.flotilla.node.cache.ResponseCache;
 import io.flotilla.node.config.FlotillaConfig;
+import io.flotilla.node.config.HeaderPolicy;
+import io.flotilla.node.upstream.UpstreamServer;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpVersion;
+
+import java.net.InetSocketAddress;
 import io.flotilla.node.config.LimitConfig;
 import io.flotilla.node.config.TimeoutConfig;
 import io.flotilla.node.http.ForwardingHeaders;
@@ -67,6 +74,21 @@ public final class ProxyRuntime {
 
     public LimitConfig limits() {
         return limits;
+    }
+
+    /**
+     * Turns a client's request headers into what goes upstream to {@code server}: hop-by-hop fields
+     * out, forwarding fields in, and the Host the policy says.
+     */
+    public void prepareUpstreamHeaders(HttpHeaders headers, InetSocketAddress client, String scheme,
+                                       HttpVersion version, UpstreamServer server) {
+        String clientHost = headers.get(HttpHeaderNames.HOST);
+        this.headers.prepareRequest(headers, client, clientHost, scheme, version);
+        if (HeaderPolicy.HOST_UPSTREAM.equals(hostPolicy) || (HeaderPolicy.HOST_PASS.equals(hostPolicy) && clientHost == null)) {
+            headers.set(HttpHeaderNames.HOST, server.address().authority());
+        } else if (!HeaderPolicy.HOST_PASS.equals(hostPolicy)) {
+            headers.set(HttpHeaderNames.HOST, hostPolicy);
+        }
     }
 
     /** {@code pass}, {@code upstream}, or a literal Host value. */

@@ -2,6 +2,7 @@ package io.flotilla.node.cache;
 
 import io.flotilla.node.config.CacheConfig;
 import io.flotilla.node.config.RouteCacheConfig;
+import io.flotilla.node.http.Cookies;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
@@ -57,7 +58,7 @@ public final class RouteCache {
             key.append("\u0001h:").append(name).append('=').append(String.join(",", h.getAll(name)));
         }
         for (String name : route.keyCookies()) {
-            String value = cookie(h, name);
+            String value = Cookies.value(h, name);
             key.append("\u0001c:").append(name).append('=').append(value == null ? "" : value);
         }
         return key.toString();
@@ -70,7 +71,7 @@ public final class RouteCache {
             String name = condition.substring(colon + 1);
             boolean present = switch (kind) {
                 case "header" -> h.contains(name);
-                case "cookie" -> cookie(h, name) != null;
+                case "cookie" -> Cookies.value(h, name) != null;
                 default -> queryHas(query, name);
             };
             if (present) {
@@ -91,17 +92,5 @@ public final class RouteCache {
             }
         }
         return false;
-    }
-
-    static String cookie(HttpHeaders h, String name) {
-        for (String header : h.getAll(HttpHeaderNames.COOKIE)) {
-            for (String pair : header.split(";")) {
-                int eq = pair.indexOf('=');
-                if (eq > 0 && pair.substring(0, eq).trim().equals(name)) {
-                    return pair.substring(eq + 1).trim();
-                }
-            }
-        }
-        return null;
     }
 }

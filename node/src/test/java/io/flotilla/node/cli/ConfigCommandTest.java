@@ -6,10 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.flotilla.node.testing.RawClient;
 import io.flotilla.node.testing.TestNode;
 import io.flotilla.node.testing.TestOrigin;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -20,15 +17,8 @@ class ConfigCommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private static String config(int port, String originAddress, String token, String routePath) {
@@ -50,17 +40,17 @@ class ConfigCommandTest {
             // The admin listener and node settings are the node's own (a push may not move them):
             // push the same node section with a new route.
             Path next = Files.writeString(dir.resolve("next.yaml"), config(0, origin.address(), token, "/new/"));
-            Run pushed = run("config", "push", next.toString(), "--to", admin, "--token", token);
+            CliRun pushed = run("config", "push", next.toString(), "--to", admin, "--token", token);
             assertEquals(Main.OK, pushed.code(), pushed.err());
             assertTrue(pushed.out().contains("applied"), pushed.out());
             try (RawClient c = node.client()) {
                 assertEquals(200, c.get("/new/x", "a").status());
             }
-            Run history = run("config", "history", "--to", admin, "--token", token);
+            CliRun history = run("config", "history", "--to", admin, "--token", token);
             assertEquals(Main.OK, history.code(), history.err());
             assertTrue(history.out().startsWith("{\"running\":2,\"versions\":[{\"version\":2,"), history.out());
             assertTrue(history.out().contains("{\"version\":1,"), history.out());
-            Run rolledBack = run("config", "rollback", "--to", admin, "--token", token);
+            CliRun rolledBack = run("config", "rollback", "--to", admin, "--token", token);
             assertEquals(Main.OK, rolledBack.code(), rolledBack.err());
             assertTrue(rolledBack.out().contains("version 3 is the config of version 1"), rolledBack.out());
             try (RawClient c = node.client()) {
@@ -68,18 +58,18 @@ class ConfigCommandTest {
                 assertEquals(200, c.get("/old/x", "a").status());
             }
             assertEquals(Main.OK, run("config", "push", next.toString(), "--to", admin, "--token", token).code());
-            Run shown = run("config", "show", "--to", admin, "--token", token);
+            CliRun shown = run("config", "show", "--to", admin, "--token", token);
             assertEquals(Main.OK, shown.code());
             assertTrue(shown.out().contains("path: /new/"), shown.out());
 
             Path bad = Files.writeString(dir.resolve("bad.yaml"),
                     config(0, origin.address(), token, "/x/").replace("upstream: app", "upstream: ap"));
-            Run refused = run("config", "push", bad.toString(), "--to", admin, "--token", token);
+            CliRun refused = run("config", "push", bad.toString(), "--to", admin, "--token", token);
             assertEquals(Main.BAD_CONFIG, refused.code());
             assertTrue(refused.err().startsWith(bad + ":7:27: routes[0].upstream:"), refused.err());
             assertTrue(refused.err().contains("did you mean 'app'"), refused.err());
 
-            Run noToken = run("config", "show", "--to", admin, "--token", "wrong-token-wrong-token");
+            CliRun noToken = run("config", "show", "--to", admin, "--token", "wrong-token-wrong-token");
             assertEquals(Main.FAILED, noToken.code());
             assertTrue(noToken.err().contains("bearer token"), noToken.err());
         }
@@ -94,7 +84,7 @@ class ConfigCommandTest {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             closedPort = s.getLocalPort();
         }
-        Run down = run("config", "show", "--to", "127.0.0.1:" + closedPort, "--timeout", "2s");
+        CliRun down = run("config", "show", "--to", "127.0.0.1:" + closedPort, "--timeout", "2s");
         assertEquals(Main.FAILED, down.code());
         assertTrue(down.err().contains("cannot reach the admin API"), down.err());
     }

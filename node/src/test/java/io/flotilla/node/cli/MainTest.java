@@ -3,9 +3,6 @@ package io.flotilla.node.cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -17,23 +14,16 @@ class MainTest {
     @TempDir
     Path dir;
 
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
     void versionAndHelp() {
-        Run version = run("--version");
+        CliRun version = run("--version");
         assertEquals(Main.OK, version.code());
         assertTrue(version.out().startsWith("flotilla "), version.out());
-        Run help = run("--help");
+        CliRun help = run("--help");
         assertEquals(Main.OK, help.code());
         assertTrue(help.out().contains("validate") && help.out().contains("node") && help.out().contains("demo"));
     }
@@ -41,10 +31,10 @@ class MainTest {
     @Test
     void usageErrorsExitWith2() {
         assertEquals(Main.USAGE, run().code());
-        Run bogus = run("bogus");
+        CliRun bogus = run("bogus");
         assertEquals(Main.USAGE, bogus.code());
         assertTrue(bogus.err().contains("flotilla --help"), bogus.err());
-        Run missing = run("node");
+        CliRun missing = run("node");
         assertEquals(Main.USAGE, missing.code());
         assertTrue(missing.err().contains("--config"), missing.err());
         assertEquals(Main.USAGE, run("validate").code());
@@ -55,20 +45,20 @@ class MainTest {
         Path good = dir.resolve("good.yaml");
         Files.writeString(good, "listeners: [{bind: 127.0.0.1:0}]\nupstreams:\n  app: {servers: [127.0.0.1:1]}\n"
                 + "routes:\n  - {path: /, upstream: app}\n");
-        Run ok = run("validate", good.toString());
+        CliRun ok = run("validate", good.toString());
         assertEquals(Main.OK, ok.code(), ok.err());
         assertTrue(ok.out().contains("ok"));
 
         Path bad = dir.resolve("bad.yaml");
         Files.writeString(bad, "listeners: [{bind: 127.0.0.1:0}]\nupstreams:\n  app: {servers: [127.0.0.1:1]}\n"
                 + "routes:\n  - {path: /, upstream: ap}\n");
-        Run refused = run("validate", bad.toString());
+        CliRun refused = run("validate", bad.toString());
         assertEquals(Main.BAD_CONFIG, refused.code());
         assertTrue(refused.err().startsWith(bad + ":5:"), refused.err());
         assertTrue(refused.err().contains("routes[0].upstream"), refused.err());
         assertTrue(refused.err().contains("did you mean 'app'"), refused.err());
 
-        Run missing = run("validate", dir.resolve("nope.yaml").toString());
+        CliRun missing = run("validate", dir.resolve("nope.yaml").toString());
         assertEquals(Main.BAD_CONFIG, missing.code());
     }
 

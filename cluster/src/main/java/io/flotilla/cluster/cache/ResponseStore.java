@@ -1,6 +1,7 @@
 package io.flotilla.cluster.cache;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -27,6 +28,37 @@ public interface ResponseStore extends AutoCloseable {
 
   /** The entry for {@code key}, or a stage completed with null when there is none. */
   CompletionStage<StoredResponse> get(String key);
+
+  /** What {@link #getOrClaim} found. */
+  enum Claim {
+    /** The key holds an entry; no claim was taken. */
+    NONE,
+    /** No entry: this node holds the fill claim (release it by storing the key or {@link #releaseFillAsync}). */
+    GRANTED,
+    /** No entry, and another node is filling the key. */
+    BUSY
+  }
+
+  /** An entry, or the claim that stands in for its absence. */
+  record Lookup(StoredResponse entry, Claim claim) {
+    public static final Lookup CLAIMED = new Lookup(null, Claim.GRANTED);
+    public static final Lookup BUSY = new Lookup(null, Claim.BUSY);
+
+    public static Lookup of(StoredResponse entry) {
+      return new Lookup(entry, Claim.NONE);
+    }
+  }
+
+  /**
+   * The lookup of a request that will fill on a miss: the entry when there is one, else the fill
+   * claim for this node ({@link Claim#GRANTED}) unless another node holds it ({@link Claim#BUSY}).
+   * A shared store answers in one round trip; a {@link #put} of the key then releases the claim
+   * too, so a miss costs two. The default asks twice, for stores with nothing better.
+   */
+  default CompletionStage<Lookup> getOrClaim(String key, Duration lease) {
+    return get(key).thenCompose(r -> r != null ? CompletableFuture.completedFuture(Lookup.of(r))
+        : tryClaimFillAsync(key, lease).thenApply(granted -> granted ? Lookup.CLAIMED : Lookup.BUSY));
+  }
 
   /** Stores (or replaces) an entry under its key. */
   void put(StoredResponse response);
@@ -81,6 +113,15 @@ public interface ResponseStore extends AutoCloseable {
 
   /** Gives back a claim taken with {@link #tryClaimFill}. */
   void releaseFill(String key);
+
+  /**
+   * Operations this node has sent to the fleet, by kind ({@code get_or_claim}, {@code get},
+   * {@code store}, {@code claim}, {@code release}, {@code purge}...): what the data path costs, in
+   * round trips. Empty for a store that never leaves the process.
+   */
+  default Map<String, Long> fleetOperations() {
+    return Map.of();
+  }
 
   /** Entries held (by this node, for a shared store: its owned share plus near cache). */
   long entryCount();

@@ -1,53 +1,48 @@
 package io.flotilla.cluster.hazelcast;
 
-import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.ExtendedMapEntry;
-import com.hazelcast.nio.ObjectDataInput;
-import com.hazelcast.nio.ObjectDataOutput;
-import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Put-if-absent of a fill claim with the lease as its TTL, as an entry processor so that it can be
- * submitted without blocking (IMap has no asynchronous putIfAbsent). A dead holder's claim expires.
+ * Claims a key for a fill that found a response it cannot use as is (stale, or a Vary marker):
+ * the claim is set beside the response, which stays servable to others meanwhile. True when this
+ * holder has the claim.
  */
-final class ClaimFill extends WireObject implements EntryProcessor<String, String, Boolean> {
-
-  private String holder;
-  private long leaseMillis;
+final class ClaimFill extends ClaimProcessor<Boolean> {
 
   ClaimFill() {
   }
 
   ClaimFill(String holder, long leaseMillis) {
-    this.holder = holder;
-    this.leaseMillis = leaseMillis;
+    super(holder, leaseMillis);
   }
 
   @Override
-  public Boolean process(Map.Entry<String, String> entry) {
-    if (entry.getValue() != null) {
+  public Boolean process(Map.Entry<String, CacheSlot> entry) {
+    long now = System.currentTimeMillis();
+    CacheSlot slot = entry.getValue();
+    if (slot != null && slot.claimed(now)) {
       return Boolean.FALSE;
     }
-    ((ExtendedMapEntry<String, String>) entry).setValue(holder, leaseMillis, TimeUnit.MILLISECONDS);
+    claim(entry, slot == null || slot.live(now) == null ? null : slot, holder, now, leaseMillis);
     return Boolean.TRUE;
+  }
+
+  /**
+   * Sets the claim: beside {@code keep}'s response, with the entry living as long as that response
+   * (or the lease, if longer); or alone, living for the lease.
+   */
+  static void claim(Map.Entry<String, CacheSlot> entry, CacheSlot keep, String holder, long now, long leaseMillis) {
+    long until = now + leaseMillis;
+    long life = keep == null ? leaseMillis : Math.max(leaseMillis, keep.response().removeAt() - now);
+    CacheSlot claimed = keep == null ? new CacheSlot(null, holder, until) : keep.claimedBy(holder, until);
+    // Hazelcast keeps expiry in whole seconds: round up, as puts do.
+    ((ExtendedMapEntry<String, CacheSlot>) entry).setValue(claimed, (life / 1000 + 1) * 1000, TimeUnit.MILLISECONDS);
   }
 
   @Override
   public int getClassId() {
     return WireFactory.CLAIM_FILL;
-  }
-
-  @Override
-  public void writeData(ObjectDataOutput out) throws IOException {
-    out.writeString(holder);
-    out.writeLong(leaseMillis);
-  }
-
-  @Override
-  public void readData(ObjectDataInput in) throws IOException {
-    holder = in.readString();
-    leaseMillis = in.readLong();
   }
 }

@@ -23,7 +23,7 @@ final class CompactTypes {
   }
 
   static List<CompactSerializer<?>> all() {
-    return List.of(new StoredResponseSerializer(), new BackendHealthSerializer(), new ConfigVersionSerializer(),
+    return List.of(new StoredResponseSerializer(), new CacheSlotSerializer(), new BackendHealthSerializer(), new ConfigVersionSerializer(),
         new ConfigHistorySerializer(), new PurgeRecordSerializer());
   }
 
@@ -55,6 +55,49 @@ final class CompactTypes {
     @Override
     public Class<StoredResponse> getCompactClass() {
       return StoredResponse.class;
+    }
+  }
+
+  /**
+   * A slot flat, with the response's fields at the top level so that the purge indexes ("url",
+   * "tags[any]") read them as before; a claim alone has no head and body.
+   */
+  static final class CacheSlotSerializer implements CompactSerializer<CacheSlot> {
+    private static final String[] NO_TAGS = new String[0];
+
+    @Override
+    public CacheSlot read(CompactReader in) {
+      byte[] head = in.readArrayOfInt8("head");
+      StoredResponse r = head == null ? null : new StoredResponse(in.readString("key"), in.readString("url"),
+          Set.of(in.readArrayOfString("tags")), in.readInt64("storedAt"), in.readInt64("removeAt"), head,
+          in.readArrayOfInt8("body"));
+      return new CacheSlot(r, in.readString("claimHolder"), in.readInt64("claimUntil"));
+    }
+
+    @Override
+    public void write(CompactWriter out, CacheSlot slot) {
+      StoredResponse r = slot.response();
+      out.writeString("key", r == null ? null : r.key());
+      out.writeString("url", r == null ? null : r.url());
+      String[] tags = r == null ? NO_TAGS : r.tags().toArray(NO_TAGS);
+      Arrays.sort(tags); // same tags, same bytes: replicas and merges compare equal
+      out.writeArrayOfString("tags", tags);
+      out.writeInt64("storedAt", r == null ? 0 : r.storedAt());
+      out.writeInt64("removeAt", r == null ? 0 : r.removeAt());
+      out.writeArrayOfInt8("head", r == null ? null : r.head());
+      out.writeArrayOfInt8("body", r == null ? null : r.body());
+      out.writeString("claimHolder", slot.claimHolder());
+      out.writeInt64("claimUntil", slot.claimUntil());
+    }
+
+    @Override
+    public String getTypeName() {
+      return "flotilla.CacheSlot.v1";
+    }
+
+    @Override
+    public Class<CacheSlot> getCompactClass() {
+      return CacheSlot.class;
     }
   }
 

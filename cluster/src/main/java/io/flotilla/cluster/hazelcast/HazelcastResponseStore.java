@@ -3,6 +3,7 @@ package io.flotilla.cluster.hazelcast;
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent;
+import com.hazelcast.internal.util.ConcurrencyUtil;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.MapEvent;
 import com.hazelcast.map.listener.EntryAddedListener;
@@ -15,12 +16,15 @@ import com.hazelcast.map.listener.MapClearedListener;
 import io.flotilla.cluster.cache.ResponseStore;
 import io.flotilla.cluster.cache.StoredResponse;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -30,14 +34,18 @@ import java.util.logging.Logger;
  * network. Hazelcast's own near cache has no local-only read, which the hot path needs, hence ours;
  * it is kept coherent by the map's entry events (every put, update, removal, eviction, expiry) and
  * by the purge log, whose records every member applies to its near cache as they arrive.
+ *
+ * <p>A miss is two round trips: {@link GetOrClaim} (the entry, or the fill claim) and the put of
+ * the response, which replaces the claim (see {@link CacheSlot}). Completions run on the thread
+ * that completes Hazelcast's future and hand the result to a plain CompletableFuture, so the
+ * caller's own continuation (the node hops to its event loop) is the only hand-off.
  */
 final class HazelcastResponseStore implements ResponseStore {
 
   private static final Logger LOG = Logger.getLogger(HazelcastResponseStore.class.getName());
   private static final int STRIPES = 64;
 
-  private final IMap<String, StoredResponse> map;
-  private final IMap<String, String> fills;
+  private final IMap<String, CacheSlot> map;
   /** Keys this member just wrote, so its own add/update event does not drop what it put in its near cache. */
   private final java.util.concurrent.ConcurrentHashMap<String, Boolean> ownWrites = new java.util.concurrent.ConcurrentHashMap<>();
   private final IMap<String, PurgeRecord> purges;
@@ -57,12 +65,18 @@ final class HazelcastResponseStore implements ResponseStore {
   private final UUID purgeMergeListener;
   private final UUID lifecycleListener;
   private final HazelcastInstance hz;
+  private final Map<String, LongAdder> operations = new LinkedHashMap<>();
+  private final LongAdder getOrClaims = op("get_or_claim");
+  private final LongAdder gets = op("get");
+  private final LongAdder stores = op("store");
+  private final LongAdder claims = op("claim");
+  private final LongAdder releases = op("release");
+  private final LongAdder purgeOps = op("purge");
 
   HazelcastResponseStore(HazelcastInstance hz, String memberId, long entryMaxBytes, long nearCacheMaxBytes,
                          Duration purgeRetention, ScheduledExecutorService background) {
     this.hz = hz;
     this.map = hz.getMap(MemberConfig.RESPONSES);
-    this.fills = hz.getMap(MemberConfig.FILLS);
     this.purges = hz.getMap(MemberConfig.PURGES);
     this.near = ResponseStore.local(Math.max(1, nearCacheMaxBytes));
     this.memberId = memberId;
@@ -92,15 +106,49 @@ final class HazelcastResponseStore implements ResponseStore {
     }
     int stripe = stripe(key);
     long before = invalidations.get(stripe);
-    return map.getAsync(key).thenApply(r -> {
-      if (r == null || r.removeAt() <= System.currentTimeMillis()) {
-        return null;
+    gets.increment();
+    CompletableFuture<StoredResponse> out = new CompletableFuture<>();
+    map.getAsync(key).whenCompleteAsync((slot, error) -> {
+      if (error != null) {
+        out.completeExceptionally(error);
+      } else {
+        out.complete(keepNear(slot == null ? null : slot.live(System.currentTimeMillis()), stripe, before));
       }
-      if (invalidations.get(stripe) == before) {
-        near.put(r);
+    }, ConcurrencyUtil.CALLER_RUNS);
+    return out;
+  }
+
+  @Override
+  public CompletionStage<Lookup> getOrClaim(String key, Duration lease) {
+    StoredResponse local = near.getIfLocal(key);
+    if (local != null) {
+      return CompletableFuture.completedFuture(Lookup.of(local));
+    }
+    int stripe = stripe(key);
+    long before = invalidations.get(stripe);
+    getOrClaims.increment();
+    CompletableFuture<Lookup> out = new CompletableFuture<>();
+    map.submitToKey(key, new GetOrClaim(memberId, Math.max(1, lease.toMillis()))).whenCompleteAsync((found, error) -> {
+      if (error != null) {
+        out.completeExceptionally(error);
+      } else if (found instanceof StoredResponse r) {
+        out.complete(Lookup.of(keepNear(r, stripe, before)));
+      } else {
+        out.complete(Boolean.TRUE.equals(found) ? Lookup.CLAIMED : Lookup.BUSY);
       }
-      return r;
-    });
+    }, ConcurrencyUtil.CALLER_RUNS);
+    return out;
+  }
+
+  /**
+   * Keeps a remote read in the near cache unless an invalidation of its stripe arrived while it was
+   * in flight: an old value read before an update could otherwise land after the update's event.
+   */
+  private StoredResponse keepNear(StoredResponse r, int stripe, long before) {
+    if (r != null && invalidations.get(stripe) == before) {
+      near.put(r);
+    }
+    return r;
   }
 
   @Override
@@ -123,18 +171,26 @@ final class HazelcastResponseStore implements ResponseStore {
     }
     // Hazelcast keeps expiry times in whole seconds, so a short TTL could round to "already gone":
     // keep it up to a second longer there; get() never returns an entry past its removeAt.
-    return map.setAsync(r.key(), r, (ttl / 1000 + 1) * 1000, TimeUnit.MILLISECONDS).thenRun(() -> {
-      // The node that stored it reads it next without a network get (its own add event is ignored
-      // below); a write of the same key by anyone meanwhile leaves it out.
-      if (invalidations.get(stripe) == before) {
-        near.put(r);
+    stores.increment();
+    CompletableFuture<Void> out = new CompletableFuture<>();
+    // The put replaces the slot, so it releases this node's fill claim on the key too.
+    map.setAsync(r.key(), CacheSlot.of(r), (ttl / 1000 + 1) * 1000, TimeUnit.MILLISECONDS).whenCompleteAsync((v, error) -> {
+      if (error != null) {
+        out.completeExceptionally(error);
+        return;
       }
-    });
+      // The node that stored it reads it next without a network get (its own event is ignored
+      // below); a write of the same key by anyone meanwhile leaves it out.
+      keepNear(r, stripe, before);
+      out.complete(null);
+    }, ConcurrencyUtil.CALLER_RUNS);
+    return out;
   }
 
   @Override
   public boolean remove(String key) {
     invalidate(key);
+    purgeOps.increment();
     return Boolean.TRUE.equals(map.executeOnKey(key, new PurgeProcessor(PurgeKind.KEY, key, Long.MAX_VALUE)));
   }
 
@@ -150,14 +206,8 @@ final class HazelcastResponseStore implements ResponseStore {
 
   @Override
   public void releaseFillAsync(String key) {
-    // Not on the shared background thread: a burst of misses would queue their releases behind each
-    // other (and behind rate-counter syncs). Check, then remove: the window in which our expired
-    // claim could be someone else's is one round trip, and costs at most one extra origin fetch.
-    fills.getAsync(key).thenAccept(holder -> {
-      if (memberId.equals(holder)) {
-        fills.removeAsync(key);
-      }
-    });
+    releases.increment();
+    map.submitToKey(key, new ReleaseClaim(memberId));
   }
 
   @Override
@@ -177,6 +227,7 @@ final class HazelcastResponseStore implements ResponseStore {
   private int purge(PurgeKind kind, String value) {
     long now = System.currentTimeMillis();
     PurgeRecord record = new PurgeRecord(UUID.randomUUID().toString(), kind, value, now, memberId);
+    purgeOps.increment();
     purges.set(record.id(), record, purgeRetentionMillis, TimeUnit.MILLISECONDS);
     kind.applyTo(near, value);
     return apply(kind, value, Long.MAX_VALUE);
@@ -212,12 +263,35 @@ final class HazelcastResponseStore implements ResponseStore {
 
   @Override
   public CompletionStage<Boolean> tryClaimFillAsync(String key, Duration lease) {
-    return fills.submitToKey(key, new ClaimFill(memberId, Math.max(1, lease.toMillis())));
+    claims.increment();
+    CompletableFuture<Boolean> out = new CompletableFuture<>();
+    map.submitToKey(key, new ClaimFill(memberId, Math.max(1, lease.toMillis()))).whenCompleteAsync((granted, error) -> {
+      if (error != null) {
+        out.completeExceptionally(error);
+      } else {
+        out.complete(granted);
+      }
+    }, ConcurrencyUtil.CALLER_RUNS);
+    return out;
   }
 
   @Override
   public void releaseFill(String key) {
-    fills.remove(key, memberId); // only our own claim: a late release must not free someone else's
+    releases.increment();
+    map.executeOnKey(key, new ReleaseClaim(memberId)); // only our own claim: a late release must not free someone else's
+  }
+
+  @Override
+  public Map<String, Long> fleetOperations() {
+    Map<String, Long> counts = new LinkedHashMap<>();
+    operations.forEach((kind, n) -> counts.put(kind, n.sum()));
+    return counts;
+  }
+
+  private LongAdder op(String kind) {
+    LongAdder n = new LongAdder();
+    operations.put(kind, n);
+    return n;
   }
 
   @Override
@@ -251,20 +325,20 @@ final class HazelcastResponseStore implements ResponseStore {
   }
 
   /** Drops a key from the near cache on every change of it anywhere in the fleet. */
-  private final class Invalidator implements EntryAddedListener<String, StoredResponse>,
-      EntryUpdatedListener<String, StoredResponse>, EntryRemovedListener<String, StoredResponse>,
-      EntryEvictedListener<String, StoredResponse>, EntryExpiredListener<String, StoredResponse>,
-      EntryMergedListener<String, StoredResponse>, MapClearedListener {
+  private final class Invalidator implements EntryAddedListener<String, CacheSlot>,
+      EntryUpdatedListener<String, CacheSlot>, EntryRemovedListener<String, CacheSlot>,
+      EntryEvictedListener<String, CacheSlot>, EntryExpiredListener<String, CacheSlot>,
+      EntryMergedListener<String, CacheSlot>, MapClearedListener {
 
     @Override
-    public void entryAdded(EntryEvent<String, StoredResponse> e) {
+    public void entryAdded(EntryEvent<String, CacheSlot> e) {
       if (!mine(e)) {
         invalidate(e.getKey());
       }
     }
 
     @Override
-    public void entryUpdated(EntryEvent<String, StoredResponse> e) {
+    public void entryUpdated(EntryEvent<String, CacheSlot> e) {
       if (!mine(e)) {
         invalidate(e.getKey());
       }
@@ -276,27 +350,27 @@ final class HazelcastResponseStore implements ResponseStore {
      * after our write is safe: a write by another member before ours would only cost our near copy,
      * one after ours comes later and invalidates it.
      */
-    private boolean mine(EntryEvent<String, StoredResponse> e) {
+    private boolean mine(EntryEvent<String, CacheSlot> e) {
       return ownWrites.remove(e.getKey()) != null;
     }
 
     @Override
-    public void entryRemoved(EntryEvent<String, StoredResponse> e) {
+    public void entryRemoved(EntryEvent<String, CacheSlot> e) {
       invalidate(e.getKey());
     }
 
     @Override
-    public void entryEvicted(EntryEvent<String, StoredResponse> e) {
+    public void entryEvicted(EntryEvent<String, CacheSlot> e) {
       invalidate(e.getKey());
     }
 
     @Override
-    public void entryExpired(EntryEvent<String, StoredResponse> e) {
+    public void entryExpired(EntryEvent<String, CacheSlot> e) {
       invalidate(e.getKey());
     }
 
     @Override
-    public void entryMerged(EntryEvent<String, StoredResponse> e) {
+    public void entryMerged(EntryEvent<String, CacheSlot> e) {
       invalidate(e.getKey());
     }
 

@@ -25,7 +25,6 @@ import io.flotilla.cluster.membership.Membership;
 final class MemberConfig {
 
   static final String RESPONSES = "flotilla.responses";
-  static final String FILLS = "flotilla.fills";
   static final String PURGES = "flotilla.purges";
   static final String RATES = "flotilla.rates";
   static final String CONFIG = "flotilla.config";
@@ -39,14 +38,14 @@ final class MemberConfig {
     c.setClusterName(s.name());
     c.setInstanceName("flotilla-" + s.name() + "-" + s.memberId()); // unique per JVM, which may hold several fleets
     properties(c, s);
+    MemberThreads.size(c, Runtime.getRuntime().availableProcessors());
     network(c.getNetworkConfig(), s, gossip);
     serialization(c.getSerializationConfig());
     c.getJetConfig().setEnabled(false);
     c.getMemberAttributeConfig().setAttribute("flotilla.id", s.memberId());
 
     c.addMapConfig(responses(s));
-    // Fill claims and purge records are small and must survive one member's loss: one backup each.
-    c.addMapConfig(new MapConfig(FILLS).setBackupCount(1));
+    // Purge records are small and must survive one member's loss: one backup.
     c.addMapConfig(new MapConfig(PURGES).setBackupCount(1)
         .setMergePolicyConfig(new MergePolicyConfig(PutIfAbsentMergePolicy.class.getName(), 100)));
     c.addMapConfig(new MapConfig(RATES).setBackupCount(1));

@@ -9,7 +9,7 @@ import io.flotilla.cluster.cache.StoredResponse;
 enum PurgeKind {
   KEY {
     @Override
-    Predicate<String, StoredResponse> predicate(String v) {
+    Predicate<String, CacheSlot> predicate(String v) {
       return Predicates.equal("__key", v);
     }
 
@@ -25,7 +25,7 @@ enum PurgeKind {
   },
   URL {
     @Override
-    Predicate<String, StoredResponse> predicate(String v) {
+    Predicate<String, CacheSlot> predicate(String v) {
       return Predicates.equal("url", v);
     }
 
@@ -41,7 +41,7 @@ enum PurgeKind {
   },
   PREFIX {
     @Override
-    Predicate<String, StoredResponse> predicate(String v) {
+    Predicate<String, CacheSlot> predicate(String v) {
       // A range on the sorted index: every string starting with v sorts between v and v + U+FFFF.
       return Predicates.between("url", v, v + Character.MAX_VALUE);
     }
@@ -58,7 +58,7 @@ enum PurgeKind {
   },
   TAG {
     @Override
-    Predicate<String, StoredResponse> predicate(String v) {
+    Predicate<String, CacheSlot> predicate(String v) {
       return Predicates.equal("tags[any]", v);
     }
 
@@ -74,7 +74,7 @@ enum PurgeKind {
   };
 
   /** Selects candidate entries on each member, using the map's indexes. */
-  abstract Predicate<String, StoredResponse> predicate(String value);
+  abstract Predicate<String, CacheSlot> predicate(String value);
 
   /** The exact test, applied again in the entry processor (the range predicate is wider than a prefix). */
   abstract boolean matches(StoredResponse r, String value);

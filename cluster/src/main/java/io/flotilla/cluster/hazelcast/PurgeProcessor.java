@@ -11,7 +11,7 @@ import java.util.Map;
  * Removes an entry where it lives if it matches a purge and was stored before the purge's time, and
  * says whether it did. Runs on the owner (and the backup), so no value crosses the network.
  */
-final class PurgeProcessor extends WireObject implements EntryProcessor<String, StoredResponse, Boolean> {
+final class PurgeProcessor extends WireObject implements EntryProcessor<String, CacheSlot, Boolean> {
 
   private PurgeKind kind;
   private String value;
@@ -27,8 +27,8 @@ final class PurgeProcessor extends WireObject implements EntryProcessor<String, 
   }
 
   @Override
-  public Boolean process(Map.Entry<String, StoredResponse> entry) {
-    StoredResponse r = entry.getValue();
+  public Boolean process(Map.Entry<String, CacheSlot> entry) {
+    StoredResponse r = entry.getValue() == null ? null : entry.getValue().response();
     if (r == null || !kind.matches(r, value) || r.storedAt() >= storedBefore) {
       return Boolean.FALSE;
     }

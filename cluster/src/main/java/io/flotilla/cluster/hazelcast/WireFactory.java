@@ -18,6 +18,8 @@ final class WireFactory implements DataSerializableFactory {
   static final int PUBLISH_CONFIG = 3;
   static final int HIGHEST_VERSION_MERGE = 4;
   static final int CLAIM_FILL = 5;
+  static final int GET_OR_CLAIM = 6;
+  static final int RELEASE_CLAIM = 7;
 
   @Override
   public IdentifiedDataSerializable create(int classId) {
@@ -27,6 +29,8 @@ final class WireFactory implements DataSerializableFactory {
       case PUBLISH_CONFIG -> new PublishConfig();
       case HIGHEST_VERSION_MERGE -> new HighestVersionMerge();
       case CLAIM_FILL -> new ClaimFill();
+      case GET_OR_CLAIM -> new GetOrClaim();
+      case RELEASE_CLAIM -> new ReleaseClaim();
       default -> null; // Hazelcast reports an unknown class id itself
     };
   }

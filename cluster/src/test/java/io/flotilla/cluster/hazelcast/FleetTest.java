@@ -169,6 +169,50 @@ class FleetTest {
   }
 
   @Test
+  @Order(4)
+  void aMissIsTwoRoundTripsARemoteHitOneANearHitNone() {
+    String k = "GET http://site/ops/" + UUID.randomUUID();
+    Duration lease = Duration.ofSeconds(5);
+    Map<String, Long> a0 = a.responses().fleetOperations();
+    Map<String, Long> b0 = b.responses().fleetOperations();
+
+    assertEquals(ResponseStore.Lookup.CLAIMED, a.responses().getOrClaim(k, lease).toCompletableFuture().join());
+    assertEquals(ResponseStore.Lookup.BUSY, b.responses().getOrClaim(k, lease).toCompletableFuture().join(),
+        "a holds the claim");
+    StoredResponse stored = entry(k, k.substring(4), "filled");
+    a.responses().putAsync(stored).toCompletableFuture().join(); // stores, and so releases the claim
+    // b's reads: each one not in its near cache costs one get-or-claim, a near one none. (b keeps a
+    // remote read only if no change of its key stripe arrived meanwhile, and the event of a's store
+    // may still be on its way: so the first read or two may both be remote.)
+    long bRemote = 1; // the refused claim
+    boolean nearHit = false;
+    for (int i = 0; i < 50 && !nearHit; i++) {
+      nearHit = b.responses().getIfLocal(k) != null;
+      long before = b.responses().fleetOperations().get("get_or_claim");
+      assertEquals(stored, b.responses().getOrClaim(k, lease).toCompletableFuture().join().entry(), "read " + i);
+      assertEquals(nearHit ? 0 : 1, b.responses().fleetOperations().get("get_or_claim") - before, "read " + i);
+      bRemote += nearHit ? 0 : 1;
+    }
+    assertTrue(nearHit, "b's reads end up in its near cache");
+    assertEquals(stored, a.responses().getOrClaim(k, lease).toCompletableFuture().join().entry(), "the filler's own");
+
+    assertEquals(Map.of("get_or_claim", 1L, "store", 1L), delta(a0, a.responses().fleetOperations()),
+        "the miss on a: one get-or-claim, one store; its own read after is near");
+    assertEquals(Map.of("get_or_claim", bRemote), delta(b0, b.responses().fleetOperations()));
+  }
+
+  private static Map<String, Long> delta(Map<String, Long> before, Map<String, Long> after) {
+    Map<String, Long> d = new java.util.TreeMap<>();
+    after.forEach((kind, n) -> {
+      long moved = n - before.getOrDefault(kind, 0L);
+      if (moved != 0) {
+        d.put(kind, moved);
+      }
+    });
+    return d;
+  }
+
+  @Test
   @Order(5)
   void aHealthChangeOnAIsSeenOnBWithin500Millis() {
     String backend = "app/127.0.0.1:" + UUID.randomUUID();

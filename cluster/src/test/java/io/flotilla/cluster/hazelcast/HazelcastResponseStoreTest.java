@@ -14,7 +14,6 @@ class HazelcastResponseStoreTest extends ResponseStoreContract {
   protected ResponseStore newStore() {
     HazelcastFleetState a = SharedPair.pair().get(0);
     a.hazelcast().getMap(MemberConfig.RESPONSES).clear();
-    a.hazelcast().getMap(MemberConfig.FILLS).clear();
     return new HazelcastResponseStore(a.hazelcast(), "ma", TestFleet.CACHE_MAX_BYTES, TestFleet.NEAR_CACHE_MAX_BYTES,
         Duration.ofMinutes(1), a.background());
   }

@@ -142,6 +142,12 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             b.append(first ? "" : ",").append(quote(e.getKey())).append(':').append(e.getValue());
             first = false;
         }
+        b.append("},\"fleet_operations\":{");
+        first = true;
+        for (var e : cache.fleetOperations().entrySet()) {
+            b.append(first ? "" : ",").append(quote(e.getKey())).append(':').append(e.getValue());
+            first = false;
+        }
         return b.append("}}\n").toString();
     }
 

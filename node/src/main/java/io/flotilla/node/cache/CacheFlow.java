@@ -92,6 +92,8 @@ public final class CacheFlow {
     private boolean waitedOnce;
     /** Whether this request holds the fleet-wide claim on its key (released when it ends). */
     private boolean fleetClaimed;
+    /** The claim the lookup took in the same round trip as its read, for {@link #miss} (null: none asked). */
+    private ResponseStore.Claim lookupClaim;
     private Fill fill;
     private String cacheStatus;
 
@@ -132,7 +134,43 @@ public final class CacheFlow {
             then.accept(Decision.FORWARD);
             return;
         }
-        fetch(primaryKey, loop, r -> onPrimary(r, loop, then));
+        if (mayFill() && !cache.fills.containsKey(primaryKey)) {
+            getOrClaim(loop, then);
+        } else {
+            fetch(primaryKey, loop, r -> onPrimary(r, loop, then));
+        }
+    }
+
+    /** Whether a miss of this request fetches for the cache (and so may claim the key). */
+    private boolean mayFill() {
+        return !head && !waitedOnce && !requestCc.has("no-store") && !requestCc.has("only-if-cached");
+    }
+
+    /** The primary key's entry, or, in the same round trip, the fleet's fill claim for it. */
+    private void getOrClaim(EventExecutor loop, Consumer<Decision> then) {
+        ResponseStore store = cache.store();
+        StoredResponse local = store.getIfLocal(primaryKey);
+        if (local != null) {
+            onPrimary(local, loop, then);
+            return;
+        }
+        CompletableFuture<ResponseStore.Lookup> f = store.getOrClaim(primaryKey, fillLease()).toCompletableFuture();
+        if (f.isDone()) {
+            onLookup(f.isCompletedExceptionally() ? null : f.join(), loop, then);
+        } else {
+            f.whenComplete((found, error) -> loop.execute(() -> onLookup(error == null ? found : null, loop, then)));
+        }
+    }
+
+    private void onLookup(ResponseStore.Lookup found, EventExecutor loop, Consumer<Decision> then) {
+        if (found != null && found.entry() == null) {
+            lookupClaim = found.claim();
+        }
+        onPrimary(found == null ? null : found.entry(), loop, then);
+    }
+
+    private Duration fillLease() {
+        return route.config.collapseWait().multipliedBy(2).plusSeconds(1);
     }
 
     private void fetch(String key, EventExecutor loop, Consumer<StoredResponse> then) {
@@ -219,9 +257,25 @@ public final class CacheFlow {
         Fill running = cache.fills.putIfAbsent(primaryKey, mine);
         if (running == null) {
             fill = mine;
-            claimFleetWide(loop, then);
+            ResponseStore.Claim claimed = lookupClaim;
+            lookupClaim = null;
+            if (claimed == ResponseStore.Claim.GRANTED) {
+                afterClaim(true, true, loop, then);
+            } else if (claimed == ResponseStore.Claim.BUSY) {
+                afterClaim(false, false, loop, then);
+            } else {
+                claimFleetWide(loop, then);
+            }
             return;
         }
+        if (lookupClaim == ResponseStore.Claim.GRANTED) {
+            // Another request of this node started its fill while the fleet gave the claim to this
+            // one (it is waiting on the fleet, or already ended): fetch, and store for both.
+            lookupClaim = null;
+            afterClaim(true, true, loop, then);
+            return;
+        }
+        lookupClaim = null;
         waitedOnce = true;
         count(CacheStats.Event.COLLAPSED);
         boolean[] resumed = {false};
@@ -259,8 +313,7 @@ public final class CacheFlow {
      * store's claim, whose lease frees it should that node die). A local store grants it at once.
      */
     private void claimFleetWide(EventExecutor loop, Consumer<Decision> then) {
-        Duration lease = route.config.collapseWait().multipliedBy(2).plusSeconds(1);
-        CompletableFuture<Boolean> claim = cache.store().tryClaimFillAsync(primaryKey, lease).toCompletableFuture();
+        CompletableFuture<Boolean> claim = cache.store().tryClaimFillAsync(primaryKey, fillLease()).toCompletableFuture();
         if (claim.isDone()) {
             afterClaim(claim.isCompletedExceptionally() || claim.join(), !claim.isCompletedExceptionally(), loop, then);
         } else {
@@ -453,6 +506,7 @@ public final class CacheFlow {
                     responseTime + markerLife, CachedHead.varyMarker(vary, responseTime).encode(), new byte[0]));
         }
         stored = true;
+        fleetClaimed = false; // the primary key's slot is written (the entry or its Vary marker): that releases the claim
         count(CacheStats.Event.STORED);
         Fill done = fill;
         fill = null; // waiters are told once the store has it, so they find it when they look again
@@ -476,6 +530,9 @@ public final class CacheFlow {
         entry = updated;
         entryHead = refreshed;
         stored = true;
+        if (updated.key().equals(primaryKey)) {
+            fleetClaimed = false; // written over the claim
+        }
         count(CacheStats.Event.REVALIDATED);
         cacheStatus = "fwd=" + fwd + "; fwd-status=304" + (collapsed ? "; collapsed" : "");
         Fill done = fill;

@@ -152,6 +152,11 @@ public final class ResponseCache implements AutoCloseable {
         return purged;
     }
 
+    /** Round trips this node has sent to the fleet's store, by kind (empty for a lone node). */
+    public java.util.Map<String, Long> fleetOperations() {
+        return store.fleetOperations();
+    }
+
     public long entries() {
         return store.entryCount();
     }

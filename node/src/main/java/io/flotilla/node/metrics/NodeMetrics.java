@@ -78,6 +78,8 @@ public final class NodeMetrics {
                         labels("upstream", "${0}", "server", "${1}", "state", "${2}")),
                 new MapperConfig("flotilla.errors.*", "flotilla_errors_total", labels("kind", "${0}")),
                 new MapperConfig("flotilla.cache.events.*", "flotilla_cache_events_total", labels("event", "${0}")),
+                new MapperConfig("flotilla.fleet.operations.*", "flotilla_fleet_operations_total",
+                        labels("kind", "${0}")),
                 new MapperConfig("flotilla.local.*", "flotilla_local_responses_total", labels("status", "${0}")),
                 new MapperConfig("flotilla.timeouts.*", "flotilla_timeouts_total", labels("phase", "${0}")),
                 new MapperConfig("flotilla.listener.connections.*", "flotilla_listener_connections",
@@ -104,6 +106,11 @@ public final class NodeMetrics {
         }
         registry.register("flotilla.cache.entries", (Gauge<Long>) cache::entries);
         registry.register("flotilla.cache.bytes", (Gauge<Long>) cache::bytes);
+        // Round trips to the fleet by kind (none for a lone node): what a miss and a remote hit cost.
+        for (String kind : cache.fleetOperations().keySet()) {
+            registry.register("flotilla.fleet.operations." + kind,
+                    (Gauge<Long>) () -> cache.fleetOperations().getOrDefault(kind, 0L));
+        }
     }
 
     public MetricRegistry registry() {

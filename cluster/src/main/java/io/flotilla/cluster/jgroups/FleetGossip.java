@@ -28,6 +28,16 @@ public interface FleetGossip extends Membership {
   void addPeers(List<String> hostPorts);
 
   /**
+   * Gossip messages dropped since start because they did not prove the fleet key (sealed with
+   * another key, forged, unsealed, or replayed late): a member without the key, or an attacker.
+   * Always 0 for a fleet without a secret.
+   */
+  long rejected();
+
+  /** Who sent the last dropped gossip message (a JGroups address), or empty. */
+  String lastRejected();
+
+  /**
    * Drops every gossip message in and out from now on, as a hung or cut-off member would look to
    * the others (they must detect it by its silence); for failure drills and tests. Close to end it.
    */

@@ -56,6 +56,7 @@ final class GossipChannel implements FleetGossip, Receiver {
 
   private final JChannel channel;
   private final TCPPING tcpping; // null unless discovery is STATIC
+  private final GossipSeal seal;  // null for a fleet without a secret
   private final Map<Address, Member> announced = new ConcurrentHashMap<>();
   private final Listeners<List<Member>> listeners = new Listeners<>("membership");
   private volatile Member self;
@@ -86,7 +87,8 @@ final class GossipChannel implements FleetGossip, Receiver {
     long mergeMs = s.mergeInterval().toMillis();
     // Built in code rather than from XML: every timeout derives from the settings, nothing is
     // substituted from system properties, and a typo is a compile error, not a silent default.
-    List<Protocol> stack = List.of(
+    seal = s.keys().enabled() ? new GossipSeal(s.keys(), s.name()) : null;
+    List<Protocol> stack = new ArrayList<>(List.of(
         new TCP().setBindAddress(bind).setBindPort(s.gossipPort()).setPortRange(0),
         discovery,
         new MERGE3().setMinInterval(Math.max(500, mergeMs / 3)).setMaxInterval(Math.max(1000, mergeMs)),
@@ -98,7 +100,10 @@ final class GossipChannel implements FleetGossip, Receiver {
         new STABLE(),
         new GMS().setJoinTimeout(Math.min(2000, failMs / 2)).setMaxJoinAttempts(3).printLocalAddress(false),
         new MFC(),
-        new FRAG2());
+        new FRAG2()));
+    if (seal != null) {
+      stack.add(1, seal); // right above the transport: every message, discovery included, sealed whole
+    }
     channel = new JChannel(stack);
     channel.name(s.memberId());
     channel.setReceiver(this);
@@ -191,6 +196,16 @@ final class GossipChannel implements FleetGossip, Receiver {
     } catch (UnknownHostException e) {
       throw new IllegalArgumentException("cluster: unknown peer host: " + e.getMessage(), e);
     }
+  }
+
+  @Override
+  public long rejected() {
+    return seal == null ? 0 : seal.rejected();
+  }
+
+  @Override
+  public String lastRejected() {
+    return seal == null ? "" : seal.lastRejected();
   }
 
   @Override

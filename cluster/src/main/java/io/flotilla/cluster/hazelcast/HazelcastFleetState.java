@@ -1,11 +1,15 @@
 package io.flotilla.cluster.hazelcast;
 
 import com.hazelcast.cluster.Address;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.SocketInterceptorConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.instance.impl.HazelcastInstanceFactory;
 import io.flotilla.cluster.ClusterSettings;
 import io.flotilla.cluster.FleetState;
 import io.flotilla.cluster.jgroups.FleetGossip;
+import io.flotilla.cluster.security.Outsiders;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -27,11 +31,14 @@ final class HazelcastFleetState implements FleetState {
   private final HazelcastHealthRegistry health;
   private final HazelcastRateCounters rates;
   private final HazelcastConfigStore config;
+  private final Outsiders outsiders;
   private volatile boolean closed;
   private volatile boolean crashed;
 
-  private HazelcastFleetState(ClusterSettings settings, FleetGossip gossip, HazelcastInstance hz) {
+  private HazelcastFleetState(ClusterSettings settings, FleetGossip gossip, HazelcastInstance hz,
+                              Outsiders outsiders) {
     this.settings = settings;
+    this.outsiders = outsiders;
     this.gossip = gossip;
     this.hz = hz;
     this.background = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -48,13 +55,22 @@ final class HazelcastFleetState implements FleetState {
 
   static HazelcastFleetState start(ClusterSettings settings) {
     quietLogging();
-    FleetGossip gossip = FleetGossip.join(settings);
+    Outsiders outsiders = new Outsiders();
+    FleetGossip gossip = FleetGossip.join(settings, outsiders);
     HazelcastInstance hz = null;
     try {
-      hz = Hazelcast.newHazelcastInstance(MemberConfig.build(settings, gossip));
+      Config config = MemberConfig.build(settings, gossip);
+      if (settings.keys().enabled()) {
+        MemberGate gate = new MemberGate(settings.keys(), settings.name(), outsiders);
+        config.getNetworkConfig().setSocketInterceptorConfig(new SocketInterceptorConfig().setEnabled(true)
+            .setImplementation(gate));
+        hz = HazelcastInstanceFactory.newHazelcastInstance(config, config.getInstanceName(), new GatedNodeContext(gate));
+      } else {
+        hz = Hazelcast.newHazelcastInstance(config);
+      }
       Address a = hz.getCluster().getLocalMember().getAddress();
       gossip.advertise(a.getHost() + ":" + a.getPort());
-      return new HazelcastFleetState(settings, gossip, hz);
+      return new HazelcastFleetState(settings, gossip, hz, outsiders);
     } catch (RuntimeException | Error e) {
       if (hz != null) {
         hz.getLifecycleService().terminate();
@@ -106,6 +122,11 @@ final class HazelcastFleetState implements FleetState {
   @Override
   public FleetGossip membership() {
     return gossip;
+  }
+
+  @Override
+  public Outsiders outsiders() {
+    return outsiders;
   }
 
   /** The thread for periodic work, for parts built by tests in this package. */

@@ -2,6 +2,7 @@ package io.flotilla.cluster.jgroups;
 
 import io.flotilla.cluster.ClusterSettings;
 import io.flotilla.cluster.membership.Membership;
+import io.flotilla.cluster.security.Outsiders;
 import java.util.List;
 
 /**
@@ -10,9 +11,12 @@ import java.util.List;
  */
 public interface FleetGossip extends Membership {
 
-  /** Joins the channel named by {@code settings}; returns once this member is in a view. */
-  static FleetGossip join(ClusterSettings settings) {
-    return GossipChannel.join(settings);
+  /**
+   * Joins the channel named by {@code settings}; returns once this member is in a view. Gossip that
+   * does not open with the fleet key is dropped and counted in {@code outsiders}.
+   */
+  static FleetGossip join(ClusterSettings settings, Outsiders outsiders) {
+    return GossipChannel.join(settings, outsiders);
   }
 
   /** Announces where this member's shared state listens ({@code host:port}), to be found by the others. */
@@ -26,16 +30,6 @@ public interface FleetGossip extends Membership {
    * merge check finds them and the views merge.
    */
   void addPeers(List<String> hostPorts);
-
-  /**
-   * Gossip messages dropped since start because they did not prove the fleet key (sealed with
-   * another key, forged, unsealed, or replayed late): a member without the key, or an attacker.
-   * Always 0 for a fleet without a secret.
-   */
-  long rejected();
-
-  /** Who sent the last dropped gossip message (a JGroups address), or empty. */
-  String lastRejected();
 
   /**
    * Drops every gossip message in and out from now on, as a hung or cut-off member would look to

@@ -4,6 +4,7 @@ import io.flotilla.cluster.ClusterSettings;
 import io.flotilla.cluster.Listeners;
 import io.flotilla.cluster.membership.Member;
 import io.flotilla.cluster.membership.MemberState;
+import io.flotilla.cluster.security.Outsiders;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -64,7 +65,7 @@ final class GossipChannel implements FleetGossip, Receiver {
   private volatile boolean closed;
   private volatile Future<?> reannounce;
 
-  private GossipChannel(ClusterSettings s) throws Exception {
+  private GossipChannel(ClusterSettings s, Outsiders outsiders) throws Exception {
     this.self = new Member(s.memberId(), "", MemberState.SERVING);
     InetAddress bind = InetAddress.getByName(s.bindHost());
     Protocol discovery;
@@ -87,7 +88,7 @@ final class GossipChannel implements FleetGossip, Receiver {
     long mergeMs = s.mergeInterval().toMillis();
     // Built in code rather than from XML: every timeout derives from the settings, nothing is
     // substituted from system properties, and a typo is a compile error, not a silent default.
-    seal = s.keys().enabled() ? new GossipSeal(s.keys(), s.name()) : null;
+    seal = s.keys().enabled() ? new GossipSeal(s.keys(), s.name(), outsiders) : null;
     List<Protocol> stack = new ArrayList<>(List.of(
         new TCP().setBindAddress(bind).setBindPort(s.gossipPort()).setPortRange(0),
         discovery,
@@ -109,9 +110,9 @@ final class GossipChannel implements FleetGossip, Receiver {
     channel.setReceiver(this);
   }
 
-  static GossipChannel join(ClusterSettings settings) {
+  static GossipChannel join(ClusterSettings settings, Outsiders outsiders) {
     try {
-      GossipChannel g = new GossipChannel(settings);
+      GossipChannel g = new GossipChannel(settings, outsiders);
       g.channel.connect(settings.name());
       g.viewAccepted(g.channel.getView());
       // Announcing on view changes alone is not enough: after a merge a member's announcement can
@@ -196,16 +197,6 @@ final class GossipChannel implements FleetGossip, Receiver {
     } catch (UnknownHostException e) {
       throw new IllegalArgumentException("cluster: unknown peer host: " + e.getMessage(), e);
     }
-  }
-
-  @Override
-  public long rejected() {
-    return seal == null ? 0 : seal.rejected();
-  }
-
-  @Override
-  public String lastRejected() {
-    return seal == null ? "" : seal.lastRejected();
   }
 
   @Override

@@ -1,12 +1,11 @@
 package io.flotilla.cluster.jgroups;
 
 import io.flotilla.cluster.security.FleetKeys;
+import io.flotilla.cluster.security.Outsiders;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Iterator;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.logging.Logger;
 import org.jgroups.Address;
 import org.jgroups.BytesMessage;
 import org.jgroups.Message;
@@ -37,28 +36,14 @@ final class GossipSeal extends Protocol {
 
   static final Duration MAX_AGE = Duration.ofMinutes(2);
 
-  private static final Logger LOG = Logger.getLogger(GossipSeal.class.getName());
-  private static final long LOG_EVERY_MS = 10_000;
-
   private final FleetKeys keys;
   private final byte[] aad;
-  private final LongAdder stale = new LongAdder();
-  private final AtomicLong lastLog = new AtomicLong();
-  private volatile String lastRejected = "";
+  private final Outsiders outsiders;
 
-  GossipSeal(FleetKeys fleetKeys, String fleetName) {
+  GossipSeal(FleetKeys fleetKeys, String fleetName, Outsiders outsiders) {
     this.keys = fleetKeys.derive("gossip");
     this.aad = FleetKeys.aad("flotilla gossip", fleetName);
-  }
-
-  /** Gossip messages dropped because no key opened them or they were too old. */
-  long rejected() {
-    return keys.rejected() + stale.sum();
-  }
-
-  /** The logical address of the last sender whose message was dropped, or empty. */
-  String lastRejected() {
-    return lastRejected;
+    this.outsiders = outsiders;
   }
 
   @Override
@@ -103,7 +88,7 @@ final class GossipSeal extends Protocol {
   private Message open(Message msg) {
     byte[] sealed = msg.getArray();
     if (sealed != null && (msg.getOffset() != 0 || msg.getLength() != sealed.length)) {
-      sealed = java.util.Arrays.copyOfRange(sealed, msg.getOffset(), msg.getOffset() + msg.getLength());
+      sealed = Arrays.copyOfRange(sealed, msg.getOffset(), msg.getOffset() + msg.getLength());
     }
     byte[] plain = sealed == null ? keys.open(null, aad) : keys.open(sealed, aad);
     if (plain == null || plain.length < Long.BYTES) {
@@ -112,8 +97,7 @@ final class GossipSeal extends Protocol {
     }
     long sent = ByteBuffer.wrap(plain).getLong();
     if (Math.abs(System.currentTimeMillis() - sent) > MAX_AGE.toMillis()) {
-      stale.increment();
-      rejectedFrom(msg.getSrc(), "is " + (System.currentTimeMillis() - sent) + " ms old (replayed, or a clock is off)");
+      rejectedFrom(msg.getSrc(), "is " + (System.currentTimeMillis() - sent) + " ms old (replayed, or a clock off)");
       return null;
     }
     try {
@@ -125,12 +109,6 @@ final class GossipSeal extends Protocol {
   }
 
   private void rejectedFrom(Address src, String why) {
-    lastRejected = String.valueOf(src);
-    long now = System.currentTimeMillis();
-    long last = lastLog.get();
-    if (now - last >= LOG_EVERY_MS && lastLog.compareAndSet(last, now)) {
-      LOG.warning(() -> "gossip from " + src + " dropped: it " + why + " (" + rejected()
-          + " dropped so far; a member without the fleet key, or an attacker)");
-    }
+    outsiders.refused(Outsiders.Kind.GOSSIP, "jgroups " + src, "the message " + why);
   }
 }

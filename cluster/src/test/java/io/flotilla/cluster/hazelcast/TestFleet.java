@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flotilla.cluster.ClusterSettings;
+import io.flotilla.cluster.security.FleetKeys;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +22,8 @@ final class TestFleet implements AutoCloseable {
   static final long NEAR_CACHE_MAX_BYTES = 2L << 20;
 
   private final String name = "test-" + UUID.randomUUID().toString().substring(0, 8);
+  /** Every test fleet has a secret, so the gated, sealed path is the one the cluster tests exercise. */
+  private final FleetKeys keys = FleetKeys.decode(List.of(FleetKeys.generate()));
   private final int expected;
   final List<HazelcastFleetState> members = new ArrayList<>();
 
@@ -59,6 +62,7 @@ final class TestFleet implements AutoCloseable {
         .failureTimeout(Duration.ofSeconds(3))
         .mergeInterval(Duration.ofSeconds(3))
         .fillLease(Duration.ofSeconds(2))
+        .keys(keys)
         .build();
   }
 
@@ -78,6 +82,16 @@ final class TestFleet implements AutoCloseable {
     HazelcastFleetState m = HazelcastFleetState.start(settings(id, peers));
     members.add(m);
     return m;
+  }
+
+  /** The fleet's name, which an outsider in a test knows. */
+  String name() {
+    return name;
+  }
+
+  /** The fleet's secret, for a member started by hand. */
+  FleetKeys keys() {
+    return keys;
   }
 
   List<String> gossipAddresses() {

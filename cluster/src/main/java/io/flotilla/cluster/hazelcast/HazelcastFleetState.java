@@ -32,13 +32,15 @@ final class HazelcastFleetState implements FleetState {
   private final HazelcastRateCounters rates;
   private final HazelcastConfigStore config;
   private final Outsiders outsiders;
+  private final ValueSeal seal;
   private volatile boolean closed;
   private volatile boolean crashed;
 
   private HazelcastFleetState(ClusterSettings settings, FleetGossip gossip, HazelcastInstance hz,
-                              Outsiders outsiders) {
+                              Outsiders outsiders, ValueSeal seal) {
     this.settings = settings;
     this.outsiders = outsiders;
+    this.seal = seal;
     this.gossip = gossip;
     this.hz = hz;
     this.background = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -48,9 +50,9 @@ final class HazelcastFleetState implements FleetState {
     });
     this.responses = new HazelcastResponseStore(hz, settings.memberId(), settings.entryMaxBytes(),
         settings.nearCacheMaxBytes(), settings.purgeLogRetention(), background);
-    this.health = new HazelcastHealthRegistry(hz, gossip, settings.probeOwners());
-    this.rates = new HazelcastRateCounters(hz, settings.expectedFleetSize(), settings.syncInterval(), background);
-    this.config = new HazelcastConfigStore(hz, settings.memberId(), background);
+    this.health = new HazelcastHealthRegistry(hz, gossip, settings.probeOwners(), seal);
+    this.rates = new HazelcastRateCounters(hz, settings.expectedFleetSize(), settings.syncInterval(), background, seal);
+    this.config = new HazelcastConfigStore(hz, settings.memberId(), background, seal);
   }
 
   static HazelcastFleetState start(ClusterSettings settings) {
@@ -60,6 +62,8 @@ final class HazelcastFleetState implements FleetState {
     HazelcastInstance hz = null;
     try {
       Config config = MemberConfig.build(settings, gossip);
+      ValueSeal seal = new ValueSeal(settings.keys(), outsiders);
+      config.getUserContext().put(ValueSeal.CONTEXT_KEY, seal); // for entry processors on this member
       if (settings.keys().enabled()) {
         MemberGate gate = new MemberGate(settings.keys(), settings.name(), outsiders);
         config.getNetworkConfig().setSocketInterceptorConfig(new SocketInterceptorConfig().setEnabled(true)
@@ -70,7 +74,7 @@ final class HazelcastFleetState implements FleetState {
       }
       Address a = hz.getCluster().getLocalMember().getAddress();
       gossip.advertise(a.getHost() + ":" + a.getPort());
-      return new HazelcastFleetState(settings, gossip, hz, outsiders);
+      return new HazelcastFleetState(settings, gossip, hz, outsiders, seal);
     } catch (RuntimeException | Error e) {
       if (hz != null) {
         hz.getLifecycleService().terminate();
@@ -132,6 +136,11 @@ final class HazelcastFleetState implements FleetState {
   /** The thread for periodic work, for parts built by tests in this package. */
   ScheduledExecutorService background() {
     return background;
+  }
+
+  /** This member's value seal, for parts built by tests in this package. */
+  ValueSeal seal() {
+    return seal;
   }
 
   /** The embedded member, for tests in this package. */

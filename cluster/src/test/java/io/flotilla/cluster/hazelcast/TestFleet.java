@@ -23,7 +23,8 @@ final class TestFleet implements AutoCloseable {
 
   private final String name = "test-" + UUID.randomUUID().toString().substring(0, 8);
   /** Every test fleet has a secret, so the gated, sealed path is the one the cluster tests exercise. */
-  private final FleetKeys keys = FleetKeys.decode(List.of(FleetKeys.generate()));
+  private final String key = FleetKeys.generate();
+  private final FleetKeys keys = FleetKeys.decode(List.of(key));
   private final int expected;
   final List<HazelcastFleetState> members = new ArrayList<>();
 
@@ -78,8 +79,17 @@ final class TestFleet implements AutoCloseable {
 
   /** Starts one more member that knows only {@code peers} (gossip addresses). */
   HazelcastFleetState add(List<String> peers) {
+    return add(peers, keys);
+  }
+
+  /** Starts one more member that knows every running one, with its own keys (a rotation). */
+  HazelcastFleetState add(FleetKeys memberKeys) {
+    return add(gossipAddresses(), memberKeys);
+  }
+
+  private HazelcastFleetState add(List<String> peers, FleetKeys memberKeys) {
     String id = "m" + (char) ('a' + members.size());
-    HazelcastFleetState m = HazelcastFleetState.start(settings(id, peers));
+    HazelcastFleetState m = HazelcastFleetState.start(settings(id, peers).toBuilder().keys(memberKeys).build());
     members.add(m);
     return m;
   }
@@ -89,9 +99,9 @@ final class TestFleet implements AutoCloseable {
     return name;
   }
 
-  /** The fleet's secret, for a member started by hand. */
-  FleetKeys keys() {
-    return keys;
+  /** The fleet's secret, base64, for a member started with a key list of its own. */
+  String key() {
+    return key;
   }
 
   List<String> gossipAddresses() {

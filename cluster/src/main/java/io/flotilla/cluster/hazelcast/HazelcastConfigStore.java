@@ -159,7 +159,7 @@ final class HazelcastConfigStore implements ConfigStore {
     }
     List<ConfigVersion> plain = new ArrayList<>(sealed.versions().size());
     for (ConfigVersion v : sealed.versions()) {
-      String document = seal.openText(v.document(), MemberConfig.CONFIG, KEY);
+      String document = seal.openText(v.document(), MemberConfig.CONFIG, KEY, plain.isEmpty());
       if (document == null && plain.isEmpty()) {
         return null;
       }

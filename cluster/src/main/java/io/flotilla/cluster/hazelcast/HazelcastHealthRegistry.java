@@ -55,9 +55,18 @@ final class HazelcastHealthRegistry implements HealthRegistry {
     });
   }
 
+  /**
+   * The verdict; one sealed with an older key during a rotation is sealed again with the current key
+   * (probers ask every interval, so every verdict is re-sealed before the old key is retired).
+   */
   @Override
   public BackendHealth health(String backendId) {
-    return open(backendId, states.get(backendId));
+    byte[] raw = states.get(backendId);
+    BackendHealth h = open(backendId, raw);
+    if (h != null && seal.sealedWithOlderKey(raw)) {
+      states.put(backendId, seal(h));
+    }
+    return h;
   }
 
   @Override

@@ -40,15 +40,24 @@ final class ValueSeal {
 
   /** The plain value, or null (counted and logged) if it does not open; null in, null out. */
   byte[] open(byte[] sealed, String map, String key) {
+    return open(sealed, map, key, true);
+  }
+
+  private byte[] open(byte[] sealed, String map, String key, boolean report) {
     if (sealed == null) {
       return null;
     }
     byte[] plain = keys.open(sealed, FleetKeys.aad(map, key));
-    if (plain == null) {
+    if (plain == null && report) {
       outsiders.refused(Outsiders.Kind.VALUE, map + "/" + key,
           "the value does not verify with the fleet key (forged, or sealed with a key this node lacks)");
     }
     return plain;
+  }
+
+  /** Whether {@code sealed} opened with a key other than the one that seals now (a rotation is under way). */
+  boolean sealedWithOlderKey(byte[] sealed) {
+    return keys.sealedWithOlderKey(sealed);
   }
 
   byte[] sealLong(long value, String map, String key) {
@@ -71,6 +80,14 @@ final class ValueSeal {
 
   /** The text, or null (counted and logged) if it was not sealed with a fleet key. */
   String openText(String sealed, String map, String key) {
+    return openText(sealed, map, key, true);
+  }
+
+  /**
+   * The text, or null if it was not sealed with a fleet key; counted and logged only if
+   * {@code report} (an old value whose key was retired since is no attack).
+   */
+  String openText(String sealed, String map, String key, boolean report) {
     if (!keys.enabled()) {
       return sealed;
     }
@@ -82,7 +99,7 @@ final class ValueSeal {
         raw = new byte[0];
       }
     }
-    byte[] plain = open(raw == null ? new byte[0] : raw, map, key);
+    byte[] plain = open(raw == null ? new byte[0] : raw, map, key, report);
     return plain == null ? null : new String(plain, StandardCharsets.UTF_8);
   }
 }

@@ -203,6 +203,18 @@ public final class FleetKeys {
     return null;
   }
 
+  /**
+   * Whether {@code sealed} was sealed with a key other than the first (during or after a rotation):
+   * worth sealing again, before the old key is retired. False without a secret.
+   */
+  public boolean sealedWithOlderKey(byte[] sealed) {
+    if (!enabled() || sealed == null || sealed.length < OVERHEAD) {
+      return false;
+    }
+    short id = (short) (((sealed[1] & 0xff) << 8) | (sealed[2] & 0xff));
+    return id != keys.get(0).id;
+  }
+
   /** Values {@link #open} refused since this instance was made. */
   public long rejected() {
     return rejected.sum();

@@ -109,6 +109,14 @@ class SealedValuesTest {
       c.config().publish(1, "v2 sealed with the new key");
       eventually(Duration.ofSeconds(10), () -> assertEquals("v2 sealed with the new key",
           b.config().history().current().document(), "and a member on step 1 opens the new key's values"));
+      assertNotNull(c.health().health("app/x:80")); // a prober's read re-seals the verdict with the new key
+
+      b.close();
+      HazelcastFleetState d = fleet.add(FleetKeys.decode(List.of(newKey)));        // step 3: old key retired
+      eventually(Duration.ofSeconds(20), () -> assertEquals(2, d.hazelcast().getCluster().getMembers().size()));
+      assertEquals("v2 sealed with the new key", d.config().history().current().document());
+      assertEquals(1, d.config().history().versions().size(), "v1, sealed with the retired key, is left out");
+      assertNotNull(d.health().health("app/x:80"), "the verdict was re-sealed before the old key went");
       assertEquals(0, refusedValues(fleet), "nothing was refused during the change");
     }
   }

@@ -67,6 +67,8 @@ class FleetKeysTest {
     assertArrayEquals(PLAIN, after.open(switched.seal(PLAIN, AAD), AAD));
     assertNull(after.open(before.seal(PLAIN, AAD), AAD), "the retired key opens nothing");
     assertEquals(List.of(switched.ids().get(1), switched.ids().get(0)), added.ids());
+    assertTrue(switched.sealedWithOlderKey(added.seal(PLAIN, AAD)), "worth sealing again");
+    assertFalse(switched.sealedWithOlderKey(switched.seal(PLAIN, AAD)));
   }
 
   @Test

@@ -143,10 +143,12 @@ class MemberGateTest {
     } finally {
       outsider.close();
     }
+    long sealedBefore = MemberStreamCipher.SEALED.sum();
     HazelcastFleetState c = fleet.add();
     try {
       eventually(Duration.ofSeconds(20), () -> assertEquals(3, c.hazelcast().getCluster().getMembers().size()));
       assertEquals(1, c.config().history().currentVersion(), "it reads the fleet's state");
+      assertTrue(MemberStreamCipher.SEALED.sum() > sealedBefore, "its member traffic went through the stream cipher");
     } finally {
       c.close();
       fleet.members.remove(c);

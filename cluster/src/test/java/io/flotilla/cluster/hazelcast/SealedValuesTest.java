@@ -2,6 +2,7 @@ package io.flotilla.cluster.hazelcast;
 
 import static io.flotilla.cluster.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -72,7 +73,8 @@ class SealedValuesTest {
         assertEquals(1, m.config().history().currentVersion(), "the forged version 99 is not taken");
         assertEquals("routes: [fleet's own]", m.config().history().current().document());
       }
-      assertTrue(heard.isEmpty(), "no listener heard a forged verdict: " + heard);
+      assertTrue(heard.stream().allMatch(h -> h.reporter().equals(a.settings().memberId())),
+          "no listener heard a forged verdict (a late event of the real one may come): " + heard);
       assertTrue(a.rates().tryAcquire("k", 10, Duration.ofMillis(hour)).allowed());
       eventually(Duration.ofSeconds(5), () -> assertTrue(refusedValues(fleet) >= 4, "the forged total, on its owner"));
       assertTrue(a.rates().tryAcquire("k", 10, Duration.ofMillis(hour)).allowed(), "the million was not counted");
@@ -109,14 +111,19 @@ class SealedValuesTest {
       c.config().publish(1, "v2 sealed with the new key");
       eventually(Duration.ofSeconds(10), () -> assertEquals("v2 sealed with the new key",
           b.config().history().current().document(), "and a member on step 1 opens the new key's values"));
-      assertNotNull(c.health().health("app/x:80")); // a prober's read re-seals the verdict with the new key
+      // A prober's read re-seals the verdict with the new key; probers read every interval, here until it took.
+      eventually(Duration.ofSeconds(10), () -> {
+        assertNotNull(c.health().health("app/x:80"));
+        assertFalse(c.seal().sealedWithOlderKey((byte[]) c.hazelcast().getReplicatedMap(MemberConfig.HEALTH).get("app/x:80")));
+      });
 
       b.close();
       HazelcastFleetState d = fleet.add(FleetKeys.decode(List.of(newKey)));        // step 3: old key retired
       eventually(Duration.ofSeconds(20), () -> assertEquals(2, d.hazelcast().getCluster().getMembers().size()));
       assertEquals("v2 sealed with the new key", d.config().history().current().document());
       assertEquals(1, d.config().history().versions().size(), "v1, sealed with the retired key, is left out");
-      assertNotNull(d.health().health("app/x:80"), "the verdict was re-sealed before the old key went");
+      eventually(Duration.ofSeconds(10), // the replicated map reaches a newcomer asynchronously
+          () -> assertNotNull(d.health().health("app/x:80"), "the verdict was re-sealed before the old key went"));
       assertEquals(0, refusedValues(fleet), "nothing was refused during the change");
     }
   }

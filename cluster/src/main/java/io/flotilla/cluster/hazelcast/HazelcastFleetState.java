@@ -87,13 +87,19 @@ final class HazelcastFleetState implements FleetState {
   /**
    * Held strongly: JUL keeps loggers weakly, and a collected logger forgets the level set on it.
    */
-  private static final Logger[] QUIETED = {Logger.getLogger("com.hazelcast"), Logger.getLogger("org.jgroups")};
+  private static final Logger[] QUIETED = {Logger.getLogger("com.hazelcast"), Logger.getLogger("org.jgroups"),
+      Logger.getLogger("com.hazelcast.internal.server.tcp.TcpServerAcceptor")};
 
-  /** Hazelcast and JGroups log at INFO by default (banners, every join); only where nobody configured them. */
+  /**
+   * Hazelcast and JGroups log at INFO by default (banners, every join); only where nobody configured
+   * them. The acceptor logs every connection the member gate refuses with a stack trace, unthrottled:
+   * an outsider could flood the log. Those refusals are logged by {@link Outsiders}, at most one line
+   * per 10 s, so the acceptor only speaks when something is severe.
+   */
   private static void quietLogging() {
     for (Logger l : QUIETED) {
       if (l.getLevel() == null) {
-        l.setLevel(Level.WARNING);
+        l.setLevel(l.getName().endsWith("TcpServerAcceptor") ? Level.SEVERE : Level.WARNING);
       }
     }
   }

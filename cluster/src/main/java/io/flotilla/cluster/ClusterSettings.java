@@ -1,6 +1,9 @@
 package io.flotilla.cluster;
 
+import io.flotilla.cluster.security.FleetKeys;
 import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -28,13 +31,18 @@ import java.util.Objects;
  * @param mergeInterval      how often a split fleet looks for its other half
  * @param partitionCount     Hazelcast partitions (fewer start faster; fixed for a fleet's life)
  * @param purgeLogRetention  how long purges are kept to be re-applied after a partition heals
+ * @param keys               the fleet secret: seals shared values, encrypts gossip, admits members;
+ *                           {@link FleetKeys#none()} only for a fleet on loopback or with {@code insecure}
+ * @param insecure           allow a fleet bound beyond loopback without a secret (a network that is
+ *                           private by other means, such as WireGuard)
  */
 public record ClusterSettings(String name, String memberId, String bindHost, int port, int gossipPort,
                               List<String> peers, Discovery discovery, String dnsQuery,
                               int expectedFleetSize, long cacheMaxBytes, long entryMaxBytes,
                               long nearCacheMaxBytes, int probeOwners, Duration syncInterval,
                               Duration fillLease, Duration failureTimeout, Duration mergeInterval,
-                              int partitionCount, Duration purgeLogRetention) {
+                              int partitionCount, Duration purgeLogRetention, FleetKeys keys,
+                              boolean insecure) {
 
   /** How the gossip channel finds its peers. */
   public enum Discovery {
@@ -86,6 +94,17 @@ public record ClusterSettings(String name, String memberId, String bindHost, int
     require(mergeInterval.toSeconds() >= 1, "mergeInterval must be at least 1s");
     require(partitionCount >= 1, "partitionCount must be at least 1");
     require(positive(purgeLogRetention), "purgeLogRetention must be positive");
+    Objects.requireNonNull(keys, "keys");
+    require(keys.enabled() || insecure || loopback(bindHost), "a fleet bound beyond loopback (" + bindHost
+        + ") needs a fleet key (make one with: flotilla fleet-key), or insecure: true");
+  }
+
+  private static boolean loopback(String host) {
+    try {
+      return InetAddress.getByName(host).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
+    }
   }
 
   /** A builder holding every default. */
@@ -120,6 +139,8 @@ public record ClusterSettings(String name, String memberId, String bindHost, int
     b.mergeInterval = mergeInterval;
     b.partitionCount = partitionCount;
     b.purgeLogRetention = purgeLogRetention;
+    b.keys = keys;
+    b.insecure = insecure;
     return b;
   }
 
@@ -170,6 +191,8 @@ public record ClusterSettings(String name, String memberId, String bindHost, int
     private Duration mergeInterval = DEFAULT_MERGE_INTERVAL;
     private int partitionCount = DEFAULT_PARTITION_COUNT;
     private Duration purgeLogRetention = DEFAULT_PURGE_LOG_RETENTION;
+    private FleetKeys keys = FleetKeys.none();
+    private boolean insecure;
 
     private Builder() {
     }
@@ -193,12 +216,14 @@ public record ClusterSettings(String name, String memberId, String bindHost, int
     public Builder mergeInterval(Duration v) { mergeInterval = v; return this; }
     public Builder partitionCount(int v) { partitionCount = v; return this; }
     public Builder purgeLogRetention(Duration v) { purgeLogRetention = v; return this; }
+    public Builder keys(FleetKeys v) { keys = v; return this; }
+    public Builder insecure(boolean v) { insecure = v; return this; }
 
     /** The settings, validated; throws IllegalArgumentException naming the bad field. */
     public ClusterSettings build() {
       return new ClusterSettings(name, memberId, bindHost, port, gossipPort, peers, discovery, dnsQuery,
           expectedFleetSize, cacheMaxBytes, entryMaxBytes, nearCacheMaxBytes, probeOwners, syncInterval,
-          fillLease, failureTimeout, mergeInterval, partitionCount, purgeLogRetention);
+          fillLease, failureTimeout, mergeInterval, partitionCount, purgeLogRetention, keys, insecure);
     }
   }
 }

@@ -6,6 +6,7 @@ import io.flotilla.cluster.hazelcast.HazelcastFleet;
 import io.flotilla.cluster.health.HealthRegistry;
 import io.flotilla.cluster.membership.Membership;
 import io.flotilla.cluster.rate.RateCounters;
+import io.flotilla.cluster.security.Outsiders;
 
 /**
  * Everything a node shares with the fleet, opened and closed together: {@link #local} for a lone
@@ -49,6 +50,17 @@ public interface FleetState extends AutoCloseable {
 
   /** The live view of the fleet. */
   Membership membership();
+
+  /**
+   * Who tried to take part without proving the fleet secret (gossip, member connections, shared
+   * values), counted and listed; a lone node has none.
+   */
+  default Outsiders outsiders() {
+    return NO_OUTSIDERS;
+  }
+
+  /** What a lone node reports: nothing ever counted. */
+  Outsiders NO_OUTSIDERS = new Outsiders();
 
   /** Leaves the fleet and releases everything; idempotent. */
   @Override

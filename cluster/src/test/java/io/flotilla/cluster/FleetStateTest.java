@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.flotilla.cluster.security.FleetKeys;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -31,6 +32,18 @@ class FleetStateTest {
     assertThrows(IllegalArgumentException.class,
         () -> ClusterSettings.builder().discovery(ClusterSettings.Discovery.DNS).build());
     assertThrows(IllegalArgumentException.class, () -> ClusterSettings.builder().syncInterval(Duration.ZERO).build());
+  }
+
+  @Test
+  void aFleetBeyondLoopbackNeedsAKeyOrSaysItIsInsecure() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> ClusterSettings.builder().bindHost("10.234.0.1").build());
+    assertTrue(e.getMessage().startsWith("cluster: a fleet bound beyond loopback (10.234.0.1) needs a fleet key"),
+        e.getMessage());
+    FleetKeys keys = FleetKeys.decode(List.of(FleetKeys.generate()));
+    assertEquals(keys, ClusterSettings.builder().bindHost("10.234.0.1").keys(keys).build().keys());
+    assertTrue(ClusterSettings.builder().bindHost("10.234.0.1").insecure(true).build().insecure());
+    assertEquals(FleetKeys.none(), ClusterSettings.builder().bindHost("127.0.0.2").build().keys(), "loopback");
   }
 
   @Test

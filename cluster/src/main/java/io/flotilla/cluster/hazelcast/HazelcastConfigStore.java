@@ -11,6 +11,8 @@ import io.flotilla.cluster.Listeners;
 import io.flotilla.cluster.config.ConfigHistory;
 import io.flotilla.cluster.config.ConfigStore;
 import io.flotilla.cluster.config.ConfigVersion;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ScheduledExecutorService;
@@ -23,7 +25,9 @@ import java.util.logging.Logger;
  * processors on the key's owner; every member keeps the newest history it has seen as a local
  * snapshot, advanced by the map's events, by its own publishes, and read once at start (so a late
  * joiner has the current version before it serves). After a split the higher version wins
- * ({@link HighestVersionMerge}).
+ * ({@link HighestVersionMerge}). Documents are stored sealed with the fleet key ({@link ValueSeal}),
+ * version numbers plain (the compare-and-set and the merge run on them without a key): a history
+ * with a document that does not verify is ignored as a whole, and counted.
  */
 final class HazelcastConfigStore implements ConfigStore {
 
@@ -36,11 +40,14 @@ final class HazelcastConfigStore implements ConfigStore {
   private final UUID registration;
   private final UUID lifecycle;
   private final HazelcastInstance hz;
+  private final ValueSeal seal;
   private final Object fireLock = new Object();
   private ConfigHistory snapshot = ConfigHistory.EMPTY;
+  private ConfigHistory sealedSnapshot = ConfigHistory.EMPTY; // the snapshot as stored, to restore it
 
-  HazelcastConfigStore(HazelcastInstance hz, String memberId, ScheduledExecutorService background) {
+  HazelcastConfigStore(HazelcastInstance hz, String memberId, ScheduledExecutorService background, ValueSeal seal) {
     this.hz = hz;
+    this.seal = seal;
     this.map = hz.getMap(MemberConfig.CONFIG);
     this.memberId = memberId;
     this.registration = map.addEntryListener(new Events(), true);
@@ -68,7 +75,8 @@ final class HazelcastConfigStore implements ConfigStore {
 
   @Override
   public Optional<ConfigVersion> publish(long expectedVersion, String document) {
-    return store(new PublishConfig(expectedVersion, document, memberId, System.currentTimeMillis()));
+    return store(new PublishConfig(expectedVersion, seal.sealText(document, MemberConfig.CONFIG, KEY), memberId,
+        System.currentTimeMillis()));
   }
 
   @Override
@@ -78,44 +86,88 @@ final class HazelcastConfigStore implements ConfigStore {
 
   private Optional<ConfigVersion> store(PublishConfig step) {
     ConfigHistory next = map.executeOnKey(KEY, step);
-    if (next == null && restoreIfLost()) {
+    if (next == null && restoreIfLostOrForged()) {
       next = map.executeOnKey(KEY, step);
     }
     if (next == null) {
       return Optional.empty();
     }
     advance(next);
-    return Optional.of(next.current());
+    return Optional.ofNullable(opened(next)).map(ConfigHistory::current);
   }
 
   /**
    * In a split, this half may hold no copy of the history at all (both replicas of its key were in
    * the other half): every publish would then fail against an empty history, for as long as the
    * split lasts. Puts back the newest history this member has seen, so this half goes on from the
-   * version it runs; when the halves merge, the higher version still wins. True if it was restored.
+   * version it runs; when the halves merge, the higher version still wins. Likewise a stored history
+   * that does not verify (forged: a version 99 would block every publish) is replaced by this
+   * member's. True if it was restored.
    */
-  private boolean restoreIfLost() {
-    ConfigHistory mine = history();
-    if (mine.current() == null || map.putIfAbsent(KEY, mine) != null) {
+  private boolean restoreIfLostOrForged() {
+    ConfigHistory mine;
+    synchronized (this) {
+      mine = sealedSnapshot;
+    }
+    if (mine.current() == null) {
       return false;
     }
-    LOG.info(() -> "config history missing in this part of the fleet (a split?): restored version "
+    ConfigHistory stored = map.get(KEY);
+    if (stored == null) {
+      if (map.putIfAbsent(KEY, mine) != null) {
+        return false;
+      }
+      LOG.info(() -> "config history missing in this part of the fleet (a split?): restored version "
+          + mine.currentVersion() + " from this member");
+      return true;
+    }
+    if (opened(stored) != null || !map.replace(KEY, stored, mine)) {
+      return false; // a genuine newer version: the compare-and-set failed rightly
+    }
+    LOG.warning(() -> "config history in the fleet did not verify (forged?): replaced by version "
         + mine.currentVersion() + " from this member");
     return true;
   }
 
-  /** Takes {@code h} if it wins over what this member has (see {@link ConfigHistory#newer}), and tells the listeners once. */
-  private void advance(ConfigHistory h) {
+  /**
+   * Takes the stored history {@code sealed} if every document in it verifies and it wins over what
+   * this member has (see {@link ConfigHistory#newer}), and tells the listeners once.
+   */
+  private void advance(ConfigHistory sealed) {
+    ConfigHistory h = opened(sealed);
     ConfigVersion changed = null;
     synchronized (this) {
       if (h != null && h.current() != null && !h.equals(snapshot) && ConfigHistory.newer(snapshot, h) == h) {
         snapshot = h;
+        sealedSnapshot = sealed;
         changed = h.current();
       }
     }
     if (changed != null) {
       fireIfCurrent(changed);
     }
+  }
+
+  /**
+   * The history with its documents opened, or null if absent or its current document does not
+   * verify. An older version that does not verify is left out (its key may have been retired since;
+   * it can no longer be rolled back to).
+   */
+  private ConfigHistory opened(ConfigHistory sealed) {
+    if (sealed == null || sealed.current() == null) {
+      return null;
+    }
+    List<ConfigVersion> plain = new ArrayList<>(sealed.versions().size());
+    for (ConfigVersion v : sealed.versions()) {
+      String document = seal.openText(v.document(), MemberConfig.CONFIG, KEY, plain.isEmpty());
+      if (document == null && plain.isEmpty()) {
+        return null;
+      }
+      if (document != null) {
+        plain.add(new ConfigVersion(v.version(), document, v.publishedAt(), v.publisher()));
+      }
+    }
+    return new ConfigHistory(plain);
   }
 
   /**

@@ -1,11 +1,15 @@
 package io.flotilla.cluster.hazelcast;
 
 import com.hazelcast.cluster.Address;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.SocketInterceptorConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.instance.impl.HazelcastInstanceFactory;
 import io.flotilla.cluster.ClusterSettings;
 import io.flotilla.cluster.FleetState;
 import io.flotilla.cluster.jgroups.FleetGossip;
+import io.flotilla.cluster.security.Outsiders;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -27,11 +31,16 @@ final class HazelcastFleetState implements FleetState {
   private final HazelcastHealthRegistry health;
   private final HazelcastRateCounters rates;
   private final HazelcastConfigStore config;
+  private final Outsiders outsiders;
+  private final ValueSeal seal;
   private volatile boolean closed;
   private volatile boolean crashed;
 
-  private HazelcastFleetState(ClusterSettings settings, FleetGossip gossip, HazelcastInstance hz) {
+  private HazelcastFleetState(ClusterSettings settings, FleetGossip gossip, HazelcastInstance hz,
+                              Outsiders outsiders, ValueSeal seal) {
     this.settings = settings;
+    this.outsiders = outsiders;
+    this.seal = seal;
     this.gossip = gossip;
     this.hz = hz;
     this.background = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -41,20 +50,31 @@ final class HazelcastFleetState implements FleetState {
     });
     this.responses = new HazelcastResponseStore(hz, settings.memberId(), settings.entryMaxBytes(),
         settings.nearCacheMaxBytes(), settings.purgeLogRetention(), background);
-    this.health = new HazelcastHealthRegistry(hz, gossip, settings.probeOwners());
-    this.rates = new HazelcastRateCounters(hz, settings.expectedFleetSize(), settings.syncInterval(), background);
-    this.config = new HazelcastConfigStore(hz, settings.memberId(), background);
+    this.health = new HazelcastHealthRegistry(hz, gossip, settings.probeOwners(), seal);
+    this.rates = new HazelcastRateCounters(hz, settings.expectedFleetSize(), settings.syncInterval(), background, seal);
+    this.config = new HazelcastConfigStore(hz, settings.memberId(), background, seal);
   }
 
   static HazelcastFleetState start(ClusterSettings settings) {
     quietLogging();
-    FleetGossip gossip = FleetGossip.join(settings);
+    Outsiders outsiders = new Outsiders();
+    FleetGossip gossip = FleetGossip.join(settings, outsiders);
     HazelcastInstance hz = null;
     try {
-      hz = Hazelcast.newHazelcastInstance(MemberConfig.build(settings, gossip));
+      Config config = MemberConfig.build(settings, gossip);
+      ValueSeal seal = new ValueSeal(settings.keys(), outsiders);
+      config.getUserContext().put(ValueSeal.CONTEXT_KEY, seal); // for entry processors on this member
+      if (settings.keys().enabled()) {
+        MemberGate gate = new MemberGate(settings.keys(), settings.name(), outsiders);
+        config.getNetworkConfig().setSocketInterceptorConfig(new SocketInterceptorConfig().setEnabled(true)
+            .setImplementation(gate));
+        hz = HazelcastInstanceFactory.newHazelcastInstance(config, config.getInstanceName(), new GatedNodeContext(gate));
+      } else {
+        hz = Hazelcast.newHazelcastInstance(config);
+      }
       Address a = hz.getCluster().getLocalMember().getAddress();
       gossip.advertise(a.getHost() + ":" + a.getPort());
-      return new HazelcastFleetState(settings, gossip, hz);
+      return new HazelcastFleetState(settings, gossip, hz, outsiders, seal);
     } catch (RuntimeException | Error e) {
       if (hz != null) {
         hz.getLifecycleService().terminate();
@@ -67,13 +87,19 @@ final class HazelcastFleetState implements FleetState {
   /**
    * Held strongly: JUL keeps loggers weakly, and a collected logger forgets the level set on it.
    */
-  private static final Logger[] QUIETED = {Logger.getLogger("com.hazelcast"), Logger.getLogger("org.jgroups")};
+  private static final Logger[] QUIETED = {Logger.getLogger("com.hazelcast"), Logger.getLogger("org.jgroups"),
+      Logger.getLogger("com.hazelcast.internal.server.tcp.TcpServerAcceptor")};
 
-  /** Hazelcast and JGroups log at INFO by default (banners, every join); only where nobody configured them. */
+  /**
+   * Hazelcast and JGroups log at INFO by default (banners, every join); only where nobody configured
+   * them. The acceptor logs every connection the member gate refuses with a stack trace, unthrottled:
+   * an outsider could flood the log. Those refusals are logged by {@link Outsiders}, at most one line
+   * per 10 s, so the acceptor only speaks when something is severe.
+   */
   private static void quietLogging() {
     for (Logger l : QUIETED) {
       if (l.getLevel() == null) {
-        l.setLevel(Level.WARNING);
+        l.setLevel(l.getName().endsWith("TcpServerAcceptor") ? Level.SEVERE : Level.WARNING);
       }
     }
   }
@@ -108,9 +134,19 @@ final class HazelcastFleetState implements FleetState {
     return gossip;
   }
 
+  @Override
+  public Outsiders outsiders() {
+    return outsiders;
+  }
+
   /** The thread for periodic work, for parts built by tests in this package. */
   ScheduledExecutorService background() {
     return background;
+  }
+
+  /** This member's value seal, for parts built by tests in this package. */
+  ValueSeal seal() {
+    return seal;
   }
 
   /** The embedded member, for tests in this package. */

@@ -37,7 +37,8 @@ final class HazelcastRateCounters implements RateCounters {
   /** Bounds the compare-and-set loop of one decision; contention past it refuses, never spins. */
   private static final int MAX_CAS_TRIES = 64;
 
-  private final IMap<String, Long> totals;
+  private final IMap<String, byte[]> totals;
+  private final ValueSeal seal;
   /** Counts sync intervals (only the sync task touches it), to refresh idle counters every fifth. */
   private long syncRound;
   private final int expectedFleetSize;
@@ -49,8 +50,9 @@ final class HazelcastRateCounters implements RateCounters {
   private final ScheduledFuture<?> syncTask;
 
   HazelcastRateCounters(HazelcastInstance hz, int expectedFleetSize, Duration syncInterval,
-                        ScheduledExecutorService background) {
+                        ScheduledExecutorService background, ValueSeal seal) {
     this.totals = hz.getMap(MemberConfig.RATES);
+    this.seal = seal;
     this.expectedFleetSize = expectedFleetSize;
     this.clusterSize = () -> hz.getCluster().getMembers().size();
     this.visible = clusterSize.getAsInt();
@@ -136,8 +138,9 @@ final class HazelcastRateCounters implements RateCounters {
         // fleet size). Reads cost one get per nearly spent key per interval.
         boolean nearLimit = c.fleet * 2 >= c.limit;
         if (nearLimit || (syncRound % 5 == 0 && counters.size() <= 2000)) {
-          totals.getAsync(c.mapKey).whenComplete((total, error) -> {
-            if (error == null && total != null && total > c.fleet) {
+          totals.getAsync(c.mapKey).whenComplete((sealed, error) -> {
+            Long total = error == null ? seal.openLong(sealed, MemberConfig.RATES, c.mapKey) : null;
+            if (total != null && total > c.fleet) {
               c.fleet = total;
               c.budget = share(c.limit, c.fleet, visible);
             }
@@ -148,8 +151,10 @@ final class HazelcastRateCounters implements RateCounters {
       c.asked = false;
       long delta = c.unsent.getAndSet(0);
       long ttl = c.windowEnd - now + c.periodMillis;
-      totals.submitToKey(c.mapKey, new AddDelta(delta, ttl)).whenComplete((total, error) -> {
-        if (error != null) {
+      AddDelta add = new AddDelta(seal.sealLong(delta, MemberConfig.RATES + ".delta", c.mapKey), ttl);
+      totals.submitToKey(c.mapKey, add).whenComplete((sealed, error) -> {
+        Long total = error == null ? seal.openLong(sealed, MemberConfig.RATES, c.mapKey) : null;
+        if (total == null) {
           c.unsent.addAndGet(delta); // try again next interval; the estimate still counts it
           return;
         }

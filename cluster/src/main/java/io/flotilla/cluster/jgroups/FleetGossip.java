@@ -2,6 +2,7 @@ package io.flotilla.cluster.jgroups;
 
 import io.flotilla.cluster.ClusterSettings;
 import io.flotilla.cluster.membership.Membership;
+import io.flotilla.cluster.security.Outsiders;
 import java.util.List;
 
 /**
@@ -10,9 +11,12 @@ import java.util.List;
  */
 public interface FleetGossip extends Membership {
 
-  /** Joins the channel named by {@code settings}; returns once this member is in a view. */
-  static FleetGossip join(ClusterSettings settings) {
-    return GossipChannel.join(settings);
+  /**
+   * Joins the channel named by {@code settings}; returns once this member is in a view. Gossip that
+   * does not open with the fleet key is dropped and counted in {@code outsiders}.
+   */
+  static FleetGossip join(ClusterSettings settings, Outsiders outsiders) {
+    return GossipChannel.join(settings, outsiders);
   }
 
   /** Announces where this member's shared state listens ({@code host:port}), to be found by the others. */

@@ -4,6 +4,7 @@ import io.flotilla.cluster.ClusterSettings;
 import io.flotilla.cluster.Listeners;
 import io.flotilla.cluster.membership.Member;
 import io.flotilla.cluster.membership.MemberState;
+import io.flotilla.cluster.security.Outsiders;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -56,6 +57,7 @@ final class GossipChannel implements FleetGossip, Receiver {
 
   private final JChannel channel;
   private final TCPPING tcpping; // null unless discovery is STATIC
+  private final GossipSeal seal;  // null for a fleet without a secret
   private final Map<Address, Member> announced = new ConcurrentHashMap<>();
   private final Listeners<List<Member>> listeners = new Listeners<>("membership");
   private volatile Member self;
@@ -63,7 +65,7 @@ final class GossipChannel implements FleetGossip, Receiver {
   private volatile boolean closed;
   private volatile Future<?> reannounce;
 
-  private GossipChannel(ClusterSettings s) throws Exception {
+  private GossipChannel(ClusterSettings s, Outsiders outsiders) throws Exception {
     this.self = new Member(s.memberId(), "", MemberState.SERVING);
     InetAddress bind = InetAddress.getByName(s.bindHost());
     Protocol discovery;
@@ -86,7 +88,8 @@ final class GossipChannel implements FleetGossip, Receiver {
     long mergeMs = s.mergeInterval().toMillis();
     // Built in code rather than from XML: every timeout derives from the settings, nothing is
     // substituted from system properties, and a typo is a compile error, not a silent default.
-    List<Protocol> stack = List.of(
+    seal = s.keys().enabled() ? new GossipSeal(s.keys(), s.name(), outsiders) : null;
+    List<Protocol> stack = new ArrayList<>(List.of(
         new TCP().setBindAddress(bind).setBindPort(s.gossipPort()).setPortRange(0),
         discovery,
         new MERGE3().setMinInterval(Math.max(500, mergeMs / 3)).setMaxInterval(Math.max(1000, mergeMs)),
@@ -98,15 +101,18 @@ final class GossipChannel implements FleetGossip, Receiver {
         new STABLE(),
         new GMS().setJoinTimeout(Math.min(2000, failMs / 2)).setMaxJoinAttempts(3).printLocalAddress(false),
         new MFC(),
-        new FRAG2());
+        new FRAG2()));
+    if (seal != null) {
+      stack.add(1, seal); // right above the transport: every message, discovery included, sealed whole
+    }
     channel = new JChannel(stack);
     channel.name(s.memberId());
     channel.setReceiver(this);
   }
 
-  static GossipChannel join(ClusterSettings settings) {
+  static GossipChannel join(ClusterSettings settings, Outsiders outsiders) {
     try {
-      GossipChannel g = new GossipChannel(settings);
+      GossipChannel g = new GossipChannel(settings, outsiders);
       g.channel.connect(settings.name());
       g.viewAccepted(g.channel.getView());
       // Announcing on view changes alone is not enough: after a merge a member's announcement can

@@ -16,8 +16,8 @@ class HazelcastConfigStoreTest extends ConfigStoreContract {
     HazelcastFleetState a = SharedPair.pair().get(0);
     HazelcastFleetState b = SharedPair.pair().get(1);
     a.hazelcast().getMap(MemberConfig.CONFIG).clear();
-    reader = new HazelcastConfigStore(b.hazelcast(), "mb", b.background());
-    return new HazelcastConfigStore(a.hazelcast(), "ma", a.background());
+    reader = new HazelcastConfigStore(b.hazelcast(), "mb", b.background(), b.seal());
+    return new HazelcastConfigStore(a.hazelcast(), "ma", a.background(), a.seal());
   }
 
   @Override

@@ -11,7 +11,7 @@ class HazelcastHealthRegistryTest extends HealthRegistryContract {
   @Override
   protected HealthRegistry newRegistry() {
     HazelcastFleetState a = SharedPair.pair().get(0);
-    return new HazelcastHealthRegistry(a.hazelcast(), a.membership(), HealthRegistry.DEFAULT_PROBE_OWNERS);
+    return new HazelcastHealthRegistry(a.hazelcast(), a.membership(), HealthRegistry.DEFAULT_PROBE_OWNERS, a.seal());
   }
 
   @Override

@@ -12,6 +12,6 @@ class HazelcastRateCountersTest extends RateCountersContract {
   @Override
   protected RateCounters newCounters() {
     HazelcastFleetState a = SharedPair.pair().get(0);
-    return new HazelcastRateCounters(a.hazelcast(), 2, ClusterSettings.DEFAULT_SYNC_INTERVAL, a.background());
+    return new HazelcastRateCounters(a.hazelcast(), 2, ClusterSettings.DEFAULT_SYNC_INTERVAL, a.background(), a.seal());
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flotilla.cluster.ClusterSettings;
+import io.flotilla.cluster.security.FleetKeys;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +22,9 @@ final class TestFleet implements AutoCloseable {
   static final long NEAR_CACHE_MAX_BYTES = 2L << 20;
 
   private final String name = "test-" + UUID.randomUUID().toString().substring(0, 8);
+  /** Every test fleet has a secret, so the gated, sealed path is the one the cluster tests exercise. */
+  private final String key = FleetKeys.generate();
+  private final FleetKeys keys = FleetKeys.decode(List.of(key));
   private final int expected;
   final List<HazelcastFleetState> members = new ArrayList<>();
 
@@ -59,6 +63,7 @@ final class TestFleet implements AutoCloseable {
         .failureTimeout(Duration.ofSeconds(3))
         .mergeInterval(Duration.ofSeconds(3))
         .fillLease(Duration.ofSeconds(2))
+        .keys(keys)
         .build();
   }
 
@@ -74,10 +79,29 @@ final class TestFleet implements AutoCloseable {
 
   /** Starts one more member that knows only {@code peers} (gossip addresses). */
   HazelcastFleetState add(List<String> peers) {
+    return add(peers, keys);
+  }
+
+  /** Starts one more member that knows every running one, with its own keys (a rotation). */
+  HazelcastFleetState add(FleetKeys memberKeys) {
+    return add(gossipAddresses(), memberKeys);
+  }
+
+  private HazelcastFleetState add(List<String> peers, FleetKeys memberKeys) {
     String id = "m" + (char) ('a' + members.size());
-    HazelcastFleetState m = HazelcastFleetState.start(settings(id, peers));
+    HazelcastFleetState m = HazelcastFleetState.start(settings(id, peers).toBuilder().keys(memberKeys).build());
     members.add(m);
     return m;
+  }
+
+  /** The fleet's name, which an outsider in a test knows. */
+  String name() {
+    return name;
+  }
+
+  /** The fleet's secret, base64, for a member started with a key list of its own. */
+  String key() {
+    return key;
   }
 
   List<String> gossipAddresses() {

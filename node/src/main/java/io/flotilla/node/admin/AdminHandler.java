@@ -1,5 +1,7 @@
 package io.flotilla.node.admin;
 
+import io.flotilla.cluster.security.Outsiders;
+
 import io.flotilla.node.config.ConfigException;
 import io.flotilla.node.config.ConfigLoader;
 import io.flotilla.node.config.FlotillaConfig;
@@ -26,6 +28,7 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.logging.Level;
@@ -205,7 +208,29 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     .append(",\"self\":").append(m.id().equals(fleet.membership().self().id())).append('}');
             first = false;
         }
-        return b.append("]}\n").toString();
+        return outsiders(b.append(']'), fleet.outsiders()).append("}\n").toString();
+    }
+
+    /** Who tried to take part without proving the fleet secret: an unknown member shows here at once. */
+    private static StringBuilder outsiders(StringBuilder b, Outsiders outsiders) {
+        b.append(",\"refused\":{");
+        boolean first = true;
+        for (Outsiders.Kind kind : Outsiders.Kind.values()) {
+            b.append(first ? "" : ",").append(quote(kind.name().toLowerCase(Locale.ROOT))).append(':')
+                    .append(outsiders.count(kind));
+            first = false;
+        }
+        b.append("},\"outsiders\":[");
+        first = true;
+        for (Outsiders.Refusal r : outsiders.recent()) {
+            b.append(first ? "" : ",").append("{\"kind\":").append(quote(r.kind().name().toLowerCase(Locale.ROOT)))
+                    .append(",\"from\":").append(quote(r.from()))
+                    .append(",\"count\":").append(r.count())
+                    .append(",\"last\":").append(quote(r.last().toString()))
+                    .append(",\"why\":").append(quote(r.why())).append('}');
+            first = false;
+        }
+        return b.append(']');
     }
 
     private FullHttpResponse rollback() {

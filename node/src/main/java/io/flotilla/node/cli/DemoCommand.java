@@ -2,6 +2,7 @@ package io.flotilla.node.cli;
 
 import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
+import io.flotilla.cluster.security.FleetKeys;
 import io.flotilla.node.config.ConfigException;
 import io.flotilla.node.config.ConfigLoader;
 import io.flotilla.node.config.FlotillaConfig;
@@ -34,6 +35,9 @@ final class DemoCommand {
 
     @Parameter(names = "--admin-port", description = "Admin API port of the first node (the others use the next ones)")
     private int adminPort = 9901;
+
+    /** A fleet secret made for this run: the demo fleet takes the secure path, gate and seals included. */
+    private final String fleetKey = FleetKeys.generate();
 
     int run(PrintStream out, PrintStream err) {
         Logging.configure();
@@ -85,6 +89,7 @@ final class DemoCommand {
                 "  bind: 127.0.0.1:" + (5701 + i),
                 "  gossip_port: " + (7800 + i),
                 "  expected_size: " + nodes,
+                "  keys: ['" + fleetKey + "']",
                 i == 0 ? "" : "  peers: [127.0.0.1:7800]",
                 "");
         return String.join("\n",
@@ -124,6 +129,10 @@ final class DemoCommand {
         out.println("  curl -s " + admin + "/upstreams; curl -X POST http://127.0.0.1:" + b.address().getPort() + "/_up");
         out.println("  curl -s " + admin + "/fleet            # members and their state; bin/flotilla config push FILE --to 127.0.0.1:"
                 + adminPort + " changes all");
+        if (nodes > 1) {
+            out.println("The fleet's gossip, member connections and shared values are sealed with a key made for this run;"
+                    + " a member without it is refused and shows in /fleet (\"outsiders\").");
+        }
         out.println("Stop with Ctrl-C.");
     }
 

@@ -36,6 +36,7 @@ public final class Main {
         ValidateCommand validate = new ValidateCommand();
         DemoCommand demo = new DemoCommand();
         ConfigCommand configCommand = new ConfigCommand();
+        FleetKeyCommand fleetKey = new FleetKeyCommand();
         JCommander commander = JCommander.newBuilder()
                 .programName("flotilla")
                 .addObject(main)
@@ -43,6 +44,7 @@ public final class Main {
                 .addCommand("validate", validate)
                 .addCommand("demo", demo)
                 .addCommand("config", configCommand)
+                .addCommand("fleet-key", fleetKey)
                 .build();
         try {
             commander.parse(args);
@@ -71,6 +73,8 @@ public final class Main {
                 return demo.run(out, err);
             case "config":
                 return configCommand.run(out, err);
+            case "fleet-key":
+                return fleetKey.run(out);
             default:
                 err.println("flotilla: unknown command " + command);
                 return USAGE;

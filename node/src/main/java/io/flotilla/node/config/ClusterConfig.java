@@ -1,6 +1,8 @@
 package io.flotilla.node.config;
 
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The fleet section: how this node joins the others. Absent, the node runs alone with in-process
@@ -16,14 +18,24 @@ import java.util.List;
  *                     every rate limit
  * @param nearCache    bytes of remote cache entries kept on this node
  * @param probeOwners  members that actively probe each backend
+ * @param keyFile      the fleet secret's key file (one base64 key per line, first seals, all open)
+ * @param keys         the fleet secret inline, when there is no key file
+ * @param insecure     a fleet bound beyond loopback may run without a secret
  */
 public record ClusterConfig(String name, HostPort bind, int gossipPort, List<HostPort> peers, String discovery,
-                            String dns, int expectedSize, long nearCache, int probeOwners) {
+                            String dns, int expectedSize, long nearCache, int probeOwners, Optional<Path> keyFile,
+                            List<String> keys, boolean insecure) {
     public static final int DEFAULT_GOSSIP_PORT = 7800;
     public static final long DEFAULT_NEAR_CACHE = 32L << 20;
     public static final int DEFAULT_PROBE_OWNERS = 2;
 
     public ClusterConfig {
         peers = List.copyOf(peers);
+        keys = List.copyOf(keys);
+    }
+
+    /** The keys in force: the key file's as it reads now, else the inline ones; empty for no secret. */
+    public List<String> keysNow() {
+        return keyFile.isPresent() ? io.flotilla.cluster.security.FleetKeys.lines(keyFile.get()) : keys;
     }
 }

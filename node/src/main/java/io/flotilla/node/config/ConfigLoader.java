@@ -1,5 +1,7 @@
 package io.flotilla.node.config;
 
+import io.flotilla.cluster.security.FleetKeys;
+
 import java.io.IOException;
 import java.io.StringReader;
 import java.net.InetAddress;
@@ -981,7 +983,7 @@ public final class ConfigLoader {
             return Optional.empty();
         }
         YamlMap m = section.get().asMap().allowOnly("name", "bind", "gossip_port", "peers", "discovery", "dns",
-                "expected_size", "near_cache", "probe_owners");
+                "expected_size", "near_cache", "probe_owners", "key_file", "keys", "insecure");
         String name = name(m.required("name"), "cluster name", "nodes join only a fleet of the same name");
         HostPort bind = bind(m.required("bind"));
         List<HostPort> peers = new ArrayList<>();
@@ -1012,11 +1014,44 @@ public final class ConfigLoader {
             String problem = "discovery: dns needs dns: NAME (the name that lists the members)";
             throw m.required("dns", problem).error(problem);
         }
+        Optional<Path> keyFile = readableFile(m, "key_file");
+        List<String> keys = fleetKeys(m, keyFile);
+        boolean insecure = m.bool("insecure", false);
+        if (keyFile.isEmpty() && keys.isEmpty() && !insecure && !isLoopback(bind)) {
+            throw m.required("bind").error("a fleet bound beyond loopback needs its secret: key_file: FILE (make one"
+                    + " with: flotilla fleet-key > FILE) or keys: [...]; or insecure: true on a network private by"
+                    + " other means");
+        }
         return Optional.of(new ClusterConfig(name, bind,
                 m.integer("gossip_port", ClusterConfig.DEFAULT_GOSSIP_PORT, 0, 65535), peers, discovery, dns,
                 m.integer("expected_size", 1, 1, 10_000),
                 m.size("near_cache", ClusterConfig.DEFAULT_NEAR_CACHE, 0, Long.MAX_VALUE),
-                m.integer("probe_owners", ClusterConfig.DEFAULT_PROBE_OWNERS, 1, 100)));
+                m.integer("probe_owners", ClusterConfig.DEFAULT_PROBE_OWNERS, 1, 100), keyFile,
+                keys, insecure));
+    }
+
+    /** The inline fleet keys (empty with a key_file or no secret), both forms checked; not both given. */
+    private static List<String> fleetKeys(YamlMap m, Optional<Path> keyFile) throws ConfigException {
+        Optional<YamlNode> keysNode = m.get("keys");
+        if (keyFile.isPresent() && keysNode.isPresent()) {
+            throw keysNode.get().error("give the fleet secret once: key_file or keys, not both");
+        }
+        List<String> keys = new ArrayList<>();
+        if (keysNode.isPresent()) {
+            for (YamlNode key : keysNode.get().asList()) {
+                keys.add(key.asString());
+            }
+        }
+        if (keyFile.isEmpty() && keysNode.isEmpty()) {
+            return keys;
+        }
+        YamlNode at = keyFile.isPresent() ? m.required("key_file") : keysNode.get();
+        try {
+            FleetKeys.decode(keyFile.isPresent() ? FleetKeys.lines(keyFile.get()) : keys);
+        } catch (IllegalArgumentException e) {
+            throw at.error(e.getMessage());
+        }
+        return keys;
     }
 
     private static List<YamlNode> nonEmptyList(YamlMap parent, String key, String what) throws ConfigException {

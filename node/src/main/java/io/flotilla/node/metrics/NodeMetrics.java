@@ -42,7 +42,8 @@ import java.util.function.LongSupplier;
  * {@code local_responses_total{status}}, {@code timeouts_total{phase}}, {@code listener_connections{listener}},
  * {@code listener_bytes_total{listener,direction}},
  * {@code upstream_connections_{open,idle}{upstream,server}}, {@code access_log_dropped},
- * {@code draining}, and JVM heap, GC, threads, buffer pools and Netty's pooled direct memory.
+ * {@code draining}, {@code fleet_refused_total{kind}} (gossip, member connections and shared values that did
+ * not prove the fleet secret), and JVM heap, GC, threads, buffer pools and Netty's pooled direct memory.
  */
 public final class NodeMetrics {
     private static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
@@ -85,7 +86,8 @@ public final class NodeMetrics {
                 new MapperConfig("flotilla.listener.connections.*", "flotilla_listener_connections",
                         labels("listener", "${0}")),
                 new MapperConfig("flotilla.listener.bytes.*.*", "flotilla_listener_bytes_total",
-                        labels("listener", "${0}", "direction", "${1}"))));
+                        labels("listener", "${0}", "direction", "${1}")),
+                new MapperConfig("flotilla.fleet.refused.*", "flotilla_fleet_refused_total", labels("kind", "${0}"))));
         this.exports = new DropwizardExports(registry, MetricFilter.ALL, labels);
     }
 

@@ -2,6 +2,7 @@ package io.flotilla.node.server;
 
 import io.flotilla.cluster.ClusterSettings;
 import io.flotilla.cluster.FleetState;
+import io.flotilla.cluster.security.FleetKeys;
 import io.flotilla.node.config.ClusterConfig;
 import io.flotilla.node.config.FlotillaConfig;
 import io.flotilla.node.config.HostPort;
@@ -30,6 +31,8 @@ final class FleetStates {
                     .expectedFleetSize(c.expectedSize())
                     .nearCacheMaxBytes(c.nearCache())
                     .probeOwners(c.probeOwners())
+                    .keys(c.keyFile().isEmpty() && c.keys().isEmpty() ? FleetKeys.none() : FleetKeys.decode(c.keysNow()))
+                    .insecure(c.insecure())
                     // A fill whose node died stops blocking the key after about as long as a waiter waits.
                     .fillLease(config.cache().collapseWait().isZero() ? ClusterSettings.DEFAULT_FILL_LEASE
                             : config.cache().collapseWait().multipliedBy(2));

@@ -1,5 +1,6 @@
 package io.flotilla.node.server;
 
+import io.flotilla.cluster.security.Outsiders;
 import io.flotilla.cluster.FleetState;
 import io.flotilla.cluster.config.ConfigStore;
 import io.flotilla.cluster.health.BackendHealth;
@@ -37,6 +38,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -287,6 +289,10 @@ public final class FlotillaNode implements AutoCloseable {
             metrics.gauge("flotilla.listener.bytes." + name + ".sent", frontend.bytes()::sent);
         }
         metrics.gauge("flotilla.draining", () -> services.draining() ? 1 : 0);
+        Outsiders outsiders = services.fleet().outsiders();
+        for (Outsiders.Kind kind : Outsiders.Kind.values()) {
+            metrics.gauge("flotilla.fleet.refused." + kind.name().toLowerCase(Locale.ROOT), () -> outsiders.count(kind));
+        }
         if (accessLog != null) {
             metrics.gauge("flotilla.access_log.dropped", accessLog::dropped);
         }

@@ -1,8 +1,6 @@
 package io.flotilla.node.tls;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import io.flotilla.cluster.security.FleetKeys;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -41,19 +39,8 @@ public final class TicketKeys {
         return keys;
     }
 
-    /** The keys in a key file: one per line, blank lines and {@code #} comments ignored. */
+    /** The keys in a key file: one per line, blank lines and {@code #} comments ignored (the fleet key file's format). */
     public static List<String> lines(Path file) {
-        try {
-            List<String> keys = new ArrayList<>();
-            for (String line : Files.readAllLines(file, StandardCharsets.US_ASCII)) {
-                String trimmed = line.trim();
-                if (!trimmed.isEmpty() && !trimmed.startsWith("#")) {
-                    keys.add(trimmed);
-                }
-            }
-            return keys;
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage());
-        }
+        return FleetKeys.lines(file);
     }
 }

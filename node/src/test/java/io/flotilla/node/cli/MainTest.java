@@ -29,6 +29,16 @@ class MainTest {
     }
 
     @Test
+    void fleetKeyPrintsANewKeyEachTime() {
+        CliRun first = run("fleet-key");
+        assertEquals(Main.OK, first.code());
+        String key = first.out().trim();
+        assertEquals(32, java.util.Base64.getDecoder().decode(key).length);
+        assertTrue(io.flotilla.cluster.security.FleetKeys.decode(java.util.List.of(key)).enabled());
+        assertTrue(!key.equals(run("fleet-key").out().trim()), "random, not fixed");
+    }
+
+    @Test
     void usageErrorsExitWith2() {
         assertEquals(Main.USAGE, run().code());
         CliRun bogus = run("bogus");

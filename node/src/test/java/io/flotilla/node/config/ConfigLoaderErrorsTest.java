@@ -216,7 +216,7 @@ class ConfigLoaderErrorsTest {
 
     @Test
     void clusterBindClashesWithAListener() {
-        ConfigException e = refused(BASE + "cluster: {name: prod, bind: '[::]:8080'}\n");
+        ConfigException e = refused(BASE + "cluster: {name: prod, bind: '[::]:8080', insecure: true}\n");
         assertAt(e, 8, 29, "cluster.bind");
         assertEquals("[::]:8080 clashes with listeners[0].bind 127.0.0.1:8080 (line 2)",
                 e.problem());
@@ -529,6 +529,30 @@ class ConfigLoaderErrorsTest {
         assertAt(e, 9, 3, "cluster.name");
         e = refused(BASE + "cluster: {name: prod, peers: [10.0.0.1:5701, 10.0.0.1:5701]}\n");
         assertAt(e, 8, 10, "cluster.bind");
+    }
+
+    @Test
+    void aFleetBeyondLoopbackNeedsItsSecret() throws Exception {
+        ConfigException e = refused(BASE + "cluster: {name: prod, bind: 10.0.0.1:5701}\n");
+        assertAt(e, 8, 29, "cluster.bind");
+        assertMentions(e, "needs its secret", "flotilla fleet-key", "insecure: true");
+        e = refused(BASE + "cluster: {name: prod, bind: 10.0.0.1:5701, keys: [c2hvcnQ=]}\n");
+        assertAt(e, 8, 50, "cluster.keys");
+        assertMentions(e, "fleet key 1 has 5 bytes, not 32");
+        Path file = Files.writeString(dir.resolve("fleet.key"), "# comment\nnot base64!\n");
+        e = refused(BASE + "cluster: {name: prod, bind: 10.0.0.1:5701, key_file: '" + file + "'}\n");
+        assertAt(e, 8, 54, "cluster.key_file");
+        assertMentions(e, "fleet key 1 is not base64");
+        Files.writeString(file, io.flotilla.cluster.security.FleetKeys.generate() + "\n");
+        e = refused(BASE + "cluster: {name: prod, bind: 10.0.0.1:5701, key_file: '" + file + "', keys: [x]}\n");
+        assertMentions(e, "not both");
+        FlotillaConfig ok = ConfigLoader.parse(BASE + "cluster: {name: prod, bind: 10.0.0.1:5701, key_file: '"
+                + file + "'}\n", "edge.yaml");
+        assertEquals(1, ok.cluster().orElseThrow().keysNow().size());
+        assertTrue(ConfigLoader.parse(BASE + "cluster: {name: prod, bind: 10.0.0.1:5701, insecure: true}\n",
+                "edge.yaml").cluster().orElseThrow().insecure());
+        assertTrue(ConfigLoader.parse(BASE + "cluster: {name: prod, bind: 127.0.0.1:5701}\n", "edge.yaml")
+                .cluster().orElseThrow().keysNow().isEmpty(), "loopback needs no secret");
     }
 
     @Test

@@ -57,7 +57,8 @@ class ConfigLoaderTest {
                 limits: {request_line: 4k, header_line: 2k, headers_total: 64kb, header_count: 50, body: 0}
                 headers: {host: upstream, x_forwarded: false, forwarded: true, via: false, server: hide,
                           request_id: X-Trace-Id}
-                cluster: {name: prod, bind: 10.0.0.11:5701, peers: [10.0.0.11:5701, 10.0.0.12:5701]}
+                cluster: {name: prod, bind: 10.0.0.11:5701, peers: [10.0.0.11:5701, 10.0.0.12:5701],
+                          keys: [AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=]}
                 """);
 
         FlotillaConfig c = ConfigLoader.load(file);
@@ -96,7 +97,8 @@ class ConfigLoaderTest {
                 c.headers());
         assertEquals(Optional.of(new ClusterConfig("prod", new HostPort("10.0.0.11", 5701), 7800,
                 List.of(new HostPort("10.0.0.11", 5701), new HostPort("10.0.0.12", 5701)), "static", "", 1,
-                32L << 20, 2)), c.cluster());
+                32L << 20, 2, Optional.empty(), List.of("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="), false)),
+                c.cluster());
     }
 
     @Test

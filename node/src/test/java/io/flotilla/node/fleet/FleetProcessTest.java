@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import com.hazelcast.config.Config;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import io.flotilla.cluster.security.FleetKeys;
 import io.flotilla.node.testing.RawClient;
 import io.flotilla.node.testing.TestOrigin;
 import java.io.IOException;
@@ -46,6 +51,7 @@ class FleetProcessTest {
     static Path dir;
 
     private final String fleet = "t" + UUID.randomUUID().toString().substring(0, 8);
+    private final String fleetKey = FleetKeys.generate();
     private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
     private final List<Node> nodes = new ArrayList<>();
     private TestOrigin origin;
@@ -101,6 +107,7 @@ class FleetProcessTest {
                 + "  bind: '127.0.0.1:0'\n"
                 + "  gossip_port: 0\n"
                 + "  expected_size: 3\n"
+                + "  keys: ['" + fleetKey + "']\n" // the secure path is the tested path
                 + (peer == null ? "" : "  peers: ['" + peer + "']\n");
     }
 
@@ -331,8 +338,75 @@ class FleetProcessTest {
         flakyUp = true;
     }
 
+    /**
+     * Issue 20's attacker: a stock Hazelcast member with the fleet's name, partition count and every
+     * member's address joins nothing, and what it reads, clears and writes is its own; the fleet's
+     * entries are still hits everywhere and the origin is not asked again. /fleet names it.
+     */
     @Test
     @Order(7)
+    void aStockHazelcastMemberCannotJoinReadClearOrForgeAndTheFleetKeepsServing() throws Exception {
+        for (int i = 0; i < 5; i++) {
+            nodes.get(0).get("/guarded/" + i);
+        }
+        Matcher addresses = Pattern.compile("\"address\":\"([0-9.]+:\\d+)\"")
+                .matcher(nodes.get(0).admin("GET", "/fleet", "").bodyText());
+        List<String> members = new ArrayList<>();
+        while (addresses.find()) {
+            members.add(addresses.group(1));
+        }
+        assertEquals(3, members.size(), "the outsider knows every member's address");
+        Config c = new Config().setClusterName(fleet).setInstanceName("outsider-" + fleet);
+        c.setProperty("hazelcast.phone.home.enabled", "false");
+        c.setProperty("hazelcast.partition.count", "271");
+        c.setProperty("hazelcast.wait.seconds.before.join", "1");
+        c.setProperty("hazelcast.max.wait.seconds.before.join", "3");
+        c.getJetConfig().setEnabled(false);
+        c.getNetworkConfig().setPort(0).getInterfaces().setEnabled(true).addInterface("127.0.0.1");
+        c.getNetworkConfig().getJoin().getMulticastConfig().setEnabled(false);
+        c.getNetworkConfig().getJoin().getAutoDetectionConfig().setEnabled(false);
+        c.getNetworkConfig().getJoin().getTcpIpConfig().setEnabled(true).setConnectionTimeoutSeconds(2).setMembers(members);
+        HazelcastInstance outsider = Hazelcast.newHazelcastInstance(c);
+        try {
+            assertEquals(1, outsider.getCluster().getMembers().size(), "the outsider joined nothing");
+            for (String map : List.of("flotilla.responses", "flotilla.fills", "flotilla.purges", "flotilla.rates",
+                    "flotilla.config")) {
+                IMap<Object, Object> m = outsider.getMap(map);
+                assertEquals(0, m.size(), map + ": nothing of the fleet's to read");
+                m.clear();
+                m.put("forged", "forged");
+            }
+            outsider.getReplicatedMap("flotilla.health").put("app/" + origin.address(), "down");
+        } finally {
+            outsider.getLifecycleService().terminate();
+        }
+        for (Node n : nodes) {
+            for (int i = 0; i < 5; i++) {
+                RawClient.Response r = n.get("/guarded/" + i);
+                assertEquals("origin:/guarded/" + i, r.bodyText());
+                assertTrue(r.header("Cache-Status").startsWith("flotilla; hit"), n.name + ": " + r.header("Cache-Status"));
+            }
+        }
+        for (int i = 0; i < 5; i++) {
+            assertEquals(1, count("/guarded/" + i), "the origin was not asked again");
+        }
+        long refused = 0;
+        for (Node n : nodes) {
+            String json = n.admin("GET", "/fleet", "").bodyText();
+            Matcher m = Pattern.compile("\"member\":(\\d+)").matcher(json);
+            assertTrue(m.find(), json);
+            refused += Long.parseLong(m.group(1));
+            if (Long.parseLong(m.group(1)) > 0) {
+                assertTrue(json.contains("\"outsiders\":[{\"kind\":\"member\",\"from\":\"/127.0.0.1:"), json);
+            }
+            assertTrue(n.admin("GET", "/metrics", "").bodyText().contains("flotilla_fleet_refused_total{kind=\"member\",}")
+                    || n.admin("GET", "/metrics", "").bodyText().contains("flotilla_fleet_refused_total{kind=\"member\"}"));
+        }
+        assertTrue(refused > 0, "the outsider's connections were refused and counted");
+    }
+
+    @Test
+    @Order(8)
     void killingANodeLosesNoEntryTheFleetHolds() throws Exception {
         Node a = nodes.get(0);
         for (int i = 0; i < 20; i++) {

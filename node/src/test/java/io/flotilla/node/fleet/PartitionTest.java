@@ -55,6 +55,7 @@ class PartitionTest {
     private static final int LIMIT = 300;
     private static final long PERIOD_MS = 10_000;
     private static final String TOKEN = "partition-test-" + UUID.randomUUID();
+    private static final String FLEET_KEY = io.flotilla.cluster.security.FleetKeys.generate();
 
     @TempDir
     static Path dir;
@@ -154,7 +155,8 @@ class PartitionTest {
                     + "  bind: '" + fleetAddress + ":5701'\n"
                     + "  gossip_port: 7800\n"
                     + "  expected_size: 3\n"
-                    + "  peers: [" + peers() + "]\n";
+                    + "  peers: [" + peers() + "]\n"
+                    + "  keys: [" + FLEET_KEY + "]\n";
         }
 
         void start() throws IOException {

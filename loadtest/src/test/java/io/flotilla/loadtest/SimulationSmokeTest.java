@@ -14,7 +14,9 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -63,6 +65,9 @@ class SimulationSmokeTest {
         run(List.of("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                 "-keyout", tls.resolve("loadtest.key").toString(), "-out", tls.resolve("loadtest.pem").toString(),
                 "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"));
+        byte[] ticketKey = new byte[48];
+        new SecureRandom().nextBytes(ticketKey);
+        Files.writeString(tls.resolve("ticket-keys"), Base64.getEncoder().encodeToString(ticketKey) + "\n");
         String example = Files.readString(Path.of("config/node.yaml"));
         String ours = replace(example, Map.of(
                 "127.0.0.1:19110", "127.0.0.1:0",

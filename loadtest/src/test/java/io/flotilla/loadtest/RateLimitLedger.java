@@ -8,14 +8,18 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Admitted answers of one client per rate-limit window. Flotilla counts in fixed windows aligned to the
- * epoch, so an answer belongs to window {@code floor(t / window)}, with t the midpoint of its request
- * and response (on loopback they are a millisecond or two apart; the node decided in between).
+ * Admitted answers (200) of one client per rate-limit window. Flotilla counts in fixed windows aligned
+ * to the epoch, and decides each request somewhere between the moment it was sent and the moment its
+ * answer arrived (one clock here: loopback). An answer whose whole span lies in one window certainly
+ * counted there; one whose span crosses a boundary may have counted on either side. So a window with
+ * more certain admissions than allowed is a proven over-admission, and a window is under-admitted only
+ * if even counting every crossing answer it falls short.
  */
 final class RateLimitLedger {
     private final long windowMillis;
     private final int allowed;
-    private final Map<Long, AtomicInteger> admitted = new ConcurrentHashMap<>();
+    private final Map<Long, AtomicInteger> certain = new ConcurrentHashMap<>();
+    private final Map<Long, AtomicInteger> crossingAfter = new ConcurrentHashMap<>();
 
     /** {@code allowed}: the limit plus any slack the deployment is granted (a fleet syncs every 50 ms). */
     RateLimitLedger(long windowMillis, int allowed) {
@@ -23,22 +27,48 @@ final class RateLimitLedger {
         this.allowed = allowed;
     }
 
-    /** Counts an admitted answer (200); true if it is beyond what its window allows. */
+    /** Counts an admitted answer (200); true if it proves its window admitted more than allowed. */
     boolean admittedOverLimit(Response response) {
         if (response.status().code() != 200) {
             return false;
         }
-        long window = (response.startTimestamp() + response.endTimestamp()) / 2 / windowMillis;
-        return admitted.computeIfAbsent(window, w -> new AtomicInteger()).incrementAndGet() > allowed;
+        long first = response.startTimestamp() / windowMillis;
+        long last = response.endTimestamp() / windowMillis;
+        if (first != last) {
+            crossingAfter.computeIfAbsent(first, w -> new AtomicInteger()).incrementAndGet();
+            return false;
+        }
+        return certain.computeIfAbsent(first, w -> new AtomicInteger()).incrementAndGet() > allowed;
     }
 
-    /** Admitted count per window whose whole span lies in [fromMillis, toMillis). */
-    Map<Long, Integer> fullWindows(long fromMillis, long toMillis) {
+    /** Certain admissions per window whose whole span lies in [fromMillis, toMillis). */
+    Map<Long, Integer> certainPerWindow(long fromMillis, long toMillis) {
         Map<Long, Integer> out = new TreeMap<>();
-        for (long w = (fromMillis + windowMillis - 1) / windowMillis; (w + 1) * windowMillis <= toMillis; w++) {
-            AtomicInteger n = admitted.get(w);
-            out.put(w, n == null ? 0 : n.get());
+        for (long w = firstFull(fromMillis); (w + 1) * windowMillis <= toMillis; w++) {
+            out.put(w, count(certain, w));
         }
         return out;
+    }
+
+    /** Admissions per full window counting every answer that may have counted there. */
+    Map<Long, Integer> possiblePerWindow(long fromMillis, long toMillis) {
+        Map<Long, Integer> out = new TreeMap<>();
+        for (long w = firstFull(fromMillis); (w + 1) * windowMillis <= toMillis; w++) {
+            out.put(w, count(certain, w) + count(crossingAfter, w) + count(crossingAfter, w - 1));
+        }
+        return out;
+    }
+
+    int crossing() {
+        return crossingAfter.values().stream().mapToInt(AtomicInteger::get).sum();
+    }
+
+    private long firstFull(long fromMillis) {
+        return (fromMillis + windowMillis - 1) / windowMillis;
+    }
+
+    private static int count(Map<Long, AtomicInteger> counts, long window) {
+        AtomicInteger n = counts.get(window);
+        return n == null ? 0 : n.get();
     }
 }

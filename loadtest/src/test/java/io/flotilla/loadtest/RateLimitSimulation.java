@@ -16,7 +16,8 @@ import static io.gatling.javaapi.http.HttpDsl.status;
  * <ul>
  *   <li>the over-limit client's refusals are 429 with a {@code Retry-After} of 0 to the window's length;</li>
  *   <li>it is never admitted more than {@code -Dlimit} (100) + {@code -Dslack} (0) per {@code -Dwindow}
- *       (1s) window: each admitted answer beyond that fails its check as it arrives;</li>
+ *       (1s) window: each admitted answer that proves a window over that fails its check as it arrives
+ *       (see {@link RateLimitLedger} for which window an answer counts in);</li>
  *   <li>in every window wholly inside the steady load it is admitted at least limit - slack (the limit is
  *       a rate it gets, not only a ceiling);</li>
  *   <li>the client under its limit is never refused.</li>
@@ -74,15 +75,17 @@ public class RateLimitSimulation extends FlotillaSimulation {
     }
 
     private String underAdmitted() {
-        Map<Long, Integer> full = ledger.fullWindows(steadyFrom, steadyTo);
-        return full.values().stream().allMatch(n -> n >= limit - slack) ? null : "admitted per full window: " + full.values();
+        Map<Long, Integer> possible = ledger.possiblePerWindow(steadyFrom, steadyTo);
+        return possible.values().stream().allMatch(n -> n >= limit - slack) ? null
+                : "admitted per full window, at most: " + possible.values();
     }
 
     @Override
     protected void finished() {
-        Map<Long, Integer> full = ledger.fullWindows(steadyFrom, steadyTo);
+        Map<Long, Integer> full = ledger.certainPerWindow(steadyFrom, steadyTo);
         summary.line("over-limit client admitted per full window: min "
                 + full.values().stream().mapToInt(Integer::intValue).min().orElse(0) + ", max "
-                + full.values().stream().mapToInt(Integer::intValue).max().orElse(0) + " over " + full.size() + " windows");
+                + full.values().stream().mapToInt(Integer::intValue).max().orElse(0) + " over " + full.size()
+                + " windows (answers wholly inside a window; " + ledger.crossing() + " crossed a boundary)");
     }
 }

@@ -29,11 +29,16 @@ final class RateLimitLedger {
 
     /** Counts an admitted answer (200); true if it proves its window admitted more than allowed. */
     boolean admittedOverLimit(Response response) {
-        if (response.status().code() != 200) {
+        return admittedOverLimit(response.status().code(), response.startTimestamp(), response.endTimestamp());
+    }
+
+    /** The same, from the status and the epoch milliseconds the request was sent and its answer read. */
+    boolean admittedOverLimit(int status, long sentMillis, long answeredMillis) {
+        if (status != 200) {
             return false;
         }
-        long first = response.startTimestamp() / windowMillis;
-        long last = response.endTimestamp() / windowMillis;
+        long first = sentMillis / windowMillis;
+        long last = answeredMillis / windowMillis;
         if (first != last) {
             crossingAfter.computeIfAbsent(first, w -> new AtomicInteger()).incrementAndGet();
             return false;

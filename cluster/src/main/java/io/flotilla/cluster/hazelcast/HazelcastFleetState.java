@@ -49,7 +49,7 @@ final class HazelcastFleetState implements FleetState {
       return t;
     });
     this.responses = new HazelcastResponseStore(hz, settings.memberId(), settings.entryMaxBytes(),
-        settings.nearCacheMaxBytes(), settings.purgeLogRetention(), background);
+        settings.nearCacheMaxBytes(), settings.purgeLogRetention(), background, seal);
     this.health = new HazelcastHealthRegistry(hz, gossip, settings.probeOwners(), seal);
     this.rates = new HazelcastRateCounters(hz, settings.expectedFleetSize(), settings.syncInterval(), background, seal);
     this.config = new HazelcastConfigStore(hz, settings.memberId(), background, seal);

@@ -15,6 +15,7 @@ import com.hazelcast.map.listener.EntryUpdatedListener;
 import com.hazelcast.map.listener.MapClearedListener;
 import io.flotilla.cluster.cache.ResponseStore;
 import io.flotilla.cluster.cache.StoredResponse;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -44,6 +45,7 @@ final class HazelcastResponseStore implements ResponseStore {
 
   private static final Logger LOG = Logger.getLogger(HazelcastResponseStore.class.getName());
   private static final int STRIPES = 64;
+  private static final byte[] NO_BYTES = new byte[0];
 
   private final IMap<String, CacheSlot> map;
   /** Keys this member just wrote, so its own add/update event does not drop what it put in its near cache. */
@@ -65,6 +67,7 @@ final class HazelcastResponseStore implements ResponseStore {
   private final UUID purgeMergeListener;
   private final UUID lifecycleListener;
   private final HazelcastInstance hz;
+  private final ValueSeal seal;
   private final Map<String, LongAdder> operations = new LinkedHashMap<>();
   private final LongAdder getOrClaims = op("get_or_claim");
   private final LongAdder gets = op("get");
@@ -74,8 +77,9 @@ final class HazelcastResponseStore implements ResponseStore {
   private final LongAdder purgeOps = op("purge");
 
   HazelcastResponseStore(HazelcastInstance hz, String memberId, long entryMaxBytes, long nearCacheMaxBytes,
-                         Duration purgeRetention, ScheduledExecutorService background) {
+                         Duration purgeRetention, ScheduledExecutorService background, ValueSeal seal) {
     this.hz = hz;
+    this.seal = seal;
     this.map = hz.getMap(MemberConfig.RESPONSES);
     this.purges = hz.getMap(MemberConfig.PURGES);
     this.near = ResponseStore.local(Math.max(1, nearCacheMaxBytes));
@@ -112,7 +116,7 @@ final class HazelcastResponseStore implements ResponseStore {
       if (error != null) {
         out.completeExceptionally(error);
       } else {
-        out.complete(keepNear(slot == null ? null : slot.live(System.currentTimeMillis()), stripe, before));
+        out.complete(keepNear(opened(slot == null ? null : slot.live(System.currentTimeMillis())), stripe, before));
       }
     }, ConcurrencyUtil.CALLER_RUNS);
     return out;
@@ -132,7 +136,9 @@ final class HazelcastResponseStore implements ResponseStore {
       if (error != null) {
         out.completeExceptionally(error);
       } else if (found instanceof StoredResponse r) {
-        out.complete(Lookup.of(keepNear(r, stripe, before)));
+        StoredResponse plain = opened(r);
+        // A value that does not open is no entry, and no claim was taken: the caller claims apart.
+        out.complete(plain == null ? new Lookup(null, Claim.NONE) : Lookup.of(keepNear(plain, stripe, before)));
       } else {
         out.complete(Boolean.TRUE.equals(found) ? Lookup.CLAIMED : Lookup.BUSY);
       }
@@ -144,6 +150,48 @@ final class HazelcastResponseStore implements ResponseStore {
    * Keeps a remote read in the near cache unless an invalidation of its stripe arrived while it was
    * in flight: an old value read before an update could otherwise land after the update's event.
    */
+  /**
+   * The response as it travels and rests in the fleet: head and body sealed together with the fleet
+   * key, bound to the map, the key and the fields the owner reads in the clear (URL and tags for
+   * purges, times for expiry), so none of them can be altered or moved to another key. Member
+   * connections are encrypted already; this is what keeps a writer without the key from planting a
+   * response every node would serve. Without a secret, the response itself.
+   */
+  private StoredResponse sealed(StoredResponse r) {
+    if (!seal.enabled()) {
+      return r;
+    }
+    byte[] plain = ByteBuffer.allocate(4 + r.head().length + r.body().length)
+        .putInt(r.head().length).put(r.head()).put(r.body()).array();
+    return new StoredResponse(r.key(), r.url(), r.tags(), r.storedAt(), r.removeAt(),
+        seal.seal(plain, MemberConfig.RESPONSES, boundFields(r)), NO_BYTES);
+  }
+
+  /** The plain response, or null (counted and logged as a forged value) if it does not open. */
+  private StoredResponse opened(StoredResponse r) {
+    if (r == null || !seal.enabled()) {
+      return r;
+    }
+    byte[] plain = seal.open(r.head(), MemberConfig.RESPONSES, boundFields(r));
+    if (plain == null || plain.length < 4) {
+      return null;
+    }
+    ByteBuffer b = ByteBuffer.wrap(plain);
+    int headLength = b.getInt();
+    if (headLength < 0 || headLength > b.remaining()) {
+      return null;
+    }
+    byte[] head = new byte[headLength];
+    b.get(head);
+    byte[] body = new byte[b.remaining()];
+    b.get(body);
+    return new StoredResponse(r.key(), r.url(), r.tags(), r.storedAt(), r.removeAt(), head, body);
+  }
+
+  private static String boundFields(StoredResponse r) {
+    return r.key() + '\n' + r.url() + '\n' + new java.util.TreeSet<>(r.tags()) + '\n' + r.storedAt() + '\n' + r.removeAt();
+  }
+
   private StoredResponse keepNear(StoredResponse r, int stripe, long before) {
     if (r != null && invalidations.get(stripe) == before) {
       near.put(r);
@@ -174,7 +222,7 @@ final class HazelcastResponseStore implements ResponseStore {
     stores.increment();
     CompletableFuture<Void> out = new CompletableFuture<>();
     // The put replaces the slot, so it releases this node's fill claim on the key too.
-    map.setAsync(r.key(), CacheSlot.of(r), (ttl / 1000 + 1) * 1000, TimeUnit.MILLISECONDS).whenCompleteAsync((v, error) -> {
+    map.setAsync(r.key(), CacheSlot.of(sealed(r)), (ttl / 1000 + 1) * 1000, TimeUnit.MILLISECONDS).whenCompleteAsync((v, error) -> {
       if (error != null) {
         out.completeExceptionally(error);
         return;

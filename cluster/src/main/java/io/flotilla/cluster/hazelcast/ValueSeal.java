@@ -29,6 +29,11 @@ final class ValueSeal {
     this.outsiders = outsiders;
   }
 
+  /** Whether values are sealed at all (a fleet with a secret). */
+  boolean enabled() {
+    return keys.enabled();
+  }
+
   /** The seal of the member {@code hz}, for code running on a key's owner. */
   static ValueSeal of(HazelcastInstance hz) {
     return (ValueSeal) hz.getUserContext().get(CONTEXT_KEY);

@@ -15,7 +15,7 @@ class HazelcastResponseStoreTest extends ResponseStoreContract {
     HazelcastFleetState a = SharedPair.pair().get(0);
     a.hazelcast().getMap(MemberConfig.RESPONSES).clear();
     return new HazelcastResponseStore(a.hazelcast(), "ma", TestFleet.CACHE_MAX_BYTES, TestFleet.NEAR_CACHE_MAX_BYTES,
-        Duration.ofMinutes(1), a.background());
+        Duration.ofMinutes(1), a.background(), a.seal());
   }
 
   @Override

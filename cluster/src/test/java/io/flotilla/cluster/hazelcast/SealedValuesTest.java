@@ -1,5 +1,9 @@
 package io.flotilla.cluster.hazelcast;
 
+import io.flotilla.cluster.cache.StoredResponse;
+
+import io.flotilla.cluster.cache.ResponseStore;
+
 import static io.flotilla.cluster.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -88,6 +92,34 @@ class SealedValuesTest {
         assertEquals("routes: [next]", a.config().history().current().document());
         assertEquals(false, b.health().health("app/10.0.0.1:80").up());
       });
+    }
+  }
+
+  @Test
+  void aForgedCacheEntryIsNeverServedAndARealFillReplacesIt() {
+    try (TestFleet fleet = TestFleet.start(2)) {
+      HazelcastFleetState a = fleet.get(0);
+      HazelcastFleetState b = fleet.get(1);
+      String key = "GET http://site/login";
+      long now = System.currentTimeMillis();
+      // A response sealed with another key, in the slot form members write, planted straight into the map.
+      StoredResponse bait = new StoredResponse(key, "http://site/login", java.util.Set.of(), now, now + 60_000,
+          WRONG.seal(new byte[] {0, 0, 0, 0, 'e', 'v', 'i', 'l'}, FleetKeys.aad(MemberConfig.RESPONSES,
+              key + "\nhttp://site/login\n[]\n" + now + "\n" + (now + 60_000))), new byte[0]);
+      a.hazelcast().getMap(MemberConfig.RESPONSES).put(key, CacheSlot.of(bait));
+      long before = refusedValues(fleet);
+
+      assertNull(b.responses().get(key).toCompletableFuture().join(), "a forged entry reads as none");
+      ResponseStore.Lookup found = b.responses().getOrClaim(key, Duration.ofSeconds(5)).toCompletableFuture().join();
+      assertNull(found.entry());
+      assertEquals(ResponseStore.Claim.NONE, found.claim(), "no claim was taken beside the forged value");
+      assertEquals(before + 2, refusedValues(fleet), "both reads counted");
+      assertTrue(b.responses().tryClaimFill(key, Duration.ofSeconds(5)), "the fill claims beside it");
+
+      StoredResponse real = FleetTest.entry(key, "http://site/login", "the real page");
+      b.responses().put(real);
+      assertEquals(real, FleetTest.read(a, key));
+      assertEquals(before + 2, refusedValues(fleet));
     }
   }
 

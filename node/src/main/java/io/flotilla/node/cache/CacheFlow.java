@@ -673,6 +673,29 @@ public final class CacheFlow {
         return r;
     }
 
+    /**
+     * Runs {@code start} unless another node is refreshing or filling this key (the fleet's fill
+     * claim), so a stale-while-revalidate refresh happens once per fleet, not once per node that
+     * served the stale copy; otherwise ends this refresh. If the fleet cannot be asked, refreshes.
+     */
+    public void ifNoOtherNodeRefreshes(EventExecutor loop, Runnable start) {
+        CompletableFuture<Boolean> claim = cache.store().tryClaimFillAsync(primaryKey, fillLease()).toCompletableFuture();
+        if (claim.isDone()) {
+            startOrEnd(claim.isCompletedExceptionally() ? null : claim.join(), start);
+        } else {
+            claim.whenComplete((granted, error) -> loop.execute(() -> startOrEnd(error == null ? granted : null, start)));
+        }
+    }
+
+    private void startOrEnd(Boolean granted, Runnable start) {
+        if (granted == null || granted) {
+            fleetClaimed = granted != null; // the refreshed copy's store releases it; finish() otherwise
+            start.run();
+        } else {
+            finish(); // another node refreshes: this node's waiters (if any) look again
+        }
+    }
+
     // ---- helpers --------------------------------------------------------------------------------
 
     private void invalidate(HttpHeaders response) {

@@ -204,7 +204,8 @@ final class Exchange implements UpstreamListener {
                 respondFromStore();
                 CacheFlow refresh = flow.refresh();
                 if (refresh != null) {
-                    BackgroundRefresh.start(connection.pool(), route, request, path, query, runtime, connection, refresh);
+                    refresh.ifNoOtherNodeRefreshes(ctx.channel().eventLoop(), () -> BackgroundRefresh.start(
+                            connection.pool(), route, request, path, query, runtime, connection, refresh));
                 }
             }
             case FORWARD -> forward();

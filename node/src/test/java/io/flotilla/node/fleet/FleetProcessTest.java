@@ -148,7 +148,8 @@ class FleetProcessTest {
         origin = TestOrigin.start((request, out) -> {
             String path = request.target();
             counts.computeIfAbsent(path, k -> new AtomicInteger()).incrementAndGet();
-            if (path.startsWith("/slow/")) {
+            // Refreshes of /swr/ keys are slow, so every node serves the stale copy while one runs.
+            if (path.startsWith("/slow/") || path.startsWith("/swr/") && counts.get(path).get() > 1) {
                 try {
                     Thread.sleep(800);
                 } catch (InterruptedException e) {
@@ -156,7 +157,8 @@ class FleetProcessTest {
                 }
             }
             byte[] body = ("origin:" + path).getBytes(StandardCharsets.US_ASCII);
-            TestOrigin.writeResponse(out, 200, Map.of("Cache-Control", "max-age=300", "Surrogate-Key", "all"),
+            String cacheControl = path.startsWith("/swr/") ? "max-age=1, stale-while-revalidate=60" : "max-age=300";
+            TestOrigin.writeResponse(out, 200, Map.of("Cache-Control", cacheControl, "Surrogate-Key", "all"),
                     body, !request.method().equals("HEAD"));
             return true;
         });
@@ -204,15 +206,63 @@ class FleetProcessTest {
     @Test
     @Order(1)
     void aResponseCachedThroughOneNodeIsAHitOnTheOthers() throws Exception {
+        Map<String, Long> before = fleetOperations(nodes.get(0));
         RawClient.Response first = nodes.get(0).get("/shared/1");
         assertEquals("flotilla; fwd=uri-miss; stored", first.header("Cache-Status"));
+        await("a's store to complete", 10, () -> fleetOperations(nodes.get(0)).getOrDefault("store", 0L) > before.getOrDefault("store", 0L));
+        assertEquals(Map.of("get_or_claim", 1L, "store", 1L), delta(before, fleetOperations(nodes.get(0))),
+                "a miss costs its node two round trips to the fleet");
         for (Node n : nodes.subList(1, 3)) {
+            Map<String, Long> nodeBefore = fleetOperations(n);
             RawClient.Response hit = n.get("/shared/1");
             assertEquals(200, hit.status());
             assertEquals("origin:/shared/1", hit.bodyText());
             assertTrue(hit.header("Cache-Status").startsWith("flotilla; hit"), n.name + ": " + hit.header("Cache-Status"));
+            assertEquals(Map.of("get_or_claim", 1L), delta(nodeBefore, fleetOperations(n)), n.name + ": a remote hit costs one");
         }
         assertEquals(1, count("/shared/1"));
+    }
+
+    /** A node's round trips to the fleet by kind, from its admin /cache. */
+    private static Map<String, Long> fleetOperations(Node n) {
+        try {
+            String json = n.admin("GET", "/cache", "").bodyText();
+            String ops = json.substring(json.indexOf("\"fleet_operations\":{") + 20);
+            Map<String, Long> m = new java.util.TreeMap<>();
+            java.util.regex.Matcher kv = java.util.regex.Pattern.compile("\"(\\w+)\":(\\d+)").matcher(ops.substring(0, ops.indexOf('}')));
+            while (kv.find()) {
+                m.put(kv.group(1), Long.parseLong(kv.group(2)));
+            }
+            return m;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static Map<String, Long> delta(Map<String, Long> before, Map<String, Long> after) {
+        Map<String, Long> d = new java.util.TreeMap<>();
+        after.forEach((kind, n) -> {
+            if (n - before.getOrDefault(kind, 0L) != 0) {
+                d.put(kind, n - before.getOrDefault(kind, 0L));
+            }
+        });
+        return d;
+    }
+
+    @Test
+    @Order(2)
+    void aStaleWhileRevalidateRefreshHappensOncePerFleet() throws Exception {
+        assertEquals("flotilla; fwd=uri-miss; stored", nodes.get(0).get("/swr/1").header("Cache-Status"));
+        Thread.sleep(2_200); // max-age=1: stale now, and within stale-while-revalidate=60
+        for (Node n : nodes) {
+            RawClient.Response stale = n.get("/swr/1");
+            assertEquals("origin:/swr/1", stale.bodyText());
+            assertTrue(stale.header("Cache-Status").contains("detail=stale-while-revalidate"),
+                    n.name + ": " + stale.header("Cache-Status"));
+        }
+        await("the refresh", 10, () -> count("/swr/1") >= 2);
+        Thread.sleep(1_500); // time for a second or third refresh, were there any
+        assertEquals(2, count("/swr/1"), "the first fetch and one refresh for the whole fleet, not one per node");
     }
 
     @Test

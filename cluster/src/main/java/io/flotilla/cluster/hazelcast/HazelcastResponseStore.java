@@ -48,8 +48,6 @@ final class HazelcastResponseStore implements ResponseStore {
   private static final byte[] NO_BYTES = new byte[0];
 
   private final IMap<String, CacheSlot> map;
-  /** Keys this member just wrote, so its own add/update event does not drop what it put in its near cache. */
-  private final java.util.concurrent.ConcurrentHashMap<String, Boolean> ownWrites = new java.util.concurrent.ConcurrentHashMap<>();
   private final IMap<String, PurgeRecord> purges;
   private final ResponseStore near;
   private final String memberId;
@@ -214,9 +212,6 @@ final class HazelcastResponseStore implements ResponseStore {
     invalidate(r.key());
     int stripe = stripe(r.key());
     long before = invalidations.get(stripe);
-    if (ownWrites.size() < 10_000) {
-      ownWrites.put(r.key(), Boolean.TRUE);
-    }
     // Hazelcast keeps expiry times in whole seconds, so a short TTL could round to "already gone":
     // keep it up to a second longer there; get() never returns an entry past its removeAt.
     stores.increment();
@@ -372,34 +367,23 @@ final class HazelcastResponseStore implements ResponseStore {
     near.remove(key);
   }
 
-  /** Drops a key from the near cache on every change of it anywhere in the fleet. */
-  private final class Invalidator implements EntryAddedListener<String, CacheSlot>,
-      EntryUpdatedListener<String, CacheSlot>, EntryRemovedListener<String, CacheSlot>,
-      EntryEvictedListener<String, CacheSlot>, EntryExpiredListener<String, CacheSlot>,
-      EntryMergedListener<String, CacheSlot>, MapClearedListener {
-
-    @Override
-    public void entryAdded(EntryEvent<String, CacheSlot> e) {
-      if (!mine(e)) {
-        invalidate(e.getKey());
-      }
-    }
+  /**
+   * Drops a key from the near cache on every change of it anywhere in the fleet. Additions are not
+   * listened to (a key no member holds cannot be in a near cache: its removal, expiry or eviction
+   * invalidated it), which spares every member an event per fill claim and per first store; and
+   * this member's own updates are skipped (its near cache holds what it wrote).
+   */
+  private final class Invalidator implements EntryUpdatedListener<String, CacheSlot>,
+      EntryRemovedListener<String, CacheSlot>, EntryEvictedListener<String, CacheSlot>,
+      EntryExpiredListener<String, CacheSlot>, EntryMergedListener<String, CacheSlot>, MapClearedListener {
 
     @Override
     public void entryUpdated(EntryEvent<String, CacheSlot> e) {
-      if (!mine(e)) {
+      // The event names the member whose operation caused it. Events of one key arrive in its
+      // partition's order, so a later write by another member still invalidates our copy.
+      if (e.getMember() == null || !e.getMember().localMember()) {
         invalidate(e.getKey());
       }
-    }
-
-    /**
-     * The event of a write this member made, whose value its near cache holds already (putAsync).
-     * Events of one key come in the order of its partition, so consuming the mark on the first event
-     * after our write is safe: a write by another member before ours would only cost our near copy,
-     * one after ours comes later and invalidates it.
-     */
-    private boolean mine(EntryEvent<String, CacheSlot> e) {
-      return ownWrites.remove(e.getKey()) != null;
     }
 
     @Override

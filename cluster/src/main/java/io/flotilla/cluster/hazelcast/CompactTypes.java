@@ -180,7 +180,7 @@ final class CompactTypes {
     @Override
     public PurgeRecord read(CompactReader in) {
       return new PurgeRecord(in.readString("id"), PurgeKind.valueOf(in.readString("kind")), in.readString("value"),
-          in.readInt64("issuedAt"), in.readString("issuer"));
+          in.readInt64("issuedAt"), in.readString("issuer"), in.readArrayOfInt8("proof"));
     }
 
     @Override
@@ -190,11 +190,12 @@ final class CompactTypes {
       out.writeString("value", p.value());
       out.writeInt64("issuedAt", p.issuedAt());
       out.writeString("issuer", p.issuer());
+      out.writeArrayOfInt8("proof", p.proof());
     }
 
     @Override
     public String getTypeName() {
-      return "flotilla.PurgeRecord.v1";
+      return "flotilla.PurgeRecord.v2";
     }
 
     @Override

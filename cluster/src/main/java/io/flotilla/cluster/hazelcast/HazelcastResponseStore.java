@@ -186,6 +186,11 @@ final class HazelcastResponseStore implements ResponseStore {
     return new StoredResponse(r.key(), r.url(), r.tags(), r.storedAt(), r.removeAt(), head, body);
   }
 
+  /** Whether a purge record was written by a member with the fleet key (a forged one is counted and logged). */
+  private boolean genuine(PurgeRecord p) {
+    return p != null && p.proof() != null && seal.open(p.proof(), MemberConfig.PURGES, p.boundFields()) != null;
+  }
+
   private static String boundFields(StoredResponse r) {
     return r.key() + '\n' + r.url() + '\n' + new java.util.TreeSet<>(r.tags()) + '\n' + r.storedAt() + '\n' + r.removeAt();
   }
@@ -269,7 +274,9 @@ final class HazelcastResponseStore implements ResponseStore {
    */
   private int purge(PurgeKind kind, String value) {
     long now = System.currentTimeMillis();
-    PurgeRecord record = new PurgeRecord(UUID.randomUUID().toString(), kind, value, now, memberId);
+    PurgeRecord unproven = new PurgeRecord(UUID.randomUUID().toString(), kind, value, now, memberId, NO_BYTES);
+    PurgeRecord record = new PurgeRecord(unproven.id(), kind, value, now, memberId,
+        seal.seal(NO_BYTES, MemberConfig.PURGES, unproven.boundFields()));
     purgeOps.increment();
     purges.set(record.id(), record, purgeRetentionMillis, TimeUnit.MILLISECONDS);
     kind.applyTo(near, value);
@@ -291,6 +298,9 @@ final class HazelcastResponseStore implements ResponseStore {
   void replayPurgeLog() {
     try {
       for (PurgeRecord p : purges.values()) {
+        if (!genuine(p)) {
+          continue;
+        }
         p.kind().applyTo(near, p.value());
         apply(p.kind(), p.value(), p.issuedAt());
       }
@@ -421,7 +431,9 @@ final class HazelcastResponseStore implements ResponseStore {
 
     @Override
     public void entryAdded(EntryEvent<String, PurgeRecord> e) {
-      e.getValue().kind().applyTo(near, e.getValue().value());
+      if (genuine(e.getValue())) {
+        e.getValue().kind().applyTo(near, e.getValue().value());
+      }
     }
 
     @Override
@@ -438,7 +450,7 @@ final class HazelcastResponseStore implements ResponseStore {
     @Override
     public void entryMerged(EntryEvent<String, PurgeRecord> e) {
       PurgeRecord p = e.getValue();
-      if (p != null) {
+      if (p != null && genuine(p)) {
         background.execute(() -> apply(p.kind(), p.value(), p.issuedAt()));
       }
     }

@@ -124,6 +124,32 @@ class SealedValuesTest {
   }
 
   @Test
+  void aForgedPurgeRecordPurgesNothing() {
+    try (TestFleet fleet = TestFleet.start(2)) {
+      HazelcastFleetState a = fleet.get(0);
+      HazelcastFleetState b = fleet.get(1);
+      String key = "GET http://site/kept";
+      StoredResponse kept = FleetTest.entry(key, "http://site/kept", "kept");
+      a.responses().put(kept);
+      assertEquals(kept, FleetTest.read(b, key));
+      eventually(Duration.ofSeconds(5), () -> assertNotNull(b.responses().getIfLocal(key), "in b's near cache"));
+      long before = refusedValues(fleet);
+
+      // A purge of everything, logged as a member would log it but proven with another key.
+      PurgeRecord unproven = new PurgeRecord("forged", PurgeKind.PREFIX, "", System.currentTimeMillis(), "mb", new byte[0]);
+      a.hazelcast().getMap(MemberConfig.PURGES).put("forged", new PurgeRecord("forged", PurgeKind.PREFIX, "",
+          unproven.issuedAt(), "mb", WRONG.seal(new byte[0], FleetKeys.aad(MemberConfig.PURGES, unproven.boundFields()))));
+      eventually(Duration.ofSeconds(10), () -> assertTrue(refusedValues(fleet) >= before + 2, "both members refused it"));
+      assertEquals(kept, b.responses().getIfLocal(key), "b's near copy stays");
+      assertEquals(kept, a.responses().getIfLocal(key), "and a's");
+
+      // A real purge still reaches both.
+      assertEquals(1, a.responses().purgePrefix("http://site/"));
+      eventually(Duration.ofSeconds(5), () -> assertNull(b.responses().getIfLocal(key)));
+    }
+  }
+
+  @Test
   void aKeyIsRotatedMemberByMemberWithValuesReadableThroughout() {
     try (TestFleet fleet = TestFleet.expecting(2)) {
       String oldKey = fleet.key();

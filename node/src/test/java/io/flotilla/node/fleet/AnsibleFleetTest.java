@@ -319,7 +319,14 @@ class AnsibleFleetTest {
     @BeforeAll
     void buildHostsAndController() throws Exception {
         startedAt = System.nanoTime();
-        net = NetworkNamespaces.requireUsable();
+        try {
+            net = NetworkNamespaces.requireUsable();
+        } catch (org.opentest4j.TestAbortedException e) {
+            if ("true".equals(System.getenv("CI"))) {
+                fail("CI must run the Ansible test (root, ip, network namespaces): " + e.getMessage());
+            }
+            throw e;
+        }
         Runtime.getRuntime().addShutdownHook(processStopper); // also for a JVM stopped mid-test
         for (String[] tool : List.of(new String[] {"/usr/bin/ansible-playbook", "ansible"},
                 new String[] {"/usr/sbin/sshd", "openssh-server"}, new String[] {"/usr/sbin/haproxy", "haproxy"},

@@ -84,6 +84,8 @@ class AnsibleFleetTest {
     private String vip;
     private TestOrigin origin;
     private Path launcher;
+    private Path deployed; // the jar the inventory names now
+    private String routes = "[{path: /, upstream: app, cache: true}]";
     private long startedAt;
     private final Thread processStopper = new Thread(this::stopProcesses, "ansible-test-cleanup");
 
@@ -162,6 +164,7 @@ class AnsibleFleetTest {
     // ---- the controller: ansible-playbook --------------------------------------------------------
 
     private String inventory(List<String> nodes, Path jar) throws Exception {
+        deployed = jar;
         StringBuilder b = new StringBuilder("all:\n  children:\n");
         Map<String, List<String>> groups = new LinkedHashMap<>();
         groups.put("flotilla_nodes", nodes);
@@ -193,7 +196,7 @@ class AnsibleFleetTest {
                 .append("    flotilla_drain_timeout: 10s\n")
                 .append("    flotilla_upstreams: {app: {servers: ['").append(subnet).append("1:").append(origin.port())
                 .append("']}}\n")
-                .append("    flotilla_routes: [{path: /, upstream: app, cache: true}]\n")
+                .append("    flotilla_routes: ").append(routes).append('\n')
                 .append("    monitoring_scrape_interval: 1s\n")
                 .append("    monitoring_grafana_dashboards_dir: /opt/grafana/dashboards/flotilla\n");
         Path file = Files.writeString(dir.resolve("inventory/hosts.yml"), b.toString());
@@ -618,6 +621,34 @@ class AnsibleFleetTest {
         RawClient.Response r = viaFront("/pushed/x");
         assertEquals(200, r.status(), r.bodyText());
         assertTrue(r.bodyText().startsWith("origin:/from-push/x#"), r.bodyText());
+    }
+
+    @Test
+    @Order(7)
+    void aConfigChangeAloneReloadsTheNodesWithoutRestartingThem() throws Exception {
+        List<String> nodes = List.of("n1", "n2", "n3", "n4");
+        Map<String, Long> pids = new LinkedHashMap<>();
+        for (String n : nodes) {
+            pids.put(n, pid(n, "flotilla"));
+        }
+        routes = "[{path: /reloaded/, upstream: app, rewrite: /from-reload/}, {path: /, upstream: app, cache: true}]";
+        inventory(nodes, deployed);
+        String output = playbook("site.yml");
+        for (String n : nodes) {
+            assertEquals(List.of("flotilla_node : Render the node's config", "daemon : Signal to reload: flotilla"),
+                    changedTasks(output, n), n + ": what changed");
+            assertEquals(pids.get(n), pid(n, "flotilla"), n + " was restarted");
+            await(n + " to apply its file again", 20,
+                    () -> read(root(n).resolve("var/log/flotilla.out")).contains("flotilla.yaml applied"));
+        }
+        // f1's HAProxy (stopped above) is back, and keepalived gives f1 the address again meanwhile.
+        await("a request through the floating address to the new route", 20, () -> {
+            try {
+                return viaFront("/reloaded/x").bodyText().startsWith("origin:/from-reload/x#");
+            } catch (IOException e) {
+                return false;
+            }
+        });
     }
 
     // ---- helpers ---------------------------------------------------------------------------------

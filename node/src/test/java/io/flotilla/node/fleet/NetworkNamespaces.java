@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
@@ -65,6 +66,24 @@ final class NetworkNamespaces implements AutoCloseable {
     void addRootLink(String rootEnd, String ns, String nsEnd) throws IOException, InterruptedException {
         rootLinks.add(rootEnd);
         run("link", "add", rootEnd, "type", "veth", "peer", "name", nsEnd, "netns", ns);
+    }
+
+    /** A bridge in the root namespace (remembered), for namespaces' veth ends to join. */
+    void addRootBridge(String name) throws IOException, InterruptedException {
+        rootLinks.add(name);
+        run("link", "add", name, "type", "bridge");
+    }
+
+    /** A /24 of {@code prefix} ("10.231.": its /16) that no address or route on this host uses yet, as "10.231.S.". */
+    String freeSubnet(String prefix) throws IOException, InterruptedException {
+        String used = run("-4", "addr") + run("-4", "route");
+        for (int tries = 0; tries < 64; tries++) {
+            String candidate = prefix + ThreadLocalRandom.current().nextInt(1, 255) + ".";
+            if (!used.contains(candidate)) {
+                return candidate;
+            }
+        }
+        throw new IllegalStateException("no free " + prefix + "x.0/24 on this host");
     }
 
     /** Runs {@code ip ARGS...} and fails the test with its output unless it succeeds. */

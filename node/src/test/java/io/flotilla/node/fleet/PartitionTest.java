@@ -193,23 +193,11 @@ class PartitionTest {
         return String.format("%.1f s", (System.nanoTime() - startedAt) / 1e9);
     }
 
-    /** A /24 of 10.231/16 that nothing on this host uses yet. */
-    private String freeSubnet() throws IOException, InterruptedException {
-        String used = net.run("-4", "addr") + net.run("-4", "route");
-        for (int tries = 0; tries < 64; tries++) {
-            String candidate = "10.231." + ThreadLocalRandom.current().nextInt(1, 255) + ".";
-            if (!used.contains(candidate)) {
-                return candidate;
-            }
-        }
-        throw new IllegalStateException("no free 10.231.x.0/24 on this host");
-    }
-
     @BeforeAll
     void buildNetworkAndFleet() throws Exception {
         startedAt = System.nanoTime();
         net = NetworkNamespaces.requireUsable();
-        subnet = freeSubnet();
+        subnet = net.freeSubnet("10.231.");
         String s = subnet;
         net.addNamespace(nsAb);
         net.addNamespace(nsC);

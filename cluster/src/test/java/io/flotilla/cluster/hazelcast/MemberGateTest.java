@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
 class MemberGateTest {
 
   private static TestFleet fleet;
-  private static final String[] MAPS = {MemberConfig.RESPONSES, MemberConfig.FILLS, MemberConfig.PURGES,
+  private static final String[] MAPS = {MemberConfig.RESPONSES, MemberConfig.PURGES,
       MemberConfig.RATES, MemberConfig.CONFIG};
   private static final String PAGE = "GET http://site/page";
 

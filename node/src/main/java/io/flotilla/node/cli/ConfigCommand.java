@@ -71,6 +71,7 @@ final class ConfigCommand {
                 }
                 request = HttpRequest.newBuilder(base.resolve("/config"))
                         .header("Content-Type", "application/yaml; charset=utf-8")
+                        .header(io.flotilla.node.admin.AdminServer.CLIENT_HEADER, "cli")
                         .POST(HttpRequest.BodyPublishers.ofString(text, StandardCharsets.UTF_8));
             }
             case "show" -> request = HttpRequest.newBuilder(base.resolve("/config")).GET();

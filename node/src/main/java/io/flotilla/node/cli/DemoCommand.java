@@ -61,7 +61,7 @@ final class DemoCommand {
                 started.add(FlotillaNode.start(ConfigLoader.loadWithText(file)));
             }
             Files.writeString(dir.resolve(CHANGED), yaml(0, a, b,
-                    "  - {path: /v2/, upstream: demo, rewrite: /echo/}   # added by the push\n"));
+                    "  - {path: /v2/, upstream: demo, rewrite: /echo}   # added by the push\n"));
             NodeCommand.markRunning();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 try {
@@ -141,9 +141,9 @@ final class DemoCommand {
         out.println("  bin/flotilla config show" + to + "     # node 1's config, from " + dir.resolve("node-1.yaml"));
         out.println("  bin/flotilla config push " + dir.resolve(CHANGED) + to + "   # version 2 adds /v2/"
                 + (nodes == 1 ? "" : " on every node"));
-        out.println("  curl -s " + last + "/v2/   # the new route answers");
+        out.println("  curl -s " + last + "/v2/   # the new route: the origin's /echo answers");
         out.println("  bin/flotilla config history" + to + "; bin/flotilla config rollback" + to
-                + "   # version 3 is version 1 again: /v2/ is a 404");
+                + "   # version 3 is version 1 again: /v2/ is the origin's page");
         if (nodes > 1) {
             out.println("The fleet's gossip, member connections and shared values are sealed with a key made for this run;"
                     + " a member without it is refused and shows in /fleet (\"outsiders\").");

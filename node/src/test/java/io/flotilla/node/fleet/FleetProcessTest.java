@@ -299,16 +299,7 @@ class FleetProcessTest {
         RawClient.Response response = c.admin("POST", "/config", pushed);
         assertEquals(200, response.status(), response.bodyText());
         assertTrue(response.bodyText().contains("published version 2"), response.bodyText());
-        for (Node n : nodes) {
-            await("the pushed route on " + n.name, 10, () -> {
-                try {
-                    return n.get("/pushed/p").bodyText().equals("origin:/renamed/p");
-                } catch (IOException e) {
-                    return false;
-                }
-            });
-            assertTrue(n.admin("GET", "/fleet", "").bodyText().contains("\"config_version\":2"), n.name);
-        }
+        awaitEverywhere("/pushed/p", "origin:/renamed/p", 2);
     }
 
     @Test

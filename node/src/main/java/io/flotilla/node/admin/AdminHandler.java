@@ -100,7 +100,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             boolean keepAlive = HttpUtil.isKeepAlive(request);
             String who = who(ctx);
             String source = "cli".equals(request.headers().get(AdminServer.CLIENT_HEADER)) ? "cli push" : FlotillaNode.FROM_PUSH;
-            CompletableFuture.supplyAsync(() -> applyPushed(text, source, who), BLOCKING)
+            boolean dryRun = new QueryStringDecoder(request.uri()).parameters().containsKey("dry_run");
+            CompletableFuture.supplyAsync(() -> applyPushed(text, source, who, dryRun), BLOCKING)
                     .thenAccept(pushed -> ctx.executor().execute(() -> send(ctx, pushed, keepAlive)));
             return;
         } else if (path.startsWith("/upstreams/") && method.equals(HttpMethod.POST)
@@ -186,10 +187,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return node.config().node().name() + " (admin API, from " + from + ")";
     }
 
-    private FullHttpResponse applyPushed(String text, String source, String who) {
+    private FullHttpResponse applyPushed(String text, String source, String who, boolean dryRun) {
         try {
             FlotillaConfig next = node.parseText(text, "<pushed config>");
-            return text(HttpResponseStatus.OK, node.push(next, text, source, who) + "\n");
+            return text(HttpResponseStatus.OK, (dryRun ? node.dryRun(next, text) : node.push(next, text, source, who))
+                    + "\n");
         } catch (ConfigException e) {
             return text(HttpResponseStatus.BAD_REQUEST, e.getMessage() + "\n");
         } catch (FlotillaNode.ReloadRefused e) {

@@ -12,7 +12,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -24,9 +23,10 @@ import java.util.List;
  * fleet, every node applies it).
  */
 @Parameters(commandDescription = "Push, show, list or roll back the live config through a node's admin API: "
-        + "config push FILE --to HOST:PORT | config show|history|rollback --to HOST:PORT")
+        + "config push FILE [--dry-run] --to HOST:PORT | config diff FILE --to HOST:PORT | "
+        + "config show|history|rollback --to HOST:PORT")
 final class ConfigCommand {
-    @Parameter(description = "push FILE | show | history | rollback", required = true)
+    @Parameter(description = "push FILE | diff FILE | show | history | rollback", required = true)
     private List<String> words;
 
     @Parameter(names = "--to", required = true, description = "The admin API address of any node, host:port")
@@ -35,8 +35,13 @@ final class ConfigCommand {
     @Parameter(names = "--token", description = "Bearer token of the admin API (default: $FLOTILLA_ADMIN_TOKEN)")
     private String token = System.getenv("FLOTILLA_ADMIN_TOKEN");
 
+    @Parameter(names = "--dry-run", description = "push: have the node check the config as a push would, without applying it")
+    private boolean dryRun;
+
     @Parameter(names = "--timeout", description = "How long to wait for the node, e.g. 10s")
     private String timeout = "10s";
+
+    private String diffAgainst; // diff: the file's text, compared with the node's
 
     int run(PrintStream out, PrintStream err) {
         String action = words.get(0);
@@ -52,38 +57,39 @@ final class ConfigCommand {
             return Main.USAGE;
         }
         switch (action) {
-            case "push" -> {
+            case "push", "diff" -> {
                 if (words.size() != 2) {
-                    err.println("flotilla: config push needs exactly one FILE");
+                    err.println("flotilla: config " + action + " needs exactly one FILE");
                     return Main.USAGE;
                 }
                 Path file = Path.of(words.get(1));
                 String text;
                 try {
-                    ConfigLoader.load(file);
-                    text = Files.readString(file, StandardCharsets.UTF_8);
+                    text = ConfigLoader.loadWithText(file).text();
                 } catch (ConfigException e) {
                     err.println(e.getMessage());
                     return Main.BAD_CONFIG;
-                } catch (IOException e) {
-                    err.println(file + ": " + e.getMessage());
-                    return Main.BAD_CONFIG;
                 }
-                request = HttpRequest.newBuilder(base.resolve("/config"))
-                        .header("Content-Type", "application/yaml; charset=utf-8")
-                        .header(io.flotilla.node.admin.AdminServer.CLIENT_HEADER, "cli")
-                        .POST(HttpRequest.BodyPublishers.ofString(text, StandardCharsets.UTF_8));
+                if (action.equals("diff")) {
+                    diffAgainst = text;
+                    request = HttpRequest.newBuilder(base.resolve("/config")).GET();
+                } else {
+                    request = HttpRequest.newBuilder(base.resolve(dryRun ? "/config?dry_run=true" : "/config"))
+                            .header("Content-Type", "application/yaml; charset=utf-8")
+                            .header(io.flotilla.node.admin.AdminServer.CLIENT_HEADER, "cli")
+                            .POST(HttpRequest.BodyPublishers.ofString(text, StandardCharsets.UTF_8));
+                }
             }
             case "show" -> request = HttpRequest.newBuilder(base.resolve("/config")).GET();
             case "history" -> request = HttpRequest.newBuilder(base.resolve("/config/versions")).GET();
             case "rollback" -> request = HttpRequest.newBuilder(base.resolve("/config/rollback"))
                     .POST(HttpRequest.BodyPublishers.noBody());
             default -> {
-                err.println("flotilla: unknown config action '" + action + "'; use push, show, history or rollback");
+                err.println("flotilla: unknown config action '" + action + "'; use push, diff, show, history or rollback");
                 return Main.USAGE;
             }
         }
-        if (words.size() > 1 && !action.equals("push")) {
+        if (words.size() > 1 && !action.equals("push") && !action.equals("diff")) {
             err.println("flotilla: config " + action + " takes no FILE");
             return Main.USAGE;
         }
@@ -101,6 +107,10 @@ final class ConfigCommand {
             HttpResponse<String> response = HttpClient.newBuilder().connectTimeout(wait).build()
                     .send(request.timeout(wait).build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
             int status = response.statusCode();
+            if (diffAgainst != null && status == 200) {
+                out.print(ConfigDiff.compare(response.body(), diffAgainst));
+                return Main.OK;
+            }
             (status / 100 == 2 ? out : err).print(response.body());
             if (status / 100 == 2) {
                 return Main.OK;

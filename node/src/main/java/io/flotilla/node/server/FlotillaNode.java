@@ -524,6 +524,28 @@ public final class FlotillaNode implements AutoCloseable {
     }
 
     /**
+     * What a push of {@code next} would do, checked as the push checks it, with nothing applied or
+     * published: the operator's {@code --dry-run}.
+     */
+    public String dryRun(FlotillaConfig next, String text) throws ReloadRefused {
+        if (!inFleet()) {
+            requireSameLocalSections(next);
+        }
+        try {
+            ProxyRuntime.compile(inFleet() ? withLocalSections(next) : next);
+        } catch (IllegalArgumentException e) {
+            throw new ReloadRefused(e.getMessage());
+        }
+        String digest = ConfigVersion.digest(text);
+        if (digest.equals(runningDigest)) {
+            return "valid; unchanged: version " + configVersion + " is this text (" + digest + "); nothing applied";
+        }
+        return "valid; a push would make it version " + (services.fleet().config().history().currentVersion() + 1)
+                + " (" + digest + ", running version " + configVersion + " is " + runningDigest + ")"
+                + (inFleet() ? " on every node of the fleet" : "") + "; nothing applied";
+    }
+
+    /**
      * SIGHUP: reads the node's file again and makes it the next version, like a push (in a fleet,
      * every node applies its shared sections); its node, listener and cluster sections must match
      * the running ones. A file whose text is the version already running changes nothing.

@@ -214,4 +214,27 @@ class ConfigSourcesTest {
         assertEquals("origin:/hup/x", get("/early/x").bodyText());
         assertEquals(List.of("sighup", "file"), sources());
     }
+
+    @Test
+    void diffAndDryRunShowAPushBeforeItHappensAndChangeNothing() throws Exception {
+        Path file = Files.writeString(dir.resolve("flotilla.yaml"), config(""));
+        awaitStarted(spawn(file));
+        Path next = Files.writeString(dir.resolve("next.yaml"), config("  - {path: /next/, upstream: app}\n"));
+        String to = "127.0.0.1:" + admin;
+        CliRun diff = CliRun.of("config", "diff", next.toString(), "--to", to);
+        assertEquals(0, diff.code(), diff.err());
+        assertTrue(diff.out().contains("upstreams: unchanged") && diff.out().contains("routes: changed\n"
+                + "  +   - {path: /next/, upstream: app}\n") && diff.out().contains("1 section(s) differ"), diff.out());
+        CliRun dry = CliRun.of("config", "push", "--dry-run", next.toString(), "--to", to);
+        assertEquals(0, dry.code(), dry.err());
+        assertTrue(dry.out().contains("valid; a push would make it version 2"), dry.out());
+        Path bad = Files.writeString(dir.resolve("bad.yaml"), config("").replace("[{bind: '127.0.0.1:0'}]",
+                "[{bind: '127.0.0.1:0'}, {bind: '127.0.0.1:0'}]"));
+        CliRun refused = CliRun.of("config", "push", "--dry-run", bad.toString(), "--to", to);
+        assertEquals(Main.FAILED, refused.code(), refused.out());
+        assertTrue(refused.err().contains("listeners differ"), refused.err());
+        assertEquals(List.of("file"), sources(), "a dry run publishes nothing");
+        assertEquals("origin:/next/x", get("/next/x").bodyText(), "the catch-all, not a /next/ route");
+        assertTrue(CliRun.of("config", "diff", file.toString(), "--to", to).out().contains("no changes"));
+    }
 }

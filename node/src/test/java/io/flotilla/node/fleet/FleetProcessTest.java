@@ -308,7 +308,7 @@ class FleetProcessTest {
         Node a = nodes.get(0);
         String hup = "  - {path: /pair/, upstream: pair}\n  - {path: /hup/, upstream: app, rewrite: /reloaded/}\n";
         Files.writeString(dir.resolve("a.yaml"), config("a", null).replace("  - {path: /pair/, upstream: pair}\n", hup));
-        Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(a.process.pid())).inheritIO().start();
+        Process kill = new ProcessBuilder("sh", "-c", "kill -HUP " + a.process.pid()).inheritIO().start();
         assertEquals(0, kill.waitFor());
         awaitEverywhere("/hup/x", "origin:/reloaded/x", 3);
         RawClient.Response pushed = nodes.get(2).admin("POST", "/config", config("c", null));

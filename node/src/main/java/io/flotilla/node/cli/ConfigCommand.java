@@ -38,6 +38,9 @@ final class ConfigCommand {
     @Parameter(names = "--dry-run", description = "push: have the node check the config as a push would, without applying it")
     private boolean dryRun;
 
+    @Parameter(names = "--json", description = "history: the node's JSON (GET /config/versions) instead of a table")
+    private boolean json;
+
     @Parameter(names = "--timeout", description = "How long to wait for the node, e.g. 10s")
     private String timeout = "10s";
 
@@ -111,6 +114,10 @@ final class ConfigCommand {
                 out.print(ConfigDiff.compare(response.body(), diffAgainst));
                 return Main.OK;
             }
+            if (action.equals("history") && !json && status == 200) {
+                out.print(historyTable(response.body()));
+                return Main.OK;
+            }
             (status / 100 == 2 ? out : err).print(response.body());
             if (status / 100 == 2) {
                 return Main.OK;
@@ -123,5 +130,28 @@ final class ConfigCommand {
             Thread.currentThread().interrupt();
             return Main.FAILED;
         }
+    }
+
+    private static final String TEXT = "\"((?:[^\"\\\\]|\\\\.)*)\"";
+    private static final java.util.regex.Pattern VERSION = java.util.regex.Pattern.compile("\\{\"version\":(\\d+),"
+            + "\"published_at\":" + TEXT + ",\"source\":" + TEXT + ",\"publisher\":" + TEXT + ",\"digest\":" + TEXT
+            + ",\"bytes\":(\\d+)}");
+
+    /** The versions as a table, newest first; the one this node runs is marked with '*'. */
+    static String historyTable(String versionsJson) {
+        java.util.regex.Matcher running = java.util.regex.Pattern.compile("\"running\":(\\d+)").matcher(versionsJson);
+        String runs = running.find() ? running.group(1) : "?";
+        StringBuilder b = new StringBuilder(String.format("%-8s %-25s %-16s %-13s %7s  %s%n",
+                "version", "published_at", "source", "digest", "bytes", "publisher"));
+        java.util.regex.Matcher v = VERSION.matcher(versionsJson);
+        while (v.find()) {
+            b.append(String.format("%-8s %-25s %-16s %-13s %7s  %s%n", (v.group(1).equals(runs) ? "*" : " ") + v.group(1),
+                    v.group(2), unquote(v.group(3)), v.group(5), v.group(6), unquote(v.group(4))));
+        }
+        return b.append("* the version this node runs (").append(runs).append(")\n").toString();
+    }
+
+    private static String unquote(String json) {
+        return json.replace("\\\"", "\"").replace("\\\\", "\\");
     }
 }

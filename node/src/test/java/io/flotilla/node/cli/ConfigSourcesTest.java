@@ -175,9 +175,12 @@ class ConfigSourcesTest {
         assertEquals("origin:/pushed/x", get("/pushed/x").bodyText());
         assertEquals(List.of("rollback to v2", "cli push", "sighup", "file"), sources());
 
-        String history = CliRun.of("config", "history", "--to", to).out();
+        String history = CliRun.of("config", "history", "--json", "--to", to).out();
         assertTrue(history.contains("\"running\":4") && history.contains("lone (SIGHUP, " + file + ")")
                 && history.contains("lone (admin API, from 127.0.0.1)"), history);
+        String table = CliRun.of("config", "history", "--to", to).out();
+        assertTrue(table.startsWith("version ") && table.contains("\n*4 ") && table.contains(" rollback to v2 ")
+                && table.contains(" sighup ") && table.contains("lone (SIGHUP, " + file + ")"), table);
         String fleet = admin("GET", "/fleet", "").bodyText();
         assertTrue(fleet.contains("\"config_version\":4"), fleet);
         assertTrue(admin("GET", "/metrics", "").bodyText().contains("flotilla_config_version 4"), "metric");

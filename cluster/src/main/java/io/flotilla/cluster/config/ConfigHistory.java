@@ -15,6 +15,9 @@ public record ConfigHistory(List<ConfigVersion> versions) {
   /** Versions kept for rollback and for people to read. */
   public static final int KEPT = 10;
 
+  /** The source of a version a rollback published (followed by " to vN"). */
+  public static final String ROLLBACK = "rollback";
+
   /** Nothing published yet. */
   public static final ConfigHistory EMPTY = new ConfigHistory(List.of());
 
@@ -34,11 +37,16 @@ public record ConfigHistory(List<ConfigVersion> versions) {
 
   /** This history with {@code document} as the next version, or null when {@code expected} is stale. */
   public ConfigHistory publish(long expected, String document, String publisher, long now) {
+    return publish(expected, document, publisher, now, ConfigVersion.UNKNOWN_SOURCE);
+  }
+
+  /** As {@link #publish(long, String, String, long)}, recording how the document arrived. */
+  public ConfigHistory publish(long expected, String document, String publisher, long now, String source) {
     if (expected != currentVersion()) {
       return null;
     }
     List<ConfigVersion> next = new ArrayList<>(KEPT);
-    next.add(new ConfigVersion(expected + 1, document, now, publisher));
+    next.add(new ConfigVersion(expected + 1, document, now, publisher, source));
     next.addAll(versions.subList(0, Math.min(versions.size(), KEPT - 1)));
     return new ConfigHistory(next);
   }
@@ -52,7 +60,8 @@ public record ConfigHistory(List<ConfigVersion> versions) {
     if (versions.size() < 2) {
       return null;
     }
-    return publish(expected, versions.get(1).document(), publisher, now);
+    return publish(expected, versions.get(1).document(), publisher, now,
+        ROLLBACK + " to v" + versions.get(1).version());
   }
 
   /**

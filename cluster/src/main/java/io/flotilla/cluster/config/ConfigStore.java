@@ -31,10 +31,23 @@ public interface ConfigStore extends AutoCloseable {
    * Publishes {@code document} as version {@code expectedVersion + 1}; empty when the current
    * version is not {@code expectedVersion} (0 when nothing was published yet).
    */
-  Optional<ConfigVersion> publish(long expectedVersion, String document);
+  default Optional<ConfigVersion> publish(long expectedVersion, String document) {
+    return publish(expectedVersion, document, ConfigVersion.UNKNOWN_SOURCE, null);
+  }
+
+  /**
+   * As {@link #publish(long, String)}, recording how the document arrived ({@code source}) and who
+   * sent it ({@code publisher}; null: this member's id).
+   */
+  Optional<ConfigVersion> publish(long expectedVersion, String document, String source, String publisher);
 
   /** Publishes the previous version's document again as the next version; empty when stale or none. */
-  Optional<ConfigVersion> rollback(long expectedVersion);
+  default Optional<ConfigVersion> rollback(long expectedVersion) {
+    return rollback(expectedVersion, null);
+  }
+
+  /** As {@link #rollback(long)}, recording who asked for it ({@code publisher}; null: this member's id). */
+  Optional<ConfigVersion> rollback(long expectedVersion, String publisher);
 
   /**
    * Calls {@code listener} with the new current version after each change, in increasing order, on

@@ -23,13 +23,15 @@ final class LocalConfigStore implements ConfigStore {
   }
 
   @Override
-  public Optional<ConfigVersion> publish(long expectedVersion, String document) {
-    return change(h -> h.publish(expectedVersion, document, memberId, System.currentTimeMillis()));
+  public Optional<ConfigVersion> publish(long expectedVersion, String document, String source, String publisher) {
+    String who = publisher == null ? memberId : publisher;
+    return change(h -> h.publish(expectedVersion, document, who, System.currentTimeMillis(), source));
   }
 
   @Override
-  public Optional<ConfigVersion> rollback(long expectedVersion) {
-    return change(h -> h.rollback(expectedVersion, memberId, System.currentTimeMillis()));
+  public Optional<ConfigVersion> rollback(long expectedVersion, String publisher) {
+    String who = publisher == null ? memberId : publisher;
+    return change(h -> h.rollback(expectedVersion, who, System.currentTimeMillis()));
   }
 
   private Optional<ConfigVersion> change(UnaryOperator<ConfigHistory> step) {

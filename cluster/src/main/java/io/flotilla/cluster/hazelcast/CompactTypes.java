@@ -1,5 +1,6 @@
 package io.flotilla.cluster.hazelcast;
 
+import com.hazelcast.nio.serialization.FieldKind;
 import com.hazelcast.nio.serialization.compact.CompactReader;
 import com.hazelcast.nio.serialization.compact.CompactSerializer;
 import com.hazelcast.nio.serialization.compact.CompactWriter;
@@ -131,8 +132,10 @@ final class CompactTypes {
   static final class ConfigVersionSerializer implements CompactSerializer<ConfigVersion> {
     @Override
     public ConfigVersion read(CompactReader in) {
+      // "source" came later: a history written by an older member reads as source unknown.
+      String source = in.getFieldKind("source") == FieldKind.STRING ? in.readString("source") : null;
       return new ConfigVersion(in.readInt64("version"), in.readString("document"), in.readInt64("publishedAt"),
-          in.readString("publisher"));
+          in.readString("publisher"), source);
     }
 
     @Override
@@ -141,6 +144,7 @@ final class CompactTypes {
       out.writeString("document", v.document());
       out.writeInt64("publishedAt", v.publishedAt());
       out.writeString("publisher", v.publisher());
+      out.writeString("source", v.source());
     }
 
     @Override

@@ -74,14 +74,15 @@ final class HazelcastConfigStore implements ConfigStore {
   }
 
   @Override
-  public Optional<ConfigVersion> publish(long expectedVersion, String document) {
-    return store(new PublishConfig(expectedVersion, seal.sealText(document, MemberConfig.CONFIG, KEY), memberId,
-        System.currentTimeMillis()));
+  public Optional<ConfigVersion> publish(long expectedVersion, String document, String source, String publisher) {
+    return store(new PublishConfig(expectedVersion, seal.sealText(document, MemberConfig.CONFIG, KEY),
+        publisher == null ? memberId : publisher, System.currentTimeMillis(), source));
   }
 
   @Override
-  public Optional<ConfigVersion> rollback(long expectedVersion) {
-    return store(new PublishConfig(expectedVersion, null, memberId, System.currentTimeMillis()));
+  public Optional<ConfigVersion> rollback(long expectedVersion, String publisher) {
+    return store(new PublishConfig(expectedVersion, null, publisher == null ? memberId : publisher,
+        System.currentTimeMillis(), ConfigHistory.ROLLBACK));
   }
 
   private Optional<ConfigVersion> store(PublishConfig step) {
@@ -164,7 +165,7 @@ final class HazelcastConfigStore implements ConfigStore {
         return null;
       }
       if (document != null) {
-        plain.add(new ConfigVersion(v.version(), document, v.publishedAt(), v.publisher()));
+        plain.add(new ConfigVersion(v.version(), document, v.publishedAt(), v.publisher(), v.source()));
       }
     }
     return new ConfigHistory(plain);

@@ -17,22 +17,24 @@ final class PublishConfig extends WireObject implements EntryProcessor<String, C
   private String document; // null for a rollback
   private String publisher;
   private long now;
+  private String source;
 
   PublishConfig() {
   }
 
-  PublishConfig(long expected, String document, String publisher, long now) {
+  PublishConfig(long expected, String document, String publisher, long now, String source) {
     this.expected = expected;
     this.document = document;
     this.publisher = publisher;
     this.now = now;
+    this.source = source;
   }
 
   @Override
   public ConfigHistory process(Map.Entry<String, ConfigHistory> entry) {
     ConfigHistory h = entry.getValue() == null ? ConfigHistory.EMPTY : entry.getValue();
     ConfigHistory next = document == null ? h.rollback(expected, publisher, now)
-        : h.publish(expected, document, publisher, now);
+        : h.publish(expected, document, publisher, now, source);
     if (next != null) {
       entry.setValue(next);
     }
@@ -50,6 +52,7 @@ final class PublishConfig extends WireObject implements EntryProcessor<String, C
     out.writeString(document);
     out.writeString(publisher);
     out.writeLong(now);
+    out.writeString(source);
   }
 
   @Override
@@ -58,5 +61,6 @@ final class PublishConfig extends WireObject implements EntryProcessor<String, C
     document = in.readString();
     publisher = in.readString();
     now = in.readLong();
+    source = in.readString();
   }
 }

@@ -69,6 +69,22 @@ public abstract class ConfigStoreContract {
   }
 
   @Test
+  void everyVersionRecordsItsSourcePublisherAndDigest() {
+    store.publish(0, "from: file", "file", "node-a").orElseThrow();
+    store.publish(1, "from: sighup", "sighup", "node-a (signal)").orElseThrow();
+    ConfigVersion back = store.rollback(2, "node-b (admin from 127.0.0.9)").orElseThrow();
+    assertEquals("rollback to v1", back.source());
+    readerSees(3);
+    List<ConfigVersion> seen = reader().versions();
+    assertEquals(List.of("rollback to v1", "sighup", "file"), seen.stream().map(ConfigVersion::source).toList());
+    assertEquals(List.of("node-b (admin from 127.0.0.9)", "node-a (signal)", "node-a"),
+        seen.stream().map(ConfigVersion::publisher).toList());
+    assertEquals("from: file", seen.get(0).document(), "a rollback runs the version before the current one");
+    assertEquals(seen.get(2).digest(), seen.get(0).digest());
+    assertTrue(!seen.get(1).digest().equals(seen.get(0).digest()) && seen.get(0).digest().length() == 12);
+  }
+
+  @Test
   void historyKeepsTheLastFew() {
     for (int i = 0; i < ConfigHistory.KEPT + 3; i++) {
       store.publish(i, "v" + (i + 1)).orElseThrow();

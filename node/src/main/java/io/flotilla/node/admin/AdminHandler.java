@@ -90,14 +90,18 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             response = json(versions());
         } else if (path.equals("/config/rollback") && method.equals(HttpMethod.POST)) {
             boolean keepAlive = HttpUtil.isKeepAlive(request);
-            CompletableFuture.supplyAsync(this::rollback, BLOCKING)
+            String who = who(ctx);
+            CompletableFuture.supplyAsync(() -> rollback(who), BLOCKING)
                     .thenAccept(done -> ctx.executor().execute(() -> send(ctx, done, keepAlive)));
             return;
         } else if (path.equals("/config") && (method.equals(HttpMethod.POST) || method.equals(HttpMethod.PUT))) {
             // Parsing, reading certificate files and resolving names may block: off the event loop.
             String text = request.content().toString(StandardCharsets.UTF_8);
             boolean keepAlive = HttpUtil.isKeepAlive(request);
-            CompletableFuture.supplyAsync(() -> applyPushed(text), BLOCKING)
+            String who = who(ctx);
+            String source = "cli".equals(request.headers().get(AdminServer.CLIENT_HEADER)) ? "cli push" : FlotillaNode.FROM_PUSH;
+            boolean dryRun = new QueryStringDecoder(request.uri()).parameters().containsKey("dry_run");
+            CompletableFuture.supplyAsync(() -> applyPushed(text, source, who, dryRun), BLOCKING)
                     .thenAccept(pushed -> ctx.executor().execute(() -> send(ctx, pushed, keepAlive)));
             return;
         } else if (path.startsWith("/upstreams/") && method.equals(HttpMethod.POST)
@@ -175,10 +179,19 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return json("{\"purged\":" + purged + "}\n");
     }
 
-    private FullHttpResponse applyPushed(String text) {
+
+    /** Who asked for a change through the admin API: this node and the client's address. */
+    private String who(ChannelHandlerContext ctx) {
+        java.net.SocketAddress remote = ctx.channel().remoteAddress();
+        String from = remote instanceof java.net.InetSocketAddress a ? a.getAddress().getHostAddress() : String.valueOf(remote);
+        return node.config().node().name() + " (admin API, from " + from + ")";
+    }
+
+    private FullHttpResponse applyPushed(String text, String source, String who, boolean dryRun) {
         try {
-            FlotillaConfig next = ConfigLoader.parse(text, "<pushed config>");
-            return text(HttpResponseStatus.OK, node.push(next, text) + "\n");
+            FlotillaConfig next = node.parseText(text, "<pushed config>");
+            return text(HttpResponseStatus.OK, (dryRun ? node.dryRun(next, text) : node.push(next, text, source, who))
+                    + "\n");
         } catch (ConfigException e) {
             return text(HttpResponseStatus.BAD_REQUEST, e.getMessage() + "\n");
         } catch (FlotillaNode.ReloadRefused e) {
@@ -196,6 +209,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 .append(",\"cluster\":").append(node.inFleet())
                 .append(",\"gossip\":").append(quote(fleet.membership().gossipAddress()))
                 .append(",\"config_version\":").append(node.configVersion())
+                .append(",\"config_digest\":").append(quote(node.configDigest()))
+                .append(",\"config_file_digest\":").append(quote(node.fileDigest()))
+                .append(",\"config_rule\":").append(quote(node.configRule()))
                 .append(",\"rate_limits\":{\"degraded\":").append(rates.degraded())
                 .append(",\"share\":").append(rates.limitShare())
                 .append(",\"expected_members\":").append(fleet.settings().expectedFleetSize()).append('}')
@@ -233,9 +249,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return b.append(']');
     }
 
-    private FullHttpResponse rollback() {
+    private FullHttpResponse rollback(String who) {
         try {
-            return text(HttpResponseStatus.OK, node.rollback() + "\n");
+            return text(HttpResponseStatus.OK, node.rollback(who) + "\n");
         } catch (FlotillaNode.ReloadRefused e) {
             return text(HttpResponseStatus.CONFLICT, e.getMessage() + "\n");
         } catch (RuntimeException e) {
@@ -249,7 +265,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         for (var v : node.configVersions()) {
             b.append(first ? "" : ",").append("{\"version\":").append(v.version())
                     .append(",\"published_at\":").append(quote(java.time.Instant.ofEpochMilli(v.publishedAt()).toString()))
+                    .append(",\"source\":").append(quote(v.source()))
                     .append(",\"publisher\":").append(quote(v.publisher()))
+                    .append(",\"digest\":").append(quote(v.digest()))
                     .append(",\"bytes\":").append(v.document().length()).append('}');
             first = false;
         }
@@ -301,6 +319,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private static String quote(String s) {
+        if (s == null) {
+            return "null";
+        }
         return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 

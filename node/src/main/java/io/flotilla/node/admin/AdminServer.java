@@ -20,6 +20,9 @@ import java.util.Optional;
  * drain. Requests are small and answered whole, so it aggregates them (up to 1 MiB).
  */
 public final class AdminServer implements AutoCloseable {
+    /** Sent by {@code flotilla config push}, so the history tells a CLI push from another client's. */
+    public static final String CLIENT_HEADER = "X-Flotilla-Client";
+
     private static final int MAX_REQUEST = 1024 * 1024;
 
     private final Channel channel;

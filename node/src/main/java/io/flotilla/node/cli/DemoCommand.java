@@ -5,7 +5,6 @@ import com.beust.jcommander.Parameters;
 import io.flotilla.cluster.security.FleetKeys;
 import io.flotilla.node.config.ConfigException;
 import io.flotilla.node.config.ConfigLoader;
-import io.flotilla.node.config.FlotillaConfig;
 import io.flotilla.node.demo.DemoOrigin;
 import io.flotilla.node.server.FlotillaNode;
 import io.netty.channel.EventLoopGroup;
@@ -14,6 +13,8 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.net.InetSocketAddress;
@@ -52,10 +53,15 @@ final class DemoCommand {
                     new InetSocketAddress("127.0.0.1", originPort), "origin-a");
             DemoOrigin b = DemoOrigin.start(originLoops, NioServerSocketChannel.class,
                     new InetSocketAddress("127.0.0.1", originPort + 1), "origin-b");
+            // Real files, as a node in production has: `config show`, `history`, `push` and `rollback`
+            // work on them, SIGHUP-style reloads have a file, and the second one is what a push changes.
+            Path dir = Files.createTempDirectory("flotilla-demo-");
             for (int i = 0; i < nodes; i++) {
-                FlotillaConfig config = ConfigLoader.parse(yaml(i, a, b), "<demo node " + (i + 1) + ">");
-                started.add(FlotillaNode.start(config));
+                Path file = Files.writeString(dir.resolve("node-" + (i + 1) + ".yaml"), yaml(i, a, b, ""));
+                started.add(FlotillaNode.start(ConfigLoader.loadWithText(file)));
             }
+            Files.writeString(dir.resolve(CHANGED), yaml(0, a, b,
+                    "  - {path: /v2/, upstream: demo, rewrite: /echo}   # added by the push\n"));
             NodeCommand.markRunning();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 try {
@@ -69,7 +75,7 @@ final class DemoCommand {
                     Thread.currentThread().interrupt();
                 }
             }, "flotilla-demo-shutdown"));
-            printWhatToTry(out, started, a, b);
+            printWhatToTry(out, started, a, b, dir);
             return Main.OK;
         } catch (ConfigException e) {
             err.println(e.getMessage());
@@ -82,7 +88,10 @@ final class DemoCommand {
         }
     }
 
-    private String yaml(int i, DemoOrigin a, DemoOrigin b) {
+    /** A copy of node 1's file with one more route: the demo's hints push it, then roll it back. */
+    static final String CHANGED = "node-1-with-v2-route.yaml";
+
+    private String yaml(int i, DemoOrigin a, DemoOrigin b, String extraRoute) {
         String fleet = nodes == 1 ? "" : String.join("\n",
                 "cluster:",
                 "  name: demo",
@@ -103,10 +112,10 @@ final class DemoCommand {
                 "routes:",
                 "  - {path: /, upstream: demo, cache: true}",
                 "  - {path: /limited/, upstream: demo, rate_limit: {requests: 5, per: 10s, key: route}}",
-                "") + fleet;
+                "") + extraRoute + fleet;
     }
 
-    private void printWhatToTry(PrintStream out, List<FlotillaNode> started, DemoOrigin a, DemoOrigin b) {
+    private void printWhatToTry(PrintStream out, List<FlotillaNode> started, DemoOrigin a, DemoOrigin b, Path dir) {
         String first = "http://127.0.0.1:" + started.get(0).port(0);
         String last = "http://127.0.0.1:" + started.get(started.size() - 1).port(0);
         String admin = "http://127.0.0.1:" + adminPort;
@@ -127,8 +136,14 @@ final class DemoCommand {
         out.println("  curl -X POST http://127.0.0.1:" + b.address().getPort() + "/_down   # 'kill' " + b.name()
                 + ": within a second every node avoids it");
         out.println("  curl -s " + admin + "/upstreams; curl -X POST http://127.0.0.1:" + b.address().getPort() + "/_up");
-        out.println("  curl -s " + admin + "/fleet            # members and their state; bin/flotilla config push FILE --to 127.0.0.1:"
-                + adminPort + " changes all");
+        out.println("  curl -s " + admin + "/fleet            # members, their state and the config version each runs");
+        String to = " --to 127.0.0.1:" + adminPort;
+        out.println("  bin/flotilla config show" + to + "     # node 1's config, from " + dir.resolve("node-1.yaml"));
+        out.println("  bin/flotilla config push " + dir.resolve(CHANGED) + to + "   # version 2 adds /v2/"
+                + (nodes == 1 ? "" : " on every node"));
+        out.println("  curl -s " + last + "/v2/   # the new route: the origin's /echo answers");
+        out.println("  bin/flotilla config history" + to + "; bin/flotilla config rollback" + to
+                + "   # version 3 is version 1 again: /v2/ is the origin's page");
         if (nodes > 1) {
             out.println("The fleet's gossip, member connections and shared values are sealed with a key made for this run;"
                     + " a member without it is refused and shows in /fleet (\"outsiders\").");

@@ -4,7 +4,6 @@ import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
 import io.flotilla.node.config.ConfigException;
 import io.flotilla.node.config.ConfigLoader;
-import io.flotilla.node.config.FlotillaConfig;
 import io.flotilla.node.server.FlotillaNode;
 
 import sun.misc.Signal;
@@ -18,6 +17,9 @@ import java.nio.file.Path;
 final class NodeCommand {
     private static volatile boolean running;
     private static volatile boolean stopping;
+    private static volatile FlotillaNode started;
+    private static final java.util.concurrent.atomic.AtomicBoolean hangupPending = new java.util.concurrent.atomic.AtomicBoolean();
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(NodeCommand.class.getName());
 
     @Parameter(names = {"-c", "--config"}, required = true, description = "Config file (YAML)")
     private String config;
@@ -31,14 +33,20 @@ final class NodeCommand {
     }
 
     int run(PrintStream out, PrintStream err) {
-        FlotillaConfig loaded;
+        // First, before the config, the fleet and the listeners (seconds): until a handler is
+        // installed the JVM's own ends the process on SIGHUP (exit 129), which is what a
+        // `systemctl reload` or a logrotate hook right after a start would do.
+        Signal.handle(new Signal("HUP"), signal -> hangup());
+        ConfigLoader.Loaded loaded;
         try {
-            loaded = ConfigLoader.load(Path.of(config));
+            loaded = ConfigLoader.loadWithText(Path.of(config));
         } catch (ConfigException e) {
             err.println(e.getMessage());
             return Main.BAD_CONFIG;
         }
         Logging.configure();
+        LOG.info(() -> "starting from " + loaded.config().source() + " (pid " + ProcessHandle.current().pid()
+                + "); a SIGHUP from now on reloads the file, once the node is up");
         try {
             FlotillaNode node = FlotillaNode.start(loaded);
             promoteStartupHeap();
@@ -61,22 +69,39 @@ final class NodeCommand {
                 }, "flotilla-drain");
                 stopper.start();
             };
-            // SIGHUP re-reads the config file, as `nginx -s reload` does; a bad file is logged and ignored.
-            Signal.handle(new Signal("HUP"), signal -> {
-                try {
-                    node.reload(ConfigLoader.load(Path.of(config)), null);
-                } catch (ConfigException e) {
-                    java.util.logging.Logger.getLogger(NodeCommand.class.getName()).warning("reload refused: " + e.getMessage());
-                } catch (FlotillaNode.ReloadRefused e) {
-                    java.util.logging.Logger.getLogger(NodeCommand.class.getName()).warning("reload refused: " + e.getMessage());
-                }
-            });
             Signal.handle(new Signal("TERM"), drainAndExit);
             Signal.handle(new Signal("INT"), drainAndExit);
+            started = node;
+            if (hangupPending.getAndSet(false)) {
+                LOG.info("a SIGHUP arrived during start: reloading now");
+                reloadFile(node);
+            }
             return Main.OK;
         } catch (Exception e) {
             err.println("flotilla: cannot start: " + describe(e));
             return Main.FAILED;
+        }
+    }
+
+    /**
+     * SIGHUP re-reads the config file, as {@code nginx -s reload} does, and records it as the next
+     * version; a bad file is logged and ignored. During start it is queued: whichever of the handler
+     * and the starting thread sees both the flag and the node does the reload, once.
+     */
+    private static void hangup() {
+        hangupPending.set(true);
+        FlotillaNode node = started;
+        if (node != null && hangupPending.getAndSet(false)) {
+            reloadFile(node);
+        }
+    }
+
+    private static void reloadFile(FlotillaNode node) {
+        try {
+            String result = node.reloadFile();
+            LOG.info(() -> "SIGHUP: " + result);
+        } catch (ConfigException | FlotillaNode.ReloadRefused | java.io.IOException | RuntimeException e) {
+            LOG.warning("SIGHUP reload refused: " + e.getMessage());
         }
     }
 

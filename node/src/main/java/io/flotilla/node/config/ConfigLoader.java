@@ -45,12 +45,15 @@ public final class ConfigLoader {
 
     private final String sourceName;
     private final Path baseDir;
+    // Where relative paths of a text without a file resolve, said in errors about them ("" for a file).
+    private final String baseNote;
     // Every socket this node opens, with where it was configured, so a clash can name both places.
     private final List<Bound> bound = new ArrayList<>();
 
-    private ConfigLoader(String sourceName, Path baseDir) {
+    private ConfigLoader(String sourceName, Path baseDir, String baseNote) {
         this.sourceName = sourceName;
         this.baseDir = baseDir;
+        this.baseNote = baseNote;
     }
 
     /**
@@ -58,6 +61,18 @@ public final class ConfigLoader {
      * directory, and the returned config's {@code source} is the file's absolute path.
      */
     public static FlotillaConfig load(Path file) throws ConfigException {
+        return loadWithText(file).config();
+    }
+
+    /** A config file as loaded, with the text it was loaded from (the file may change after). */
+    public record Loaded(FlotillaConfig config, String text) {
+    }
+
+    /**
+     * As {@link #load(Path)}, with the very text that was validated: what a node records as the
+     * version it runs, rather than the file read again later.
+     */
+    public static Loaded loadWithText(Path file) throws ConfigException {
         String name = file.toString();
         if (Files.isDirectory(file)) {
             throw new ConfigException(name, 0, 0, null, "is a directory, not a config file");
@@ -75,7 +90,7 @@ public final class ConfigLoader {
             throw new ConfigException(name, 0, 0, null, "cannot read: " + e);
         }
         Path absolute = file.toAbsolutePath().normalize();
-        return new ConfigLoader(name, absolute.getParent()).read(text, absolute);
+        return new Loaded(new ConfigLoader(name, absolute.getParent(), "").read(text, absolute), text);
     }
 
     /**
@@ -84,13 +99,25 @@ public final class ConfigLoader {
      * against the current directory.
      */
     public static FlotillaConfig parse(String yamlText, String sourceName) throws ConfigException {
+        return parse(yamlText, sourceName, Path.of("").toAbsolutePath(), "the working directory");
+    }
+
+    /**
+     * As {@link #parse(String, String)}, with relative paths resolved against {@code baseDir}; an error
+     * about such a path names the base and {@code why} it is the base (e.g. "the directory of the
+     * node's config file").
+     */
+    public static FlotillaConfig parse(String yamlText, String sourceName, Path baseDir, String why)
+            throws ConfigException {
         Path source;
         try {
             source = Path.of(sourceName);
         } catch (InvalidPathException e) {
             throw new ConfigException(sourceName, 0, 0, null, "not usable as a source name: " + e.getReason());
         }
-        return new ConfigLoader(sourceName, Path.of("").toAbsolutePath()).read(yamlText, source);
+        Path base = baseDir.toAbsolutePath().normalize();
+        return new ConfigLoader(sourceName, base, "; relative paths in " + sourceName + " resolve against " + base
+                + " (" + why + ")").read(yamlText, source);
     }
 
     private FlotillaConfig read(String text, Path source) throws ConfigException {
@@ -201,7 +228,8 @@ public final class ConfigLoader {
                 Path file = baseDir.resolve(path).normalize();
                 Path parent = file.toAbsolutePath().getParent();
                 if (parent == null || !Files.isDirectory(parent)) {
-                    throw log.required("path").error("directory " + parent + " does not exist");
+                    throw log.required("path").error("directory " + parent + " does not exist"
+                            + (Path.of(path).isAbsolute() ? "" : baseNote));
                 }
                 path = file.toAbsolutePath().toString();
             }
@@ -587,7 +615,8 @@ public final class ConfigLoader {
         }
         Path file = baseDir.resolve(node.get().asString()).toAbsolutePath().normalize();
         if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
-            throw node.get().error("cannot read " + file);
+            throw node.get().error("cannot read " + file
+                    + (Path.of(node.get().asString()).isAbsolute() ? "" : baseNote));
         }
         return Optional.of(file);
     }
@@ -746,7 +775,7 @@ public final class ConfigLoader {
         }
         String shown = "'" + text + "'" + (Path.of(text).isAbsolute() ? "" : " (" + dir + ")");
         if (!Files.exists(dir)) {
-            throw n.error("directory " + shown + " does not exist");
+            throw n.error("directory " + shown + " does not exist" + (Path.of(text).isAbsolute() ? "" : baseNote));
         }
         if (!Files.isDirectory(dir)) {
             throw n.error(shown + " is not a directory");

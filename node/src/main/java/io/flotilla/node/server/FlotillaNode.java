@@ -70,6 +70,11 @@ public final class FlotillaNode implements AutoCloseable {
     private AdminServer admin;
     /** The fleet config version this node runs (0: its own file, not yet published). */
     private volatile long configVersion;
+    private volatile String runningDigest;
+    private volatile String fileDigest;
+    private volatile String configRule = "no version yet";
+    /** Where the node's config came from at start: its file's absolute path, or a name for a text. */
+    private final java.nio.file.Path startSource;
     private Runnable configSubscription = () -> { };
     private Runnable healthSubscription = () -> { };
     private DnsRefresher dns;
@@ -89,6 +94,7 @@ public final class FlotillaNode implements AutoCloseable {
         this.transport = transport;
         this.runtime = runtime;
         this.config = new AtomicReference<>(config);
+        this.startSource = config.source();
         this.pools = pools;
         this.listeners = listeners;
         this.frontends = frontends;
@@ -108,6 +114,20 @@ public final class FlotillaNode implements AutoCloseable {
      * a name from one loopback address to another with it).
      */
     public static FlotillaNode start(FlotillaConfig config, java.util.function.Function<String, java.net.InetAddress> resolver)
+            throws InterruptedException, IOException {
+        return start(config, resolver, null);
+    }
+
+    /**
+     * As {@link #start(FlotillaConfig)}, from a file loaded with its text: the text recorded as the
+     * node's first version is the one validated, even if the file changes during start.
+     */
+    public static FlotillaNode start(ConfigLoader.Loaded loaded) throws InterruptedException, IOException {
+        return start(loaded.config(), DnsRefresher.SYSTEM, loaded.text());
+    }
+
+    private static FlotillaNode start(FlotillaConfig config,
+                                      java.util.function.Function<String, java.net.InetAddress> resolver, String text)
             throws InterruptedException, IOException {
         Transport transport = Transport.detect();
         int threads = config.node().eventLoops() > 0
@@ -186,6 +206,9 @@ public final class FlotillaNode implements AutoCloseable {
                 node.close();
                 throw e;
             }
+        }
+        if (text != null) {
+            node.configText.set(text);
         }
         node.joinConfig();
         LOG.info(() -> "node '" + config.node().name() + "' serving on " + node.addresses() + " with "
@@ -289,6 +312,7 @@ public final class FlotillaNode implements AutoCloseable {
             metrics.gauge("flotilla.listener.bytes." + name + ".sent", frontend.bytes()::sent);
         }
         metrics.gauge("flotilla.draining", () -> services.draining() ? 1 : 0);
+        metrics.gauge("flotilla.config.version", () -> configVersion);
         Outsiders outsiders = services.fleet().outsiders();
         for (Outsiders.Kind kind : Outsiders.Kind.values()) {
             metrics.gauge("flotilla.fleet.refused." + kind.name().toLowerCase(Locale.ROOT), () -> outsiders.count(kind));
@@ -317,6 +341,11 @@ public final class FlotillaNode implements AutoCloseable {
      * @return the config now in force
      */
     public synchronized FlotillaConfig reload(FlotillaConfig next, String text) throws ReloadRefused {
+        requireSameLocalSections(next);
+        return reloadShared(next, text);
+    }
+
+    private void requireSameLocalSections(FlotillaConfig next) throws ReloadRefused {
         FlotillaConfig current = config.get();
         if (!next.cluster().equals(current.cluster())) {
             throw new ReloadRefused("cluster settings differ from the running ones; changing them needs a restart");
@@ -332,7 +361,6 @@ public final class FlotillaNode implements AutoCloseable {
         if (!next.node().equals(current.node())) {
             throw new ReloadRefused("node settings differ from the running ones; changing them needs a restart");
         }
-        return reloadShared(next, text);
     }
 
     /** Applies {@code next}, whose listener, node and cluster sections are known to match the running ones. */
@@ -368,24 +396,74 @@ public final class FlotillaNode implements AutoCloseable {
         return configVersion;
     }
 
+    /** How a config change arrived, as recorded in the history. */
+    public static final String FROM_FILE = "file";
+    public static final String FROM_SIGHUP = "sighup";
+    public static final String FROM_PUSH = "push";
+
+    /**
+     * The file the node was started from, or null (a node started from text). Relative paths of a
+     * pushed or rolled-back text resolve against its directory, as they did in the file.
+     */
+    private java.nio.file.Path startFile() {
+        java.nio.file.Path source = startSource;
+        return source != null && source.isAbsolute() && java.nio.file.Files.isRegularFile(source) ? source : null;
+    }
+
+    /**
+     * Parses a config text that did not come from this node's file (a push, a fleet version, a
+     * rollback): relative paths resolve against the directory of the node's own config file, or the
+     * working directory for a node started without one; an error about such a path names the base.
+     */
+    public FlotillaConfig parseText(String text, String sourceName) throws ConfigException {
+        java.nio.file.Path file = startFile();
+        return file == null
+                ? ConfigLoader.parse(text, sourceName, java.nio.file.Path.of(""), "the node's working directory: it "
+                        + "was not started from a file")
+                : ConfigLoader.parse(text, sourceName, file.getParent(), "the directory of the node's config file "
+                        + file);
+    }
+
     /**
      * At start: the first node of a fleet (or a lone node) publishes its own file as version 1; a
-     * node joining a fleet that has a config runs the fleet's, and every node follows later versions.
+     * node joining a fleet that has a config runs the fleet's shared sections and its file's own
+     * (node, listeners, cluster), says so in its log and in /fleet, and follows later versions.
      */
     private void joinConfig() {
         ConfigStore store = services.fleet().config();
+        String text = null;
         try {
-            publishStart(configText());
+            text = configText();
         } catch (IOException | RuntimeException e) {
             LOG.fine(() -> "no start config text to publish yet: " + e);
         }
+        fileDigest = text == null ? null : ConfigVersion.digest(text);
+        publishStart(text);
         if (inFleet()) {
             configSubscription = store.onChange(this::followFleet);
             ConfigVersion current = store.current();
             if (current != null && current.version() > configVersion) {
+                configRule = "fleet version " + current.version() + " (" + current.digest() + ") for the shared "
+                        + "sections, this node's file (" + fileDigest + ") for node, listeners and cluster";
+                LOG.info(() -> "config: the fleet runs version " + current.version() + " (" + current.source() + " by "
+                        + current.publisher() + ", digest " + current.digest() + ")"
+                        + (current.digest().equals(fileDigest) ? ", the same text as this node's file"
+                                : "; this node's file differs (digest " + fileDigest + ")")
+                        + ": the fleet's version wins for upstreams, routes, timeouts, limits, headers and cache; "
+                        + "the file for node, listeners and cluster");
                 followFleet(current);
             }
         }
+    }
+
+    /** Which config this node runs and why: its own file, or the fleet's version over the file's shared sections. */
+    public String configRule() {
+        return configRule;
+    }
+
+    /** The digest of the file this node started from (null without one). */
+    public String fileDigest() {
+        return fileDigest;
     }
 
     /** A new fleet version: its shared sections applied here, with this node's own node, listeners and cluster. */
@@ -394,11 +472,12 @@ public final class FlotillaNode implements AutoCloseable {
             return;
         }
         try {
-            FlotillaConfig pushed = ConfigLoader.parse(version.document(), "<fleet config v" + version.version() + ">");
+            FlotillaConfig pushed = parseText(version.document(), "<fleet config v" + version.version() + ">");
             reloadShared(withLocalSections(pushed), version.document());
             configVersion = version.version();
+            runningDigest = version.digest();
         } catch (ConfigException | ReloadRefused | RuntimeException e) {
-            // Validated by the node that published it; here it can only fail on local files (TLS).
+            // Validated by the node that published it; here it can only fail on local files (TLS, static).
             LOG.warning(() -> "fleet config version " + version.version() + " not applied: " + e.getMessage());
         }
     }
@@ -410,18 +489,27 @@ public final class FlotillaNode implements AutoCloseable {
                 pushed.timeouts(), pushed.limits(), pushed.headers(), pushed.cache(), local.cluster());
     }
 
+    /** As {@link #push(FlotillaConfig, String, String, String)}, recorded as a push by this node. */
+    public String push(FlotillaConfig next, String text) throws ReloadRefused {
+        return push(next, text, FROM_PUSH, config.get().node().name());
+    }
+
     /**
-     * A config pushed through the admin API. Alone: applied here (and kept as a version, for
-     * rollback). In a fleet: checked here, then published; every node, this one included, applies it
-     * when the store tells it. Returns what to tell the operator.
+     * Every change goes through here and becomes the next version of the history, recorded with its
+     * {@code source} and {@code who}. Alone: applied here, then kept as a version (for rollback). In
+     * a fleet: checked here, then published; every node, this one included, applies it when the
+     * store tells it. Returns what to tell the operator.
      */
-    public synchronized String push(FlotillaConfig next, String text) throws ReloadRefused {
+    public synchronized String push(FlotillaConfig next, String text, String source, String who) throws ReloadRefused {
         ConfigStore store = services.fleet().config();
         ConfigVersion current = store.current();
         long expected = current == null ? 0 : current.version();
         if (!inFleet()) {
             reload(next, text);
-            store.publish(expected, text).ifPresent(v -> configVersion = v.version());
+            store.publish(expected, text, source, who).ifPresent(v -> {
+                configVersion = v.version();
+                runningDigest = v.digest();
+            });
             return "applied (reload " + reloads() + ", version " + configVersion + ")";
         }
         try {
@@ -429,32 +517,85 @@ public final class FlotillaNode implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new ReloadRefused(e.getMessage());
         }
-        ConfigVersion published = store.publish(expected, text).orElseThrow(() -> new ReloadRefused(
+        ConfigVersion published = store.publish(expected, text, source, who).orElseThrow(() -> new ReloadRefused(
                 "another config was published meanwhile (now version " + store.current().version() + "); push again"));
         followFleet(published);
         return "published version " + published.version() + " to the fleet; applied here";
     }
 
+    /**
+     * What a push of {@code next} would do, checked as the push checks it, with nothing applied or
+     * published: the operator's {@code --dry-run}.
+     */
+    public String dryRun(FlotillaConfig next, String text) throws ReloadRefused {
+        if (!inFleet()) {
+            requireSameLocalSections(next);
+        }
+        try {
+            ProxyRuntime.compile(inFleet() ? withLocalSections(next) : next);
+        } catch (IllegalArgumentException e) {
+            throw new ReloadRefused(e.getMessage());
+        }
+        String digest = ConfigVersion.digest(text);
+        if (digest.equals(runningDigest)) {
+            return "valid; unchanged: version " + configVersion + " is this text (" + digest + "); nothing applied";
+        }
+        return "valid; a push would make it version " + (services.fleet().config().history().currentVersion() + 1)
+                + " (" + digest + ", running version " + configVersion + " is " + runningDigest + ")"
+                + (inFleet() ? " on every node of the fleet" : "") + "; nothing applied";
+    }
+
+    /**
+     * SIGHUP: reads the node's file again and makes it the next version, like a push (in a fleet,
+     * every node applies its shared sections); its node, listener and cluster sections must match
+     * the running ones. A file whose text is the version already running changes nothing.
+     */
+    public synchronized String reloadFile() throws ConfigException, IOException, ReloadRefused {
+        java.nio.file.Path file = startFile();
+        if (file == null) {
+            throw new ReloadRefused("the node was not started from a file (" + startSource + "); push a config instead");
+        }
+        ConfigLoader.Loaded loaded = ConfigLoader.loadWithText(file);
+        FlotillaConfig next = loaded.config();
+        String text = loaded.text();
+        requireSameLocalSections(next);
+        ConfigVersion current = services.fleet().config().current();
+        if (current != null && current.document().equals(text) && current.version() == configVersion) {
+            return "unchanged: version " + configVersion + " is this file (" + current.digest() + ")";
+        }
+        return push(next, text, FROM_SIGHUP, config.get().node().name() + " (SIGHUP, " + file + ")");
+    }
+
     /** Publishes the previous version's document again, as the next version; every node applies it. */
-    public synchronized String rollback() throws ReloadRefused {
+    public synchronized String rollback(String who) throws ReloadRefused {
         ConfigStore store = services.fleet().config();
         ConfigVersion current = store.current();
         if (current == null || store.versions().size() < 2) {
             throw new ReloadRefused("there is no previous config version to roll back to");
         }
-        ConfigVersion rolled = store.rollback(current.version()).orElseThrow(() -> new ReloadRefused(
+        ConfigVersion previous = store.versions().get(1);
+        if (!inFleet()) {
+            try { // applied before it is recorded: a version that does not apply here is not published
+                reload(parseText(previous.document(), "<config v" + previous.version() + ">"), previous.document());
+            } catch (ConfigException e) {
+                throw new ReloadRefused(e.getMessage());
+            }
+        }
+        ConfigVersion rolled = store.rollback(current.version(), who).orElseThrow(() -> new ReloadRefused(
                 "another config was published meanwhile; look at GET /config/versions and try again"));
         if (inFleet()) {
             followFleet(rolled);
         } else {
-            try {
-                reload(ConfigLoader.parse(rolled.document(), "<config v" + rolled.version() + ">"), rolled.document());
-            } catch (ConfigException e) {
-                throw new ReloadRefused(e.getMessage());
-            }
             configVersion = rolled.version();
+            runningDigest = rolled.digest();
         }
-        return "rolled back: version " + rolled.version() + " is the config of version " + (current.version() - 1);
+        return "rolled back: version " + rolled.version() + " is the config of version " + previous.version()
+                + " (" + rolled.digest() + ")";
+    }
+
+    /** As {@link #rollback(String)}, asked by this node. */
+    public String rollback() throws ReloadRefused {
+        return rollback(config.get().node().name());
     }
 
     /** What this node shares with the fleet (in-process when it is alone). */
@@ -467,16 +608,27 @@ public final class FlotillaNode implements AutoCloseable {
         return services.fleet().config().versions();
     }
 
+    /** The digest of the config text this node runs (null before any). */
+    public String configDigest() {
+        return runningDigest;
+    }
+
     /** Remembers the YAML the node was started from, when it did not come from a file. */
     public void startedFrom(String text) {
         configText.compareAndSet(null, text);
+        fileDigest = ConfigVersion.digest(text);
         publishStart(text);
     }
 
     /** Version 1 is the config the first node started with (nothing happens when there is one already). */
     private synchronized void publishStart(String text) {
         if (text != null && configVersion == 0) {
-            services.fleet().config().publish(0, text).ifPresent(v -> configVersion = v.version());
+            services.fleet().config().publish(0, text, FROM_FILE, config.get().node().name() + " (" + startSource + ")")
+                    .ifPresent(v -> {
+                        configVersion = v.version();
+                        runningDigest = v.digest();
+                        configRule = "this node's file";
+                    });
         }
     }
 
@@ -486,8 +638,8 @@ public final class FlotillaNode implements AutoCloseable {
         if (text != null) {
             return text;
         }
-        java.nio.file.Path source = config.get().source();
-        return java.nio.file.Files.isRegularFile(source) ? java.nio.file.Files.readString(source) : null;
+        java.nio.file.Path source = startFile();
+        return source == null ? null : java.nio.file.Files.readString(source);
     }
 
     public long reloads() {

@@ -46,10 +46,12 @@ class ConfigCommandTest {
             try (RawClient c = node.client()) {
                 assertEquals(200, c.get("/new/x", "a").status());
             }
-            CliRun history = run("config", "history", "--to", admin, "--token", token);
+            CliRun history = run("config", "history", "--json", "--to", admin, "--token", token);
             assertEquals(Main.OK, history.code(), history.err());
             assertTrue(history.out().startsWith("{\"running\":2,\"versions\":[{\"version\":2,"), history.out());
             assertTrue(history.out().contains("{\"version\":1,"), history.out());
+            String table = run("config", "history", "--to", admin, "--token", token).out();
+            assertTrue(table.contains("\n*2 ") && table.contains("\n 1 "), table + history.out());
             CliRun rolledBack = run("config", "rollback", "--to", admin, "--token", token);
             assertEquals(Main.OK, rolledBack.code(), rolledBack.err());
             assertTrue(rolledBack.out().contains("version 3 is the config of version 1"), rolledBack.out());

@@ -18,8 +18,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -347,20 +349,57 @@ class FleetProcessTest {
         RawClient.Response response = c.admin("POST", "/config", pushed);
         assertEquals(200, response.status(), response.bodyText());
         assertTrue(response.bodyText().contains("published version 2"), response.bodyText());
-        for (Node n : nodes) {
-            await("the pushed route on " + n.name, 10, () -> {
-                try {
-                    return n.get("/pushed/p").bodyText().equals("origin:/renamed/p");
-                } catch (IOException e) {
-                    return false;
-                }
-            });
-            assertTrue(n.admin("GET", "/fleet", "").bodyText().contains("\"config_version\":2"), n.name);
-        }
+        awaitEverywhere("/pushed/p", "origin:/renamed/p", 2);
     }
 
     @Test
     @Order(6)
+    void aRollbackAfterASighupReloadRestoresTheReloadedRoutesOnEveryNode() throws Exception {
+        Node a = nodes.get(0);
+        String hup = "  - {path: /pair/, upstream: pair}\n  - {path: /hup/, upstream: app, rewrite: /reloaded/}\n";
+        Files.writeString(dir.resolve("a.yaml"), config("a", null).replace("  - {path: /pair/, upstream: pair}\n", hup));
+        Process kill = new ProcessBuilder("sh", "-c", "kill -HUP " + a.process.pid()).inheritIO().start();
+        assertEquals(0, kill.waitFor());
+        awaitEverywhere("/hup/x", "origin:/reloaded/x", 3);
+        RawClient.Response pushed = nodes.get(2).admin("POST", "/config", config("c", null));
+        assertEquals(200, pushed.status(), pushed.bodyText());
+        awaitEverywhere("/hup/y", "origin:/hup/y", 4); // the push has no /hup/ route: the catch-all answers
+        RawClient.Response rolled = nodes.get(1).admin("POST", "/config/rollback", "");
+        assertEquals(200, rolled.status(), rolled.bodyText());
+        awaitEverywhere("/hup/z", "origin:/reloaded/z", 5); // the SIGHUP's routes, not the startup ones
+        String versions = nodes.get(2).admin("GET", "/config/versions", "").bodyText();
+        Matcher m = Pattern.compile("\"source\":\"([^\"]*)\"").matcher(versions);
+        List<String> sources = new ArrayList<>();
+        while (m.find()) {
+            sources.add(m.group(1));
+        }
+        assertEquals(List.of("rollback to v3", "push", "sighup", "push", "file"), sources, versions);
+        assertTrue(versions.contains("\"publisher\":\"a (SIGHUP, "), versions);
+        Set<String> digests = new HashSet<>();
+        for (Node n : nodes) {
+            Matcher d = Pattern.compile("\"config_digest\":\"(\\w+)\"").matcher(n.admin("GET", "/fleet", "").bodyText());
+            assertTrue(d.find(), n.name);
+            digests.add(d.group(1));
+        }
+        assertEquals(1, digests.size(), "every node runs the same text: " + digests);
+    }
+
+    /** Waits until every node answers {@code target} with {@code body} and reports running {@code version}. */
+    private void awaitEverywhere(String target, String body, int version) throws Exception {
+        for (Node n : nodes) {
+            await(body + " and version " + version + " on " + n.name, 15, () -> {
+                try {
+                    return n.get(target).bodyText().equals(body)
+                            && n.admin("GET", "/fleet", "").bodyText().contains("\"config_version\":" + version + ",");
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+        }
+    }
+
+    @Test
+    @Order(7)
     void aBackendItsProbersMarkDownIsAvoidedByEveryNode() throws Exception {
         for (Node n : nodes) {
             String upstreams = n.admin("GET", "/upstreams", "").bodyText();
@@ -394,7 +433,7 @@ class FleetProcessTest {
      * entries are still hits everywhere and the origin is not asked again. /fleet names it.
      */
     @Test
-    @Order(7)
+    @Order(8)
     void aStockHazelcastMemberCannotJoinReadClearOrForgeAndTheFleetKeepsServing() throws Exception {
         for (int i = 0; i < 5; i++) {
             nodes.get(0).get("/guarded/" + i);
@@ -456,7 +495,7 @@ class FleetProcessTest {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void killingANodeLosesNoEntryTheFleetHolds() throws Exception {
         Node a = nodes.get(0);
         for (int i = 0; i < 20; i++) {
@@ -475,5 +514,24 @@ class FleetProcessTest {
         for (int i = 0; i < 20; i++) {
             assertEquals(1, count("/keep/" + i), "/keep/" + i);
         }
+    }
+
+    @Test
+    @Order(10)
+    void aNodeRestartedFromItsFileRunsTheFleetsNewerVersionAndSaysSo() throws Exception {
+        Node b = nodes.get(1);
+        String v6 = config("b", null).replace("  - {path: /pair/, upstream: pair}\n",
+                "  - {path: /pair/, upstream: pair}\n  - {path: /v6/, upstream: app, rewrite: /six/}\n");
+        RawClient.Response pushed = b.admin("POST", "/config", v6);
+        assertEquals(200, pushed.status(), pushed.bodyText());
+        assertTrue(pushed.bodyText().contains("published version 6"), pushed.bodyText());
+        // a's file has no /v6/ route: the fleet's version wins for routes, the file for a's own sections.
+        Node restarted = start("a", "127.0.0.1:" + b.gossip);
+        assertEquals("origin:/six/x", restarted.get("/v6/x").bodyText());
+        String fleetJson = restarted.admin("GET", "/fleet", "").bodyText();
+        assertTrue(fleetJson.contains("\"config_version\":6,") && fleetJson.contains("\"config_rule\":\"fleet version 6"),
+                fleetJson);
+        String log = read(restarted.log);
+        assertTrue(log.contains("config: the fleet runs version 6") && log.contains("this node's file differs"), log);
     }
 }

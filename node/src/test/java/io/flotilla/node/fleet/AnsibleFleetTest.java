@@ -183,6 +183,7 @@ class AnsibleFleetTest {
                 .append("    ansible_python_interpreter: /usr/bin/python3\n")
                 .append("    service_manager: process\n")
                 .append("    flotilla_admin_token: \"{{ vault_flotilla_admin_token }}\"\n")
+                .append("    flotilla_fleet_keys: [\"{{ vault_flotilla_fleet_key }}\"]\n")
                 .append("    l4_front_vip: ").append(vip).append('\n')
                 .append("    l4_front_vrrp_interface: eth0\n")
                 .append("    l4_front_port: 80\n")
@@ -364,7 +365,8 @@ class AnsibleFleetTest {
         Files.createDirectories(dir.resolve("inventory/group_vars/all"));
         Files.writeString(dir.resolve("vault-pass"), "vault-" + id + "\n");
         Path vault = Files.writeString(dir.resolve("inventory/group_vars/all/vault.yml"),
-                "vault_flotilla_admin_token: " + TOKEN + "\n");
+                "vault_flotilla_admin_token: " + TOKEN + "\n"
+                + "vault_flotilla_fleet_key: " + io.flotilla.cluster.security.FleetKeys.generate() + "\n");
         exec(Duration.ofSeconds(60), "ansible-vault", "encrypt", "--vault-password-file",
                 dir.resolve("vault-pass").toString(), vault.toString());
 
@@ -603,9 +605,11 @@ class AnsibleFleetTest {
     void configPushReachesEveryNode() throws Exception {
         String rendered = Files.readString(root("n1").resolve("etc/flotilla/flotilla.yaml"));
         assertTrue(rendered.contains("routes: ["), rendered);
-        // The file is validated on the controller, where the node's log directory does not exist: each
-        // node keeps its own node section anyway, so the pushed one leaves the access log out.
-        Path pushed = Files.writeString(dir.resolve("pushed.yaml"), rendered.replace("routes: [",
+        // The file is validated on the controller, where the node's log directory and fleet key file do
+        // not exist: each node keeps its own node and cluster sections anyway, so the pushed text leaves
+        // the access log and the cluster section (the template's last) out.
+        String shared = rendered.substring(0, rendered.indexOf("\ncluster:\n") + 1);
+        Path pushed = Files.writeString(dir.resolve("pushed.yaml"), shared.replace("routes: [",
                 "routes: [{\"path\": \"/pushed/\", \"upstream\": \"app\", \"rewrite\": \"/from-push/\"}, ")
                 .replaceAll("(?m)^  access_log: .*\n", ""));
         String output = playbook("config-push.yml", "-e", "flotilla_push_file=" + pushed);
@@ -638,8 +642,8 @@ class AnsibleFleetTest {
             assertEquals(List.of("flotilla_node : Render the node's config", "daemon : Signal to reload: flotilla"),
                     changedTasks(output, n), n + ": what changed");
             assertEquals(pids.get(n), pid(n, "flotilla"), n + " was restarted");
-            await(n + " to apply its file again", 20,
-                    () -> read(root(n).resolve("var/log/flotilla.out")).contains("flotilla.yaml applied"));
+            // A SIGHUP makes the file the fleet's next version (README, "Changing the config").
+            await(n + " to apply its file again", 30, () -> http(hosts.get(n), 9901, "/config").contains("/from-reload/"));
         }
         // f1's HAProxy (stopped above) is back, and keepalived gives f1 the address again meanwhile.
         await("a request through the floating address to the new route", 20, () -> {

@@ -642,7 +642,7 @@ class AnsibleFleetTest {
             assertEquals(List.of("flotilla_node : Render the node's config", "daemon : Signal to reload: flotilla"),
                     changedTasks(output, n), n + ": what changed");
             assertEquals(pids.get(n), pid(n, "flotilla"), n + " was restarted");
-            // A SIGHUP makes the file the fleet's next version (README, "Changing the config").
+            // A SIGHUP makes the file the fleet's next version (docs/manual.md, "Changing the config").
             await(n + " to apply its file again", 30, () -> http(hosts.get(n), 9901, "/config").contains("/from-reload/"));
         }
         // f1's HAProxy (stopped above) is back, and keepalived gives f1 the address again meanwhile.

@@ -191,7 +191,8 @@ final class HazelcastResponseStore implements ResponseStore {
     return p != null && p.proof() != null && seal.open(p.proof(), MemberConfig.PURGES, p.boundFields()) != null;
   }
 
-  private static String boundFields(StoredResponse r) {
+  /** What a cached response's seal is bound to besides the map: its key and every field read in the clear. */
+  static String boundFields(StoredResponse r) {
     return r.key() + '\n' + r.url() + '\n' + new java.util.TreeSet<>(r.tags()) + '\n' + r.storedAt() + '\n' + r.removeAt();
   }
 

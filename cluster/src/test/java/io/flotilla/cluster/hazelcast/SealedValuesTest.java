@@ -103,9 +103,11 @@ class SealedValuesTest {
       String key = "GET http://site/login";
       long now = System.currentTimeMillis();
       // A response sealed with another key, in the slot form members write, planted straight into the map.
-      StoredResponse bait = new StoredResponse(key, "http://site/login", java.util.Set.of(), now, now + 60_000,
+      StoredResponse plain = new StoredResponse(key, "http://site/login", java.util.Set.of(), now, now + 60_000,
+          new byte[0], new byte[0]);
+      StoredResponse bait = new StoredResponse(key, plain.url(), plain.tags(), now, plain.removeAt(),
           WRONG.seal(new byte[] {0, 0, 0, 0, 'e', 'v', 'i', 'l'}, FleetKeys.aad(MemberConfig.RESPONSES,
-              key + "\nhttp://site/login\n[]\n" + now + "\n" + (now + 60_000))), new byte[0]);
+              HazelcastResponseStore.boundFields(plain))), new byte[0]);
       a.hazelcast().getMap(MemberConfig.RESPONSES).put(key, CacheSlot.of(bait));
       long before = refusedValues(fleet);
 

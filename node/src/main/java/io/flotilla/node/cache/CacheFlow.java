@@ -134,10 +134,13 @@ public final class CacheFlow {
             then.accept(Decision.FORWARD);
             return;
         }
-        if (mayFill() && !cache.fills.containsKey(primaryKey)) {
+        StoredResponse local = cache.store().getIfLocal(primaryKey);
+        if (local != null) {
+            onPrimary(local, loop, then); // the hot path: one near-cache read
+        } else if (mayFill() && !cache.fills.containsKey(primaryKey)) {
             getOrClaim(loop, then);
         } else {
-            fetch(primaryKey, loop, r -> onPrimary(r, loop, then));
+            fetchFromStore(primaryKey, loop, r -> onPrimary(r, loop, then));
         }
     }
 
@@ -148,13 +151,7 @@ public final class CacheFlow {
 
     /** The primary key's entry, or, in the same round trip, the fleet's fill claim for it. */
     private void getOrClaim(EventExecutor loop, Consumer<Decision> then) {
-        ResponseStore store = cache.store();
-        StoredResponse local = store.getIfLocal(primaryKey);
-        if (local != null) {
-            onPrimary(local, loop, then);
-            return;
-        }
-        CompletableFuture<ResponseStore.Lookup> f = store.getOrClaim(primaryKey, fillLease()).toCompletableFuture();
+        CompletableFuture<ResponseStore.Lookup> f = cache.store().getOrClaim(primaryKey, route.fillLease).toCompletableFuture();
         if (f.isDone()) {
             onLookup(f.isCompletedExceptionally() ? null : f.join(), loop, then);
         } else {
@@ -169,18 +166,18 @@ public final class CacheFlow {
         onPrimary(found == null ? null : found.entry(), loop, then);
     }
 
-    private Duration fillLease() {
-        return route.config.collapseWait().multipliedBy(2).plusSeconds(1);
-    }
-
     private void fetch(String key, EventExecutor loop, Consumer<StoredResponse> then) {
-        ResponseStore store = cache.store();
-        StoredResponse local = store.getIfLocal(key);
+        StoredResponse local = cache.store().getIfLocal(key);
         if (local != null) {
             then.accept(local);
-            return;
+        } else {
+            fetchFromStore(key, loop, then);
         }
-        CompletableFuture<StoredResponse> f = store.get(key).toCompletableFuture();
+    }
+
+    /** A read that may wait on the network; {@code then} runs on {@code loop}. */
+    private void fetchFromStore(String key, EventExecutor loop, Consumer<StoredResponse> then) {
+        CompletableFuture<StoredResponse> f = cache.store().get(key).toCompletableFuture();
         if (f.isDone()) {
             then.accept(f.isCompletedExceptionally() ? null : f.join());
             return;
@@ -313,7 +310,7 @@ public final class CacheFlow {
      * store's claim, whose lease frees it should that node die). A local store grants it at once.
      */
     private void claimFleetWide(EventExecutor loop, Consumer<Decision> then) {
-        CompletableFuture<Boolean> claim = cache.store().tryClaimFillAsync(primaryKey, fillLease()).toCompletableFuture();
+        CompletableFuture<Boolean> claim = cache.store().tryClaimFillAsync(primaryKey, route.fillLease).toCompletableFuture();
         if (claim.isDone()) {
             afterClaim(claim.isCompletedExceptionally() || claim.join(), !claim.isCompletedExceptionally(), loop, then);
         } else {
@@ -679,7 +676,7 @@ public final class CacheFlow {
      * served the stale copy; otherwise ends this refresh. If the fleet cannot be asked, refreshes.
      */
     public void ifNoOtherNodeRefreshes(EventExecutor loop, Runnable start) {
-        CompletableFuture<Boolean> claim = cache.store().tryClaimFillAsync(primaryKey, fillLease()).toCompletableFuture();
+        CompletableFuture<Boolean> claim = cache.store().tryClaimFillAsync(primaryKey, route.fillLease).toCompletableFuture();
         if (claim.isDone()) {
             startOrEnd(claim.isCompletedExceptionally() ? null : claim.join(), start);
         } else {

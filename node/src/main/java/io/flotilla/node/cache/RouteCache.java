@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 
+import java.time.Duration;
 import java.util.Locale;
 
 /** One route's view of the node's cache: its key, bypass conditions and storing rules. */
@@ -16,12 +17,15 @@ public final class RouteCache {
     final RouteCacheConfig route;
     final CachePolicy policy;
     final CacheConfig config;
+    /** How long a fill claim holds: twice the wait of the requests collapsed on it, and a second. */
+    final Duration fillLease;
 
     RouteCache(ResponseCache cache, RouteCacheConfig route, CachePolicy policy, CacheConfig config) {
         this.cache = cache;
         this.route = route;
         this.policy = policy;
         this.config = config;
+        this.fillLease = config.collapseWait().multipliedBy(2).plusSeconds(1);
     }
 
     /**

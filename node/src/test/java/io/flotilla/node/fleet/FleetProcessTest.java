@@ -340,15 +340,19 @@ class FleetProcessTest {
         assertTrue(admitted >= 100 && admitted <= 105, "admitted " + admitted + " of a fleet-wide 100");
     }
 
+    /** Pushes node {@code name}'s config plus one route through {@code via}; the fleet publishes {@code version}. */
+    private void pushWithRoute(Node via, String name, String route, int version) throws IOException {
+        String text = config(name, null).replace("  - {path: /pair/, upstream: pair}\n",
+                "  - {path: /pair/, upstream: pair}\n  - " + route + "\n");
+        RawClient.Response response = via.admin("POST", "/config", text);
+        assertEquals(200, response.status(), response.bodyText());
+        assertTrue(response.bodyText().contains("published version " + version), response.bodyText());
+    }
+
     @Test
     @Order(5)
     void aConfigPushedToOneNodeIsLiveOnAll() throws Exception {
-        Node c = nodes.get(2);
-        String pushed = config("c", null).replace("  - {path: /pair/, upstream: pair}\n",
-                "  - {path: /pair/, upstream: pair}\n  - {path: /pushed/, upstream: app, rewrite: /renamed/}\n");
-        RawClient.Response response = c.admin("POST", "/config", pushed);
-        assertEquals(200, response.status(), response.bodyText());
-        assertTrue(response.bodyText().contains("published version 2"), response.bodyText());
+        pushWithRoute(nodes.get(2), "c", "{path: /pushed/, upstream: app, rewrite: /renamed/}", 2);
         awaitEverywhere("/pushed/p", "origin:/renamed/p", 2);
     }
 
@@ -520,11 +524,7 @@ class FleetProcessTest {
     @Order(10)
     void aNodeRestartedFromItsFileRunsTheFleetsNewerVersionAndSaysSo() throws Exception {
         Node b = nodes.get(1);
-        String v6 = config("b", null).replace("  - {path: /pair/, upstream: pair}\n",
-                "  - {path: /pair/, upstream: pair}\n  - {path: /v6/, upstream: app, rewrite: /six/}\n");
-        RawClient.Response pushed = b.admin("POST", "/config", v6);
-        assertEquals(200, pushed.status(), pushed.bodyText());
-        assertTrue(pushed.bodyText().contains("published version 6"), pushed.bodyText());
+        pushWithRoute(b, "b", "{path: /v6/, upstream: app, rewrite: /six/}", 6);
         // a's file has no /v6/ route: the fleet's version wins for routes, the file for a's own sections.
         Node restarted = start("a", "127.0.0.1:" + b.gossip);
         assertEquals("origin:/six/x", restarted.get("/v6/x").bodyText());

@@ -79,6 +79,7 @@ final class HazelcastResponseStore implements ResponseStore {
     this.hz = hz;
     this.seal = seal;
     this.map = hz.getMap(MemberConfig.RESPONSES);
+    PacedEviction.install(hz, MemberConfig.RESPONSES);
     this.purges = hz.getMap(MemberConfig.PURGES);
     this.near = ResponseStore.local(Math.max(1, nearCacheMaxBytes));
     this.memberId = memberId;

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.UnaryOperator;
 
 /**
  * Real members in this JVM on loopback, every port chosen by the OS: each member lists the gossip
@@ -26,15 +27,22 @@ final class TestFleet implements AutoCloseable {
   private final String key = FleetKeys.generate();
   private final FleetKeys keys = FleetKeys.decode(List.of(key));
   private final int expected;
+  private final UnaryOperator<ClusterSettings.Builder> tuned;
   final List<HazelcastFleetState> members = new ArrayList<>();
 
-  private TestFleet(int expected) {
+  private TestFleet(int expected, UnaryOperator<ClusterSettings.Builder> tuned) {
     this.expected = expected;
+    this.tuned = tuned;
   }
 
   /** {@code n} members, started one after the other, all seeing each other on return. */
   static TestFleet start(int n) {
-    TestFleet f = new TestFleet(n);
+    return start(n, b -> b);
+  }
+
+  /** {@code n} members with settings of their own ({@code tuned} changes the test defaults). */
+  static TestFleet start(int n, UnaryOperator<ClusterSettings.Builder> tuned) {
+    TestFleet f = new TestFleet(n, tuned);
     try {
       for (int i = 0; i < n; i++) {
         f.add();
@@ -69,7 +77,7 @@ final class TestFleet implements AutoCloseable {
 
   /** A fleet expecting {@code expected} members, none started yet. */
   static TestFleet expecting(int expected) {
-    return new TestFleet(expected);
+    return new TestFleet(expected, b -> b);
   }
 
   /** Starts one more member that knows every running one. */
@@ -89,7 +97,7 @@ final class TestFleet implements AutoCloseable {
 
   private HazelcastFleetState add(List<String> peers, FleetKeys memberKeys) {
     String id = "m" + (char) ('a' + members.size());
-    HazelcastFleetState m = HazelcastFleetState.start(settings(id, peers).toBuilder().keys(memberKeys).build());
+    HazelcastFleetState m = HazelcastFleetState.start(tuned.apply(settings(id, peers).toBuilder().keys(memberKeys)).build());
     members.add(m);
     return m;
   }

@@ -105,6 +105,9 @@ public final class CacheFlow {
     private String storedReason;
     private byte[] body;
     private int bodyLength;
+    /** The fill budget {@link #body} was taken from, and how much of it this fill holds. */
+    private FillMemory fillMemory;
+    private long held;
     private boolean stored;
 
     CacheFlow(RouteCache route, HttpRequest request, Mode mode, String url, String primaryKey) {
@@ -445,8 +448,36 @@ public final class CacheFlow {
         if (!storedHeaders.contains(HttpHeaderNames.DATE)) {
             storedHeaders.set(HttpHeaderNames.DATE, DateFormatter.format(new Date(now)));
         }
-        body = new byte[(int) Math.max(0, Math.min(length, route.config.maxEntry()))];
+        int initial = (int) Math.max(0, Math.min(length, route.config.maxEntry()));
+        letGo();
+        fillMemory = cache.fillMemory();
+        if (!hold(initial)) {
+            return;
+        }
+        body = new byte[initial];
         responseTime = now;
+    }
+
+    /** Takes {@code bytes} more of the fill budget for the body; if there is none, the response is not stored. */
+    private boolean hold(long bytes) {
+        if (fillMemory.reserve(bytes)) {
+            held += bytes;
+            return true;
+        }
+        storing = false;
+        body = null;
+        letGo();
+        count(CacheStats.Event.NOT_STORED);
+        count(CacheStats.Event.FILL_MEMORY_FULL);
+        return false;
+    }
+
+    /** Gives back what this fill holds of the budget. */
+    private void letGo() {
+        if (held > 0) {
+            fillMemory.release(held);
+            held = 0;
+        }
     }
 
     private long responseTime;
@@ -469,11 +500,16 @@ public final class CacheFlow {
         if ((long) bodyLength + n > route.config.maxEntry()) {
             storing = false;
             body = null;
+            letGo();
             count(CacheStats.Event.NOT_STORED);
             return;
         }
         if (bodyLength + n > body.length) {
-            body = Arrays.copyOf(body, (int) Math.min(route.config.maxEntry(), Math.max(bodyLength + n, body.length * 2L + 1024)));
+            int grown = (int) Math.min(route.config.maxEntry(), Math.max(bodyLength + n, body.length * 2L + 1024));
+            if (!hold(grown - body.length)) {
+                return;
+            }
+            body = Arrays.copyOf(body, grown);
         }
         content.getBytes(content.readerIndex(), body, bodyLength, n);
         bodyLength += n;
@@ -487,10 +523,15 @@ public final class CacheFlow {
         storing = false;
         byte[] bytes = bodyLength == body.length ? body : Arrays.copyOf(body, bodyLength);
         body = null;
+        // The budget is given back when the store has the body (for the fleet: sealed and sent).
+        FillMemory from = fillMemory;
+        long holding = held;
+        held = 0;
         storedHeaders.set(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
         CachedHead h = CachedHead.of(upstreamStatus, storedReason, storedHeaders, requestTime, responseTime);
         long useful = route.policy.usefulFor(h, storedCc, route.config.keepStale().toMillis());
         if (useful <= 0) {
+            from.release(holding);
             count(CacheStats.Event.NOT_STORED); // stale on arrival and nothing to revalidate with
             return;
         }
@@ -508,7 +549,10 @@ public final class CacheFlow {
         Fill done = fill;
         fill = null; // waiters are told once the store has it, so they find it when they look again
         cache.store().putAsync(new StoredResponse(key, url, tags(storedHeaders), responseTime, responseTime + useful,
-                h.encode(), bytes)).whenComplete((v, error) -> endFill(done, error == null));
+                h.encode(), bytes)).whenComplete((v, error) -> {
+                    from.release(holding);
+                    endFill(done, error == null);
+                });
     }
 
     private void endFill(Fill done, boolean stored) {
@@ -541,6 +585,7 @@ public final class CacheFlow {
     public void finish() {
         storing = false;
         body = null;
+        letGo();
         endFill(fill, stored);
         fill = null;
         if (fleetClaimed) {

@@ -51,6 +51,8 @@ public final class ResponseCache implements AutoCloseable {
     /** Bodies smaller than this are written from the heap array: the copy is cheaper than the lookup. */
     private static final int DIRECT_MIN = 8 * 1024;
     private volatile CacheConfig config;
+    /** Bodies being copied aside for the store, over every fill (a reload with a new limit starts a new count). */
+    private volatile FillMemory fillMemory;
 
     public ResponseCache(ResponseStore store, CacheConfig config) {
         this(store, config, System::currentTimeMillis);
@@ -61,6 +63,7 @@ public final class ResponseCache implements AutoCloseable {
         this.config = config;
         this.clock = clock;
         this.entryPolicy = policy(config, false);
+        this.fillMemory = new FillMemory(config.fillMemoryBytes());
     }
 
     /** What entries' freshness is judged by: everything in it but allowSetCookie is node-wide. */
@@ -80,7 +83,23 @@ public final class ResponseCache implements AutoCloseable {
     public void configure(CacheConfig config) {
         this.config = config;
         this.entryPolicy = policy(config, false);
+        if (config.fillMemoryBytes() != fillMemory.limit()) {
+            fillMemory = new FillMemory(config.fillMemoryBytes()); // fills under way give back to the one they took from
+        }
         facts.invalidateAll();
+    }
+
+    FillMemory fillMemory() {
+        return fillMemory;
+    }
+
+    /** Bytes of response bodies held by fills now, and the most they may hold. */
+    public long fillMemoryInUse() {
+        return fillMemory.inUse();
+    }
+
+    public long fillMemoryLimit() {
+        return fillMemory.limit();
     }
 
     /**
@@ -111,8 +130,6 @@ public final class ResponseCache implements AutoCloseable {
     long now() {
         return clock.getAsLong();
     }
-
-
 
     /** The entry's body as a buffer to write: a retained duplicate of a direct copy for large bodies. */
     ByteBuf body(StoredResponse entry, int offset, int length) {

@@ -17,9 +17,13 @@ import java.util.List;
  * @param collapseWait       how long a request waits for another's fill of the same key before it
  *                           goes upstream itself
  * @param keepStale          how long a stale entry with validators is kept for revalidation
+ * @param fillMemory         bytes of response bodies being copied aside for the cache at once, over all
+ *                           fills of the node (0 = a tenth of the heap, at least two max_entry); a fill
+ *                           that finds no room is relayed, not stored
  */
 public record CacheConfig(long maxSize, long maxEntry, String tagHeader, List<String> targeted, boolean stripTargeted,
-                          double heuristicFraction, Duration heuristicMax, Duration collapseWait, Duration keepStale) {
+                          double heuristicFraction, Duration heuristicMax, Duration collapseWait, Duration keepStale,
+                          long fillMemory) {
     public static final long DEFAULT_MAX_SIZE = 256L << 20;
     public static final long DEFAULT_MAX_ENTRY = 8L << 20;
     public static final String DEFAULT_TAG_HEADER = "Surrogate-Key";
@@ -33,8 +37,13 @@ public record CacheConfig(long maxSize, long maxEntry, String tagHeader, List<St
         targeted = List.copyOf(targeted);
     }
 
+    /** The fill budget in bytes: as configured, else a tenth of the heap, never under two of the largest entries. */
+    public long fillMemoryBytes() {
+        return fillMemory > 0 ? fillMemory : Math.max(2 * maxEntry, Runtime.getRuntime().maxMemory() / 10);
+    }
+
     public static CacheConfig defaults() {
         return new CacheConfig(DEFAULT_MAX_SIZE, DEFAULT_MAX_ENTRY, DEFAULT_TAG_HEADER, DEFAULT_TARGETED, true,
-                DEFAULT_HEURISTIC_FRACTION, DEFAULT_HEURISTIC_MAX, DEFAULT_COLLAPSE_WAIT, DEFAULT_KEEP_STALE);
+                DEFAULT_HEURISTIC_FRACTION, DEFAULT_HEURISTIC_MAX, DEFAULT_COLLAPSE_WAIT, DEFAULT_KEEP_STALE, 0);
     }
 }

@@ -832,7 +832,7 @@ public final class ConfigLoader {
             return d;
         }
         YamlMap m = section.get().asMap().allowOnly("max_size", "max_entry", "tag_header", "targeted",
-                "strip_targeted", "heuristic_fraction", "heuristic_max", "collapse_wait", "keep_stale");
+                "strip_targeted", "heuristic_fraction", "heuristic_max", "collapse_wait", "keep_stale", "fill_memory");
         long maxSize = m.size("max_size", d.maxSize(), 1 << 20, Long.MAX_VALUE);
         long maxEntry = m.size("max_entry", Math.min(d.maxEntry(), maxSize), 1, Integer.MAX_VALUE - 1024);
         if (maxEntry > maxSize) {
@@ -865,7 +865,8 @@ public final class ConfigLoader {
         return new CacheConfig(maxSize, maxEntry, tagHeader, targeted, m.bool("strip_targeted", d.stripTargeted()),
                 fraction, m.zeroOrPositiveDuration("heuristic_max", d.heuristicMax()),
                 m.zeroOrPositiveDuration("collapse_wait", d.collapseWait()),
-                m.zeroOrPositiveDuration("keep_stale", d.keepStale()));
+                m.zeroOrPositiveDuration("keep_stale", d.keepStale()),
+                m.size("fill_memory", d.fillMemory(), maxEntry, Long.MAX_VALUE));
     }
 
     /** A route's rate limit: {@code {requests: 100, per: 1s, key: client_ip | route | header:NAME}}. */

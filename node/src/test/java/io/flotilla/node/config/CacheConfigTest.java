@@ -54,6 +54,7 @@ class CacheConfigTest {
                   heuristic_max: 1h
                   collapse_wait: 2s
                   keep_stale: 10m
+                  fill_memory: 16m
                 """);
         assertEquals(RouteCacheConfig.defaults(), c.routes().get(0).cache().orElseThrow());
         assertTrue(c.routes().get(1).cache().isEmpty());
@@ -65,7 +66,7 @@ class CacheConfigTest {
         assertEquals(List.of("header:x-preview", "cookie:session", "query:nocache"), r.bypass());
         assertTrue(c.routes().get(3).cache().isEmpty());
         assertEquals(new CacheConfig(64L << 20, 1L << 20, "Cache-Tag", List.of("Edge-Cache-Control"), false, 0.2,
-                Duration.ofHours(1), Duration.ofSeconds(2), Duration.ofMinutes(10)), c.cache());
+                Duration.ofHours(1), Duration.ofSeconds(2), Duration.ofMinutes(10), 16L << 20), c.cache());
     }
 
     @Test

@@ -24,7 +24,18 @@
 #     origin's access log.
 #  3. Reference: on one independent node, storing misses (alone-fill: N new keys, as fleet-fill does
 #     through a in part 1) and local hits (DUR seconds over the N keys it stored), per round.
+#  4. Mixed workload (issue 11's "capacity that grows"): Zipf keys (s=1 over MK keys), one key in five
+#     a 64 KiB body and the rest 1 KiB, one wrk (-t1 -c8, a Lua script drawing the keys, seeded per
+#     node) per node of the fleet at once for DUR seconds after a warm-up of the same stream, then the
+#     same on one lone node: CPU per request summed over every node of the fleet against the lone
+#     node's (target: at most 1.25x), and each setup's hit ratio over the measured pass.
+#  5. Capacity pooling: every node's cache.max_size CAP (near cache NEAR), a uniform stream over CK
+#     keys whose bodies add up to more than one node's CAP but less than the fleet's (3 CAP, each entry
+#     held twice with its backup: 1.5 CAP of distinct entries). Two passes of the same stream,
+#     round-robin over the nodes; the second pass's hit ratio, fleet against independent nodes.
 # fleet-fill (part 1) and alone-fill are the issue-11 miss ratio: same origin, same key pattern.
+# The fleet runs with a fleet key (KEY=0: without), as a fleet beyond loopback must: member links
+# encrypted, values sealed. PARTS selects parts (default "1 2 3 4 5").
 # After each fill the script waits 5 s and checks that b hits /rR/1: it has not always (see
 # docs/benchmarks.md, issue 6); the hits and misses of every pass are printed, so that shows there.
 # Ports, 127.0.0.1 only: 18800 origin, 18811-18813 listeners, 18801-18803 admin, 18821-18823
@@ -34,7 +45,9 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 W=/tmp/flotilla-fleet-bench
 N=${N:-20000}; ROUNDS=${ROUNDS:-3}; DUR=${DUR:-8}; CONNS=${CONNS:-50}
-K=${K:-10000}; REQS=${REQS:-30000}; PAR=${PAR:-8}
+K=${K:-10000}; REQS=${REQS:-30000}; PAR=${PAR:-8}; PARTS=${PARTS:-1 2 3 4 5}; KEY=${KEY:-1}
+MK=${MK:-20000}; CAP=${CAP:-16m}; NEAR=${NEAR:-2m}; CK=${CK:-12000}
+part() { case " $PARTS " in *" $1 "*) return 0;; esac; return 1; }
 HOST="Host: bench.test"
 for c in nginx wrk curl; do command -v $c >/dev/null || { echo "needs $c (apt-get install nginx wrk curl)" >&2; exit 1; }; done
 [ -f "$top/node/target/flotilla.jar" ] || (cd "$top" && mvn -q -B -DskipTests package)
@@ -50,6 +63,8 @@ stop_all() {
 trap stop_all EXIT; trap 'exit 130' INT TERM
 rm -rf "$W"; mkdir -p "$W"/{conf,www,logs,run,tmp,res}
 head -c 1024 /dev/zero | tr '\0' a > "$W/www/obj"
+head -c 65536 /dev/zero | tr '\0' b > "$W/www/big"
+[ "$KEY" = 0 ] || JAVA_OPTS= "$top/bin/flotilla" fleet-key > "$W/fleet.key"   # no JVM logging in the key file
 
 cat > "$W/conf/origin.conf" <<NGX
 worker_processes 1; worker_rlimit_nofile 16384; pid $W/run/origin.pid; error_log $W/logs/origin.err warn;
@@ -60,6 +75,7 @@ http {
   client_body_temp_path $W/tmp/cb; proxy_temp_path $W/tmp/px; fastcgi_temp_path $W/tmp/fc;
   uwsgi_temp_path $W/tmp/uw; scgi_temp_path $W/tmp/sc;
   server { listen 127.0.0.1:18800 backlog=4096; root $W/www;
+    location /L/ { rewrite ^ /big break; add_header Cache-Control "public, max-age=3600"; }
     location / { rewrite ^ /obj break; add_header Cache-Control "public, max-age=3600"; } }
 }
 NGX
@@ -67,7 +83,7 @@ nginx -p "$W/" -e "$W/logs/origin.err" -c "$W/conf/origin.conf"
 origin_requests() { wc -l < "$W/logs/origin.access"; }
 
 num() { case $1 in a) echo 1;; b) echo 2;; c) echo 3;; esac; }
-node_conf() {  # $1 name, $2 "fleet" or "alone"
+node_conf() {  # $1 name, $2 "fleet" or "alone", $3 extra YAML (a cache section)
   local i; i=$(num "$1")
   cat > "$W/conf/$1-$2.yaml" <<YAML
 node: {name: $1, admin: '127.0.0.1:1880$i', event_loops: 1, drain_grace: 0s}
@@ -75,15 +91,17 @@ listeners: [{bind: '127.0.0.1:1881$i'}]
 upstreams: {origin: {servers: ['127.0.0.1:18800']}}
 routes: [{path: /, upstream: origin, cache: true}]
 headers: {request_id: false}
+${3:-}
 YAML
   if [ "$2" = fleet ]; then
     local peers=""; [ "$1" = a ] || peers=", peers: ['127.0.0.1:18831']"
-    echo "cluster: {name: fleetbench, bind: '127.0.0.1:1882$i', gossip_port: 1883$i, expected_size: 3, near_cache: 256m$peers}" \
+    [ "$KEY" = 0 ] || peers="$peers, key_file: '$W/fleet.key'"
+    echo "cluster: {name: fleetbench, bind: '127.0.0.1:1882$i', gossip_port: 1883$i, expected_size: 3, near_cache: ${4:-256m}$peers}" \
       >> "$W/conf/$1-$2.yaml"
   fi
 }
-start_node() {  # $1 name, $2 fleet|alone; waits for the start line
-  node_conf "$1" "$2"
+start_node() {  # $1 name, $2 fleet|alone, $3 extra YAML, $4 near cache; waits for the start line
+  node_conf "$1" "$2" "${3:-}" "${4:-}"
   "$top/bin/flotilla" node --config "$W/conf/$1-$2.yaml" > "$W/logs/$1-$2.log" 2>&1 &
   PID[$1]=$!
   for _ in $(seq 600); do grep -qs "serving on" "$W/logs/$1-$2.log" && return 0
@@ -91,8 +109,8 @@ start_node() {  # $1 name, $2 fleet|alone; waits for the start line
   echo "node $1 did not start:" >&2; cat "$W/logs/$1-$2.log" >&2; exit 1
 }
 stop_nodes() {
-  local n; for n in a b c; do kill "${PID[$n]}" 2>/dev/null || true; done
-  for n in a b c; do while kill -0 "${PID[$n]}" 2>/dev/null; do sleep 0.2; done; unset "PID[$n]"; done
+  local n; for n in "${!PID[@]}"; do kill "${PID[$n]}" 2>/dev/null || true; done
+  for n in "${!PID[@]}"; do while kill -0 "${PID[$n]}" 2>/dev/null; do sleep 0.2; done; unset "PID[$n]"; done
 }
 admin() { curl -s "http://127.0.0.1:1880$(num "$1")$2"; }
 event() { admin "$1" /cache | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }   # $1 node, $2 event name
@@ -148,30 +166,18 @@ hit_on() { curl -s -o /dev/null -D - -H "$HOST" "$(url "$1")$2" | grep -qi '^Cac
 
 echo "== $(nproc) CPUs, load average $(loadavg) at start; N=$N ROUNDS=$ROUNDS DUR=${DUR}s CONNS=$CONNS K=$K REQS=$REQS" | tee "$W/setup.txt"
 
-# ---- the fleet -------------------------------------------------------------------------------
-start_node a fleet; start_node b fleet; start_node c fleet   # a first: b and c join through it
-for n in a b c; do
-  for _ in $(seq 600); do [ "$(admin $n /fleet | grep -o '"name":' | wc -l)" -eq 3 ] && break; sleep 0.2; done
-done   # one "name" per member
-for n in a b c; do [ "$(admin $n /fleet | grep -o '"name":' | wc -l)" -eq 3 ] || { echo "fleet did not form: $(admin $n /fleet)" >&2; exit 1; }; done
-curl -s -o /dev/null -H "$HOST" "$(url a)/check"; sleep 0.5
-hit_on b /check || { echo "b does not hit what a stored" >&2; exit 1; }
-# JIT warm-up of the paths measured (stores, remote gets, near hits), on keys not used later.
-# The miss path is warmed too (fleet-fill is measured): three fills, so every node has stored and
-# owned, before the first measured one.
-fill a /warma/; fill b /warmb/; fill c /warmc/
-for n in b c a; do walk $n /warma/ 4 /dev/null; done
-
+start_fleet() {  # $1 extra YAML, $2 near cache: a, b, c as one fleet, checked
+  start_node a fleet "${1:-}" "${2:-}"; start_node b fleet "${1:-}" "${2:-}"; start_node c fleet "${1:-}" "${2:-}"   # a first: b and c join through it
+  local n
+  for n in a b c; do
+    for _ in $(seq 600); do [ "$(admin $n /fleet | grep -o '"name":' | wc -l)" -eq 3 ] && break; sleep 0.2; done
+  done   # one "name" per member
+  for n in a b c; do [ "$(admin $n /fleet | grep -o '"name":' | wc -l)" -eq 3 ] || { echo "fleet did not form: $(admin $n /fleet)" >&2; exit 1; }; done
+  curl -s -o /dev/null -H "$HOST" "$(url a)/check"; sleep 0.5
+  hit_on b /check || { echo "b does not hit what a stored" >&2; exit 1; }
+}
 echo "# label round rps p50_ms p99_ms requests node_cpu_us/req others_cpu_us/req hits misses errors load1" | tee "$W/rounds.txt"
-for r in $(seq "$ROUNDS"); do
-  run_wrk fleet-fill "$r" a "/r$r/" once b c; sleep 5   # the stores are asynchronous; see docs/benchmarks.md for why 5 s
-  hit_on b "/r$r/1" || echo "round $r: b's first read of /r$r/1, 5 s after a's fill: not a hit" | tee -a "$W/odd.txt"
-  run_wrk b-cold "$r" b "/r$r/" once a c
-  run_wrk b-warm "$r" b "/r$r/" "$DUR" a c
-  run_wrk a-own-first "$r" a "/r$r/" once b c
-  run_wrk a-warm "$r" a "/r$r/" "$DUR" b c
-done
-
+: > "$W/ratio.txt"; : > "$W/fills.txt"; : > "$W/mixed.txt"
 # ---- hit ratio ---------------------------------------------------------------------------------
 # One seeded stream per distribution: request i goes to node i mod 3; the same files for both setups.
 for dist in zipf uniform; do
@@ -190,7 +196,7 @@ ratio_run() {
   o0=$(origin_requests)
   for n in a b c; do
     i=$(( $(num $n) - 1 ))
-    awk -v i=$i -v u="$(url $n)" -v d=$dist '$1 == i {printf "url = \"%s/%s/%d\"\noutput = \"/dev/null\"\n", u, d, $2}' \
+    awk -v i=$i -v u="$(url $n)" -v d="${dist%[0-9]}" '$1 == i {printf "url = \"%s/%s/%d\"\noutput = \"/dev/null\"\n", u, d, $2}' \
       "$W/stream-$dist.txt" > "$W/res/curl-$setup-$dist-$n.cfg"
     curl -s --no-progress-meter -Z --parallel-max "$PAR" -H "$HOST" -K "$W/res/curl-$setup-$dist-$n.cfg" > /dev/null 2>&1 &
     pids+=($!)
@@ -205,20 +211,101 @@ ratio_run() {
     'BEGIN {printf "%s %s requests %d keys %d distinct %d hits %d misses %d hit_ratio %.4f origin %d per_node(hits/misses)%s\n",
       s, d, n, k, distinct, h, m, h / (h + m), o, per}' | tee -a "$W/ratio.txt"
 }
-: > "$W/ratio.txt"
-for dist in zipf uniform; do ratio_run fleet $dist; done
 
-# ---- independent nodes -------------------------------------------------------------------------
-stop_nodes
-start_node a alone; start_node b alone; start_node c alone
-for dist in zipf uniform; do ratio_run independent $dist; done
-# Reference: local hits on one lone node (b), after a JIT warm-up on its own keys.
-fill b /warmb/; walk b /warmb/ 4 /dev/null
-for r in $(seq "$ROUNDS"); do
-  run_wrk alone-fill "$r" b "/l$r/" once a c
-  run_wrk alone-local "$r" b "/l$r/" "$DUR" a c
-done
-stop_nodes
+# ---- the fleet: remote hits (1), hit ratio (2) ----------------------------------------------------
+if part 1 || part 2; then
+  start_fleet
+  if part 1; then
+    # JIT warm-up of the paths measured (stores, remote gets, near hits), on keys not used later.
+    # The miss path is warmed too (fleet-fill is measured): three fills, so every node has stored and
+    # owned, before the first measured one.
+    fill a /warma/; fill b /warmb/; fill c /warmc/
+    for n in b c a; do walk $n /warma/ 4 /dev/null; done
+    for r in $(seq "$ROUNDS"); do
+      run_wrk fleet-fill "$r" a "/r$r/" once b c; sleep 5   # the stores are asynchronous; see docs/benchmarks.md for why 5 s
+      hit_on b "/r$r/1" || echo "round $r: b's first read of /r$r/1, 5 s after a's fill: not a hit" | tee -a "$W/odd.txt"
+      run_wrk b-cold "$r" b "/r$r/" once a c
+      run_wrk b-warm "$r" b "/r$r/" "$DUR" a c
+      run_wrk a-own-first "$r" a "/r$r/" once b c
+      run_wrk a-warm "$r" a "/r$r/" "$DUR" b c
+    done
+  fi
+  if part 2; then for dist in zipf uniform; do ratio_run fleet $dist; done; fi
+  stop_nodes
+  if part 2; then
+    start_node a alone; start_node b alone; start_node c alone
+    for dist in zipf uniform; do ratio_run independent $dist; done
+    stop_nodes
+  fi
+fi
+
+# ---- a lone node: storing misses and local hits (3) ------------------------------------------------
+if part 3; then
+  start_node b alone
+  fill b /warmb/; walk b /warmb/ 4 /dev/null   # JIT warm-up on its own keys
+  for r in $(seq "$ROUNDS"); do
+    run_wrk alone-fill "$r" b "/l$r/" once
+    run_wrk alone-local "$r" b "/l$r/" "$DUR"
+  done
+  stop_nodes
+fi
+
+# ---- mixed workload: CPU per request summed over the fleet against a lone node (4) -------------------
+cat > "$W/mixed.lua" <<'LUA'
+-- Zipf (s=1) over K keys, drawn from a seeded generator; key i has a 64 KiB body when i % 5 == 0
+local k, cdf, total = 1, {}, 0
+function init(args)
+  k = tonumber(args[1]); math.randomseed(tonumber(args[2]))
+  for i = 1, k do total = total + 1 / i; cdf[i] = total end
+end
+function request()
+  local u, lo, hi = math.random() * total, 1, k
+  while lo < hi do local m = math.floor((lo + hi) / 2); if cdf[m] < u then lo = m + 1 else hi = m end end
+  return wrk.format("GET", (lo % 5 == 0 and "/L/" or "/s/") .. lo)
+end
+LUA
+# mixed_run SETUP NODES...: a warm-up pass, then DUR seconds measured with one wrk per node at once
+mixed_run() {
+  local setup=$1; shift
+  local n pids=() c0 c1 h0=0 m0=0 h1=0 m1=0 reqs=0 seed=1
+  for n in "$@"; do
+    taskset -c 1 wrk -t1 -c8 -d"$DUR"s -H "$HOST" -s "$W/mixed.lua" "$(url $n)" -- "$MK" $seed > /dev/null & pids+=($!); seed=$((seed + 1))
+  done
+  for n in "${pids[@]}"; do wait "$n" || true; done; pids=()
+  for n in "$@"; do h0=$((h0 + $(event $n hit))); m0=$((m0 + $(event $n miss))); done
+  local all=(); for n in "$@"; do all+=("${PID[$n]}"); done
+  c0=$(ticks "${all[@]}"); seed=1
+  for n in "$@"; do
+    taskset -c 1 wrk -t1 -c8 -d"$DUR"s --latency -H "$HOST" -s "$W/mixed.lua" "$(url $n)" -- "$MK" $seed > "$W/res/mixed-$setup-$n.txt" &
+    pids+=($!); seed=$((seed + 1))
+  done
+  for n in "${pids[@]}"; do wait "$n" || true; done
+  c1=$(ticks "${all[@]}")
+  for n in "$@"; do h1=$((h1 + $(event $n hit))); m1=$((m1 + $(event $n miss)))
+    reqs=$((reqs + $(awk '/ requests in / {print $1}' "$W/res/mixed-$setup-$n.txt"))); done
+  awk -v s="$setup" -v c=$((c1 - c0)) -v hz="$HZ" -v n=$reqs -v h=$((h1 - h0)) -v m=$((m1 - m0)) -v d="$DUR" -v la="$(loadavg)" \
+    'BEGIN {printf "%s requests %d req/s %.0f cpu_us/req(all nodes) %.1f hit_ratio %.3f load %s\n", s, n, n / d, c / hz * 1e6 / n, h / (h + m), la}' \
+    | tee -a "$W/mixed.txt"
+}
+if part 4; then
+  start_fleet; mixed_run fleet a b c; stop_nodes
+  start_node b alone; mixed_run alone b; stop_nodes
+fi
+
+# ---- capacity pooling (5) ------------------------------------------------------------------------
+if part 5; then
+  # Two passes drawn apart (another seed), so a key's requests land on other nodes in the second.
+  for pass in 1 2; do
+    awk -v k="$CK" -v n=$((CK * 3)) -v seed=$((8 + pass)) 'BEGIN { srand(seed); for (j = 0; j < n; j++) print j % 3, int(rand() * k) + 1 }' \
+      > "$W/stream-pool$pass.txt"
+  done
+  pooled() {  # SETUP: the first pass fills, the second one's line is kept
+    REQS=$((CK * 3)) K=$CK ratio_run "$1-warm" pool1 > /dev/null; sed -i '$d' "$W/ratio.txt"; REQS=$((CK * 3)) K=$CK ratio_run "$1" pool2
+    local n; for n in a b c; do echo "  $1 $n holds $(admin $n /cache | sed 's/,"events".*//')"; done | tee -a "$W/ratio.txt"; }
+  start_fleet "cache: {max_size: $CAP}" "$NEAR"; pooled fleet-pool; stop_nodes
+  start_node a alone "cache: {max_size: $CAP}"; start_node b alone "cache: {max_size: $CAP}"; start_node c alone "cache: {max_size: $CAP}"
+  pooled independent-pool; stop_nodes
+fi
 
 med() { sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 {
@@ -231,6 +318,8 @@ med() { sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[N
       "$(awk -v t=$t '$1 == t {h += $9; m += $10} END {print (h + m) ? 100 * h / (h + m) : 0}' "$W/rounds.txt")"
   done
   cat "$W/fills.txt"; cat "$W/odd.txt" 2>/dev/null || true
-  echo "hit ratio, same stream round-robin over 3 nodes:"
+  echo "hit ratio, same stream round-robin over 3 nodes (pool: the second pass, CAP=$CAP per node, CK=$CK keys):"
   cat "$W/ratio.txt"
+  echo "mixed workload (Zipf over $MK keys, 1 in 5 of 64 KiB), CPU summed over the setup's nodes:"
+  cat "$W/mixed.txt"
 } | tee "$W/summary.txt"

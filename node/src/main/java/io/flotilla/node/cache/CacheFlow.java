@@ -333,21 +333,31 @@ public final class CacheFlow {
         waitForFleetFill(loop, then, cache.now() + route.config.collapseWait().toMillis());
     }
 
-    /** Another node is fetching: look for its entry every 50 ms until it is there or the wait is over. */
+    /**
+     * Another node is fetching: every 50 ms, ask the fleet again for the entry or the claim. The
+     * entry found is a hit; the claim granted means the other fill stored nothing (an uncacheable
+     * response, an error, a client gone) or its holder died, and this node fetches and stores in its
+     * place at once, instead of waiting out {@code collapse_wait} and then fetching without storing.
+     */
     private void waitForFleetFill(EventExecutor loop, Consumer<Decision> then, long deadline) {
-        loop.schedule(() -> fetch(primaryKey, loop, r -> {
-            if (r != null) {
-                waitedOnce = true;
-                collapsed = true;
-                onPrimary(r, loop, then);
-            } else if (cache.now() >= deadline) {
-                waitedOnce = true;
-                count(CacheStats.Event.MISS);
-                then.accept(Decision.FORWARD);
-            } else {
-                waitForFleetFill(loop, then, deadline);
-            }
-        }), 50, TimeUnit.MILLISECONDS);
+        loop.schedule(() -> {
+            CompletableFuture<ResponseStore.Lookup> f = cache.store().getOrClaim(primaryKey, route.fillLease).toCompletableFuture();
+            f.whenComplete((found, error) -> loop.execute(() -> {
+                if (error == null && found.entry() != null) {
+                    waitedOnce = true;
+                    collapsed = true;
+                    onPrimary(found.entry(), loop, then);
+                } else if (error == null && found.claim() == ResponseStore.Claim.GRANTED) {
+                    afterClaim(true, true, loop, then);
+                } else if (error != null || found.claim() != ResponseStore.Claim.BUSY || cache.now() >= deadline) {
+                    waitedOnce = true;
+                    count(CacheStats.Event.MISS);
+                    then.accept(Decision.FORWARD);
+                } else {
+                    waitForFleetFill(loop, then, deadline);
+                }
+            }));
+        }, 50, TimeUnit.MILLISECONDS);
     }
 
     // ---- forwarding -----------------------------------------------------------------------------

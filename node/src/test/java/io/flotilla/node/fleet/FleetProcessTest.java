@@ -151,7 +151,8 @@ class FleetProcessTest {
             String path = request.target();
             counts.computeIfAbsent(path, k -> new AtomicInteger()).incrementAndGet();
             // Refreshes of /swr/ keys are slow, so every node serves the stale copy while one runs.
-            if (path.startsWith("/slow/") || path.startsWith("/swr/") && counts.get(path).get() > 1) {
+            if (path.startsWith("/slow/") || path.startsWith("/private/")
+                    || path.startsWith("/swr/") && counts.get(path).get() > 1) {
                 try {
                     Thread.sleep(800);
                 } catch (InterruptedException e) {
@@ -159,7 +160,8 @@ class FleetProcessTest {
                 }
             }
             byte[] body = ("origin:" + path).getBytes(StandardCharsets.US_ASCII);
-            String cacheControl = path.startsWith("/swr/") ? "max-age=1, stale-while-revalidate=60" : "max-age=300";
+            String cacheControl = path.startsWith("/swr/") ? "max-age=1, stale-while-revalidate=60"
+                    : path.startsWith("/private/") ? "private" : "max-age=300";
             TestOrigin.writeResponse(out, 200, Map.of("Cache-Control", cacheControl, "Surrogate-Key", "all"),
                     body, !request.method().equals("HEAD"));
             return true;
@@ -292,6 +294,41 @@ class FleetProcessTest {
         assertEquals(perNode * 3, bodies.size());
         bodies.forEach(b -> assertEquals("origin:/slow/1", b));
         assertEquals(1, count("/slow/1"), "one origin fetch for nine concurrent misses on three nodes");
+    }
+
+    /**
+     * A fill that stores nothing (here an uncacheable answer) gives its claim back, and a node whose
+     * request waits on that fill fetches at once: before, it waited out collapse_wait (5 s here).
+     */
+    @Test
+    @Order(2)
+    void aFillThatStoresNothingLetsAnotherNodesWaiterFetchAtOnce() throws Exception {
+        Node a = nodes.get(0);
+        Node b = nodes.get(1);
+        long collapsedBefore = cacheEvent(b, "collapsed");
+        Thread first = new Thread(() -> {
+            try {
+                a.get("/private/1");
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        first.start();
+        await("a's fetch to reach the origin", 10, () -> count("/private/1") == 1); // a holds the fleet's claim
+        long t0 = System.nanoTime();
+        RawClient.Response r = b.get("/private/1");
+        long waited = (System.nanoTime() - t0) / 1_000_000;
+        first.join(10_000);
+        assertEquals("origin:/private/1", r.bodyText());
+        assertEquals(collapsedBefore + 1, cacheEvent(b, "collapsed"), "b waited on a's fill");
+        assertEquals(2, count("/private/1"));
+        assertTrue(waited < 3_500, "b answered after " + waited + " ms: a's 800 ms fetch, then b's own; not collapse_wait");
+    }
+
+    private static long cacheEvent(Node n, String event) throws IOException {
+        java.util.regex.Matcher m = Pattern.compile("\"" + event + "\":(\\d+)").matcher(n.admin("GET", "/cache", "").bodyText());
+        assertTrue(m.find(), event + " in /cache");
+        return Long.parseLong(m.group(1));
     }
 
     @Test

@@ -1,6 +1,14 @@
 package io.flotilla.cluster.hazelcast;
 
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceAware;
+import com.hazelcast.internal.serialization.Data;
+import com.hazelcast.internal.serialization.InternalSerializationService;
+import com.hazelcast.internal.serialization.impl.InternalGenericRecord;
+import com.hazelcast.query.impl.QueryableEntry;
+import com.hazelcast.spi.impl.SerializationServiceSupport;
 import io.flotilla.cluster.cache.StoredResponse;
+import java.io.IOException;
 import java.util.Map;
 
 /**
@@ -8,8 +16,14 @@ import java.util.Map;
  * one; else the fill claim for {@code holder} (returns {@link Boolean#TRUE}) unless someone holds
  * it already ({@link Boolean#FALSE}). A claim takes no backup: should the owner die, the claim is
  * forgotten and costs at most one more origin fetch.
+ *
+ * <p>A live response goes back as the owner holds it, serialized: the owner reads only the slot's
+ * times and claim from it, so a cold remote hit costs the owner no copy of the body in and out of
+ * objects (the caller gets a {@link CacheSlot}). Where that form is not at hand, the object path.
  */
-final class GetOrClaim extends ClaimProcessor<Object> {
+final class GetOrClaim extends ClaimProcessor<Object> implements HazelcastInstanceAware {
+
+  private transient InternalSerializationService serialization;
 
   GetOrClaim() {
   }
@@ -19,8 +33,31 @@ final class GetOrClaim extends ClaimProcessor<Object> {
   }
 
   @Override
+  public void setHazelcastInstance(HazelcastInstance hz) {
+    if (hz instanceof SerializationServiceSupport s && s.getSerializationService() instanceof InternalSerializationService iss) {
+      serialization = iss;
+    }
+  }
+
+  @Override
   public Object process(Map.Entry<String, CacheSlot> entry) {
     long now = System.currentTimeMillis();
+    Data stored = serialization != null && entry instanceof QueryableEntry<?, ?> q ? q.getValueDataIfPresent() : null;
+    if (stored != null) {
+      try {
+        InternalGenericRecord slot = serialization.readAsInternalGenericRecord(stored);
+        if (slot.getInt64("removeAt") > now) {
+          return stored; // a live response: sent on as it rests
+        }
+        if (slot.getString("claimHolder") != null && slot.getInt64("claimUntil") > now) {
+          return Boolean.FALSE;
+        }
+        ClaimFill.claim(entry, null, holder, now, leaseMillis); // an expired response goes with it
+        return Boolean.TRUE;
+      } catch (IOException | RuntimeException e) {
+        // not in the compact form this build writes: read it as an object below
+      }
+    }
     CacheSlot slot = entry.getValue();
     StoredResponse live = slot == null ? null : slot.live(now);
     if (live != null) {

@@ -134,8 +134,9 @@ final class HazelcastResponseStore implements ResponseStore {
     map.submitToKey(key, new GetOrClaim(memberId, Math.max(1, lease.toMillis()))).whenCompleteAsync((found, error) -> {
       if (error != null) {
         out.completeExceptionally(error);
-      } else if (found instanceof StoredResponse r) {
-        StoredResponse plain = opened(r);
+      } else if (found instanceof StoredResponse || found instanceof CacheSlot) {
+        // The owner answers with the slot as it rests (or, from an older member, the response).
+        StoredResponse plain = opened(found instanceof CacheSlot s ? s.response() : (StoredResponse) found);
         // A value that does not open is no entry, and no claim was taken: the caller claims apart.
         out.complete(plain == null ? new Lookup(null, Claim.NONE) : Lookup.of(keepNear(plain, stripe, before)));
       } else {

@@ -167,7 +167,8 @@ class SealedValuesTest {
       HazelcastFleetState c = fleet.add(FleetKeys.decode(List.of(newKey, oldKey)));  // step 2: new key seals
       eventually(Duration.ofSeconds(20), () -> assertEquals(2, c.hazelcast().getCluster().getMembers().size()));
       assertEquals("v1 sealed with the old key", c.config().history().current().document(), "old values still open");
-      assertNotNull(c.health().health("app/x:80"));
+      // The health map is replicated to a new member in the background.
+      eventually(Duration.ofSeconds(10), () -> assertNotNull(c.health().health("app/x:80")));
       c.config().publish(1, "v2 sealed with the new key");
       eventually(Duration.ofSeconds(10), () -> assertEquals("v2 sealed with the new key",
           b.config().history().current().document(), "and a member on step 1 opens the new key's values"));

@@ -9,6 +9,7 @@ import io.netty.util.NetUtil;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -33,7 +34,7 @@ public final class ForwardingHeaders {
             HttpHeaderNames.UPGRADE);
     /** Fields whose removal would change message framing or routing: never dropped on a client's say-so. */
     private static final Set<String> PROTECTED = Set.of("host", "content-length");
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
+    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     private final String viaName;
     private final String via11;
@@ -123,7 +124,7 @@ public final class ForwardingHeaders {
      * @param version      the client's HTTP version, for Via
      * @return the request id now on the request, or null when ids are disabled
      */
-    public String prepareRequest(HttpHeaders headers, InetSocketAddress client, String clientHost, String scheme,
+    public CharSequence prepareRequest(HttpHeaders headers, InetSocketAddress client, String clientHost, String scheme,
                                  HttpVersion version) {
         stripHopByHop(headers);
         headers.remove(HttpHeaderNames.EXPECT); // 100-continue is answered here, not by the origin
@@ -158,11 +159,12 @@ public final class ForwardingHeaders {
             return null;
         }
         String id = headers.get(requestIdHeader);
-        if (id == null || !validRequestId(id)) {
-            id = newRequestId();
-            headers.set(requestIdHeader, id);
+        if (id != null && validRequestId(id)) {
+            return id;
         }
-        return id;
+        AsciiString fresh = newRequestId();
+        headers.set(requestIdHeader, fresh);
+        return fresh;
     }
 
     /** Prepares an origin's response headers for the client. Framing is the caller's. */
@@ -223,16 +225,21 @@ public final class ForwardingHeaders {
         return true;
     }
 
-    /** 128 random bits as 32 hex digits: unique enough to follow a request through logs. */
-    static String newRequestId() {
+    /**
+     * 128 random bits as 32 hex digits: unique enough to follow a request through logs. The digits are
+     * written as bytes into the array the header value wraps, with no char[] and no String to convert:
+     * the encoder copies an AsciiString to the wire as it is (issue 16: ids on by default, at no cost
+     * worth turning them off for).
+     */
+    static AsciiString newRequestId() {
         ThreadLocalRandom random = ThreadLocalRandom.current();
-        char[] out = new char[32];
+        byte[] out = new byte[32];
         long a = random.nextLong();
         long b = random.nextLong();
         for (int i = 0; i < 16; i++) {
             out[i] = HEX[(int) (a >>> (60 - 4 * i)) & 0xf];
             out[16 + i] = HEX[(int) (b >>> (60 - 4 * i)) & 0xf];
         }
-        return new String(out);
+        return new AsciiString(out, false);
     }
 }

@@ -6,12 +6,14 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import io.netty.util.NetUtil;
+import io.netty.util.concurrent.FastThreadLocal;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -72,17 +74,7 @@ public final class ForwardingHeaders {
         if ((present & 1) != 0) { // Connection: index 0 of HOP_BY_HOP
             Set<String> named = null;
             for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
-                for (String token : value.split(",")) {
-                    String name = token.trim().toLowerCase();
-                    // keep-alive and close are options, not field names worth a removal each time
-                    if (!name.isEmpty() && !PROTECTED.contains(name) && !name.equals("close")
-                            && !name.equals("keep-alive")) {
-                        if (named == null) {
-                            named = new HashSet<>();
-                        }
-                        named.add(name);
-                    }
-                }
+                named = namedFields(value, named);
             }
             if (named != null) {
                 for (String name : named) {
@@ -95,6 +87,50 @@ public final class ForwardingHeaders {
                 headers.remove(HOP_BY_HOP.get(i));
             }
         }
+    }
+
+    /**
+     * Adds the field names one Connection value lists to {@code named} (made when first needed). The
+     * options {@code keep-alive} and {@code close}, what almost every origin sends, are skipped where
+     * they lie, so the common case allocates nothing (issue 16: a split, trim and lower-casing per
+     * response showed in profiles).
+     */
+    private static Set<String> namedFields(String value, Set<String> named) {
+        int length = value.length();
+        int i = 0;
+        while (i < length) {
+            int end = value.indexOf(',', i);
+            if (end < 0) {
+                end = length;
+            }
+            int from = i;
+            int to = end;
+            while (from < to && isOws(value.charAt(from))) {
+                from++;
+            }
+            while (to > from && isOws(value.charAt(to - 1))) {
+                to--;
+            }
+            int size = to - from;
+            // keep-alive and close are options, not field names worth a removal each time
+            boolean option = size == 5 && value.regionMatches(true, from, "close", 0, 5)
+                    || size == 10 && value.regionMatches(true, from, "keep-alive", 0, 10);
+            if (size > 0 && !option) {
+                String name = value.substring(from, to).toLowerCase(Locale.ROOT);
+                if (!PROTECTED.contains(name)) {
+                    if (named == null) {
+                        named = new HashSet<>();
+                    }
+                    named.add(name);
+                }
+            }
+            i = end + 1;
+        }
+        return named;
+    }
+
+    private static boolean isOws(char c) {
+        return c == ' ' || c == '\t';
     }
 
     /** A bit per HOP_BY_HOP name found among the headers, in one pass. */
@@ -198,9 +234,32 @@ public final class ForwardingHeaders {
             return "unknown";
         }
         InetAddress address = client.getAddress();
-        // RFC 5952 text for IPv6 ("::1", not "0:0:0:0:0:0:0:1"); NetUtil also drops any scope id.
-        return address != null ? NetUtil.toAddressString(address) : client.getHostString();
+        if (address == null) {
+            return client.getHostString();
+        }
+        // The last address each thread formatted, and its text: the requests of a keep-alive
+        // connection, and those of clients behind one front, come from the same address, and
+        // formatting it showed in profiles (issue 16). InetAddress is immutable; equals compares bytes.
+        LastAddress last = LAST_ADDRESS.get();
+        if (!address.equals(last.address)) {
+            // RFC 5952 text for IPv6 ("::1", not "0:0:0:0:0:0:0:1"); NetUtil also drops any scope id.
+            last.text = NetUtil.toAddressString(address);
+            last.address = address;
+        }
+        return last.text;
     }
+
+    private static final class LastAddress {
+        private InetAddress address;
+        private String text;
+    }
+
+    private static final FastThreadLocal<LastAddress> LAST_ADDRESS = new FastThreadLocal<>() {
+        @Override
+        protected LastAddress initialValue() {
+            return new LastAddress();
+        }
+    };
 
     private static String quoteIfNeeded(String value) {
         for (int i = 0; i < value.length(); i++) {

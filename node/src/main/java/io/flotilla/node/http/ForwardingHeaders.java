@@ -6,11 +6,14 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import io.netty.util.NetUtil;
+import io.netty.util.concurrent.FastThreadLocal;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -33,7 +36,7 @@ public final class ForwardingHeaders {
             HttpHeaderNames.UPGRADE);
     /** Fields whose removal would change message framing or routing: never dropped on a client's say-so. */
     private static final Set<String> PROTECTED = Set.of("host", "content-length");
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
+    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     private final String viaName;
     private final String via11;
@@ -71,17 +74,7 @@ public final class ForwardingHeaders {
         if ((present & 1) != 0) { // Connection: index 0 of HOP_BY_HOP
             Set<String> named = null;
             for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
-                for (String token : value.split(",")) {
-                    String name = token.trim().toLowerCase();
-                    // keep-alive and close are options, not field names worth a removal each time
-                    if (!name.isEmpty() && !PROTECTED.contains(name) && !name.equals("close")
-                            && !name.equals("keep-alive")) {
-                        if (named == null) {
-                            named = new HashSet<>();
-                        }
-                        named.add(name);
-                    }
-                }
+                named = namedFields(value, named);
             }
             if (named != null) {
                 for (String name : named) {
@@ -94,6 +87,50 @@ public final class ForwardingHeaders {
                 headers.remove(HOP_BY_HOP.get(i));
             }
         }
+    }
+
+    /**
+     * Adds the field names one Connection value lists to {@code named} (made when first needed). The
+     * options {@code keep-alive} and {@code close}, what almost every origin sends, are skipped where
+     * they lie, so the common case allocates nothing (issue 16: a split, trim and lower-casing per
+     * response showed in profiles).
+     */
+    private static Set<String> namedFields(String value, Set<String> named) {
+        int length = value.length();
+        int i = 0;
+        while (i < length) {
+            int end = value.indexOf(',', i);
+            if (end < 0) {
+                end = length;
+            }
+            int from = i;
+            int to = end;
+            while (from < to && isOws(value.charAt(from))) {
+                from++;
+            }
+            while (to > from && isOws(value.charAt(to - 1))) {
+                to--;
+            }
+            int size = to - from;
+            // keep-alive and close are options, not field names worth a removal each time
+            boolean option = size == 5 && value.regionMatches(true, from, "close", 0, 5)
+                    || size == 10 && value.regionMatches(true, from, "keep-alive", 0, 10);
+            if (size > 0 && !option) {
+                String name = value.substring(from, to).toLowerCase(Locale.ROOT);
+                if (!PROTECTED.contains(name)) {
+                    if (named == null) {
+                        named = new HashSet<>();
+                    }
+                    named.add(name);
+                }
+            }
+            i = end + 1;
+        }
+        return named;
+    }
+
+    private static boolean isOws(char c) {
+        return c == ' ' || c == '\t';
     }
 
     /** A bit per HOP_BY_HOP name found among the headers, in one pass. */
@@ -123,7 +160,7 @@ public final class ForwardingHeaders {
      * @param version      the client's HTTP version, for Via
      * @return the request id now on the request, or null when ids are disabled
      */
-    public String prepareRequest(HttpHeaders headers, InetSocketAddress client, String clientHost, String scheme,
+    public CharSequence prepareRequest(HttpHeaders headers, InetSocketAddress client, String clientHost, String scheme,
                                  HttpVersion version) {
         stripHopByHop(headers);
         headers.remove(HttpHeaderNames.EXPECT); // 100-continue is answered here, not by the origin
@@ -158,11 +195,12 @@ public final class ForwardingHeaders {
             return null;
         }
         String id = headers.get(requestIdHeader);
-        if (id == null || !validRequestId(id)) {
-            id = newRequestId();
-            headers.set(requestIdHeader, id);
+        if (id != null && validRequestId(id)) {
+            return id;
         }
-        return id;
+        AsciiString fresh = newRequestId();
+        headers.set(requestIdHeader, fresh);
+        return fresh;
     }
 
     /** Prepares an origin's response headers for the client. Framing is the caller's. */
@@ -196,9 +234,32 @@ public final class ForwardingHeaders {
             return "unknown";
         }
         InetAddress address = client.getAddress();
-        // RFC 5952 text for IPv6 ("::1", not "0:0:0:0:0:0:0:1"); NetUtil also drops any scope id.
-        return address != null ? NetUtil.toAddressString(address) : client.getHostString();
+        if (address == null) {
+            return client.getHostString();
+        }
+        // The last address each thread formatted, and its text: the requests of a keep-alive
+        // connection, and those of clients behind one front, come from the same address, and
+        // formatting it showed in profiles (issue 16). InetAddress is immutable; equals compares bytes.
+        LastAddress last = LAST_ADDRESS.get();
+        if (!address.equals(last.address)) {
+            // RFC 5952 text for IPv6 ("::1", not "0:0:0:0:0:0:0:1"); NetUtil also drops any scope id.
+            last.text = NetUtil.toAddressString(address);
+            last.address = address;
+        }
+        return last.text;
     }
+
+    private static final class LastAddress {
+        private InetAddress address;
+        private String text;
+    }
+
+    private static final FastThreadLocal<LastAddress> LAST_ADDRESS = new FastThreadLocal<>() {
+        @Override
+        protected LastAddress initialValue() {
+            return new LastAddress();
+        }
+    };
 
     private static String quoteIfNeeded(String value) {
         for (int i = 0; i < value.length(); i++) {
@@ -223,16 +284,21 @@ public final class ForwardingHeaders {
         return true;
     }
 
-    /** 128 random bits as 32 hex digits: unique enough to follow a request through logs. */
-    static String newRequestId() {
+    /**
+     * 128 random bits as 32 hex digits: unique enough to follow a request through logs. The digits are
+     * written as bytes into the array the header value wraps, with no char[] and no String to convert:
+     * the encoder copies an AsciiString to the wire as it is (issue 16: ids on by default, at no cost
+     * worth turning them off for).
+     */
+    static AsciiString newRequestId() {
         ThreadLocalRandom random = ThreadLocalRandom.current();
-        char[] out = new char[32];
+        byte[] out = new byte[32];
         long a = random.nextLong();
         long b = random.nextLong();
         for (int i = 0; i < 16; i++) {
             out[i] = HEX[(int) (a >>> (60 - 4 * i)) & 0xf];
             out[16 + i] = HEX[(int) (b >>> (60 - 4 * i)) & 0xf];
         }
-        return new String(out);
+        return new AsciiString(out, false);
     }
 }

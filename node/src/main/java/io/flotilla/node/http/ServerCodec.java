@@ -67,7 +67,21 @@ public final class ServerCodec {
     }
 
     public ServerCodec(int maxRequestLine, int maxHeaderLine, int maxHeadersTotal, int maxHeaderCount) {
-        HttpDecoderConfig config = new HttpDecoderConfig()
+        this(decoderConfig(maxRequestLine, maxHeadersTotal), maxRequestLine, maxHeaderLine, maxHeaderCount);
+    }
+
+    /**
+     * A codec whose decoder reads {@code config}, which {@link #decoderConfig} built: one config serves
+     * every connection of a listener (it is only read once built), so accepting costs no config objects.
+     */
+    public ServerCodec(HttpDecoderConfig config, int maxRequestLine, int maxHeaderLine, int maxHeaderCount) {
+        this.decoder = new MethodRecordingDecoder(config, maxRequestLine, maxHeaderLine, maxHeaderCount);
+        this.encoder = new MethodAwareEncoder();
+    }
+
+    /** The decoder settings for these limits; never changed once returned, so connections may share it. */
+    public static HttpDecoderConfig decoderConfig(int maxRequestLine, int maxHeadersTotal) {
+        return new HttpDecoderConfig()
                 .setMaxInitialLineLength(maxRequestLine)
                 .setMaxHeaderSize(maxHeadersTotal)
                 .setMaxChunkSize(16 * 1024)
@@ -78,8 +92,6 @@ public final class ServerCodec {
                 // (tokens, no CTLs); validating them again costs ~4% per request. Trailers come after
                 // the body, where the scanner does not look, so Netty still validates those.
                 .setHeadersFactory(DefaultHttpHeadersFactory.headersFactory().withValidation(false));
-        this.decoder = new MethodRecordingDecoder(config, maxRequestLine, maxHeaderLine, maxHeaderCount);
-        this.encoder = new MethodAwareEncoder();
     }
 
     public StrictRequestDecoder decoder() {

@@ -11,9 +11,11 @@ import io.flotilla.node.proxy.ProxyHandler;
 import io.flotilla.node.proxy.ProxyRuntime;
 import io.flotilla.node.upstream.ConnectionPool;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
-import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 
 import io.flotilla.node.tls.ServerTls;
 import io.netty.util.AsciiString;
@@ -21,6 +23,8 @@ import io.netty.util.AsciiString;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Builds every client connection's pipeline, in one place, top to bottom:
@@ -35,9 +39,21 @@ import java.util.function.Supplier;
  * </ol>
  * It also holds the listener's connection count: at the limit the listener stops accepting, and the
  * kernel's backlog holds new clients until a connection closes, as HAProxy's {@code maxconn} does.
+ *
+ * <p>One instance serves every connection of a listener. It is not a Netty {@code ChannelInitializer},
+ * which also records each channel in a concurrent set while it runs: with a connection per request
+ * (HTTP/1.0 clients, {@code Connection: close}, L4 health checks) everything done per accept counts,
+ * so it builds the pipeline in {@code handlerAdded} (the channel is registered by then) and removes
+ * itself, and the decoder settings are built once per set of limits, not per connection (issue 16).
  */
-final class FrontendInitializer extends ChannelInitializer<SocketChannel> {
+@ChannelHandler.Sharable
+final class FrontendInitializer extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = Logger.getLogger(FrontendInitializer.class.getName());
     private static final AsciiString STRICT_TRANSPORT_SECURITY = AsciiString.cached("strict-transport-security");
+
+    /** The decoder settings built for one set of limits; replaced when a reload brings new limits. */
+    private record Decoding(LimitConfig limits, HttpDecoderConfig config) {
+    }
 
     private final Supplier<ProxyRuntime> runtimes;
     private final ProxyServices services;
@@ -49,6 +65,7 @@ final class FrontendInitializer extends ChannelInitializer<SocketChannel> {
     private final ByteCounter bytes = new ByteCounter();
     private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private volatile Channel serverChannel;
+    private volatile Decoding decoding;
 
     FrontendInitializer(Supplier<ProxyRuntime> runtimes, ProxyServices services, Map<EventLoop, ConnectionPool> pools,
                         ListenerConfig listener, ServerTls tls) {
@@ -78,7 +95,30 @@ final class FrontendInitializer extends ChannelInitializer<SocketChannel> {
     }
 
     @Override
-    protected void initChannel(SocketChannel ch) {
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        try {
+            initChannel(ctx.channel());
+        } catch (Throwable t) {
+            LOG.log(Level.WARNING, "could not set up a client connection; closing it", t);
+            ctx.close();
+        } finally {
+            if (!ctx.isRemoved()) {
+                ctx.pipeline().remove(this);
+            }
+        }
+    }
+
+    private HttpDecoderConfig decoderConfig(LimitConfig limits) {
+        Decoding current = decoding;
+        if (current == null || current.limits() != limits) {
+            // Racing event loops may each build one once; any of them is right for these limits.
+            current = new Decoding(limits, ServerCodec.decoderConfig(limits.requestLine(), limits.headersTotal()));
+            decoding = current;
+        }
+        return current.config();
+    }
+
+    private void initChannel(Channel ch) {
         if (open.incrementAndGet() >= maxConnections && serverChannel != null) {
             serverChannel.config().setAutoRead(false);
         }
@@ -91,7 +131,7 @@ final class FrontendInitializer extends ChannelInitializer<SocketChannel> {
         connections.add(ch);
         ProxyRuntime runtime = runtimes.get();
         LimitConfig limits = runtime.limits();
-        ServerCodec codec = new ServerCodec(limits.requestLine(), limits.headerLine(), limits.headersTotal(),
+        ServerCodec codec = new ServerCodec(decoderConfig(limits), limits.requestLine(), limits.headerLine(),
                 limits.headerCount()).countInto(bytes);
         if (listener.proxyProtocol()) {
             ch.pipeline().addLast("proxy-protocol", new ProxyProtocolGate(listener.trustedProxies()));

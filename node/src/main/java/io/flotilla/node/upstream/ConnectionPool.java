@@ -31,6 +31,13 @@ public final class ConnectionPool {
     private static final int MAX_RESPONSE_HEADERS = 64 * 1024;
     /** Large enough that a 64 KiB response body passes as one or two messages, not four. */
     private static final int MAX_CHUNK = 64 * 1024;
+    /** Only read by the decoders once built, so every upstream connection shares it. */
+    private static final HttpDecoderConfig RESPONSE_DECODING = new HttpDecoderConfig()
+            .setMaxInitialLineLength(MAX_RESPONSE_LINE)
+            .setMaxHeaderSize(MAX_RESPONSE_HEADERS)
+            .setMaxChunkSize(MAX_CHUNK)
+            .setStrictLineParsing(true)
+            .setUseRfc9112TransferEncoding(true);
 
     private final EventLoop loop;
     private final Bootstrap bootstrap;
@@ -52,7 +59,7 @@ public final class ConnectionPool {
                 .group(loop)
                 .channel(channelClass)
                 .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.TCP_NODELAY, true)
+                // TCP_NODELAY is on already: Netty's socket config sets it on every new socket.
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024));
@@ -92,17 +99,11 @@ public final class ConnectionPool {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        HttpDecoderConfig decoder = new HttpDecoderConfig()
-                                .setMaxInitialLineLength(MAX_RESPONSE_LINE)
-                                .setMaxHeaderSize(MAX_RESPONSE_HEADERS)
-                                .setMaxChunkSize(MAX_CHUNK)
-                                .setStrictLineParsing(true)
-                                .setUseRfc9112TransferEncoding(true);
                         if (upstream.tls() != null) {
                             ch.pipeline().addLast("tls", upstream.newTlsHandler(ch.alloc(), server));
                         }
                         ch.pipeline()
-                                .addLast("http", new HttpClientCodec(decoder, false, false))
+                                .addLast("http", new HttpClientCodec(RESPONSE_DECODING, false, false))
                                 .addLast("upstream", connection);
                     }
                 })

@@ -299,12 +299,17 @@ public final class FlotillaNode implements AutoCloseable {
     private void registerGauges(FlotillaConfig config) {
         NodeMetrics metrics = services.metrics();
         metrics.removeMatching("flotilla.upstream.connections.");
+        metrics.removeMatching("flotilla.upstream.available.");
+        metrics.removeMatching("flotilla.upstream.ejections.");
         for (Upstream upstream : runtime.get().upstreams().values()) {
             for (UpstreamServer server : upstream.servers()) {
-                String prefix = "flotilla.upstream.connections." + NodeMetrics.segment(upstream.name()) + "."
-                        + NodeMetrics.segment(server.address().toString()) + ".";
-                metrics.gauge(prefix + "open", server::openConnections);
-                metrics.gauge(prefix + "idle", server::idleConnections);
+                String id = NodeMetrics.segment(upstream.name()) + "." + NodeMetrics.segment(server.address().toString());
+                metrics.gauge("flotilla.upstream.connections." + id + ".open", server::openConnections);
+                metrics.gauge("flotilla.upstream.connections." + id + ".idle", server::idleConnections);
+                // Whether this node sends the server traffic (healthy, not ejected, not draining), and
+                // how often passive checks ejected it: what the fleet sees of its backends (issue 17).
+                metrics.gauge("flotilla.upstream.available." + id, () -> server.available() ? 1 : 0);
+                metrics.gauge("flotilla.upstream.ejections." + id, server::ejections);
             }
         }
         for (int i = 0; i < frontends.size(); i++) {

@@ -79,6 +79,7 @@ public final class NodeMetrics {
                         labels("upstream", "${0}", "server", "${1}")),
                 new MapperConfig("flotilla.upstream.ejections.*.*", "flotilla_upstream_ejections_total",
                         labels("upstream", "${0}", "server", "${1}")),
+                new MapperConfig("flotilla.rate_limited.*", "flotilla_rate_limited_total", labels("route", "${0}")),
                 new MapperConfig("flotilla.errors.*", "flotilla_errors_total", labels("kind", "${0}")),
                 new MapperConfig("flotilla.cache.events.*", "flotilla_cache_events_total", labels("event", "${0}")),
                 new MapperConfig("flotilla.fleet.operations.*", "flotilla_fleet_operations_total",
@@ -278,9 +279,12 @@ public final class NodeMetrics {
         private final String name;
         private final Counter[][] requests = new Counter[STATUS_CLASSES.length][METHODS.length];
         private final LatencyHistogram duration;
+        /** 429s, whichever limit made them: rate limits by route (the status class alone hides them). */
+        private final Counter limited;
 
         private RouteMetrics(String route) {
             this.name = segment(route);
+            this.limited = registry.counter("flotilla.rate_limited." + name);
             this.duration = histogram("flotilla.request.duration." + name, REQUEST_DURATION, "route", name);
         }
 
@@ -306,6 +310,9 @@ public final class NodeMetrics {
             int cls = Math.max(1, Math.min(5, status / 100)) - 1;
             int m = methodIndex(method);
             counter(cls, m).inc();
+            if (status == 429) {
+                limited.inc();
+            }
             duration.update(durationNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
         }
 

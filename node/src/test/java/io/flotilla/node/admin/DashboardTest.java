@@ -190,8 +190,8 @@ class DashboardTest {
      * with a fleet key), traffic that exercises the shared cache (remote hits, fills, purges), a rate
      * limit, a dead backend and a health-checked server that fails, a real Prometheus scraping them
      * every second with the alert rules of {@code prometheus/} loaded. Every panel query of every
-     * dashboard must return data from all three nodes; then one node is stopped and its
-     * FlotillaNodeDown alert must go pending and then firing. About 40 s.
+     * dashboard must return data from all three nodes; then the node running as a process of its own
+     * is stopped (SIGTERM) and its FlotillaNodeDown alert must go pending and then firing. About 40 s.
      */
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS) // a backstop: every wait below has its own, shorter bound
@@ -225,7 +225,7 @@ class DashboardTest {
 
         int refused = unusedPort();
         TestOrigin origin = track(TestOrigin.start(DashboardTest::origin));
-        List<TestNode> nodes = startFleet(origin, refused);
+        List<Member> nodes = startFleet(origin, refused);
         for (int i = 0; i < nodes.size(); i++) {
             driveTraffic(nodes, i);
         }
@@ -303,13 +303,13 @@ class DashboardTest {
             assertTrue(p99 > 0 && p99 < 2, "fleet p99 of the app route: " + p99);
             assertNull(trafficFailure.get(), "the background traffic failed");
 
-            // A real condition fires a shipped alert: one node stops, Prometheus finds it down.
-            TestNode stopped = nodes.get(2);
+            // A real condition fires a shipped alert: the node process gets SIGTERM, drains and exits;
+            // Prometheus finds it down.
+            Member stopped = nodes.get(2);
             String instance = instances.get(2);
-            closeables.remove(stopped);
             ticks.interrupt();
             ticks.join(5000);
-            stopped.close();
+            stopped.stop().close();
             String firing = awaitAlert(api, "FlotillaNodeDown", instance);
             assertTrue(firing.contains("\"pending\""), "seen pending before firing: " + firing);
             assertTrue(firing.contains("\"firing\""), firing);
@@ -319,28 +319,74 @@ class DashboardTest {
         }
     }
 
-    /** Three fleet members: the first alone, the other two joining it by its gossip address. */
-    private List<TestNode> startFleet(TestOrigin origin, int refused) throws Exception {
+    /** A fleet member the test talks to: its listener and admin ports, and how to stop it. */
+    private record Member(int port, int adminPort, AutoCloseable stop) {
+        RawClient client() throws IOException {
+            return new RawClient(port);
+        }
+    }
+
+    private static final Pattern STARTED = Pattern.compile(
+            "serving on \\[/127\\.0\\.0\\.1:(\\d+)].*admin on 127\\.0\\.0\\.1:(\\d+), fleet");
+
+    /**
+     * Three fleet members: the first alone, the others joining it by its gossip address; two in this
+     * JVM, the third a process of its own (the one the alert check stops, as an operator would).
+     */
+    private List<Member> startFleet(TestOrigin origin, int refused) throws Exception {
         String fleet = "dash" + Long.toHexString(System.nanoTime());
         String key = io.flotilla.cluster.security.FleetKeys.generate();
-        List<TestNode> nodes = new ArrayList<>();
+        List<TestNode> inProcess = new ArrayList<>();
+        List<Member> members = new ArrayList<>();
         String seed = null;
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 2; i++) {
             TestNode node = track(TestNode.startWith(nodeConfig(i, origin, refused, fleet, key, seed)));
-            nodes.add(node);
+            inProcess.add(node);
+            members.add(new Member(node.port(), node.adminPort(), node));
             if (seed == null) {
                 seed = node.node().fleet().membership().gossipAddress();
             }
         }
+        members.add(startProcess(nodeConfig(2, origin, refused, fleet, key, seed)));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        for (TestNode node : nodes) {
+        for (TestNode node : inProcess) {
             while (node.node().fleet().membership().members().size() != 3
                     || node.node().fleet().statistics().sharedMembers() != 3) {
                 assertTrue(System.nanoTime() < deadline, "three members within 60 s");
                 Thread.sleep(100);
             }
         }
-        return nodes;
+        return members;
+    }
+
+    /** A node as a process of its own (this test's class path), its ports read back from its log. */
+    private Member startProcess(String config) throws Exception {
+        Path file = Files.writeString(dir.resolve("dash-process.yaml"), config);
+        Path log = dir.resolve("dash-process.log");
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        Process process = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Dhazelcast.phone.home.enabled=false", "-cp", System.getProperty("java.class.path"),
+                "io.flotilla.node.cli.Main", "node", "--config", file.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        AutoCloseable stop = track(() -> {
+            process.destroy(); // SIGTERM: the node drains and exits
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                fail("the node process exited with " + process.exitValue() + ":\n" + Files.readString(log));
+            }
+            Matcher m = STARTED.matcher(Files.readString(log));
+            if (m.find()) {
+                return new Member(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), stop);
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the node process did not start within 60 s:\n" + Files.readString(log));
     }
 
     /** Cacheable answers, a slow path (past upstream_read, 2 s) and one that cuts its response short. */
@@ -369,7 +415,7 @@ class DashboardTest {
     }
 
     private String nodeConfig(int i, TestOrigin origin, int refused, String fleet, String key, String seed) {
-        return "node: {name: dash-" + i + ", event_loops: 1, admin: \"127.0.0.1:0\", "
+        return "node: {name: dash-" + i + ", event_loops: 1, admin: \"127.0.0.1:0\", drain_grace: 0s, "
                 + "access_log: {path: " + dir.resolve("access-" + i + ".log") + ", format: json}}\n"
                 + "listeners:\n  - {bind: \"127.0.0.1:0\"}\n"
                 + "upstreams:\n  app: {servers: [" + origin.address() + "]}\n"
@@ -391,8 +437,8 @@ class DashboardTest {
      * upstream, 429s past the fleet's rate limit), then one request each that times out upstream (504)
      * and that the origin cuts short, a purge, and one connection left idle past the keep-alive timeout.
      */
-    private void driveTraffic(List<TestNode> nodes, int i) throws Exception {
-        TestNode node = nodes.get(i);
+    private void driveTraffic(List<Member> nodes, int i) throws Exception {
+        Member node = nodes.get(i);
         try (RawClient client = node.client()) {
             for (int k = 0; k < 100; k++) {
                 String target = switch (k % 10) {
@@ -424,7 +470,7 @@ class DashboardTest {
         assertEquals(200, idle.get("/app/idle", "dash").status());
     }
 
-    private static void purge(TestNode node, String path) throws IOException {
+    private static void purge(Member node, String path) throws IOException {
         try (RawClient admin = new RawClient(node.adminPort())) {
             String url = URLEncoder.encode("http://dash" + path, StandardCharsets.UTF_8);
             RawClient.Response r = admin.send("POST /cache/purge?url=" + url + " HTTP/1.1\r\nHost: admin\r\n"
@@ -437,11 +483,11 @@ class DashboardTest {
      * Every 200 ms on each node: a new URL filled, the entry the previous node filled a tick ago read
      * (a remote hit), a hit, a purge, a rate-limited request, and now and then a 404 and a 502.
      */
-    private static void keepTrafficGoing(List<TestNode> nodes, AtomicReference<Throwable> failure) {
+    private static void keepTrafficGoing(List<Member> nodes, AtomicReference<Throwable> failure) {
         for (int tick = 0; !Thread.currentThread().isInterrupted(); tick++) {
             try {
                 for (int i = 0; i < nodes.size(); i++) {
-                    TestNode node = nodes.get(i);
+                    Member node = nodes.get(i);
                     try (RawClient client = node.client()) {
                         client.get("/app/tick-" + i + "-" + tick, "dash");
                         if (tick > 0) {

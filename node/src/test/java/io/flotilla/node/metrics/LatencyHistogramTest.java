@@ -91,6 +91,28 @@ class LatencyHistogramTest {
         }
     }
 
+    /** The hot path: a request's record() allocates nothing once its route's handles exist. */
+    @Test
+    void recordingARequestAllocatesNothing() {
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        NodeMetrics metrics = new NodeMetrics();
+        NodeMetrics.RouteMetrics route = metrics.route("app");
+        LatencyHistogram ttfb = metrics.upstreamTtfb("app");
+        for (int i = 0; i < 200_000; i++) { // past the JIT's warm-up, and every LongAdder's first use
+            route.record(200, "GET", i * 1_000L);
+            metrics.route("app").record(429, "GET", i);
+            ttfb.update(i, TimeUnit.NANOSECONDS);
+        }
+        long before = threads.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < 100_000; i++) {
+            metrics.route("app").record(200, "GET", i * 1_000L);
+            metrics.upstreamTtfb("app").update(i, TimeUnit.NANOSECONDS);
+        }
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertTrue(allocated < 10_000, allocated + " bytes allocated by 100 000 requests' metrics");
+    }
+
     private static String scrape(NodeMetrics metrics) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         metrics.writePrometheus(out);

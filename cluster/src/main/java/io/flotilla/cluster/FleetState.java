@@ -59,6 +59,15 @@ public interface FleetState extends AutoCloseable {
     return NO_OUTSIDERS;
   }
 
+  /** What the node's metrics read about the fleet (issue 17); a lone node's are fixed. */
+  default FleetStatistics statistics() {
+    return FleetStatistics.LONE;
+  }
+
+  /** Tells {@code observer} of the round trips the fleet state makes on its own (rate syncs). */
+  default void observe(FleetStatistics.Observer observer) {
+  }
+
   /** What a lone node reports: nothing ever counted. */
   Outsiders NO_OUTSIDERS = new Outsiders();
 

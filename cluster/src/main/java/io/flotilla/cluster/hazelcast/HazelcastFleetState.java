@@ -8,6 +8,7 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.instance.impl.HazelcastInstanceFactory;
 import io.flotilla.cluster.ClusterSettings;
 import io.flotilla.cluster.FleetState;
+import io.flotilla.cluster.FleetStatistics;
 import io.flotilla.cluster.jgroups.FleetGossip;
 import io.flotilla.cluster.security.Outsiders;
 import java.util.concurrent.Executors;
@@ -33,6 +34,7 @@ final class HazelcastFleetState implements FleetState {
   private final HazelcastConfigStore config;
   private final Outsiders outsiders;
   private final ValueSeal seal;
+  private final HazelcastFleetStatistics statistics;
   private volatile boolean closed;
   private volatile boolean crashed;
 
@@ -53,6 +55,7 @@ final class HazelcastFleetState implements FleetState {
     this.health = new HazelcastHealthRegistry(hz, gossip, settings.probeOwners(), seal);
     this.rates = new HazelcastRateCounters(hz, settings.expectedFleetSize(), settings.syncInterval(), background, seal);
     this.config = new HazelcastConfigStore(hz, settings.memberId(), background, seal);
+    this.statistics = new HazelcastFleetStatistics(hz, rates); // issue 17's metrics hook
   }
 
   static HazelcastFleetState start(ClusterSettings settings) {
@@ -137,6 +140,16 @@ final class HazelcastFleetState implements FleetState {
   @Override
   public Outsiders outsiders() {
     return outsiders;
+  }
+
+  @Override
+  public FleetStatistics statistics() {
+    return statistics;
+  }
+
+  @Override
+  public void observe(FleetStatistics.Observer observer) {
+    rates.observe(observer);
   }
 
   /** The thread for periodic work, for parts built by tests in this package. */

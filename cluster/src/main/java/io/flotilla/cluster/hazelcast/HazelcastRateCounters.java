@@ -2,6 +2,7 @@ package io.flotilla.cluster.hazelcast;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import io.flotilla.cluster.FleetStatistics;
 import io.flotilla.cluster.rate.RateCounters;
 import io.flotilla.cluster.rate.RateDecision;
 import java.time.Duration;
@@ -9,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
@@ -48,6 +50,11 @@ final class HazelcastRateCounters implements RateCounters {
   private final LongSupplier clock;
   private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
   private final ScheduledFuture<?> syncTask;
+  // Issue 17's metrics hook: how long each sent count took to be confirmed, and the sync's lag.
+  private volatile FleetStatistics.Observer observer = FleetStatistics.Observer.NONE;
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private volatile boolean failedSinceRound;
+  private volatile long syncedAt = System.currentTimeMillis();
 
   HazelcastRateCounters(HazelcastInstance hz, int expectedFleetSize, Duration syncInterval,
                         ScheduledExecutorService background, ValueSeal seal) {
@@ -126,6 +133,10 @@ final class HazelcastRateCounters implements RateCounters {
   /** Sends each window's unsent count, learns the fleet total, and recomputes this member's budget. */
   private void sync() {
     long now = clock.getAsLong();
+    if (inFlight.get() == 0 && !failedSinceRound) {
+      syncedAt = now; // everything sent before this round was confirmed
+    }
+    failedSinceRound = false;
     int visible = Math.max(1, clusterSize.getAsInt());
     this.visible = visible;
     counters.values().removeIf(c -> c.windowEnd <= now);
@@ -152,8 +163,15 @@ final class HazelcastRateCounters implements RateCounters {
       long delta = c.unsent.getAndSet(0);
       long ttl = c.windowEnd - now + c.periodMillis;
       AddDelta add = new AddDelta(seal.sealLong(delta, MemberConfig.RATES + ".delta", c.mapKey), ttl);
+      long sent = System.nanoTime();
+      inFlight.incrementAndGet();
       totals.submitToKey(c.mapKey, add).whenComplete((sealed, error) -> {
         Long total = error == null ? seal.openLong(sealed, MemberConfig.RATES, c.mapKey) : null;
+        observer.operation("rate_sync", System.nanoTime() - sent, total == null);
+        if (total == null) {
+          failedSinceRound = true;
+        }
+        inFlight.decrementAndGet();
         if (total == null) {
           c.unsent.addAndGet(delta); // try again next interval; the estimate still counts it
           return;
@@ -167,6 +185,15 @@ final class HazelcastRateCounters implements RateCounters {
         c.budget = share(c.limit, c.fleet, visible);
       });
     }
+  }
+
+  /** Milliseconds since every count sent had been confirmed at the start of a sync round. */
+  long syncLagMillis() {
+    return Math.max(0, clock.getAsLong() - syncedAt);
+  }
+
+  void observe(FleetStatistics.Observer observer) {
+    this.observer = observer;
   }
 
   @Override

@@ -37,7 +37,8 @@ import java.util.function.LongSupplier;
  * {@code _total} names say they only grow, and {@code rate()} works on them.
  *
  * <p>Series exposed ({@code flotilla_} prefix): {@code requests_total{route,status,method}},
- * {@code request_duration_seconds{route}} (summary: downstream total), {@code upstream_ttfb_seconds{upstream}},
+ * {@code request_duration_seconds{route}} (histogram: downstream total), {@code upstream_ttfb_seconds{upstream}}
+ * (histogram), {@code fleet_operation_seconds{kind}} and {@code fleet_operation_failures_total{kind}},
  * {@code upstream_requests_total{upstream,server,outcome}}, {@code errors_total{kind}},
  * {@code local_responses_total{status}}, {@code timeouts_total{phase}}, {@code listener_connections{listener}},
  * {@code listener_bytes_total{listener,direction}},
@@ -54,7 +55,8 @@ public final class NodeMetrics {
     private final Map<String, RouteMetrics> routes = new ConcurrentHashMap<>();
     private final Map<String, Counter> errors = new ConcurrentHashMap<>();
     private final Map<Integer, Counter> local = new ConcurrentHashMap<>();
-    private final Map<String, Timer> ttfb = new ConcurrentHashMap<>();
+    private final Map<String, LatencyHistogram> ttfb = new ConcurrentHashMap<>();
+    private final HistogramExports histograms;
     private final Map<OutcomeKey, Counter> upstreamOutcomes = new ConcurrentHashMap<>();
 
     public NodeMetrics() {
@@ -69,18 +71,24 @@ public final class NodeMetrics {
         CustomMappingSampleBuilder labels = new CustomMappingSampleBuilder(List.of(
                 new MapperConfig("flotilla.requests.*.*.*", "flotilla_requests_total",
                         labels("route", "${0}", "status", "${1}", "method", "${2}")),
-                new MapperConfig("flotilla.request.duration.*", "flotilla_request_duration_seconds",
-                        labels("route", "${0}")),
-                new MapperConfig("flotilla.upstream.ttfb.*", "flotilla_upstream_ttfb_seconds",
-                        labels("upstream", "${0}")),
                 new MapperConfig("flotilla.upstream.requests.*.*.*", "flotilla_upstream_requests_total",
                         labels("upstream", "${0}", "server", "${1}", "outcome", "${2}")),
                 new MapperConfig("flotilla.upstream.connections.*.*.*", "flotilla_upstream_connections",
                         labels("upstream", "${0}", "server", "${1}", "state", "${2}")),
+                new MapperConfig("flotilla.upstream.available.*.*", "flotilla_upstream_server_available",
+                        labels("upstream", "${0}", "server", "${1}")),
+                new MapperConfig("flotilla.upstream.ejections.*.*", "flotilla_upstream_ejections_total",
+                        labels("upstream", "${0}", "server", "${1}")),
+                new MapperConfig("flotilla.rate_limited.*", "flotilla_rate_limited_total", labels("route", "${0}")),
                 new MapperConfig("flotilla.errors.*", "flotilla_errors_total", labels("kind", "${0}")),
                 new MapperConfig("flotilla.cache.events.*", "flotilla_cache_events_total", labels("event", "${0}")),
                 new MapperConfig("flotilla.fleet.operations.*", "flotilla_fleet_operations_total",
                         labels("kind", "${0}")),
+                new MapperConfig("flotilla.fleet.operation_failures.*", "flotilla_fleet_operation_failures_total",
+                        labels("kind", "${0}")),
+                new MapperConfig("flotilla.fleet.near_cache.*", "flotilla_fleet_near_cache_total",
+                        labels("result", "${0}")),
+                new MapperConfig("flotilla.fleet.members.*", "flotilla_fleet_members", labels("view", "${0}")),
                 new MapperConfig("flotilla.local.*", "flotilla_local_responses_total", labels("status", "${0}")),
                 new MapperConfig("flotilla.timeouts.*", "flotilla_timeouts_total", labels("phase", "${0}")),
                 new MapperConfig("flotilla.listener.connections.*", "flotilla_listener_connections",
@@ -89,6 +97,39 @@ public final class NodeMetrics {
                         labels("listener", "${0}", "direction", "${1}")),
                 new MapperConfig("flotilla.fleet.refused.*", "flotilla_fleet_refused_total", labels("kind", "${0}"))));
         this.exports = new DropwizardExports(registry, MetricFilter.ALL, labels);
+        this.histograms = new HistogramExports(registry, Map.of(
+                REQUEST_DURATION, "Request head in to response end, by route",
+                UPSTREAM_TTFB, "Request sent upstream to response head, by upstream",
+                FLEET_OPERATION, "Round trips to the fleet's shared state, by kind"));
+        this.fleet = new FleetMetrics(this);
+    }
+
+    private final FleetMetrics fleet;
+
+    /** The metrics of the fleet state: round trips, near cache, members, migrations, merges. */
+    public FleetMetrics fleet() {
+        return fleet;
+    }
+
+    static final String REQUEST_DURATION = "flotilla_request_duration_seconds";
+    static final String UPSTREAM_TTFB = "flotilla_upstream_ttfb_seconds";
+    static final String FLEET_OPERATION = "flotilla_fleet_operation_seconds";
+
+    /**
+     * The histogram registered as {@code name}, made on first use; called once per route, upstream or
+     * kind (the callers keep the handle), so the lock is off the hot path.
+     */
+    synchronized LatencyHistogram histogram(String name, String family, String... labels) {
+        if (registry.getMetrics().get(name) instanceof LatencyHistogram found) {
+            return found;
+        }
+        List<String> names = new java.util.ArrayList<>();
+        List<String> values = new java.util.ArrayList<>();
+        for (int i = 0; i < labels.length; i += 2) {
+            names.add(labels[i]);
+            values.add(labels[i + 1]);
+        }
+        return registry.register(name, new LatencyHistogram(family, names, values));
     }
 
     /** Labels in the order given, so every scrape prints them the same way. */
@@ -122,7 +163,9 @@ public final class NodeMetrics {
     /** Writes every metric in the Prometheus text format (version 0.0.4). */
     public void writePrometheus(OutputStream out) throws IOException {
         Writer writer = new OutputStreamWriter(out, StandardCharsets.UTF_8);
-        TextFormat.write004(writer, Collections.enumeration(exports.collect()));
+        List<io.prometheus.client.Collector.MetricFamilySamples> all = new java.util.ArrayList<>(exports.collect());
+        all.addAll(histograms.collect());
+        TextFormat.write004(writer, Collections.enumeration(all));
         writer.flush();
     }
 
@@ -136,6 +179,30 @@ public final class NodeMetrics {
         return found != null ? found : routes.computeIfAbsent(name, RouteMetrics::new);
     }
 
+    /** Error kinds, proxy-made statuses and timeout phases a node counts; each shows as 0 from startup. */
+    private static final List<String> ERROR_KINDS = List.of("cut_response", "aborted", "rate_limited", "circuit_open",
+            "retry", "retry_budget_exhausted");
+    private static final List<Integer> LOCAL_STATUSES = List.of(400, 404, 408, 429, 502, 503, 504);
+    private static final List<String> TIMEOUT_PHASES = List.of("client_header", "keep_alive", "client_body",
+            "client_write", "upstream_read", "upstream_write");
+
+    /**
+     * Makes the series of every label value known now exist at 0 (issue 17: a quiet, healthy fleet
+     * shows zeros, not "No data"): the routes' GET series and latency, the upstreams' time to first
+     * byte, and the error kinds, proxy-made statuses and timeout phases. Series of values learnt later
+     * (a new status, a new route after a reload) still appear with their first event.
+     */
+    public void touchKnown(java.util.Collection<String> upstreams) {
+        for (String upstream : upstreams) {
+            route(upstream).touch();
+            upstreamTtfb(upstream);
+        }
+        route("none").touch();
+        ERROR_KINDS.forEach(kind -> errors.computeIfAbsent(kind, k -> registry.counter("flotilla.errors." + k)));
+        LOCAL_STATUSES.forEach(status -> local.computeIfAbsent(status, k -> registry.counter("flotilla.local." + k)));
+        TIMEOUT_PHASES.forEach(this::timeouts);
+    }
+
     /** Counts one proxy-made error by kind (bad_request, no_route, upstream_refused, ...). */
     public void error(String kind) {
         errors.computeIfAbsent(kind, k -> registry.counter("flotilla.errors." + k)).inc();
@@ -147,8 +214,15 @@ public final class NodeMetrics {
     }
 
     /** Time from the request sent upstream to the response head, per upstream. */
-    public Timer upstreamTtfb(String upstream) {
-        return ttfb.computeIfAbsent(upstream, u -> timer("flotilla.upstream.ttfb." + segment(u)));
+    public LatencyHistogram upstreamTtfb(String upstream) {
+        LatencyHistogram found = ttfb.get(upstream); // per request: no capturing lambda unless it is new
+        return found != null ? found : ttfb.computeIfAbsent(upstream,
+                u -> histogram("flotilla.upstream.ttfb." + segment(u), UPSTREAM_TTFB, "upstream", segment(u)));
+    }
+
+    /** The latency of one kind of round trip to the fleet's shared state (remote_get, store, ...). */
+    public LatencyHistogram fleetOperation(String kind) {
+        return histogram("flotilla.fleet.operation." + kind, FLEET_OPERATION, "kind", kind);
     }
 
     /** Counts how one attempt on an upstream server ended: response, connect_error, timeout, ... */
@@ -204,23 +278,41 @@ public final class NodeMetrics {
     public final class RouteMetrics {
         private final String name;
         private final Counter[][] requests = new Counter[STATUS_CLASSES.length][METHODS.length];
-        private final Timer duration;
+        private final LatencyHistogram duration;
+        /** 429s, whichever limit made them: rate limits by route (the status class alone hides them). */
+        private final Counter limited;
 
         private RouteMetrics(String route) {
             this.name = segment(route);
-            this.duration = timer("flotilla.request.duration." + name);
+            this.limited = registry.counter("flotilla.rate_limited." + name);
+            this.duration = histogram("flotilla.request.duration." + name, REQUEST_DURATION, "route", name);
+        }
+
+        /** Makes the route's GET series by status class exist at 0 before its first request. */
+        void touch() {
+            int get = methodIndex("GET");
+            for (int cls = 1; cls < STATUS_CLASSES.length; cls++) {
+                counter(cls, get);
+            }
+        }
+
+        private Counter counter(int cls, int m) {
+            Counter counter = requests[cls][m];
+            if (counter == null) {
+                counter = registry.counter("flotilla.requests." + name + "." + STATUS_CLASSES[cls] + "." + METHODS[m]);
+                requests[cls][m] = counter; // a benign race: the registry returns the same counter to all
+            }
+            return counter;
         }
 
         /** Counts a finished request; durations in nanoseconds. */
         public void record(int status, String method, long durationNanos) {
             int cls = Math.max(1, Math.min(5, status / 100)) - 1;
             int m = methodIndex(method);
-            Counter counter = requests[cls][m];
-            if (counter == null) {
-                counter = registry.counter("flotilla.requests." + name + "." + STATUS_CLASSES[cls] + "." + METHODS[m]);
-                requests[cls][m] = counter; // a benign race: the registry returns the same counter to all
+            counter(cls, m).inc();
+            if (status == 429) {
+                limited.inc();
             }
-            counter.inc();
             duration.update(durationNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
         }
 

@@ -133,7 +133,11 @@ public final class FlotillaNode implements AutoCloseable {
         int threads = config.node().eventLoops() > 0
                 ? config.node().eventLoops() : Runtime.getRuntime().availableProcessors();
         EventLoopGroup group = transport.newGroup(threads, "flotilla-io");
+        NodeMetrics metrics = new NodeMetrics();
         FleetState fleet = FleetStates.open(config);
+        if (config.cluster().isPresent()) {
+            fleet = metrics.fleet().observe(fleet); // shared-state round trips timed for /metrics
+        }
         ResponseCache cache = new ResponseCache(fleet.responses(), config.cache());
         ProxyRuntime compiled = ProxyRuntime.compile(config, cache, fleet.rates());
         resolveNames(compiled, resolver);
@@ -143,7 +147,6 @@ public final class FlotillaNode implements AutoCloseable {
             EventLoop loop = (EventLoop) executor;
             pools.put(loop, new ConnectionPool(loop, transport.socketChannel(), config.timeouts().upstreamConnect()));
         }
-        NodeMetrics metrics = new NodeMetrics();
         AccessLog accessLog = config.node().accessLog().isPresent() ? AccessLog.open(config.node().accessLog().get()) : null;
         ProxyServices services = new ProxyServices(metrics, accessLog, cache, fleet);
         metrics.registerCache(cache);
@@ -297,12 +300,17 @@ public final class FlotillaNode implements AutoCloseable {
     private void registerGauges(FlotillaConfig config) {
         NodeMetrics metrics = services.metrics();
         metrics.removeMatching("flotilla.upstream.connections.");
+        metrics.removeMatching("flotilla.upstream.available.");
+        metrics.removeMatching("flotilla.upstream.ejections.");
         for (Upstream upstream : runtime.get().upstreams().values()) {
             for (UpstreamServer server : upstream.servers()) {
-                String prefix = "flotilla.upstream.connections." + NodeMetrics.segment(upstream.name()) + "."
-                        + NodeMetrics.segment(server.address().toString()) + ".";
-                metrics.gauge(prefix + "open", server::openConnections);
-                metrics.gauge(prefix + "idle", server::idleConnections);
+                String id = NodeMetrics.segment(upstream.name()) + "." + NodeMetrics.segment(server.address().toString());
+                metrics.gauge("flotilla.upstream.connections." + id + ".open", server::openConnections);
+                metrics.gauge("flotilla.upstream.connections." + id + ".idle", server::idleConnections);
+                // Whether this node sends the server traffic (healthy, not ejected, not draining), and
+                // how often passive checks ejected it: what the fleet sees of its backends (issue 17).
+                metrics.gauge("flotilla.upstream.available." + id, () -> server.available() ? 1 : 0);
+                metrics.gauge("flotilla.upstream.ejections." + id, server::ejections);
             }
         }
         for (int i = 0; i < frontends.size(); i++) {
@@ -312,6 +320,7 @@ public final class FlotillaNode implements AutoCloseable {
             metrics.gauge("flotilla.listener.bytes." + name + ".received", frontend.bytes()::received);
             metrics.gauge("flotilla.listener.bytes." + name + ".sent", frontend.bytes()::sent);
         }
+        metrics.touchKnown(runtime.get().upstreams().keySet());
         metrics.gauge("flotilla.draining", () -> services.draining() ? 1 : 0);
         metrics.gauge("flotilla.config.version", () -> configVersion);
         Outsiders outsiders = services.fleet().outsiders();

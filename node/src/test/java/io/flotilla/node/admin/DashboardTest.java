@@ -53,7 +53,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The Grafana dashboards in {@code grafana/}: that Grafana's file provisioning can load them, and that
- * every query of every panel returns data from a real Prometheus scraping a fleet of two real nodes.
+ * every query of every panel returns data from a real Prometheus scraping a fleet of three real nodes,
+ * which also evaluates the alert rules of {@code prometheus/}.
  */
 class DashboardTest {
     private static final Path PROMETHEUS = Path.of("/usr/bin/prometheus");
@@ -184,8 +185,16 @@ class DashboardTest {
 
     // ---- every query against a real Prometheus -------------------------------------------------------
 
+    /**
+     * Three nodes joined into one fleet (in this JVM: JGroups gossip and Hazelcast members on loopback,
+     * with a fleet key), traffic that exercises the shared cache (remote hits, fills, purges), a rate
+     * limit, a dead backend and a health-checked server that fails, a real Prometheus scraping them
+     * every second with the alert rules of {@code prometheus/} loaded. Every panel query of every
+     * dashboard must return data from all three nodes; then the node running as a process of its own
+     * is stopped (SIGTERM) and its FlotillaNodeDown alert must go pending and then firing. About 40 s.
+     */
     @Test
-    @Timeout(value = 120, unit = TimeUnit.SECONDS) // a backstop: every wait below has its own, shorter bound
+    @Timeout(value = 180, unit = TimeUnit.SECONDS) // a backstop: every wait below has its own, shorter bound
     void everyPanelQueryReturnsDataFromARealPrometheus() throws Exception {
         if (!Files.isExecutable(PROMETHEUS)) {
             if ("true".equals(System.getenv("CI"))) {
@@ -202,16 +211,23 @@ class DashboardTest {
                 }
             }
         }
-        assertTrue(queries.size() > 30, "found only " + queries.size() + " queries");
+        assertTrue(queries.size() > 80, "found only " + queries.size() + " queries");
+        List<PanelQuery> annotations = new ArrayList<>();
+        for (Map.Entry<String, JsonNode> d : dashboards().entrySet()) {
+            for (JsonNode a : d.getValue().path("annotations").path("list")) {
+                if (a.has("expr")) {
+                    annotations.add(new PanelQuery(d.getKey(), "annotation " + a.path("name").asText(), "-",
+                            a.path("expr").asText()));
+                }
+            }
+        }
+        assertTrue(annotations.size() >= 6, "config, members and drains as annotations on both dashboards");
 
         int refused = unusedPort();
-        List<TestNode> nodes = new ArrayList<>();
-        for (int i = 0; i < 2; i++) {
-            TestOrigin origin = track(TestOrigin.start(DashboardTest::origin));
-            nodes.add(track(TestNode.startWith(nodeConfig(i, origin, refused))));
-        }
-        for (TestNode node : nodes) {
-            driveTraffic(node);
+        TestOrigin origin = track(TestOrigin.start(DashboardTest::origin));
+        List<Member> nodes = startFleet(origin, refused);
+        for (int i = 0; i < nodes.size(); i++) {
+            driveTraffic(nodes, i);
         }
         List<String> instances = nodes.stream().map(n -> "127.0.0.1:" + n.adminPort()).toList();
         String api = startPrometheus(instances);
@@ -224,24 +240,25 @@ class DashboardTest {
             awaitTargetsUp(api, instances);
             // rate() needs two samples of a counter inside its window: wait for three scrapes of each node
             // inside the window the panels are given below (10 s), while the background traffic runs.
-            awaitQuery(api, "count(count_over_time(up{job=\"flotilla\"}[10s]) >= 3)", 2.0);
+            awaitQuery(api, "count(count_over_time(up{job=\"flotilla\"}[10s]) >= 3)", 3.0);
             Map<String, String> values = Map.of(
-                    "node", "127.0.0.1:(" + nodes.get(0).adminPort() + "|" + nodes.get(1).adminPort() + ")",
+                    "node", "127.0.0.1:(" + nodes.stream().map(n -> String.valueOf(n.adminPort()))
+                            .collect(Collectors.joining("|")) + ")",
                     "route", ".*",
                     "__rate_interval", "10s",
                     "__interval", "1s");
             // A query has data when it returns a finite sample and, where its series keep the instance
-            // label, series from both nodes. Asked again for a bounded time, as scrapes land 1 s apart.
-            Set<String> both = new TreeSet<>(instances);
+            // label, series from every node. Asked again for a bounded time, as scrapes land 1 s apart.
+            Set<String> all = new TreeSet<>(instances);
             List<PanelQuery> pending = new ArrayList<>(queries);
             Map<PanelQuery, String> last = new LinkedHashMap<>();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(25);
             while (!pending.isEmpty() && System.nanoTime() < deadline) {
                 for (PanelQuery q : List.copyOf(pending)) {
                     JsonNode result = query(api, substitute(q.expr(), values), q);
                     last.put(q, result.toString());
                     Set<String> from = instancesIn(result);
-                    if (hasFiniteSample(result) && (from.isEmpty() || from.equals(both))) {
+                    if (hasFiniteSample(result) && (from.isEmpty() || from.equals(all))) {
                         pending.remove(q);
                     }
                 }
@@ -249,34 +266,135 @@ class DashboardTest {
                     Thread.sleep(500);
                 }
             }
-            assertTrue(pending.isEmpty(), () -> "panel queries without data from both nodes after 20 s (traffic "
+            assertTrue(pending.isEmpty(), () -> "panel queries without data from every node after 25 s (traffic "
                     + "failure: " + trafficFailure.get() + "):\n" + pending.stream().map(q -> q + "\n    -> " + last.get(q))
                     .collect(Collectors.joining("\n")) + "\nPrometheus log:\n" + prometheusLog());
-            perInstance(api, "sum by (instance) (rate(flotilla_requests_total[10s]))", both).forEach((node, rate) ->
+            for (PanelQuery a : annotations) {
+                query(api, substitute(a.expr(), values), a); // Prometheus accepts it (it has data only on a change)
+            }
+            perInstance(api, "sum by (instance) (rate(flotilla_requests_total[10s]))", all).forEach((node, rate) ->
                     assertTrue(rate > 0, "the background traffic shows as a request rate on " + node));
 
             // The variables' label_values() queries, as Grafana sends them.
             assertEquals(new TreeSet<>(instances), labelValues(api, "instance", "up{job=\"flotilla\"}"));
             assertTrue(labelValues(api, "route", "flotilla_requests_total").containsAll(Set.of("app", "dead", "none")),
                     "routes: the upstream names, and none for 404s");
-            JsonNode members = query(api, "sum(up{job=\"flotilla\"})", null);
-            assertEquals(2.0, sample(members.get(0)), "both members up: " + members);
-            // The bounded burst is counted whole on each node: what Prometheus holds is what was sent.
-            perInstance(api, "sum by (instance) (flotilla_requests_total)", both).forEach((node, requests) ->
-                    assertTrue(requests >= 200, requests + " requests counted on " + node));
+            assertEquals(3.0, sample(query(api, "sum(up{job=\"flotilla\"})", null).get(0)), "all members up");
+            // What the traffic did shows where it should: the fleet's numbers, not just some number.
+            perInstance(api, "sum by (instance) (flotilla_requests_total)", all).forEach((node, requests) ->
+                    assertTrue(requests >= 100, requests + " requests counted on " + node));
+            perInstance(api, "flotilla_fleet_members{view=\"shared\"}", all).forEach((node, members) ->
+                    assertEquals(3.0, members, node + " sees three shared-state members"));
+            perInstance(api, "flotilla_fleet_view_agrees", all).forEach((node, agrees) ->
+                    assertEquals(1.0, agrees, node + ": JGroups and Hazelcast agree"));
+            perInstance(api, "sum by (instance) (flotilla_fleet_near_cache_total{result=\"hit\"})", all)
+                    .forEach((node, hits) -> assertTrue(hits > 0, node + " answered from its near cache"));
+            perInstance(api, "flotilla_fleet_operation_seconds_count{kind=\"remote_get\"}", all)
+                    .forEach((node, gets) -> assertTrue(gets > 0, node + " read entries another node stored"));
+            assertTrue(sample(query(api, "sum(flotilla_fleet_operation_seconds_count{kind=\"purge\"})", null).get(0)) > 0,
+                    "purges went to the fleet");
+            assertTrue(sample(query(api, "sum(flotilla_rate_limited_total)", null).get(0)) > 0, "429s by route");
+            assertTrue(sample(query(api, "sum(flotilla_cache_events_total{event=\"hit\"})", null).get(0)) > 0);
+            assertEquals(0.0, sample(query(api, "max(flotilla_upstream_server_available{server=\"127_0_0_1_"
+                    + refused + "\", upstream=\"pair\"})", null).get(0)), "the failed server is out on every node");
+            // The fleet p99 from summed buckets: a real number of seconds, below the upstream_read timeout.
+            double p99 = sample(query(api, "histogram_quantile(0.99, sum by (le) "
+                    + "(rate(flotilla_request_duration_seconds_bucket{route=\"app\"}[30s])))", null).get(0));
+            assertTrue(p99 > 0 && p99 < 2, "fleet p99 of the app route: " + p99);
             assertNull(trafficFailure.get(), "the background traffic failed");
+
+            // A real condition fires a shipped alert: the node process gets SIGTERM, drains and exits;
+            // Prometheus finds it down.
+            Member stopped = nodes.get(2);
+            String instance = instances.get(2);
+            ticks.interrupt();
+            ticks.join(5000);
+            stopped.stop().close();
+            String firing = awaitAlert(api, "FlotillaNodeDown", instance);
+            assertTrue(firing.contains("\"pending\""), "seen pending before firing: " + firing);
+            assertTrue(firing.contains("\"firing\""), firing);
         } finally {
             ticks.interrupt();
             ticks.join(5000);
         }
     }
 
-    /** An origin with a slow path (past upstream_read) and one that cuts its response short. */
+    /** A fleet member the test talks to: its listener and admin ports, and how to stop it. */
+    private record Member(int port, int adminPort, AutoCloseable stop) {
+        RawClient client() throws IOException {
+            return new RawClient(port);
+        }
+    }
+
+    private static final Pattern STARTED = Pattern.compile(
+            "serving on \\[/127\\.0\\.0\\.1:(\\d+)].*admin on 127\\.0\\.0\\.1:(\\d+), fleet");
+
+    /**
+     * Three fleet members: the first alone, the others joining it by its gossip address; two in this
+     * JVM, the third a process of its own (the one the alert check stops, as an operator would).
+     */
+    private List<Member> startFleet(TestOrigin origin, int refused) throws Exception {
+        String fleet = "dash" + Long.toHexString(System.nanoTime());
+        String key = io.flotilla.cluster.security.FleetKeys.generate();
+        List<TestNode> inProcess = new ArrayList<>();
+        List<Member> members = new ArrayList<>();
+        String seed = null;
+        for (int i = 0; i < 2; i++) {
+            TestNode node = track(TestNode.startWith(nodeConfig(i, origin, refused, fleet, key, seed)));
+            inProcess.add(node);
+            members.add(new Member(node.port(), node.adminPort(), node));
+            if (seed == null) {
+                seed = node.node().fleet().membership().gossipAddress();
+            }
+        }
+        members.add(startProcess(nodeConfig(2, origin, refused, fleet, key, seed)));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        for (TestNode node : inProcess) {
+            while (node.node().fleet().membership().members().size() != 3
+                    || node.node().fleet().statistics().sharedMembers() != 3) {
+                assertTrue(System.nanoTime() < deadline, "three members within 60 s");
+                Thread.sleep(100);
+            }
+        }
+        return members;
+    }
+
+    /** A node as a process of its own (this test's class path), its ports read back from its log. */
+    private Member startProcess(String config) throws Exception {
+        Path file = Files.writeString(dir.resolve("dash-process.yaml"), config);
+        Path log = dir.resolve("dash-process.log");
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        Process process = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Dhazelcast.phone.home.enabled=false", "-cp", System.getProperty("java.class.path"),
+                "io.flotilla.node.cli.Main", "node", "--config", file.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        AutoCloseable stop = track(() -> {
+            process.destroy(); // SIGTERM: the node drains and exits
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                fail("the node process exited with " + process.exitValue() + ":\n" + Files.readString(log));
+            }
+            Matcher m = STARTED.matcher(Files.readString(log));
+            if (m.find()) {
+                return new Member(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), stop);
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the node process did not start within 60 s:\n" + Files.readString(log));
+    }
+
+    /** Cacheable answers, a slow path (past upstream_read, 2 s) and one that cuts its response short. */
     private static boolean origin(TestOrigin.Received request, OutputStream out) throws IOException {
         switch (request.target()) {
             case "/app/slow" -> {
                 try {
-                    Thread.sleep(1500);
+                    Thread.sleep(3000);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -288,32 +406,56 @@ class DashboardTest {
                 return false;
             }
             default -> {
-                return TestOrigin.ok("ok").respond(request, out);
+                TestOrigin.writeResponse(out, 200, Map.of("Cache-Control", "max-age=300", "Surrogate-Key", "dash"),
+                        ("origin:" + request.target()).getBytes(StandardCharsets.US_ASCII),
+                        !request.method().equals("HEAD"));
+                return true;
             }
         }
     }
 
-    private String nodeConfig(int i, TestOrigin origin, int refused) {
-        return "node: {name: dash-" + i + ", event_loops: 1, admin: \"127.0.0.1:0\", "
+    private String nodeConfig(int i, TestOrigin origin, int refused, String fleet, String key, String seed) {
+        return "node: {name: dash-" + i + ", event_loops: 1, admin: \"127.0.0.1:0\", drain_grace: 0s, "
                 + "access_log: {path: " + dir.resolve("access-" + i + ".log") + ", format: json}}\n"
                 + "listeners:\n  - {bind: \"127.0.0.1:0\"}\n"
                 + "upstreams:\n  app: {servers: [" + origin.address() + "]}\n"
                 + "  dead: {servers: [127.0.0.1:" + refused + "]}\n"
-                + "routes:\n  - {path: /app/, upstream: app}\n  - {path: /dead/, upstream: dead}\n"
-                + "timeouts: {keepalive: 1s, upstream_read: 500ms}\n";
+                + "  pair:\n    servers: [" + origin.address() + ", 127.0.0.1:" + refused + "]\n"
+                + "    health: {path: /health, interval: 300ms, timeout: 200ms, fall: 1, rise: 1}\n"
+                + "routes:\n  - {path: /app/, upstream: app, cache: true}\n  - {path: /dead/, upstream: dead}\n"
+                + "  - {path: /pair/, upstream: pair}\n"
+                + "  - {path: /limited/, upstream: app, rate_limit: {requests: 20, per: 10s, key: route}}\n"
+                + "timeouts: {keepalive: 1s, upstream_read: 2s}\n"
+                + "cluster:\n  name: " + fleet + "\n  bind: '127.0.0.1:0'\n  gossip_port: 0\n  expected_size: 3\n"
+                + "  keys: ['" + key + "']\n"
+                + (seed == null ? "" : "  peers: ['" + seed + "']\n");
     }
 
     /**
-     * A bounded burst: 200 requests on a keep-alive connection (200s, 404s with no route, 502s from a
-     * refused upstream), then one request each that times out upstream (504) and that the origin cuts
-     * short, and one connection left idle past the keep-alive timeout.
+     * A bounded burst on node {@code i}: 100 requests on a keep-alive connection (cache fills of its
+     * own, remote hits on what the node before it stored, 404s with no route, 502s from a refused
+     * upstream, 429s past the fleet's rate limit), then one request each that times out upstream (504)
+     * and that the origin cuts short, a purge, and one connection left idle past the keep-alive timeout.
      */
-    private void driveTraffic(TestNode node) throws IOException {
+    private void driveTraffic(List<Member> nodes, int i) throws Exception {
+        Member node = nodes.get(i);
         try (RawClient client = node.client()) {
-            for (int i = 0; i < 200; i++) {
-                String target = i % 10 == 0 ? "/missing" : i % 10 == 1 ? "/dead/x" : "/app/" + i;
-                int expected = i % 10 == 0 ? 404 : i % 10 == 1 ? 502 : 200;
-                assertEquals(expected, client.get(target, "dash").status(), target);
+            for (int k = 0; k < 100; k++) {
+                String target = switch (k % 10) {
+                    case 0 -> "/missing";
+                    case 1 -> "/dead/x";
+                    case 2, 3 -> "/limited/" + k;
+                    case 4 -> "/pair/" + k;
+                    case 5, 6 -> "/app/from-" + ((i + nodes.size() - 1) % nodes.size()) + "-" + k; // the previous node's
+                    default -> "/app/from-" + i + "-" + k;
+                };
+                int status = client.get(target, "dash").status();
+                int expected = k % 10 == 0 ? 404 : k % 10 == 1 ? 502 : 200;
+                if (k % 10 == 2 || k % 10 == 3) {
+                    assertTrue(status == 200 || status == 429, target + ": " + status);
+                } else if (k % 10 != 4) {
+                    assertEquals(expected, status, target);
+                }
             }
         }
         try (RawClient client = node.client()) {
@@ -323,31 +465,80 @@ class DashboardTest {
             String cut = client.send("GET /app/cut HTTP/1.1\r\nHost: dash\r\n\r\n").readAll();
             assertTrue(cut.startsWith("HTTP/1.1 200") && cut.endsWith("partial"), "a truncated response: " + cut);
         }
+        purge(node, "/app/from-" + i + "-9");
         RawClient idle = track(node.client());
         assertEquals(200, idle.get("/app/idle", "dash").status());
     }
 
-    /** A few requests per node every 200 ms, so rate() sees counters move while the queries run. */
-    private static void keepTrafficGoing(List<TestNode> nodes, AtomicReference<Throwable> failure) {
+    private static void purge(Member node, String path) throws IOException {
+        try (RawClient admin = new RawClient(node.adminPort())) {
+            String url = URLEncoder.encode("http://dash" + path, StandardCharsets.UTF_8);
+            RawClient.Response r = admin.send("POST /cache/purge?url=" + url + " HTTP/1.1\r\nHost: admin\r\n"
+                    + "Content-Length: 0\r\n\r\n").read();
+            assertEquals(200, r.status(), r.bodyText());
+        }
+    }
+
+    /**
+     * Every 200 ms on each node: a new URL filled, the entry the previous node filled a tick ago read
+     * (a remote hit), a hit, a purge, a rate-limited request, and now and then a 404 and a 502.
+     */
+    private static void keepTrafficGoing(List<Member> nodes, AtomicReference<Throwable> failure) {
         for (int tick = 0; !Thread.currentThread().isInterrupted(); tick++) {
             try {
-                for (TestNode node : nodes) {
+                for (int i = 0; i < nodes.size(); i++) {
+                    Member node = nodes.get(i);
                     try (RawClient client = node.client()) {
-                        client.get("/app/tick", "dash");
+                        client.get("/app/tick-" + i + "-" + tick, "dash");
+                        if (tick > 0) {
+                            client.get("/app/tick-" + ((i + nodes.size() - 1) % nodes.size()) + "-" + (tick - 1), "dash");
+                        }
+                        client.get("/app/hot", "dash");
+                        client.get("/limited/tick", "dash");
+                        client.get("/pair/tick", "dash");
                         if (tick % 5 == 0) {
                             client.get("/missing", "dash");
                             client.get("/dead/tick", "dash");
                         }
                     }
+                    purge(node, "/app/tick-" + i + "-" + tick);
                 }
                 Thread.sleep(200);
             } catch (InterruptedException e) {
                 return;
             } catch (Throwable t) {
-                failure.compareAndSet(null, t);
+                if (!Thread.currentThread().isInterrupted()) {
+                    failure.compareAndSet(null, t);
+                }
                 return;
             }
         }
+    }
+
+    /**
+     * Waits for {@code alert} on {@code instance} to fire, noting each state Prometheus reports on the
+     * way; returns those states.
+     */
+    private String awaitAlert(String api, String alert, String instance) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+        Set<String> states = new TreeSet<>();
+        JsonNode last = null;
+        while (System.nanoTime() < deadline) {
+            last = get(api + "/api/v1/alerts").path("data").path("alerts");
+            for (JsonNode a : last) {
+                if (a.path("labels").path("alertname").asText().equals(alert)
+                        && a.path("labels").path("instance").asText().equals(instance)) {
+                    states.add("\"" + a.path("state").asText() + "\"");
+                }
+            }
+            if (states.contains("\"firing\"")) {
+                return states.toString();
+            }
+            Thread.sleep(250);
+        }
+        fail(alert + " for " + instance + " did not fire within 40 s; states seen " + states + ", alerts " + last
+                + "\nPrometheus log:\n" + prometheusLog());
+        return null;
     }
 
     /**
@@ -362,7 +553,12 @@ class DashboardTest {
 
     private String startPrometheus(List<String> instances) throws IOException {
         Path config = dir.resolve("prometheus.yml");
+        // The shipped rules, their `for` cut to 3 s: the same expressions, pending and firing in seconds.
+        Path rules = dir.resolve("flotilla-alerts.yml");
+        Files.writeString(rules, Files.readString(AlertRulesTest.repository().resolve("prometheus/flotilla-alerts.yml"))
+                .replaceAll("(?m)^(?<indent>\\s+for: )\\d+[smh]$", "${indent}3s"));
         Files.writeString(config, "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
+                + "rule_files: ['" + rules + "']\n"
                 + "scrape_configs:\n  - job_name: flotilla\n    static_configs:\n      - targets: ["
                 + instances.stream().map(i -> "'" + i + "'").collect(Collectors.joining(", ")) + "]\n");
         int port = unusedPort();

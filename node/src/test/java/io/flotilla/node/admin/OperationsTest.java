@@ -73,7 +73,12 @@ class OperationsTest {
         assertEquals(3.0, metric(text, "flotilla_requests_total", "method=\"GET\"", "route=\"app\"", "status=\"2xx\""));
         assertEquals(1.0, metric(text, "flotilla_requests_total", "method=\"DELETE\"", "route=\"app\""));
         assertEquals(4.0, metric(text, "flotilla_request_duration_seconds_count", "route=\"app\""));
-        assertTrue(metric(text, "flotilla_request_duration_seconds", "route=\"app\"", "quantile=\"0.99\"") > 0);
+        assertEquals(4.0, metric(text, "flotilla_request_duration_seconds_bucket", "route=\"app\"", "le=\"+Inf\""));
+        assertTrue(metric(text, "flotilla_request_duration_seconds_sum", "route=\"app\"") > 0);
+        // Known label values exist from startup at 0 (issue 17): no 5xx yet, no timeouts yet.
+        assertEquals(0.0, metric(text, "flotilla_requests_total", "method=\"GET\"", "route=\"app\"", "status=\"5xx\""));
+        assertEquals(0.0, metric(text, "flotilla_timeouts_total", "phase=\"upstream_read\""));
+        assertEquals(0.0, metric(text, "flotilla_local_responses_total", "status=\"504\""));
         assertEquals(4.0, metric(text, "flotilla_upstream_ttfb_seconds_count", "upstream=\"app\""));
         assertEquals(4.0, metric(text, "flotilla_upstream_requests_total", "upstream=\"app\"", "outcome=\"response\""));
         assertEquals(1.0, metric(text, "flotilla_upstream_connections", "state=\"open\"",

@@ -165,10 +165,14 @@ public final class ResponseCache implements AutoCloseable {
         return store.weightedSize();
     }
 
+    /**
+     * Releases what this cache holds itself (the direct copies of bodies); the store is the fleet's
+     * and closes with it.
+     */
     @Override
     public void close() {
         directBodies.invalidateAll();
         directBodies.cleanUp();
-        store.close();
+        facts.invalidateAll();
     }
 }

@@ -750,6 +750,7 @@ public final class FlotillaNode implements AutoCloseable {
             entry.getKey().execute(entry.getValue()::closeAll);
         }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).await();
+        services.cache().close(); // after the loops: no request can take a body from it any more
         services.fleet().close();
     }
 

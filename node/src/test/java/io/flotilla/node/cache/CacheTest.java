@@ -1,5 +1,6 @@
 package io.flotilla.node.cache;
 
+import static io.flotilla.node.testing.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -9,11 +10,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.flotilla.node.testing.RawClient;
 import io.flotilla.node.testing.TestNode;
 import io.flotilla.node.testing.TestOrigin;
+import io.flotilla.cluster.cache.StoredResponse;
+import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.DateFormatter;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
 import java.nio.charset.StandardCharsets;
 import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -698,5 +704,27 @@ class CacheTest {
         RawClient.Response other = get("/account/x.css", "Cookie", "session=bob");
         assertEquals("account of session=bob", other.bodyText());
         assertEquals(2, originCount("/account/x.css"));
+    }
+
+    // ---- issue 14's fixed bugs ------------------------------------------------------------------
+
+    /** Stopping the node releases the cache: its direct copies of hot bodies go back to the allocator. */
+    @Test
+    void stoppingTheNodeReleasesTheCache() throws Exception {
+        script.put("/big", r -> new Reply(200, Map.of("Cache-Control", "max-age=60"), "x".repeat(32 * 1024)));
+        get("/big");
+        assertEquals(32 * 1024, get("/big").bodyText().length());
+        StoredResponse entry = cache().store().getIfLocal("http://example.com/big");
+        assertNotNull(entry);
+        ByteBuf body = cache().body(entry, 0, 16);
+        body.release();
+        await("the hit's write to release its slice", 5, () -> body.refCnt() == 1); // the cache's own reference
+        node.close();
+        assertEquals(0, body.refCnt(), "released when the node stopped");
+        node = startNode("");
+    }
+
+    private ResponseCache cache() {
+        return node.node().cache();
     }
 }

@@ -1,5 +1,6 @@
 package io.flotilla.node.cli;
 
+import static io.flotilla.node.testing.Await.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -14,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -105,16 +105,6 @@ class ConfigSourcesTest {
             return Files.readString(log, StandardCharsets.ISO_8859_1);
         } catch (IOException e) {
             return "";
-        }
-    }
-
-    private static void await(String what, int seconds, BooleanSupplier done) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out after " + seconds + " s waiting for " + what);
-            }
-            Thread.sleep(20);
         }
     }
 

@@ -1,7 +1,7 @@
 package io.flotilla.node.fleet;
 
-import static io.flotilla.node.fleet.Await.await;
-import static io.flotilla.node.fleet.Await.read;
+import static io.flotilla.node.testing.Await.await;
+import static io.flotilla.node.testing.Await.read;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

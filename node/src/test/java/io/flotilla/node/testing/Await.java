@@ -1,4 +1,4 @@
-package io.flotilla.node.fleet;
+package io.flotilla.node.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -9,24 +9,24 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
-/** What the fleet's process tests wait with: bounded polling, and a node's log read as it grows. */
-final class Await {
+/** What tests wait with: bounded polling instead of fixed sleeps, and a node's log read as it grows. */
+public final class Await {
     private Await() {
     }
 
-    /** Polls {@code done} every 100 ms; fails the test naming {@code what} after {@code seconds}. */
-    static void await(String what, int seconds, BooleanSupplier done) throws InterruptedException {
+    /** Polls {@code done} every 20 ms; fails the test naming {@code what} after {@code seconds}. */
+    public static void await(String what, int seconds, BooleanSupplier done) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (!done.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 fail("timed out after " + seconds + " s waiting for " + what);
             }
-            Thread.sleep(100);
+            Thread.sleep(20);
         }
     }
 
     /** A node's log so far; empty while it does not exist yet. */
-    static String read(Path log) {
+    public static String read(Path log) {
         try {
             return Files.readString(log, StandardCharsets.ISO_8859_1);
         } catch (IOException e) {

@@ -34,8 +34,10 @@ public final class RouteCache {
      * @param scheme {@code http} or {@code https}, as the client reached the node
      * @param path   the normalized path the route matched
      * @param query  the query string with its '?', or empty
+     * @param hasBody whether the request has content: a GET with a body goes past the cache, and
+     *                what it gets back is never stored under the body-less request's key
      */
-    public CacheFlow begin(HttpRequest request, String scheme, String path, String query) {
+    public CacheFlow begin(HttpRequest request, String scheme, String path, String query, boolean hasBody) {
         HttpHeaders h = request.headers();
         String host = h.get(HttpHeaderNames.HOST);
         String url = scheme + "://" + (host == null ? "" : host.toLowerCase(Locale.ROOT)) + path
@@ -43,7 +45,7 @@ public final class RouteCache {
         HttpMethod method = request.method();
         CacheFlow.Mode mode;
         if (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)) {
-            mode = bypassed(h, query) ? CacheFlow.Mode.BYPASS : CacheFlow.Mode.LOOKUP;
+            mode = hasBody || bypassed(h, query) ? CacheFlow.Mode.BYPASS : CacheFlow.Mode.LOOKUP;
         } else if (method.equals(HttpMethod.OPTIONS) || method.equals(HttpMethod.TRACE)) {
             mode = CacheFlow.Mode.PASS;
         } else {

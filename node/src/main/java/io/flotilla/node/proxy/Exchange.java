@@ -186,11 +186,7 @@ final class Exchange implements UpstreamListener {
 
     /** On a caching route: look the request up first, then answer from the store or forward. */
     void forwardThroughCache() {
-        flow = route.cache().begin(request, connection.scheme(), path, query);
-        if (hasBody && (HttpMethod.GET.equals(request.method()) || head)) {
-            forward(); // a GET with a body is unusual enough to go past the cache
-            return;
-        }
+        flow = route.cache().begin(request, connection.scheme(), path, query, hasBody);
         flow.lookup(ctx.channel().eventLoop(), this::afterLookup);
     }
 

@@ -708,6 +708,22 @@ class CacheTest {
 
     // ---- issue 14's fixed bugs ------------------------------------------------------------------
 
+    /** A GET with a body goes past the cache: its response must not be stored under the body-less key. */
+    @Test
+    void aGetWithABodyIsNeverStored() throws Exception {
+        serve("/gb", "Cache-Control", "max-age=60");
+        RawClient.Response withBody;
+        try (RawClient client = node.client()) {
+            client.send("GET /gb HTTP/1.1\r\nHost: example.com\r\nContent-Length: 4\r\n\r\nabcd");
+            withBody = client.read();
+        }
+        assertEquals(200, withBody.status());
+        assertFalse(withBody.header("Cache-Status").contains("stored"), withBody.header("Cache-Status"));
+        RawClient.Response plain = get("/gb");
+        assertEquals("v2", plain.bodyText(), "the body-less GET went to the origin");
+        assertEquals(2, originCount("/gb"));
+    }
+
     /** Stopping the node releases the cache: its direct copies of hot bodies go back to the allocator. */
     @Test
     void stoppingTheNodeReleasesTheCache() throws Exception {

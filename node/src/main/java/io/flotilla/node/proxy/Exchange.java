@@ -264,6 +264,10 @@ final class Exchange implements UpstreamListener {
                 request.protocolVersion(), server);
         if (chunked) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        } else if (!hasBody && contentMeansNothing(request.method())) {
+            // RFC 9110 §8.6: no Content-Length on a request without content whose method gives content
+            // no meaning; a client's "Content-Length: 0" on a GET stops here.
+            headers.remove(HttpHeaderNames.CONTENT_LENGTH);
         }
         String uri = "*".equals(request.uri()) ? "*" : route.rewrite(path) + query;
         if (flow != null) {
@@ -644,6 +648,12 @@ final class Exchange implements UpstreamListener {
             return;
         }
         respondLocally(HttpResponseStatus.BAD_GATEWAY);
+    }
+
+    /** GET, HEAD, DELETE and TRACE: methods for which content has no defined meaning (RFC 9110 §9.3). */
+    private static boolean contentMeansNothing(HttpMethod method) {
+        return method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD) || method.equals(HttpMethod.DELETE)
+                || method.equals(HttpMethod.TRACE);
     }
 
     /** GET, HEAD, OPTIONS, TRACE, PUT and DELETE: repeating them has the effect of doing them once. */

@@ -10,7 +10,6 @@ import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -383,13 +382,13 @@ public final class CacheFlow {
         upstreamStatus = code;
         HttpHeaders headers = response.headers();
         switch (mode) {
-            case BYPASS -> addCacheStatus(headers, "fwd=bypass");
-            case PASS -> addCacheStatus(headers, "fwd=method");
+            case BYPASS -> cacheStatus = "fwd=bypass";
+            case PASS -> cacheStatus = "fwd=method";
             case INVALIDATE -> {
                 if (code < 400) {
                     invalidate(headers);
                 }
-                addCacheStatus(headers, "fwd=method");
+                cacheStatus = "fwd=method";
             }
             case LOOKUP -> {
                 if (revalidating && code == 304 && entry != null) {
@@ -401,8 +400,8 @@ public final class CacheFlow {
                     return true;
                 }
                 decideStoring(response, now);
-                addCacheStatus(headers, "fwd=" + fwd + (revalidating ? "; fwd-status=" + code : "")
-                        + (storing ? "; stored" : "") + (collapsed ? "; collapsed" : ""));
+                cacheStatus = "fwd=" + fwd + (revalidating ? "; fwd-status=" + code : "")
+                        + (storing ? "; stored" : "") + (collapsed ? "; collapsed" : "");
             }
         }
         stripTargeted(headers);
@@ -554,9 +553,10 @@ public final class CacheFlow {
     /**
      * The response to send from the stored entry: the stored status, headers and body, with its
      * current Age and Cache-Status; a 304 when the client's own conditional matches; 206 or 416 for
-     * a Range on a stored 200 (RFC 9110 §14); no body for HEAD.
+     * a Range on a stored 200 (RFC 9110 §14); no body for HEAD. Cache-Status and the proxy's other
+     * fields are the response pass's ({@link #describe}).
      */
-    public FullHttpResponse storedResponse(boolean keepAlive, HttpVersion clientVersion) {
+    public FullHttpResponse storedResponse() {
         CachedHead h = entryHead;
         byte[] bytes = entry.body();
         HttpHeaders out = h.toHttpHeaders();
@@ -564,7 +564,6 @@ public final class CacheFlow {
                 : CachePolicy.currentAge(h, cache.now());
         out.set(HttpHeaderNames.AGE, age / 1000);
         stripTargeted(out);
-        addCacheStatus(out, cacheStatus);
         HttpResponseStatus status = HttpResponseStatus.valueOf(h.status(), h.reason());
         ByteBuf content = Unpooled.EMPTY_BUFFER;
         if (h.status() == 200 && notModified(h)) {
@@ -588,11 +587,6 @@ public final class CacheFlow {
             }
         } else if (!head && bytes.length > 0 && h.status() != 204 && h.status() != 304) {
             content = cache.body(entry, 0, bytes.length);
-        }
-        if (!keepAlive) {
-            out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (clientVersion.minorVersion() == 0) {
-            out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
         return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content, out, EmptyHttpHeaders.INSTANCE);
     }
@@ -639,10 +633,14 @@ public final class CacheFlow {
         return lm != null && lm.equals(v);
     }
 
-    /** Marks a response the proxy made itself (such as only-if-cached's 504) as the cache's. */
-    public void decorateLocal(HttpResponse response) {
+    /**
+     * Adds this cache's member to the response's {@code Cache-Status} (RFC 9211 §2: each cache
+     * appends its own), once the flow has something to say: the lookup's verdict, what became of a
+     * forwarded response, or why a response the proxy made (only-if-cached's 504) came from here.
+     */
+    public void describe(HttpHeaders headers) {
         if (cacheStatus != null) {
-            addCacheStatus(response.headers(), cacheStatus);
+            addCacheStatus(headers, cacheStatus);
         }
     }
 

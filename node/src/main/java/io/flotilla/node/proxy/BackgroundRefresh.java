@@ -1,6 +1,7 @@
 package io.flotilla.node.proxy;
 
 import io.flotilla.node.cache.CacheFlow;
+import io.flotilla.node.http.ForwardingHeaders;
 import io.flotilla.node.route.Route;
 import io.flotilla.node.upstream.ConnectionPool;
 import io.flotilla.node.upstream.LoopServer;
@@ -101,6 +102,7 @@ final class BackgroundRefresh implements UpstreamListener {
                 return;
             }
             reusable = io.netty.handler.codec.http.HttpUtil.isKeepAlive(response);
+            ForwardingHeaders.stripHopByHop(response.headers()); // as on the request path: none are stored
             // A 304 refreshes the stored entry here; anything else is offered to the cache as a new response.
             dropBody = flow.onResponseHead(response, System.currentTimeMillis());
         }

@@ -7,7 +7,9 @@ import io.flotilla.cluster.rate.RateDecision;
 import io.flotilla.node.cache.CacheFlow;
 import io.flotilla.node.http.Cookies;
 import io.flotilla.node.http.ErrorResponses;
+import io.flotilla.node.http.FinalHeadPass;
 import io.flotilla.node.http.ForwardingHeaders;
+import io.flotilla.node.ratelimit.RouteRateLimit;
 import io.flotilla.node.route.Route;
 import io.flotilla.node.upstream.ConnectionPool;
 import io.flotilla.node.upstream.LoopServer;
@@ -49,7 +51,7 @@ import java.util.List;
  * while the upstream socket is writable), relay the response the same way in the other direction,
  * then hand the upstream connection back to the pool if both messages ended cleanly.
  */
-final class Exchange implements UpstreamListener {
+final class Exchange implements UpstreamListener, ResponseFinisher.Context, FinalHeadPass {
     private final ProxyHandler connection;
     private final ChannelHandlerContext ctx;
     private final ProxyRuntime runtime;
@@ -144,19 +146,29 @@ final class Exchange implements UpstreamListener {
 
     private void respondLocally(HttpResponseStatus status, String location) {
         closeUpstream();
-        keepAlive = keepAlive && (requestComplete || !hasBody) && !connection.closed();
-        this.status = status.code();
-        connection.services().metrics().localResponse(status.code());
-        FullHttpResponse response = ErrorResponses.of(status, !keepAlive);
-        if (flow != null) {
-            flow.decorateLocal(response);
-        }
+        FullHttpResponse response = ErrorResponses.of(status, false);
         if (location != null) {
             response.headers().set(HttpHeaderNames.LOCATION, location);
         }
-        if (keepAlive && request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-        }
+        connection.services().metrics().localResponse(status.code());
+        send(response, ResponseFinisher.Source.LOCAL);
+    }
+
+    /**
+     * Decides, once per response, whether the connection stays open after it: not when the client
+     * asked otherwise or the node drains, not while a request body is still unread, and not when the
+     * response cannot be framed on a persistent connection ({@code framed} false).
+     */
+    private void decidePersistence(boolean framed) {
+        keepAlive = keepAlive && framed && (requestComplete || !hasBody) && !connection.closed()
+                && !connection.services().draining();
+    }
+
+    /** Sends a complete response made here or taken from the cache, through the response pass. */
+    private void send(FullHttpResponse response, ResponseFinisher.Source source) {
+        decidePersistence(true);
+        status = response.status().code();
+        ResponseFinisher.finish(response, source, HttpVersion.HTTP_1_1, this);
         responseStarted = true;
         ctx.writeAndFlush(response).addListener(f -> onResponseWritten(f.isSuccess()));
     }
@@ -170,15 +182,8 @@ final class Exchange implements UpstreamListener {
             return true;
         }
         connection.services().metrics().error("rate_limited");
-        keepAlive = keepAlive && !hasBody && !connection.closed();
-        status = 429;
         connection.services().metrics().localResponse(429);
-        FullHttpResponse response = route.rateLimit().tooMany(rateDecision, !keepAlive);
-        if (keepAlive && request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-        }
-        responseStarted = true;
-        ctx.writeAndFlush(response).addListener(f -> onResponseWritten(f.isSuccess()));
+        send(route.rateLimit().tooMany(rateDecision), ResponseFinisher.Source.LOCAL);
         return false;
     }
 
@@ -211,22 +216,62 @@ final class Exchange implements UpstreamListener {
 
     /** Writes the stored response (with its Age, Cache-Status, and the client's conditionals and range). */
     private void respondFromStore() {
-        keepAlive = keepAlive && (requestComplete || !hasBody) && !connection.closed()
-                && !connection.services().draining();
-        FullHttpResponse response = flow.storedResponse(keepAlive, request.protocolVersion());
-        if (rateDecision != null) {
-            route.rateLimit().describe(response.headers(), rateDecision);
-        }
-        status = response.status().code();
-        responseStarted = true;
-        ctx.writeAndFlush(response).addListener(f -> onResponseWritten(f.isSuccess()));
+        send(flow.storedResponse(), ResponseFinisher.Source.STORED);
     }
 
     void serveStatic() {
-        keepAlive = keepAlive && !hasBody;
+        decidePersistence(true);
         responseStarted = true;
-        route.statics().respond(ctx, request, route.remainder(path), keepAlive)
+        route.statics().respond(ctx, request, route.remainder(path), this)
                 .addListener(f -> onResponseWritten(f.isSuccess()));
+    }
+
+    /** The response pass for the static file responder's heads (made here: no Via). */
+    @Override
+    public void finishHead(HttpResponse response) {
+        status = response.status().code();
+        ResponseFinisher.finish(response, ResponseFinisher.Source.LOCAL, HttpVersion.HTTP_1_1, this);
+    }
+
+    // ---- what the response pass reads (ResponseFinisher.Context) --------------------------------
+
+    @Override
+    public HttpVersion clientVersion() {
+        return request.protocolVersion();
+    }
+
+    @Override
+    public boolean keepAlive() {
+        return keepAlive;
+    }
+
+    @Override
+    public ForwardingHeaders forwarding() {
+        return runtime.headers();
+    }
+
+    @Override
+    public RouteRateLimit rateLimit() {
+        return route == null ? null : route.rateLimit();
+    }
+
+    @Override
+    public RateDecision rateDecision() {
+        return rateDecision;
+    }
+
+    @Override
+    public CacheFlow cacheFlow() {
+        return flow;
+    }
+
+    @Override
+    public String stickyCookie() {
+        Upstream upstream = route.upstream();
+        if (upstream.stickyCookie().isEmpty() || (stickyMatched && retries == 0)) {
+            return null; // the client's cookie named the server that answered
+        }
+        return upstream.stickyCookie().get() + "=" + server.stickyId() + "; Path=/; HttpOnly; SameSite=Lax";
     }
 
     // ---- forwarding -----------------------------------------------------------------------------
@@ -566,35 +611,19 @@ final class Exchange implements UpstreamListener {
         boolean hasLength = headers.contains(HttpHeaderNames.CONTENT_LENGTH);
         boolean chunked = HttpUtil.isTransferEncodingChunked(response);
         upstreamReusable = HttpUtil.isKeepAlive(response) && (bodyless || hasLength || chunked);
-        runtime.headers().prepareResponse(headers, response.protocolVersion());
+        // Hop-by-hop fields out before the cache copies the head: what is stored carries none of this node's.
+        ForwardingHeaders.stripHopByHop(headers);
         if (flow != null && flow.onResponseHead(response, System.currentTimeMillis())) {
             servingStored = true;
             return;
         }
         boolean http11Client = request.protocolVersion().minorVersion() >= 1;
-        if (!bodyless && !hasLength) {
-            if (http11Client) {
-                headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-            } else {
-                keepAlive = false; // HTTP/1.0 has no chunked: the body ends when the connection does
-            }
+        if (!bodyless && !hasLength && http11Client) {
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
-        if (!requestComplete || connection.services().draining()) {
-            keepAlive = false;
-        }
-        if (!keepAlive) {
-            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (!http11Client) {
-            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-        }
-        response.setProtocolVersion(HttpVersion.HTTP_1_1);
-        if (route.upstream().stickyCookie().isPresent() && (!stickyMatched || retries > 0)) {
-            headers.add(HttpHeaderNames.SET_COOKIE, route.upstream().stickyCookie().get() + "=" + server.stickyId()
-                    + "; Path=/; HttpOnly; SameSite=Lax");
-        }
-        if (rateDecision != null) {
-            route.rateLimit().describe(headers, rateDecision);
-        }
+        // HTTP/1.0 has no chunked: without a length the body ends when the connection does.
+        decidePersistence(requestComplete && (bodyless || hasLength || http11Client));
+        ResponseFinisher.finish(response, ResponseFinisher.Source.ORIGIN, response.protocolVersion(), this);
         responseStarted = true;
         ctx.write(response);
     }

@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.flotilla.node.http.FinalHeadPass;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 
@@ -129,17 +130,26 @@ public final class StaticFileResponder {
      * @return the future of the last write
      */
     public ChannelFuture respond(ChannelHandlerContext ctx, HttpRequest request, String path, boolean keepAlive) {
+        return respond(ctx, request, path, response ->
+                HttpUtil.setKeepAlive(response.headers(), request.protocolVersion(), keepAlive));
+    }
+
+    /**
+     * As {@link #respond(ChannelHandlerContext, HttpRequest, String, boolean)}, each response head
+     * finished by {@code pass} (the proxy's response pass: its fields and connection persistence).
+     */
+    public ChannelFuture respond(ChannelHandlerContext ctx, HttpRequest request, String path, FinalHeadPass pass) {
         HttpMethod method = request.method();
         boolean head = HttpMethod.HEAD.equals(method);
         if (!head && !HttpMethod.GET.equals(method)) {
             FullHttpResponse response = plain(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, false);
             response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
-            return send(ctx, request, response, keepAlive);
+            return send(ctx, request, response, pass);
         }
 
         List<String> segments = decodePath(path);
         if (segments == null) {
-            return send(ctx, request, plain(ctx, HttpResponseStatus.BAD_REQUEST, head), keepAlive);
+            return send(ctx, request, plain(ctx, HttpResponseStatus.BAD_REQUEST, head), pass);
         }
         boolean trailingSlash = path.endsWith("/");
 
@@ -156,34 +166,34 @@ public final class StaticFileResponder {
             }
             file = resolved.toRealPath();
             if (!file.startsWith(root)) {
-                return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), keepAlive);
+                return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), pass);
             }
             BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
             name = segments.isEmpty() ? "" : segments.get(segments.size() - 1);
             if (attributes.isDirectory()) {
                 if (!trailingSlash) {
-                    return redirectToDirectory(ctx, request, head, keepAlive);
+                    return redirectToDirectory(ctx, request, head, pass);
                 }
                 file = file.resolve(INDEX).toRealPath();
                 if (!file.startsWith(root)) {
-                    return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), keepAlive);
+                    return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), pass);
                 }
                 attributes = Files.readAttributes(file, BasicFileAttributes.class);
                 name = INDEX;
             } else if (trailingSlash) {
-                return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), keepAlive);
+                return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), pass);
             }
             // Anything but a regular file is refused before open(): opening a FIFO would block the event loop.
             if (!attributes.isRegularFile()) {
-                return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), keepAlive);
+                return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), pass);
             }
             mtimeMillis = attributes.lastModifiedTime().toMillis();
             channel = FileChannel.open(file, StandardOpenOption.READ);
         } catch (AccessDeniedException e) {
-            return send(ctx, request, plain(ctx, HttpResponseStatus.FORBIDDEN, head), keepAlive);
+            return send(ctx, request, plain(ctx, HttpResponseStatus.FORBIDDEN, head), pass);
         } catch (IOException | InvalidPathException e) {
             // Missing files, ENOTDIR, ELOOP, ENAMETOOLONG and names the platform cannot encode all mean "not here".
-            return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), keepAlive);
+            return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), pass);
         }
 
         boolean handedOff = false;
@@ -191,9 +201,9 @@ public final class StaticFileResponder {
             // The size comes from the open file so that Content-Length matches what sendfile will find.
             long size = channel.size();
             handedOff = true;
-            return serveFile(ctx, request, head, keepAlive, channel, name, size, mtimeMillis);
+            return serveFile(ctx, request, head, pass, channel, name, size, mtimeMillis);
         } catch (IOException e) {
-            return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), keepAlive);
+            return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), pass);
         } finally {
             if (!handedOff) {
                 closeQuietly(channel);
@@ -203,7 +213,7 @@ public final class StaticFileResponder {
 
     /** Answers for a readable regular file; owns {@code channel} and closes it unless a FileRegion takes it over. */
     private static ChannelFuture serveFile(ChannelHandlerContext ctx, HttpRequest request, boolean head,
-                                           boolean keepAlive, FileChannel channel, String name, long size,
+                                           FinalHeadPass pass, FileChannel channel, String name, long size,
                                            long mtimeMillis) {
         boolean handedOff = false;
         try {
@@ -220,10 +230,10 @@ public final class StaticFileResponder {
                 response.headers()
                         .set(HttpHeaderNames.ETAG, etag)
                         .set(HttpHeaderNames.LAST_MODIFIED, lastModified);
-                return sendHeadersOnly(ctx, request, response, keepAlive, now);
+                return sendHeadersOnly(ctx, request, response, pass, now);
             }
             if (failed != null) {
-                return send(ctx, request, plain(ctx, failed, head), keepAlive);
+                return send(ctx, request, plain(ctx, failed, head), pass);
             }
 
             long start = 0;
@@ -236,7 +246,7 @@ public final class StaticFileResponder {
                 if (range == UNSATISFIABLE) {
                     FullHttpResponse response = plain(ctx, HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, false);
                     response.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + size);
-                    return send(ctx, request, response, keepAlive);
+                    return send(ctx, request, response, pass);
                 }
                 if (range != null) {
                     status = HttpResponseStatus.PARTIAL_CONTENT;
@@ -257,7 +267,7 @@ public final class StaticFileResponder {
                         "bytes " + start + "-" + (start + count - 1) + "/" + size);
             }
             if (head || count == 0) {
-                return sendHeadersOnly(ctx, request, response, keepAlive, now);
+                return sendHeadersOnly(ctx, request, response, pass, now);
             }
 
             if (ctx.pipeline().get(SslHandler.class) != null) {
@@ -270,16 +280,16 @@ public final class StaticFileResponder {
                 try {
                     chunks = new HttpChunkedInput(new ChunkedNioFile(channel, start, count, 16 * 1024));
                 } catch (IOException e) {
-                    return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), keepAlive);
+                    return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), pass);
                 }
                 handedOff = true;
-                addCommonHeaders(response, request, keepAlive, now);
+                addCommonHeaders(response, request, pass, now);
                 ctx.write(response);
                 return ctx.writeAndFlush(chunks);
             }
             DefaultFileRegion region = new DefaultFileRegion(channel, start, count);
             handedOff = true;
-            addCommonHeaders(response, request, keepAlive, now);
+            addCommonHeaders(response, request, pass, now);
             ctx.write(response);
             // From here on the pipeline owns the region: it is released (closing the file) after the transfer, or
             // when the write fails or the channel closes with it still queued.
@@ -580,7 +590,7 @@ public final class StaticFileResponder {
      * relative links in the index resolve inside the directory.
      */
     private static ChannelFuture redirectToDirectory(ChannelHandlerContext ctx, HttpRequest request, boolean head,
-                                                     boolean keepAlive) {
+                                                     FinalHeadPass pass) {
         String uri = request.uri();
         int query = uri.indexOf('?');
         String target = query < 0 ? uri : uri.substring(0, query);
@@ -599,7 +609,7 @@ public final class StaticFileResponder {
         target = target.substring(leading);
         FullHttpResponse response = plain(ctx, HttpResponseStatus.MOVED_PERMANENTLY, head);
         response.headers().set(HttpHeaderNames.LOCATION, encodeUnsafe(target + "/" + suffix));
-        return send(ctx, request, response, keepAlive);
+        return send(ctx, request, response, pass);
     }
 
     /**
@@ -642,22 +652,21 @@ public final class StaticFileResponder {
     }
 
     private static ChannelFuture send(ChannelHandlerContext ctx, HttpRequest request, FullHttpResponse response,
-                                      boolean keepAlive) {
-        addCommonHeaders(response, request, keepAlive, System.currentTimeMillis());
+                                      FinalHeadPass pass) {
+        addCommonHeaders(response, request, pass, System.currentTimeMillis());
         return ctx.writeAndFlush(response);
     }
 
     private static ChannelFuture sendHeadersOnly(ChannelHandlerContext ctx, HttpRequest request,
-                                                 HttpResponse response, boolean keepAlive, long now) {
-        addCommonHeaders(response, request, keepAlive, now);
+                                                 HttpResponse response, FinalHeadPass pass, long now) {
+        addCommonHeaders(response, request, pass, now);
         ctx.write(response);
         return ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
     }
 
-    private static void addCommonHeaders(HttpResponse response, HttpRequest request, boolean keepAlive, long now) {
+    private static void addCommonHeaders(HttpResponse response, HttpRequest request, FinalHeadPass pass, long now) {
         response.headers().set(HttpHeaderNames.DATE, DateFormatter.format(new Date(now)));
-        // An HTTP/1.0 client needs "Connection: keep-alive" to keep the connection, an HTTP/1.1 one "close" to drop it.
-        HttpUtil.setKeepAlive(response.headers(), request.protocolVersion(), keepAlive);
+        pass.finishHead(response);
     }
 
     private static void closeQuietly(FileChannel channel) {

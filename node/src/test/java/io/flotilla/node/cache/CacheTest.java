@@ -724,6 +724,25 @@ class CacheTest {
         assertEquals(2, originCount("/gb"));
     }
 
+    /** RFC 9110 §7.6.3: the node that serves a hit appends its own Via, whoever stored the entry. */
+    @Test
+    void aHitCarriesTheServingNodesVia() throws Exception {
+        serve("/via", "Cache-Control", "max-age=60");
+        assertEquals("1.1 cache-node", get("/via").header("Via"));
+        assertEquals("1.1 cache-node", get("/via").header("Via"), "a hit on the storing node: one member, not two");
+
+        long now = System.currentTimeMillis();
+        HttpHeaders stored = new DefaultHttpHeaders().add("Cache-Control", "max-age=60").add("Content-Length", "5")
+                .add("Via", "1.1 storing-node").add("Date", http(now));
+        CachedHead head = CachedHead.of(200, "OK", stored, now, now);
+        cache().store().putAsync(new StoredResponse("http://example.com/other", "http://example.com/other",
+                Set.of(), now, now + 60_000, head.encode(), "other".getBytes(StandardCharsets.US_ASCII)))
+                .toCompletableFuture().join();
+        RawClient.Response hit = get("/other");
+        assertEquals("other", hit.bodyText());
+        assertEquals("1.1 storing-node, 1.1 cache-node", hit.header("Via"));
+    }
+
     /** Stopping the node releases the cache: its direct copies of hot bodies go back to the allocator. */
     @Test
     void stoppingTheNodeReleasesTheCache() throws Exception {

@@ -5,19 +5,18 @@ import io.flotilla.node.config.HeaderPolicy;
 import io.flotilla.node.accesslog.AccessRecord;
 import io.flotilla.cluster.rate.RateDecision;
 import io.flotilla.node.cache.CacheFlow;
-import io.flotilla.node.http.Cookies;
 import io.flotilla.node.http.ErrorResponses;
 import io.flotilla.node.http.FinalHeadPass;
 import io.flotilla.node.http.ForwardingHeaders;
 import io.flotilla.node.ratelimit.RouteRateLimit;
 import io.flotilla.node.route.Route;
 import io.flotilla.node.upstream.ConnectionPool;
-import io.flotilla.node.upstream.LoopServer;
-import io.flotilla.node.upstream.Upstream;
 import io.flotilla.node.upstream.UpstreamConnection;
 import io.flotilla.node.upstream.UpstreamListener;
 import io.flotilla.node.upstream.UpstreamServer;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -38,8 +37,6 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * One request and its response: answered locally (an error, a static file) or forwarded to an
@@ -51,7 +48,7 @@ import java.util.List;
  * while the upstream socket is writable), relay the response the same way in the other direction,
  * then hand the upstream connection back to the pool if both messages ended cleanly.
  */
-final class Exchange implements UpstreamListener, ResponseFinisher.Context, FinalHeadPass {
+final class Exchange implements UpstreamListener, ResponseFinisher.Context, FinalHeadPass, ChannelFutureListener {
     private final ProxyHandler connection;
     private final ChannelHandlerContext ctx;
     private final ProxyRuntime runtime;
@@ -74,14 +71,12 @@ final class Exchange implements UpstreamListener, ResponseFinisher.Context, Fina
     private ArrayDeque<HttpContent> early;
     private boolean expectContinue;
 
+    /** Which server, and the slots held for it; null until the request is forwarded. */
+    private ServerSelection selection;
+    /** The selection's current server (cached: read on every upstream event). */
     private UpstreamServer server;
-    private LoopServer picked;
-    private boolean holdsRequestSlot;
-    private boolean holdsRetrySlot;
-    private boolean stickyMatched;
     private UpstreamConnection upstream;
     private HttpRequest upstreamRequest;
-    private int retries;
     private boolean staleRetried;
 
     private boolean responseStarted;
@@ -170,7 +165,7 @@ final class Exchange implements UpstreamListener, ResponseFinisher.Context, Fina
         status = response.status().code();
         ResponseFinisher.finish(response, source, HttpVersion.HTTP_1_1, this);
         responseStarted = true;
-        ctx.writeAndFlush(response).addListener(f -> onResponseWritten(f.isSuccess()));
+        ctx.writeAndFlush(response).addListener(this);
     }
 
     // ---- the rate limit -------------------------------------------------------------------------
@@ -205,8 +200,7 @@ final class Exchange implements UpstreamListener, ResponseFinisher.Context, Fina
                 respondFromStore();
                 CacheFlow refresh = flow.refresh();
                 if (refresh != null) {
-                    refresh.ifNoOtherNodeRefreshes(ctx.channel().eventLoop(), () -> BackgroundRefresh.start(
-                            connection.pool(), route, request, path, query, runtime, connection, refresh));
+                    refresh.ifNoOtherNodeRefreshes(ctx.channel().eventLoop(), () -> refreshInBackground(refresh));
                 }
             }
             case FORWARD -> forward();
@@ -223,7 +217,7 @@ final class Exchange implements UpstreamListener, ResponseFinisher.Context, Fina
         decidePersistence(true);
         responseStarted = true;
         route.statics().respond(ctx, request, route.remainder(path), this)
-                .addListener(f -> onResponseWritten(f.isSuccess()));
+                .addListener(this);
     }
 
     /** The response pass for the static file responder's heads (made here: no Via). */
@@ -267,11 +261,7 @@ final class Exchange implements UpstreamListener, ResponseFinisher.Context, Fina
 
     @Override
     public String stickyCookie() {
-        Upstream upstream = route.upstream();
-        if (upstream.stickyCookie().isEmpty() || (stickyMatched && retries == 0)) {
-            return null; // the client's cookie named the server that answered
-        }
-        return upstream.stickyCookie().get() + "=" + server.stickyId() + "; Path=/; HttpOnly; SameSite=Lax";
+        return selection == null ? null : selection.stickyCookie();
     }
 
     // ---- forwarding -----------------------------------------------------------------------------
@@ -283,43 +273,63 @@ final class Exchange implements UpstreamListener, ResponseFinisher.Context, Fina
     }
 
     void forward() {
-        Upstream upstreamConfig = route.upstream();
-        if (!upstreamConfig.tryBeginRequest()) {
-            overflow();
-            return;
+        selection = new ServerSelection(route.upstream(), ctx.channel().eventLoop());
+        switch (selection.pick(request.headers(), connection.clientAddress())) {
+            case OVERFLOW -> {
+                overflow();
+                return;
+            }
+            case NONE -> {
+                respondLocally(HttpResponseStatus.SERVICE_UNAVAILABLE);
+                return;
+            }
+            case PICKED -> server = selection.server();
         }
-        holdsRequestSlot = true;
-        Upstream.LoopBalancer balancer = upstreamConfig.forLoop(ctx.channel().eventLoop());
-        LoopServer view = upstreamConfig.stickyCookie().isPresent() ? stickyServer(upstreamConfig, balancer) : null;
-        if (view == null) {
-            view = (LoopServer) balancer.balancer().pick(upstreamConfig.hashes() ? hashKey(upstreamConfig.hashOn()) : null);
-        }
-        if (view == null) {
-            respondLocally(HttpResponseStatus.SERVICE_UNAVAILABLE);
-            return;
-        }
-        picked = view;
-        view.begin();
-        server = view.server();
         forwarding = true;
-        HttpHeaders headers = request.headers();
-        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         expectContinue = HttpUtil.is100ContinueExpected(request);
+        upstreamRequest = upstreamRequest(request.method(), request.headers(), hasBody, server, flow);
+        connect(false, true);
+    }
+
+    /**
+     * The request head sent upstream, for this exchange or a background refresh of its stored
+     * response: hop-by-hop fields out and forwarding fields in ({@link ProxyRuntime#prepareUpstreamHeaders}),
+     * framing kept, the target rewritten by the route, and a revalidation's validators.
+     *
+     * @param headers the client's headers, changed in place
+     */
+    private HttpRequest upstreamRequest(HttpMethod method, HttpHeaders headers, boolean withBody, UpstreamServer to,
+                                        CacheFlow cache) {
+        boolean chunked = withBody && HttpUtil.isTransferEncodingChunked(request);
         runtime.prepareUpstreamHeaders(headers, connection.clientAddress(), connection.scheme(),
-                request.protocolVersion(), server);
+                request.protocolVersion(), to);
         if (chunked) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-        } else if (!hasBody && contentMeansNothing(request.method())) {
+        } else if (!withBody && contentMeansNothing(method)) {
             // RFC 9110 §8.6: no Content-Length on a request without content whose method gives content
             // no meaning; a client's "Content-Length: 0" on a GET stops here.
             headers.remove(HttpHeaderNames.CONTENT_LENGTH);
         }
         String uri = "*".equals(request.uri()) ? "*" : route.rewrite(path) + query;
-        if (flow != null) {
-            flow.prepareUpstream(headers, System.currentTimeMillis());
+        if (cache != null) {
+            cache.prepareUpstream(headers, System.currentTimeMillis());
         }
-        upstreamRequest = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), uri, headers);
-        connect(false, true);
+        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, uri, headers);
+    }
+
+    /**
+     * Revalidates the stale entry just served (stale-while-revalidate) with a GET of the proxy's own,
+     * built and sent the way this exchange's would be, on this connection's event loop and pool.
+     */
+    private void refreshInBackground(CacheFlow refresh) {
+        ServerSelection refreshing = new ServerSelection(route.upstream(), ctx.channel().eventLoop());
+        if (!refreshing.pickAny()) {
+            refresh.finish();
+            return;
+        }
+        HttpRequest get = upstreamRequest(HttpMethod.GET, request.headers().copy(), false, refreshing.server(), refresh);
+        BackgroundRefresh.start(connection.pool(), route.upstream(), refreshing, get, refresh,
+                ctx.channel().eventLoop(), runtime.timeouts().upstreamRead());
     }
 
     /**
@@ -587,7 +597,7 @@ final class Exchange implements UpstreamListener, ResponseFinisher.Context, Fina
                     keepAlive = false; // the origin answered before the body was all sent: neither side can be reused
                     closeUpstream();
                 }
-                ctx.writeAndFlush(content).addListener(f -> onResponseWritten(f.isSuccess()));
+                ctx.writeAndFlush(content).addListener(this);
             } else {
                 ctx.write(content);
             }
@@ -696,28 +706,10 @@ final class Exchange implements UpstreamListener, ResponseFinisher.Context, Fina
      * false (and changes nothing) when no retry is left or no other server can take it.
      */
     private boolean retryElsewhere() {
-        Upstream config = route.upstream();
-        if (retries >= config.health().retries()) {
+        if (!selection.retryElsewhere(request.headers(), connection.clientAddress(), connection.services().metrics())) {
             return false;
         }
-        LoopServer next = (LoopServer) config.forLoop(ctx.channel().eventLoop()).balancer()
-                .pickOther(picked, config.hashes() ? hashKey(config.hashOn()) : null);
-        if (next == null) {
-            return false;
-        }
-        if (!holdsRetrySlot) {
-            if (!config.tryBeginRetry()) {
-                connection.services().metrics().error("retry_budget_exhausted");
-                return false;
-            }
-            holdsRetrySlot = true;
-        }
-        retries++;
-        connection.services().metrics().error("retry");
-        picked.end();
-        picked = next;
-        next.begin();
-        server = next.server();
+        server = selection.server();
         if (HeaderPolicy.HOST_UPSTREAM.equals(runtime.hostPolicy())) {
             upstreamRequest.headers().set(HttpHeaderNames.HOST, server.address().authority());
         }
@@ -792,6 +784,12 @@ final class Exchange implements UpstreamListener, ResponseFinisher.Context, Fina
 
     // ---- the end --------------------------------------------------------------------------------
 
+    /** The response's last write completed (the exchange is its own listener: no allocation per response). */
+    @Override
+    public void operationComplete(ChannelFuture written) {
+        onResponseWritten(written.isSuccess());
+    }
+
     private void onResponseWritten(boolean success) {
         if (!success) {
             abort();
@@ -855,51 +853,6 @@ final class Exchange implements UpstreamListener, ResponseFinisher.Context, Fina
         }
     }
 
-    /**
-     * The server the client's sticky cookie names, if it is available; the cookie is taken out of the
-     * request either way (it is the proxy's, not the application's).
-     */
-    private LoopServer stickyServer(Upstream config, Upstream.LoopBalancer balancer) {
-        String name = config.stickyCookie().get();
-        String value = null;
-        List<String> kept = new ArrayList<>();
-        for (String header : request.headers().getAll(HttpHeaderNames.COOKIE)) {
-            for (String pair : header.split(";")) {
-                int eq = pair.indexOf('=');
-                if (eq > 0 && pair.substring(0, eq).trim().equals(name)) {
-                    value = pair.substring(eq + 1).trim();
-                } else if (!pair.isBlank()) {
-                    kept.add(pair.trim());
-                }
-            }
-        }
-        if (value == null) {
-            return null;
-        }
-        request.headers().remove(HttpHeaderNames.COOKIE);
-        if (!kept.isEmpty()) {
-            request.headers().set(HttpHeaderNames.COOKIE, String.join("; ", kept));
-        }
-        for (LoopServer view : balancer.views()) {
-            if (view.server().stickyId().equals(value) && view.available()) {
-                stickyMatched = true;
-                return view;
-            }
-        }
-        return null; // its server is gone or down: balance as usual, and a new cookie is set
-    }
-
-    /** The request's key for the hashing balancers: the client's IP, a header or a cookie value. */
-    private String hashKey(String hashOn) {
-        if (hashOn.startsWith("header:")) {
-            return request.headers().get(hashOn.substring(7));
-        }
-        if (hashOn.startsWith("cookie:")) {
-            return Cookies.value(request.headers(), hashOn.substring(7));
-        }
-        return ForwardingHeaders.clientIp(connection.clientAddress());
-    }
-
     /** Counts the exchange and writes its access log line, once, however it ended. */
     private void record() {
         if (recorded) {
@@ -909,14 +862,8 @@ final class Exchange implements UpstreamListener, ResponseFinisher.Context, Fina
         if (flow != null) {
             flow.finish();
         }
-        if (picked != null) {
-            picked.end();
-        }
-        if (holdsRequestSlot) {
-            route.upstream().endRequest();
-        }
-        if (holdsRetrySlot) {
-            route.upstream().endRetry();
+        if (selection != null) {
+            selection.end();
         }
         long duration = System.nanoTime() - startNanos;
         int sent = responseStarted ? (status != 0 ? status : connection.codec().lastStatus()) : 0;

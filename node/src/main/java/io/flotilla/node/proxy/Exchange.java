@@ -36,6 +36,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 
+import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 
 /**
@@ -48,7 +49,8 @@ import java.util.ArrayDeque;
  * while the upstream socket is writable), relay the response the same way in the other direction,
  * then hand the upstream connection back to the pool if both messages ended cleanly.
  */
-final class Exchange implements UpstreamListener, ResponseFinisher.Context, FinalHeadPass, ChannelFutureListener {
+final class Exchange implements Stage.Context, UpstreamListener, ResponseFinisher.Context, FinalHeadPass,
+        ChannelFutureListener {
     private final ProxyHandler connection;
     private final ChannelHandlerContext ctx;
     private final ProxyRuntime runtime;
@@ -92,6 +94,9 @@ final class Exchange implements UpstreamListener, ResponseFinisher.Context, Fina
     private int status;
     private boolean recorded;
 
+    /** The route's stages, and the next one to run. */
+    private RouteChain chain;
+    private int nextStage;
     /** The cache's part in this request, on a caching route; null elsewhere. */
     private CacheFlow flow;
     /** The rate limit's verdict on this request, described on its response; null when not limited. */
@@ -168,24 +173,58 @@ final class Exchange implements UpstreamListener, ResponseFinisher.Context, Fina
         ctx.writeAndFlush(response).addListener(this);
     }
 
-    // ---- the rate limit -------------------------------------------------------------------------
+    // ---- the route's chain (Stage.Context) -------------------------------------------------------
 
-    /** Counts the request against its route's limit; answers 429 and returns false when over it. */
-    boolean withinRateLimit() {
-        rateDecision = route.rateLimit().decide(request, connection.clientAddress());
-        if (rateDecision == null || rateDecision.allowed()) {
-            return true;
+    /** Runs the route's chain of stages from the first. */
+    void start(RouteChain chain) {
+        this.chain = chain;
+        proceed();
+    }
+
+    @Override
+    public void proceed() {
+        Stage stage;
+        while ((stage = chain.stage(nextStage++)) != null) {
+            if (stage.handle(this) == Stage.Outcome.TAKEN) {
+                return;
+            }
         }
-        connection.services().metrics().error("rate_limited");
-        connection.services().metrics().localResponse(429);
-        send(route.rateLimit().tooMany(rateDecision), ResponseFinisher.Source.LOCAL);
-        return false;
+    }
+
+    @Override
+    public HttpRequest request() {
+        return request;
+    }
+
+    @Override
+    public Route route() {
+        return route;
+    }
+
+    @Override
+    public InetSocketAddress client() {
+        return connection.clientAddress();
+    }
+
+    @Override
+    public void rateDecision(RateDecision decision) {
+        rateDecision = decision;
+        if (decision != null && !decision.allowed()) {
+            connection.services().metrics().error("rate_limited");
+        }
+    }
+
+    @Override
+    public void respond(FullHttpResponse response) {
+        connection.services().metrics().localResponse(response.status().code());
+        send(response, ResponseFinisher.Source.LOCAL);
     }
 
     // ---- the cache ------------------------------------------------------------------------------
 
     /** On a caching route: look the request up first, then answer from the store or forward. */
-    void forwardThroughCache() {
+    @Override
+    public void lookUpCache() {
         flow = route.cache().begin(request, connection.scheme(), path, query, hasBody);
         flow.lookup(ctx.channel().eventLoop(), this::afterLookup);
     }
@@ -203,7 +242,7 @@ final class Exchange implements UpstreamListener, ResponseFinisher.Context, Fina
                     refresh.ifNoOtherNodeRefreshes(ctx.channel().eventLoop(), () -> refreshInBackground(refresh));
                 }
             }
-            case FORWARD -> forward();
+            case FORWARD -> proceed();
             case GATEWAY_TIMEOUT -> respondWithStatus(HttpResponseStatus.GATEWAY_TIMEOUT);
         }
     }
@@ -213,7 +252,8 @@ final class Exchange implements UpstreamListener, ResponseFinisher.Context, Fina
         send(flow.storedResponse(), ResponseFinisher.Source.STORED);
     }
 
-    void serveStatic() {
+    @Override
+    public void serveStatic() {
         decidePersistence(true);
         responseStarted = true;
         route.statics().respond(ctx, request, route.remainder(path), this)
@@ -272,7 +312,8 @@ final class Exchange implements UpstreamListener, ResponseFinisher.Context, Fina
         respondLocally(HttpResponseStatus.SERVICE_UNAVAILABLE);
     }
 
-    void forward() {
+    @Override
+    public void forward() {
         selection = new ServerSelection(route.upstream(), ctx.channel().eventLoop());
         switch (selection.pick(request.headers(), connection.clientAddress())) {
             case OVERFLOW -> {

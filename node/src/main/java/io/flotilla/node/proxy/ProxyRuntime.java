@@ -13,6 +13,7 @@ import java.net.InetSocketAddress;
 import io.flotilla.node.config.LimitConfig;
 import io.flotilla.node.config.TimeoutConfig;
 import io.flotilla.node.http.ForwardingHeaders;
+import io.flotilla.node.route.Route;
 import io.flotilla.node.route.RouteTable;
 import io.flotilla.node.upstream.Upstream;
 
@@ -30,10 +31,16 @@ public final class ProxyRuntime {
     private final TimeoutConfig timeouts;
     private final LimitConfig limits;
     private final String hostPolicy;
+    /** Each route's request path, by {@link Route#index()}. */
+    private final RouteChain[] chains;
 
     private ProxyRuntime(RouteTable routes, Map<String, Upstream> upstreams, ForwardingHeaders headers,
                          TimeoutConfig timeouts, LimitConfig limits, String hostPolicy) {
         this.routes = routes;
+        this.chains = new RouteChain[routes.routes().size()];
+        for (Route route : routes.routes()) {
+            chains[route.index()] = RouteChain.compile(route);
+        }
         this.upstreams = upstreams;
         this.headers = headers;
         this.timeouts = timeouts;
@@ -58,6 +65,11 @@ public final class ProxyRuntime {
 
     public RouteTable routes() {
         return routes;
+    }
+
+    /** The route's compiled chain of stages. */
+    RouteChain chain(Route route) {
+        return chains[route.index()];
     }
 
     public Map<String, Upstream> upstreams() {

@@ -2,6 +2,8 @@ package io.flotilla.node.cache;
 
 import io.flotilla.cluster.cache.ResponseStore;
 import io.flotilla.cluster.cache.StoredResponse;
+import io.flotilla.node.http.ByteRanges;
+import io.flotilla.node.http.Preconditions;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.DateFormatter;
@@ -566,12 +568,16 @@ public final class CacheFlow {
         stripTargeted(out);
         HttpResponseStatus status = HttpResponseStatus.valueOf(h.status(), h.reason());
         ByteBuf content = Unpooled.EMPTY_BUFFER;
-        if (h.status() == 200 && notModified(h)) {
+        boolean conditional = ifNoneMatch != null || ifModifiedSince != null;
+        String etag = conditional || range != null ? h.header("ETag") : null;
+        long lastModified = conditional || range != null ? Preconditions.date(h.header("Last-Modified")) : Preconditions.NO_DATE;
+        if (h.status() == 200 && conditional
+                && Preconditions.notModified(listOf(ifNoneMatch), ifModifiedSince, etag, lastModified)) {
             status = HttpResponseStatus.NOT_MODIFIED;
             out.remove(HttpHeaderNames.CONTENT_LENGTH);
-        } else if (h.status() == 200 && range != null && ifRangeHolds(h)) {
-            long[] r = ByteRange.parse(range, bytes.length);
-            if (r == ByteRange.UNSATISFIABLE) {
+        } else if (h.status() == 200 && range != null && Preconditions.ifRangeHolds(listOf(ifRange), etag, lastModified)) {
+            long[] r = ByteRanges.parse(range, bytes.length);
+            if (r == ByteRanges.UNSATISFIABLE) {
                 status = HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE;
                 out.set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + bytes.length);
                 out.set(HttpHeaderNames.CONTENT_LENGTH, 0);
@@ -591,46 +597,9 @@ public final class CacheFlow {
         return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content, out, EmptyHttpHeaders.INSTANCE);
     }
 
-    /** RFC 9110 §13.1.2 and §13.1.3, evaluated against the stored response; GET and HEAD only. */
-    private boolean notModified(CachedHead h) {
-        if (ifNoneMatch != null) {
-            String etag = h.header("ETag");
-            if (etag == null) {
-                return false;
-            }
-            String opaque = weakless(etag);
-            for (String candidate : ifNoneMatch.split(",")) {
-                String c = candidate.trim();
-                if (c.equals("*") || weakless(c).equals(opaque)) {
-                    return true;
-                }
-            }
-            return false;
-        }
-        if (ifModifiedSince != null) {
-            long since = HttpDates.parse(ifModifiedSince);
-            long modified = HttpDates.parse(h.header("Last-Modified"));
-            return since != HttpDates.INVALID && modified != HttpDates.INVALID && modified <= since;
-        }
-        return false;
-    }
-
-    private static String weakless(String etag) {
-        return etag.startsWith("W/") ? etag.substring(2) : etag;
-    }
-
-    /** §13.1.5: If-Range with a strong ETag or the exact Last-Modified date; otherwise the whole body. */
-    private boolean ifRangeHolds(CachedHead h) {
-        if (ifRange == null) {
-            return true;
-        }
-        String v = ifRange.trim();
-        if (v.startsWith("\"") || v.startsWith("W/")) {
-            String etag = h.header("ETag");
-            return etag != null && !etag.startsWith("W/") && !v.startsWith("W/") && etag.equals(v);
-        }
-        String lm = h.header("Last-Modified");
-        return lm != null && lm.equals(v);
+    /** A field the client sent once (as kept before forwarding), as the evaluator takes field lines. */
+    private static List<String> listOf(String value) {
+        return value == null ? List.of() : List.of(value);
     }
 
     /**

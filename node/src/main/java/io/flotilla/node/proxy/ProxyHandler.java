@@ -2,11 +2,11 @@ package io.flotilla.node.proxy;
 
 import io.flotilla.node.config.RedirectConfig;
 import io.flotilla.node.http.ErrorResponses;
+import io.flotilla.node.http.HostHeader;
 import io.flotilla.node.http.RequestHeadStarted;
 import io.flotilla.node.http.ServerCodec;
 import io.flotilla.node.route.PathNormalizer;
 import io.flotilla.node.route.Route;
-import io.flotilla.node.route.RouteTable;
 import io.flotilla.node.upstream.ConnectionPool;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -195,7 +195,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             refuse(request, HttpResponseStatus.BAD_REQUEST, runtime);
             return;
         }
-        String host = RouteTable.hostOf(request.headers().get(HttpHeaderNames.HOST));
+        String host = HostHeader.hostOf(request.headers().get(HttpHeaderNames.HOST));
         boolean keepAlive = HttpUtil.isKeepAlive(request) && !services.draining();
         if (redirect != null) {
             redirect(request, host, rawPath, query < 0 ? "" : uri.substring(query), hasBody, keepAlive, runtime);

@@ -118,22 +118,4 @@ public final class RouteTable {
         return null;
     }
 
-    /** Lower-cases a Host header value and drops its port; null stays null. */
-    public static String hostOf(String hostHeader) {
-        if (hostHeader == null) {
-            return null;
-        }
-        String host = hostHeader;
-        if (host.startsWith("[")) {
-            int close = host.indexOf(']');
-            host = close > 0 ? host.substring(0, close + 1) : host;
-        } else {
-            int colon = host.indexOf(':');
-            host = colon >= 0 ? host.substring(0, colon) : host;
-        }
-        if (host.endsWith(".")) {
-            host = host.substring(0, host.length() - 1); // "example.com." names the same host
-        }
-        return host.toLowerCase();
-    }
 }

@@ -13,6 +13,7 @@ import io.flotilla.node.config.FlotillaConfig;
 import io.flotilla.node.config.ListenerConfig;
 import io.flotilla.node.accesslog.AccessLog;
 import io.flotilla.node.admin.AdminServer;
+import io.flotilla.node.admin.NodeOperations;
 import io.flotilla.node.metrics.NodeMetrics;
 import io.flotilla.node.proxy.ProxyHandler;
 import io.flotilla.node.proxy.ProxyRuntime;
@@ -52,7 +53,7 @@ import java.util.logging.Logger;
  * A running node: its event loops, listeners and upstream pools. Started from a validated config;
  * {@link #close()} stops accepting, closes connections and waits for the loops to end.
  */
-public final class FlotillaNode implements AutoCloseable {
+public final class FlotillaNode implements AutoCloseable, NodeOperations {
     private static final Logger LOG = Logger.getLogger(FlotillaNode.class.getName());
 
     private final EventLoopGroup group;
@@ -326,13 +327,6 @@ public final class FlotillaNode implements AutoCloseable {
         return config.get();
     }
 
-    /** Why a pushed config was not applied. */
-    public static final class ReloadRefused extends Exception {
-        public ReloadRefused(String message) {
-            super(message);
-        }
-    }
-
     /**
      * Validates and applies a new config to new requests; requests in flight finish with the config
      * they started with, and no connection is closed. Listener and node settings need a restart, so a
@@ -399,7 +393,6 @@ public final class FlotillaNode implements AutoCloseable {
     /** How a config change arrived, as recorded in the history. */
     public static final String FROM_FILE = "file";
     public static final String FROM_SIGHUP = "sighup";
-    public static final String FROM_PUSH = "push";
 
     /**
      * The file the node was started from, or null (a node started from text). Relative paths of a

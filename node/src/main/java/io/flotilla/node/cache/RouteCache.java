@@ -19,6 +19,8 @@ public final class RouteCache {
     final CacheConfig config;
     /** How long a fill claim holds: twice the wait of the requests collapsed on it, and a second. */
     final Duration fillLease;
+    /** The route's bypass conditions, parsed once. */
+    private final BypassCondition[] bypass;
 
     RouteCache(ResponseCache cache, RouteCacheConfig route, CachePolicy policy, CacheConfig config) {
         this.cache = cache;
@@ -26,6 +28,7 @@ public final class RouteCache {
         this.policy = policy;
         this.config = config;
         this.fillLease = config.collapseWait().multipliedBy(2).plusSeconds(1);
+        this.bypass = route.bypass().stream().map(BypassCondition::parse).toArray(BypassCondition[]::new);
     }
 
     /**
@@ -71,29 +74,8 @@ public final class RouteCache {
     }
 
     private boolean bypassed(HttpHeaders h, String query) {
-        for (String condition : route.bypass()) {
-            int colon = condition.indexOf(':');
-            String kind = condition.substring(0, colon);
-            String name = condition.substring(colon + 1);
-            boolean present = switch (kind) {
-                case "header" -> h.contains(name);
-                case "cookie" -> Cookies.value(h, name) != null;
-                default -> queryHas(query, name);
-            };
-            if (present) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean queryHas(String query, String name) {
-        if (query.length() < 2) {
-            return false;
-        }
-        for (String pair : query.substring(1).split("&")) {
-            int eq = pair.indexOf('=');
-            if ((eq < 0 ? pair : pair.substring(0, eq)).equals(name)) {
+        for (BypassCondition condition : bypass) {
+            if (condition.matches(h, query)) {
                 return true;
             }
         }

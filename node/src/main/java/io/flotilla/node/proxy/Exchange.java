@@ -1,7 +1,6 @@
 package io.flotilla.node.proxy;
 
 import io.flotilla.node.accesslog.AccessLog;
-import io.flotilla.node.config.HeaderPolicy;
 import io.flotilla.node.accesslog.AccessRecord;
 import io.flotilla.cluster.rate.RateDecision;
 import io.flotilla.node.cache.CacheFlow;
@@ -751,7 +750,7 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
             return false;
         }
         server = selection.server();
-        if (HeaderPolicy.HOST_UPSTREAM.equals(runtime.hostPolicy())) {
+        if (runtime.hostPolicy().followsServer()) {
             upstreamRequest.headers().set(HttpHeaderNames.HOST, server.address().authority());
         }
         connect(false, false);

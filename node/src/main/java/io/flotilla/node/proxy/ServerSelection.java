@@ -1,7 +1,5 @@
 package io.flotilla.node.proxy;
 
-import io.flotilla.node.http.Cookies;
-import io.flotilla.node.http.ForwardingHeaders;
 import io.flotilla.node.metrics.NodeMetrics;
 import io.flotilla.node.upstream.LoopServer;
 import io.flotilla.node.upstream.Upstream;
@@ -171,13 +169,6 @@ final class ServerSelection {
 
     /** The request's key for the hashing balancers: the client's IP, a header or a cookie value. */
     private String hashKey(HttpHeaders headers, InetSocketAddress client) {
-        String hashOn = upstream.hashOn();
-        if (hashOn.startsWith("header:")) {
-            return headers.get(hashOn.substring(7));
-        }
-        if (hashOn.startsWith("cookie:")) {
-            return Cookies.value(headers, hashOn.substring(7));
-        }
-        return ForwardingHeaders.clientIp(client);
+        return upstream.hashKey().of(headers, client);
     }
 }

@@ -354,8 +354,8 @@ public final class CacheFlow {
      * Adjusts the request about to go upstream: a revalidation replaces the client's conditionals
      * with the stored response's validators (§4.3.1); the client's are answered here afterwards.
      */
-    public void prepareUpstream(HttpHeaders upstream, long now) {
-        requestTime = now;
+    public void prepareUpstream(HttpHeaders upstream) {
+        requestTime = cache.now();
         if (!revalidating) {
             return;
         }
@@ -379,7 +379,8 @@ public final class CacheFlow {
      * {@link #storedResponse} instead: a 304 that refreshed the stored response, or an error that
      * stale-if-error covers.
      */
-    public boolean onResponseHead(HttpResponse response, long now) {
+    public boolean onResponseHead(HttpResponse response) {
+        long now = cache.now();
         int code = response.status().code();
         upstreamStatus = code;
         HttpHeaders headers = response.headers();

@@ -83,7 +83,7 @@ final class BackgroundRefresh implements UpstreamListener {
             reusable = io.netty.handler.codec.http.HttpUtil.isKeepAlive(response);
             ForwardingHeaders.stripHopByHop(response.headers()); // as on the request path: none are stored
             // A 304 refreshes the stored entry here; anything else is offered to the cache as a new response.
-            dropBody = flow.onResponseHead(response, System.currentTimeMillis());
+            dropBody = flow.onResponseHead(response);
         }
         if (msg instanceof HttpContent content) {
             try {

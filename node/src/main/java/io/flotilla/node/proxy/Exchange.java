@@ -352,7 +352,7 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
         }
         String uri = "*".equals(request.uri()) ? "*" : route.rewrite(path) + query;
         if (cache != null) {
-            cache.prepareUpstream(headers, System.currentTimeMillis());
+            cache.prepareUpstream(headers);
         }
         return new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, uri, headers);
     }
@@ -663,7 +663,7 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
         upstreamReusable = HttpUtil.isKeepAlive(response) && (bodyless || hasLength || chunked);
         // Hop-by-hop fields out before the cache copies the head: what is stored carries none of this node's.
         ForwardingHeaders.stripHopByHop(headers);
-        if (flow != null && flow.onResponseHead(response, System.currentTimeMillis())) {
+        if (flow != null && flow.onResponseHead(response)) {
             servingStored = true;
             return;
         }

@@ -116,7 +116,16 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
      */
     public static FlotillaNode start(FlotillaConfig config, java.util.function.Function<String, java.net.InetAddress> resolver)
             throws InterruptedException, IOException {
-        return start(config, resolver, null);
+        return start(config, resolver, null, System::currentTimeMillis);
+    }
+
+    /**
+     * As {@link #start(FlotillaConfig)}, with the clock the response cache judges freshness and ages
+     * by (tests move it forward instead of sleeping).
+     */
+    public static FlotillaNode start(FlotillaConfig config, java.util.function.LongSupplier cacheClock)
+            throws InterruptedException, IOException {
+        return start(config, DnsRefresher.SYSTEM, null, cacheClock);
     }
 
     /**
@@ -124,18 +133,19 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
      * node's first version is the one validated, even if the file changes during start.
      */
     public static FlotillaNode start(ConfigLoader.Loaded loaded) throws InterruptedException, IOException {
-        return start(loaded.config(), DnsRefresher.SYSTEM, loaded.text());
+        return start(loaded.config(), DnsRefresher.SYSTEM, loaded.text(), System::currentTimeMillis);
     }
 
     private static FlotillaNode start(FlotillaConfig config,
-                                      java.util.function.Function<String, java.net.InetAddress> resolver, String text)
+                                      java.util.function.Function<String, java.net.InetAddress> resolver, String text,
+                                      java.util.function.LongSupplier cacheClock)
             throws InterruptedException, IOException {
         Transport transport = Transport.detect();
         int threads = config.node().eventLoops() > 0
                 ? config.node().eventLoops() : Runtime.getRuntime().availableProcessors();
         EventLoopGroup group = transport.newGroup(threads, "flotilla-io");
         FleetState fleet = FleetStates.open(config);
-        ResponseCache cache = new ResponseCache(fleet.responses(), config.cache());
+        ResponseCache cache = new ResponseCache(fleet.responses(), config.cache(), cacheClock);
         ProxyRuntime compiled = ProxyRuntime.compile(config, cache, fleet.rates());
         resolveNames(compiled, resolver);
         AtomicReference<ProxyRuntime> runtime = new AtomicReference<>(compiled);

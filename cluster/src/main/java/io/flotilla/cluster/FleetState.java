@@ -2,7 +2,6 @@ package io.flotilla.cluster;
 
 import io.flotilla.cluster.cache.ResponseStore;
 import io.flotilla.cluster.config.ConfigStore;
-import io.flotilla.cluster.hazelcast.HazelcastFleet;
 import io.flotilla.cluster.health.HealthRegistry;
 import io.flotilla.cluster.membership.Membership;
 import io.flotilla.cluster.rate.RateCounters;
@@ -10,7 +9,8 @@ import io.flotilla.cluster.security.Outsiders;
 
 /**
  * Everything a node shares with the fleet, opened and closed together: {@link #local} for a lone
- * node (nothing on the network), {@link #hazelcast} for a member of a fleet.
+ * node (nothing on the network); a member of a fleet is started by an implementation
+ * ({@code hazelcast.HazelcastFleet.start}), which the node's fleet wiring picks, so this API names none.
  */
 public interface FleetState extends AutoCloseable {
 
@@ -22,15 +22,6 @@ public interface FleetState extends AutoCloseable {
   /** A lone node: in-process state only, bounded by {@code settings}; nothing touches the network. */
   static FleetState local(ClusterSettings settings) {
     return new LocalFleetState(settings);
-  }
-
-  /**
-   * Joins the fleet described by {@code settings}: a JGroups channel for membership and an embedded
-   * Hazelcast member for the shared state. Returns once this member has joined (or found itself
-   * alone after the join timeout).
-   */
-  static FleetState hazelcast(ClusterSettings settings) {
-    return HazelcastFleet.start(settings);
   }
 
   /** The settings this state was opened with. */

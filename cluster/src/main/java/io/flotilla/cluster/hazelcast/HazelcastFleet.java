@@ -3,7 +3,7 @@ package io.flotilla.cluster.hazelcast;
 import io.flotilla.cluster.ClusterSettings;
 import io.flotilla.cluster.FleetState;
 
-/** Starts a member of a Hazelcast-backed fleet; what {@link FleetState#hazelcast} calls. */
+/** Starts a member of a Hazelcast-backed fleet: the {@link FleetState} of a node in a fleet. */
 public final class HazelcastFleet {
 
   private HazelcastFleet() {

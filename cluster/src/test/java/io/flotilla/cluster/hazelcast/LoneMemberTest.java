@@ -27,7 +27,7 @@ class LoneMemberTest {
   void startsThroughThePublicFactoryAndRefusesJavaSerialization() {
     ClusterSettings s = ClusterSettings.builder().name("lone-" + UUID.randomUUID()).memberId("solo")
         .port(0).gossipPort(0).partitionCount(7).build();
-    try (FleetState fleet = FleetState.hazelcast(s)) {
+    try (FleetState fleet = HazelcastFleet.start(s)) {
       HazelcastFleetState member = assertInstanceOf(HazelcastFleetState.class, fleet);
       assertEquals(List.of("solo"), fleet.membership().members().stream().map(m -> m.id()).toList());
       assertTrue(fleet.membership().self().address().startsWith("127.0.0.1:"), "advertised its Hazelcast address");

@@ -5,7 +5,6 @@ import io.flotilla.cluster.security.Outsiders;
 import io.flotilla.node.config.ConfigException;
 import io.flotilla.node.config.ConfigLoader;
 import io.flotilla.node.config.FlotillaConfig;
-import io.flotilla.node.server.FlotillaNode;
 import io.flotilla.node.upstream.Upstream;
 import io.flotilla.node.upstream.UpstreamServer;
 import io.netty.buffer.ByteBuf;
@@ -48,10 +47,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 t.setDaemon(true);
                 return t;
             });
-    private final FlotillaNode node;
+    private final NodeOperations node;
     private final byte[] token;
 
-    AdminHandler(FlotillaNode node, Optional<String> token) {
+    AdminHandler(NodeOperations node, Optional<String> token) {
         this.node = node;
         this.token = token.map(t -> ("Bearer " + t).getBytes(StandardCharsets.US_ASCII)).orElse(null);
     }
@@ -99,7 +98,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             String text = request.content().toString(StandardCharsets.UTF_8);
             boolean keepAlive = HttpUtil.isKeepAlive(request);
             String who = who(ctx);
-            String source = "cli".equals(request.headers().get(AdminServer.CLIENT_HEADER)) ? "cli push" : FlotillaNode.FROM_PUSH;
+            String source = "cli".equals(request.headers().get(AdminServer.CLIENT_HEADER)) ? "cli push" : NodeOperations.FROM_PUSH;
             boolean dryRun = new QueryStringDecoder(request.uri()).parameters().containsKey("dry_run");
             CompletableFuture.supplyAsync(() -> applyPushed(text, source, who, dryRun), BLOCKING)
                     .thenAccept(pushed -> ctx.executor().execute(() -> send(ctx, pushed, keepAlive)));
@@ -194,7 +193,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     + "\n");
         } catch (ConfigException e) {
             return text(HttpResponseStatus.BAD_REQUEST, e.getMessage() + "\n");
-        } catch (FlotillaNode.ReloadRefused e) {
+        } catch (NodeOperations.ReloadRefused e) {
             return text(HttpResponseStatus.CONFLICT, e.getMessage() + "\n");
         } catch (RuntimeException e) {
             return text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "reload failed: " + e.getMessage() + "\n");
@@ -252,7 +251,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private FullHttpResponse rollback(String who) {
         try {
             return text(HttpResponseStatus.OK, node.rollback(who) + "\n");
-        } catch (FlotillaNode.ReloadRefused e) {
+        } catch (NodeOperations.ReloadRefused e) {
             return text(HttpResponseStatus.CONFLICT, e.getMessage() + "\n");
         } catch (RuntimeException e) {
             return text(HttpResponseStatus.INTERNAL_SERVER_ERROR, "rollback failed: " + e.getMessage() + "\n");

@@ -1,7 +1,6 @@
 package io.flotilla.node.admin;
 
 import io.flotilla.node.config.HostPort;
-import io.flotilla.node.server.FlotillaNode;
 import io.flotilla.node.server.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -36,7 +35,7 @@ public final class AdminServer implements AutoCloseable {
      *              {@code Authorization: Bearer <token>}
      */
     public static AdminServer start(EventLoopGroup group, Transport transport, HostPort bind, Optional<String> token,
-                                    FlotillaNode node) throws InterruptedException {
+                                    NodeOperations node) throws InterruptedException {
         AdminHandler handler = new AdminHandler(node, token);
         Channel channel = new ServerBootstrap()
                 .group(group)

@@ -2,6 +2,8 @@ package io.flotilla.node.cache;
 
 import io.flotilla.cluster.cache.ResponseStore;
 import io.flotilla.cluster.cache.StoredResponse;
+import io.flotilla.node.http.ByteRanges;
+import io.flotilla.node.http.Preconditions;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.DateFormatter;
@@ -10,7 +12,6 @@ import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -366,8 +367,8 @@ public final class CacheFlow {
      * Adjusts the request about to go upstream: a revalidation replaces the client's conditionals
      * with the stored response's validators (§4.3.1); the client's are answered here afterwards.
      */
-    public void prepareUpstream(HttpHeaders upstream, long now) {
-        requestTime = now;
+    public void prepareUpstream(HttpHeaders upstream) {
+        requestTime = cache.now();
         if (!revalidating) {
             return;
         }
@@ -391,18 +392,19 @@ public final class CacheFlow {
      * {@link #storedResponse} instead: a 304 that refreshed the stored response, or an error that
      * stale-if-error covers.
      */
-    public boolean onResponseHead(HttpResponse response, long now) {
+    public boolean onResponseHead(HttpResponse response) {
+        long now = cache.now();
         int code = response.status().code();
         upstreamStatus = code;
         HttpHeaders headers = response.headers();
         switch (mode) {
-            case BYPASS -> addCacheStatus(headers, "fwd=bypass");
-            case PASS -> addCacheStatus(headers, "fwd=method");
+            case BYPASS -> cacheStatus = "fwd=bypass";
+            case PASS -> cacheStatus = "fwd=method";
             case INVALIDATE -> {
                 if (code < 400) {
                     invalidate(headers);
                 }
-                addCacheStatus(headers, "fwd=method");
+                cacheStatus = "fwd=method";
             }
             case LOOKUP -> {
                 if (revalidating && code == 304 && entry != null) {
@@ -414,8 +416,8 @@ public final class CacheFlow {
                     return true;
                 }
                 decideStoring(response, now);
-                addCacheStatus(headers, "fwd=" + fwd + (revalidating ? "; fwd-status=" + code : "")
-                        + (storing ? "; stored" : "") + (collapsed ? "; collapsed" : ""));
+                cacheStatus = "fwd=" + fwd + (revalidating ? "; fwd-status=" + code : "")
+                        + (storing ? "; stored" : "") + (collapsed ? "; collapsed" : "");
             }
         }
         stripTargeted(headers);
@@ -609,9 +611,10 @@ public final class CacheFlow {
     /**
      * The response to send from the stored entry: the stored status, headers and body, with its
      * current Age and Cache-Status; a 304 when the client's own conditional matches; 206 or 416 for
-     * a Range on a stored 200 (RFC 9110 §14); no body for HEAD.
+     * a Range on a stored 200 (RFC 9110 §14); no body for HEAD. Cache-Status and the proxy's other
+     * fields are the response pass's ({@link #describe}).
      */
-    public FullHttpResponse storedResponse(boolean keepAlive, HttpVersion clientVersion) {
+    public FullHttpResponse storedResponse() {
         CachedHead h = entryHead;
         byte[] bytes = entry.body();
         HttpHeaders out = h.toHttpHeaders();
@@ -619,15 +622,18 @@ public final class CacheFlow {
                 : CachePolicy.currentAge(h, cache.now());
         out.set(HttpHeaderNames.AGE, age / 1000);
         stripTargeted(out);
-        addCacheStatus(out, cacheStatus);
         HttpResponseStatus status = HttpResponseStatus.valueOf(h.status(), h.reason());
         ByteBuf content = Unpooled.EMPTY_BUFFER;
-        if (h.status() == 200 && notModified(h)) {
+        boolean conditional = ifNoneMatch != null || ifModifiedSince != null;
+        String etag = conditional || range != null ? h.header("ETag") : null;
+        long lastModified = conditional || range != null ? Preconditions.date(h.header("Last-Modified")) : Preconditions.NO_DATE;
+        if (h.status() == 200 && conditional
+                && Preconditions.notModified(listOf(ifNoneMatch), ifModifiedSince, etag, lastModified)) {
             status = HttpResponseStatus.NOT_MODIFIED;
             out.remove(HttpHeaderNames.CONTENT_LENGTH);
-        } else if (h.status() == 200 && range != null && ifRangeHolds(h)) {
-            long[] r = ByteRange.parse(range, bytes.length);
-            if (r == ByteRange.UNSATISFIABLE) {
+        } else if (h.status() == 200 && range != null && Preconditions.ifRangeHolds(listOf(ifRange), etag, lastModified)) {
+            long[] r = ByteRanges.parse(range, bytes.length);
+            if (r == ByteRanges.UNSATISFIABLE) {
                 status = HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE;
                 out.set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + bytes.length);
                 out.set(HttpHeaderNames.CONTENT_LENGTH, 0);
@@ -644,60 +650,22 @@ public final class CacheFlow {
         } else if (!head && bytes.length > 0 && h.status() != 204 && h.status() != 304) {
             content = cache.body(entry, 0, bytes.length);
         }
-        if (!keepAlive) {
-            out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (clientVersion.minorVersion() == 0) {
-            out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-        }
         return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content, out, EmptyHttpHeaders.INSTANCE);
     }
 
-    /** RFC 9110 §13.1.2 and §13.1.3, evaluated against the stored response; GET and HEAD only. */
-    private boolean notModified(CachedHead h) {
-        if (ifNoneMatch != null) {
-            String etag = h.header("ETag");
-            if (etag == null) {
-                return false;
-            }
-            String opaque = weakless(etag);
-            for (String candidate : ifNoneMatch.split(",")) {
-                String c = candidate.trim();
-                if (c.equals("*") || weakless(c).equals(opaque)) {
-                    return true;
-                }
-            }
-            return false;
-        }
-        if (ifModifiedSince != null) {
-            long since = HttpDates.parse(ifModifiedSince);
-            long modified = HttpDates.parse(h.header("Last-Modified"));
-            return since != HttpDates.INVALID && modified != HttpDates.INVALID && modified <= since;
-        }
-        return false;
+    /** A field the client sent once (as kept before forwarding), as the evaluator takes field lines. */
+    private static List<String> listOf(String value) {
+        return value == null ? List.of() : List.of(value);
     }
 
-    private static String weakless(String etag) {
-        return etag.startsWith("W/") ? etag.substring(2) : etag;
-    }
-
-    /** §13.1.5: If-Range with a strong ETag or the exact Last-Modified date; otherwise the whole body. */
-    private boolean ifRangeHolds(CachedHead h) {
-        if (ifRange == null) {
-            return true;
-        }
-        String v = ifRange.trim();
-        if (v.startsWith("\"") || v.startsWith("W/")) {
-            String etag = h.header("ETag");
-            return etag != null && !etag.startsWith("W/") && !v.startsWith("W/") && etag.equals(v);
-        }
-        String lm = h.header("Last-Modified");
-        return lm != null && lm.equals(v);
-    }
-
-    /** Marks a response the proxy made itself (such as only-if-cached's 504) as the cache's. */
-    public void decorateLocal(HttpResponse response) {
+    /**
+     * Adds this cache's member to the response's {@code Cache-Status} (RFC 9211 §2: each cache
+     * appends its own), once the flow has something to say: the lookup's verdict, what became of a
+     * forwarded response, or why a response the proxy made (only-if-cached's 504) came from here.
+     */
+    public void describe(HttpHeaders headers) {
         if (cacheStatus != null) {
-            addCacheStatus(response.headers(), cacheStatus);
+            addCacheStatus(headers, cacheStatus);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.flotilla.node.cache;
 
+import io.flotilla.node.http.HttpDates;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 

@@ -58,7 +58,8 @@ public final class ResponseCache implements AutoCloseable {
         this(store, config, System::currentTimeMillis);
     }
 
-    ResponseCache(ResponseStore store, CacheConfig config, LongSupplier clock) {
+    /** As {@link #ResponseCache(ResponseStore, CacheConfig)}, with the clock (epoch millis) it judges by. */
+    public ResponseCache(ResponseStore store, CacheConfig config, LongSupplier clock) {
         this.store = store;
         this.config = config;
         this.clock = clock;

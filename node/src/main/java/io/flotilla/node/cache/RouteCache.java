@@ -19,6 +19,8 @@ public final class RouteCache {
     final CacheConfig config;
     /** How long a fill claim holds: twice the wait of the requests collapsed on it, and a second. */
     final Duration fillLease;
+    /** The route's bypass conditions, parsed once. */
+    private final BypassCondition[] bypass;
 
     RouteCache(ResponseCache cache, RouteCacheConfig route, CachePolicy policy, CacheConfig config) {
         this.cache = cache;
@@ -26,6 +28,7 @@ public final class RouteCache {
         this.policy = policy;
         this.config = config;
         this.fillLease = config.collapseWait().multipliedBy(2).plusSeconds(1);
+        this.bypass = route.bypass().stream().map(BypassCondition::parse).toArray(BypassCondition[]::new);
     }
 
     /**
@@ -34,8 +37,10 @@ public final class RouteCache {
      * @param scheme {@code http} or {@code https}, as the client reached the node
      * @param path   the normalized path the route matched
      * @param query  the query string with its '?', or empty
+     * @param hasBody whether the request has content: a GET with a body goes past the cache, and
+     *                what it gets back is never stored under the body-less request's key
      */
-    public CacheFlow begin(HttpRequest request, String scheme, String path, String query) {
+    public CacheFlow begin(HttpRequest request, String scheme, String path, String query, boolean hasBody) {
         HttpHeaders h = request.headers();
         String host = h.get(HttpHeaderNames.HOST);
         String url = scheme + "://" + (host == null ? "" : host.toLowerCase(Locale.ROOT)) + path
@@ -43,7 +48,7 @@ public final class RouteCache {
         HttpMethod method = request.method();
         CacheFlow.Mode mode;
         if (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)) {
-            mode = bypassed(h, query) ? CacheFlow.Mode.BYPASS : CacheFlow.Mode.LOOKUP;
+            mode = hasBody || bypassed(h, query) ? CacheFlow.Mode.BYPASS : CacheFlow.Mode.LOOKUP;
         } else if (method.equals(HttpMethod.OPTIONS) || method.equals(HttpMethod.TRACE)) {
             mode = CacheFlow.Mode.PASS;
         } else {
@@ -69,29 +74,8 @@ public final class RouteCache {
     }
 
     private boolean bypassed(HttpHeaders h, String query) {
-        for (String condition : route.bypass()) {
-            int colon = condition.indexOf(':');
-            String kind = condition.substring(0, colon);
-            String name = condition.substring(colon + 1);
-            boolean present = switch (kind) {
-                case "header" -> h.contains(name);
-                case "cookie" -> Cookies.value(h, name) != null;
-                default -> queryHas(query, name);
-            };
-            if (present) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean queryHas(String query, String name) {
-        if (query.length() < 2) {
-            return false;
-        }
-        for (String pair : query.substring(1).split("&")) {
-            int eq = pair.indexOf('=');
-            if ((eq < 0 ? pair : pair.substring(0, eq)).equals(name)) {
+        for (BypassCondition condition : bypass) {
+            if (condition.matches(h, query)) {
                 return true;
             }
         }

@@ -206,13 +206,21 @@ public final class ForwardingHeaders {
     /** Prepares an origin's response headers for the client. Framing is the caller's. */
     public void prepareResponse(HttpHeaders headers, HttpVersion upstreamVersion) {
         stripHopByHop(headers);
+        addResponseFields(headers, upstreamVersion);
+    }
+
+    /**
+     * Applies the Server policy and appends this node's Via to a response it forwards (from the
+     * origin or from the cache, whichever node stored it); hop-by-hop fields are already out.
+     */
+    public void addResponseFields(HttpHeaders headers, HttpVersion receivedVersion) {
         if (HeaderPolicy.SERVER_HIDE.equals(server)) {
             headers.remove(HttpHeaderNames.SERVER);
         } else if (!HeaderPolicy.SERVER_PASS.equals(server)) {
             headers.set(HttpHeaderNames.SERVER, server);
         }
         if (via) {
-            appendVia(headers, upstreamVersion);
+            appendVia(headers, receivedVersion);
         }
     }
 

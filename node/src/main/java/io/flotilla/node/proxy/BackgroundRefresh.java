@@ -1,26 +1,21 @@
 package io.flotilla.node.proxy;
 
 import io.flotilla.node.cache.CacheFlow;
-import io.flotilla.node.route.Route;
+import io.flotilla.node.http.ForwardingHeaders;
 import io.flotilla.node.upstream.ConnectionPool;
-import io.flotilla.node.upstream.LoopServer;
 import io.flotilla.node.upstream.Upstream;
 import io.flotilla.node.upstream.UpstreamConnection;
 import io.flotilla.node.upstream.UpstreamListener;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -32,45 +27,30 @@ import java.util.concurrent.TimeUnit;
 final class BackgroundRefresh implements UpstreamListener {
     private final ConnectionPool pool;
     private final Upstream upstream;
+    private final ServerSelection selection;
     private final CacheFlow flow;
-    private final EventLoop loop;
-    private LoopServer picked;
     private UpstreamConnection connection;
     private ScheduledFuture<?> timeout;
     private boolean dropBody;
     private boolean reusable;
     private boolean done;
 
-    private BackgroundRefresh(ConnectionPool pool, Upstream upstream, CacheFlow flow, EventLoop loop) {
+    private BackgroundRefresh(ConnectionPool pool, Upstream upstream, ServerSelection selection, CacheFlow flow) {
         this.pool = pool;
         this.upstream = upstream;
+        this.selection = selection;
         this.flow = flow;
-        this.loop = loop;
     }
 
-    static void start(ConnectionPool pool, Route route, HttpRequest clientRequest, String path, String query,
-                      ProxyRuntime runtime, ProxyHandler client, CacheFlow flow) {
-        Upstream upstream = route.upstream();
-        EventLoop loop = client.ctx().channel().eventLoop();
-        BackgroundRefresh refresh = new BackgroundRefresh(pool, upstream, flow, loop);
-        LoopServer view = (LoopServer) upstream.forLoop(loop).balancer().pick(null);
-        if (view == null) {
-            flow.finish();
-            return;
-        }
-        refresh.picked = view;
-        view.begin();
-        HttpHeaders headers = clientRequest.headers().copy();
-        runtime.prepareUpstreamHeaders(headers, client.clientAddress(), client.scheme(),
-                clientRequest.protocolVersion(), view.server());
-        headers.remove(HttpHeaderNames.CONTENT_LENGTH);
-        headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
-        flow.prepareUpstream(headers, System.currentTimeMillis());
-        HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, route.rewrite(path) + query,
-                headers);
-        refresh.timeout = loop.schedule(() -> refresh.end(false), runtime.timeouts().upstreamRead().toMillis(),
-                TimeUnit.MILLISECONDS);
-        Future<UpstreamConnection> acquired = pool.acquire(upstream, view.server(), false);
+    /**
+     * Sends {@code request} (built by the exchange that served the stale entry, as its own would be)
+     * to the server {@code selection} picked, and gives the answer to {@code flow}.
+     */
+    static void start(ConnectionPool pool, Upstream upstream, ServerSelection selection, HttpRequest request,
+                      CacheFlow flow, EventLoop loop, Duration timeout) {
+        BackgroundRefresh refresh = new BackgroundRefresh(pool, upstream, selection, flow);
+        refresh.timeout = loop.schedule(() -> refresh.end(false), timeout.toMillis(), TimeUnit.MILLISECONDS);
+        Future<UpstreamConnection> acquired = pool.acquire(upstream, selection.server(), false);
         acquired.addListener((Future<UpstreamConnection> f) -> {
             if (!f.isSuccess()) {
                 refresh.end(false);
@@ -101,8 +81,9 @@ final class BackgroundRefresh implements UpstreamListener {
                 return;
             }
             reusable = io.netty.handler.codec.http.HttpUtil.isKeepAlive(response);
+            ForwardingHeaders.stripHopByHop(response.headers()); // as on the request path: none are stored
             // A 304 refreshes the stored entry here; anything else is offered to the cache as a new response.
-            dropBody = flow.onResponseHead(response, System.currentTimeMillis());
+            dropBody = flow.onResponseHead(response);
         }
         if (msg instanceof HttpContent content) {
             try {
@@ -155,7 +136,7 @@ final class BackgroundRefresh implements UpstreamListener {
             connection = null;
             pool.release(c, connectionReusable, upstream);
         }
-        picked.end();
+        selection.end();
         flow.finish();
     }
 }

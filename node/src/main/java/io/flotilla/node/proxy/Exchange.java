@@ -1,21 +1,21 @@
 package io.flotilla.node.proxy;
 
 import io.flotilla.node.accesslog.AccessLog;
-import io.flotilla.node.config.HeaderPolicy;
 import io.flotilla.node.accesslog.AccessRecord;
 import io.flotilla.cluster.rate.RateDecision;
 import io.flotilla.node.cache.CacheFlow;
-import io.flotilla.node.http.Cookies;
 import io.flotilla.node.http.ErrorResponses;
+import io.flotilla.node.http.FinalHeadPass;
 import io.flotilla.node.http.ForwardingHeaders;
+import io.flotilla.node.ratelimit.RouteRateLimit;
 import io.flotilla.node.route.Route;
 import io.flotilla.node.upstream.ConnectionPool;
-import io.flotilla.node.upstream.LoopServer;
-import io.flotilla.node.upstream.Upstream;
 import io.flotilla.node.upstream.UpstreamConnection;
 import io.flotilla.node.upstream.UpstreamListener;
 import io.flotilla.node.upstream.UpstreamServer;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -35,9 +35,8 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 
+import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * One request and its response: answered locally (an error, a static file) or forwarded to an
@@ -49,7 +48,8 @@ import java.util.List;
  * while the upstream socket is writable), relay the response the same way in the other direction,
  * then hand the upstream connection back to the pool if both messages ended cleanly.
  */
-final class Exchange implements UpstreamListener {
+final class Exchange implements Stage.Context, UpstreamListener, ResponseFinisher.Context, FinalHeadPass,
+        ChannelFutureListener {
     private final ProxyHandler connection;
     private final ChannelHandlerContext ctx;
     private final ProxyRuntime runtime;
@@ -72,14 +72,12 @@ final class Exchange implements UpstreamListener {
     private ArrayDeque<HttpContent> early;
     private boolean expectContinue;
 
+    /** Which server, and the slots held for it; null until the request is forwarded. */
+    private ServerSelection selection;
+    /** The selection's current server (cached: read on every upstream event). */
     private UpstreamServer server;
-    private LoopServer picked;
-    private boolean holdsRequestSlot;
-    private boolean holdsRetrySlot;
-    private boolean stickyMatched;
     private UpstreamConnection upstream;
     private HttpRequest upstreamRequest;
-    private int retries;
     private boolean staleRetried;
 
     private boolean responseStarted;
@@ -95,6 +93,9 @@ final class Exchange implements UpstreamListener {
     private int status;
     private boolean recorded;
 
+    /** The route's stages, and the next one to run. */
+    private RouteChain chain;
+    private int nextStage;
     /** The cache's part in this request, on a caching route; null elsewhere. */
     private CacheFlow flow;
     /** The rate limit's verdict on this request, described on its response; null when not limited. */
@@ -144,53 +145,86 @@ final class Exchange implements UpstreamListener {
 
     private void respondLocally(HttpResponseStatus status, String location) {
         closeUpstream();
-        keepAlive = keepAlive && (requestComplete || !hasBody) && !connection.closed();
-        this.status = status.code();
-        connection.services().metrics().localResponse(status.code());
-        FullHttpResponse response = ErrorResponses.of(status, !keepAlive);
-        if (flow != null) {
-            flow.decorateLocal(response);
-        }
+        FullHttpResponse response = ErrorResponses.of(status, false);
         if (location != null) {
             response.headers().set(HttpHeaderNames.LOCATION, location);
         }
-        if (keepAlive && request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-        }
-        responseStarted = true;
-        ctx.writeAndFlush(response).addListener(f -> onResponseWritten(f.isSuccess()));
+        connection.services().metrics().localResponse(status.code());
+        send(response, ResponseFinisher.Source.LOCAL);
     }
 
-    // ---- the rate limit -------------------------------------------------------------------------
+    /**
+     * Decides, once per response, whether the connection stays open after it: not when the client
+     * asked otherwise or the node drains, not while a request body is still unread, and not when the
+     * response cannot be framed on a persistent connection ({@code framed} false).
+     */
+    private void decidePersistence(boolean framed) {
+        keepAlive = keepAlive && framed && (requestComplete || !hasBody) && !connection.closed()
+                && !connection.services().draining();
+    }
 
-    /** Counts the request against its route's limit; answers 429 and returns false when over it. */
-    boolean withinRateLimit() {
-        rateDecision = route.rateLimit().decide(request, connection.clientAddress());
-        if (rateDecision == null || rateDecision.allowed()) {
-            return true;
-        }
-        connection.services().metrics().error("rate_limited");
-        keepAlive = keepAlive && !hasBody && !connection.closed();
-        status = 429;
-        connection.services().metrics().localResponse(429);
-        FullHttpResponse response = route.rateLimit().tooMany(rateDecision, !keepAlive);
-        if (keepAlive && request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-        }
+    /** Sends a complete response made here or taken from the cache, through the response pass. */
+    private void send(FullHttpResponse response, ResponseFinisher.Source source) {
+        decidePersistence(true);
+        status = response.status().code();
+        ResponseFinisher.finish(response, source, HttpVersion.HTTP_1_1, this);
         responseStarted = true;
-        ctx.writeAndFlush(response).addListener(f -> onResponseWritten(f.isSuccess()));
-        return false;
+        ctx.writeAndFlush(response).addListener(this);
+    }
+
+    // ---- the route's chain (Stage.Context) -------------------------------------------------------
+
+    /** Runs the route's chain of stages from the first. */
+    void start(RouteChain chain) {
+        this.chain = chain;
+        proceed();
+    }
+
+    @Override
+    public void proceed() {
+        Stage stage;
+        while ((stage = chain.stage(nextStage++)) != null) {
+            if (stage.handle(this) == Stage.Outcome.TAKEN) {
+                return;
+            }
+        }
+    }
+
+    @Override
+    public HttpRequest request() {
+        return request;
+    }
+
+    @Override
+    public Route route() {
+        return route;
+    }
+
+    @Override
+    public InetSocketAddress client() {
+        return connection.clientAddress();
+    }
+
+    @Override
+    public void rateDecision(RateDecision decision) {
+        rateDecision = decision;
+        if (decision != null && !decision.allowed()) {
+            connection.services().metrics().error("rate_limited");
+        }
+    }
+
+    @Override
+    public void respond(FullHttpResponse response) {
+        connection.services().metrics().localResponse(response.status().code());
+        send(response, ResponseFinisher.Source.LOCAL);
     }
 
     // ---- the cache ------------------------------------------------------------------------------
 
     /** On a caching route: look the request up first, then answer from the store or forward. */
-    void forwardThroughCache() {
-        flow = route.cache().begin(request, connection.scheme(), path, query);
-        if (hasBody && (HttpMethod.GET.equals(request.method()) || head)) {
-            forward(); // a GET with a body is unusual enough to go past the cache
-            return;
-        }
+    @Override
+    public void lookUpCache() {
+        flow = route.cache().begin(request, connection.scheme(), path, query, hasBody);
         flow.lookup(ctx.channel().eventLoop(), this::afterLookup);
     }
 
@@ -204,33 +238,69 @@ final class Exchange implements UpstreamListener {
                 respondFromStore();
                 CacheFlow refresh = flow.refresh();
                 if (refresh != null) {
-                    refresh.ifNoOtherNodeRefreshes(ctx.channel().eventLoop(), () -> BackgroundRefresh.start(
-                            connection.pool(), route, request, path, query, runtime, connection, refresh));
+                    refresh.ifNoOtherNodeRefreshes(ctx.channel().eventLoop(), () -> refreshInBackground(refresh));
                 }
             }
-            case FORWARD -> forward();
+            case FORWARD -> proceed();
             case GATEWAY_TIMEOUT -> respondWithStatus(HttpResponseStatus.GATEWAY_TIMEOUT);
         }
     }
 
     /** Writes the stored response (with its Age, Cache-Status, and the client's conditionals and range). */
     private void respondFromStore() {
-        keepAlive = keepAlive && (requestComplete || !hasBody) && !connection.closed()
-                && !connection.services().draining();
-        FullHttpResponse response = flow.storedResponse(keepAlive, request.protocolVersion());
-        if (rateDecision != null) {
-            route.rateLimit().describe(response.headers(), rateDecision);
-        }
-        status = response.status().code();
-        responseStarted = true;
-        ctx.writeAndFlush(response).addListener(f -> onResponseWritten(f.isSuccess()));
+        send(flow.storedResponse(), ResponseFinisher.Source.STORED);
     }
 
-    void serveStatic() {
-        keepAlive = keepAlive && !hasBody;
+    @Override
+    public void serveStatic() {
+        decidePersistence(true);
         responseStarted = true;
-        route.statics().respond(ctx, request, route.remainder(path), keepAlive)
-                .addListener(f -> onResponseWritten(f.isSuccess()));
+        route.statics().respond(ctx, request, route.remainder(path), this)
+                .addListener(this);
+    }
+
+    /** The response pass for the static file responder's heads (made here: no Via). */
+    @Override
+    public void finishHead(HttpResponse response) {
+        status = response.status().code();
+        ResponseFinisher.finish(response, ResponseFinisher.Source.LOCAL, HttpVersion.HTTP_1_1, this);
+    }
+
+    // ---- what the response pass reads (ResponseFinisher.Context) --------------------------------
+
+    @Override
+    public HttpVersion clientVersion() {
+        return request.protocolVersion();
+    }
+
+    @Override
+    public boolean keepAlive() {
+        return keepAlive;
+    }
+
+    @Override
+    public ForwardingHeaders forwarding() {
+        return runtime.headers();
+    }
+
+    @Override
+    public RouteRateLimit rateLimit() {
+        return route == null ? null : route.rateLimit();
+    }
+
+    @Override
+    public RateDecision rateDecision() {
+        return rateDecision;
+    }
+
+    @Override
+    public CacheFlow cacheFlow() {
+        return flow;
+    }
+
+    @Override
+    public String stickyCookie() {
+        return selection == null ? null : selection.stickyCookie();
     }
 
     // ---- forwarding -----------------------------------------------------------------------------
@@ -241,40 +311,65 @@ final class Exchange implements UpstreamListener {
         respondLocally(HttpResponseStatus.SERVICE_UNAVAILABLE);
     }
 
-    void forward() {
-        Upstream upstreamConfig = route.upstream();
-        if (!upstreamConfig.tryBeginRequest()) {
-            overflow();
-            return;
+    @Override
+    public void forward() {
+        selection = new ServerSelection(route.upstream(), ctx.channel().eventLoop());
+        switch (selection.pick(request.headers(), connection.clientAddress())) {
+            case OVERFLOW -> {
+                overflow();
+                return;
+            }
+            case NONE -> {
+                respondLocally(HttpResponseStatus.SERVICE_UNAVAILABLE);
+                return;
+            }
+            case PICKED -> server = selection.server();
         }
-        holdsRequestSlot = true;
-        Upstream.LoopBalancer balancer = upstreamConfig.forLoop(ctx.channel().eventLoop());
-        LoopServer view = upstreamConfig.stickyCookie().isPresent() ? stickyServer(upstreamConfig, balancer) : null;
-        if (view == null) {
-            view = (LoopServer) balancer.balancer().pick(upstreamConfig.hashes() ? hashKey(upstreamConfig.hashOn()) : null);
-        }
-        if (view == null) {
-            respondLocally(HttpResponseStatus.SERVICE_UNAVAILABLE);
-            return;
-        }
-        picked = view;
-        view.begin();
-        server = view.server();
         forwarding = true;
-        HttpHeaders headers = request.headers();
-        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         expectContinue = HttpUtil.is100ContinueExpected(request);
+        upstreamRequest = upstreamRequest(request.method(), request.headers(), hasBody, server, flow);
+        connect(false, true);
+    }
+
+    /**
+     * The request head sent upstream, for this exchange or a background refresh of its stored
+     * response: hop-by-hop fields out and forwarding fields in ({@link ProxyRuntime#prepareUpstreamHeaders}),
+     * framing kept, the target rewritten by the route, and a revalidation's validators.
+     *
+     * @param headers the client's headers, changed in place
+     */
+    private HttpRequest upstreamRequest(HttpMethod method, HttpHeaders headers, boolean withBody, UpstreamServer to,
+                                        CacheFlow cache) {
+        boolean chunked = withBody && HttpUtil.isTransferEncodingChunked(request);
         runtime.prepareUpstreamHeaders(headers, connection.clientAddress(), connection.scheme(),
-                request.protocolVersion(), server);
+                request.protocolVersion(), to);
         if (chunked) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        } else if (!withBody && contentMeansNothing(method)) {
+            // RFC 9110 §8.6: no Content-Length on a request without content whose method gives content
+            // no meaning; a client's "Content-Length: 0" on a GET stops here.
+            headers.remove(HttpHeaderNames.CONTENT_LENGTH);
         }
         String uri = "*".equals(request.uri()) ? "*" : route.rewrite(path) + query;
-        if (flow != null) {
-            flow.prepareUpstream(headers, System.currentTimeMillis());
+        if (cache != null) {
+            cache.prepareUpstream(headers);
         }
-        upstreamRequest = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), uri, headers);
-        connect(false, true);
+        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, uri, headers);
+    }
+
+    /**
+     * Revalidates the stale entry just served (stale-while-revalidate) with a GET of the proxy's own,
+     * built and sent the way this exchange's would be, on this connection's event loop and pool.
+     */
+    private void refreshInBackground(CacheFlow refresh) {
+        ServerSelection refreshing = new ServerSelection(route.upstream(), ctx.channel().eventLoop());
+        if (!refreshing.pickAny()) {
+            refresh.finish();
+            return;
+        }
+        HttpRequest get = upstreamRequest(HttpMethod.GET, request.headers().copy(), false, refreshing.server(), refresh);
+        BackgroundRefresh.start(connection.pool(), route.upstream(), refreshing, get, refresh,
+                ctx.channel().eventLoop(), runtime.timeouts().upstreamRead());
     }
 
     /**
@@ -542,7 +637,7 @@ final class Exchange implements UpstreamListener {
                     keepAlive = false; // the origin answered before the body was all sent: neither side can be reused
                     closeUpstream();
                 }
-                ctx.writeAndFlush(content).addListener(f -> onResponseWritten(f.isSuccess()));
+                ctx.writeAndFlush(content).addListener(this);
             } else {
                 ctx.write(content);
             }
@@ -566,35 +661,19 @@ final class Exchange implements UpstreamListener {
         boolean hasLength = headers.contains(HttpHeaderNames.CONTENT_LENGTH);
         boolean chunked = HttpUtil.isTransferEncodingChunked(response);
         upstreamReusable = HttpUtil.isKeepAlive(response) && (bodyless || hasLength || chunked);
-        runtime.headers().prepareResponse(headers, response.protocolVersion());
-        if (flow != null && flow.onResponseHead(response, System.currentTimeMillis())) {
+        // Hop-by-hop fields out before the cache copies the head: what is stored carries none of this node's.
+        ForwardingHeaders.stripHopByHop(headers);
+        if (flow != null && flow.onResponseHead(response)) {
             servingStored = true;
             return;
         }
         boolean http11Client = request.protocolVersion().minorVersion() >= 1;
-        if (!bodyless && !hasLength) {
-            if (http11Client) {
-                headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-            } else {
-                keepAlive = false; // HTTP/1.0 has no chunked: the body ends when the connection does
-            }
+        if (!bodyless && !hasLength && http11Client) {
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
-        if (!requestComplete || connection.services().draining()) {
-            keepAlive = false;
-        }
-        if (!keepAlive) {
-            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (!http11Client) {
-            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-        }
-        response.setProtocolVersion(HttpVersion.HTTP_1_1);
-        if (route.upstream().stickyCookie().isPresent() && (!stickyMatched || retries > 0)) {
-            headers.add(HttpHeaderNames.SET_COOKIE, route.upstream().stickyCookie().get() + "=" + server.stickyId()
-                    + "; Path=/; HttpOnly; SameSite=Lax");
-        }
-        if (rateDecision != null) {
-            route.rateLimit().describe(headers, rateDecision);
-        }
+        // HTTP/1.0 has no chunked: without a length the body ends when the connection does.
+        decidePersistence(requestComplete && (bodyless || hasLength || http11Client));
+        ResponseFinisher.finish(response, ResponseFinisher.Source.ORIGIN, response.protocolVersion(), this);
         responseStarted = true;
         ctx.write(response);
     }
@@ -650,6 +729,12 @@ final class Exchange implements UpstreamListener {
         respondLocally(HttpResponseStatus.BAD_GATEWAY);
     }
 
+    /** GET, HEAD, DELETE and TRACE: methods for which content has no defined meaning (RFC 9110 §9.3). */
+    private static boolean contentMeansNothing(HttpMethod method) {
+        return method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD) || method.equals(HttpMethod.DELETE)
+                || method.equals(HttpMethod.TRACE);
+    }
+
     /** GET, HEAD, OPTIONS, TRACE, PUT and DELETE: repeating them has the effect of doing them once. */
     private static boolean idempotent(HttpMethod method) {
         return method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD) || method.equals(HttpMethod.OPTIONS)
@@ -661,29 +746,11 @@ final class Exchange implements UpstreamListener {
      * false (and changes nothing) when no retry is left or no other server can take it.
      */
     private boolean retryElsewhere() {
-        Upstream config = route.upstream();
-        if (retries >= config.health().retries()) {
+        if (!selection.retryElsewhere(request.headers(), connection.clientAddress(), connection.services().metrics())) {
             return false;
         }
-        LoopServer next = (LoopServer) config.forLoop(ctx.channel().eventLoop()).balancer()
-                .pickOther(picked, config.hashes() ? hashKey(config.hashOn()) : null);
-        if (next == null) {
-            return false;
-        }
-        if (!holdsRetrySlot) {
-            if (!config.tryBeginRetry()) {
-                connection.services().metrics().error("retry_budget_exhausted");
-                return false;
-            }
-            holdsRetrySlot = true;
-        }
-        retries++;
-        connection.services().metrics().error("retry");
-        picked.end();
-        picked = next;
-        next.begin();
-        server = next.server();
-        if (HeaderPolicy.HOST_UPSTREAM.equals(runtime.hostPolicy())) {
+        server = selection.server();
+        if (runtime.hostPolicy().followsServer()) {
             upstreamRequest.headers().set(HttpHeaderNames.HOST, server.address().authority());
         }
         connect(false, false);
@@ -757,6 +824,12 @@ final class Exchange implements UpstreamListener {
 
     // ---- the end --------------------------------------------------------------------------------
 
+    /** The response's last write completed (the exchange is its own listener: no allocation per response). */
+    @Override
+    public void operationComplete(ChannelFuture written) {
+        onResponseWritten(written.isSuccess());
+    }
+
     private void onResponseWritten(boolean success) {
         if (!success) {
             abort();
@@ -820,51 +893,6 @@ final class Exchange implements UpstreamListener {
         }
     }
 
-    /**
-     * The server the client's sticky cookie names, if it is available; the cookie is taken out of the
-     * request either way (it is the proxy's, not the application's).
-     */
-    private LoopServer stickyServer(Upstream config, Upstream.LoopBalancer balancer) {
-        String name = config.stickyCookie().get();
-        String value = null;
-        List<String> kept = new ArrayList<>();
-        for (String header : request.headers().getAll(HttpHeaderNames.COOKIE)) {
-            for (String pair : header.split(";")) {
-                int eq = pair.indexOf('=');
-                if (eq > 0 && pair.substring(0, eq).trim().equals(name)) {
-                    value = pair.substring(eq + 1).trim();
-                } else if (!pair.isBlank()) {
-                    kept.add(pair.trim());
-                }
-            }
-        }
-        if (value == null) {
-            return null;
-        }
-        request.headers().remove(HttpHeaderNames.COOKIE);
-        if (!kept.isEmpty()) {
-            request.headers().set(HttpHeaderNames.COOKIE, String.join("; ", kept));
-        }
-        for (LoopServer view : balancer.views()) {
-            if (view.server().stickyId().equals(value) && view.available()) {
-                stickyMatched = true;
-                return view;
-            }
-        }
-        return null; // its server is gone or down: balance as usual, and a new cookie is set
-    }
-
-    /** The request's key for the hashing balancers: the client's IP, a header or a cookie value. */
-    private String hashKey(String hashOn) {
-        if (hashOn.startsWith("header:")) {
-            return request.headers().get(hashOn.substring(7));
-        }
-        if (hashOn.startsWith("cookie:")) {
-            return Cookies.value(request.headers(), hashOn.substring(7));
-        }
-        return ForwardingHeaders.clientIp(connection.clientAddress());
-    }
-
     /** Counts the exchange and writes its access log line, once, however it ended. */
     private void record() {
         if (recorded) {
@@ -874,14 +902,8 @@ final class Exchange implements UpstreamListener {
         if (flow != null) {
             flow.finish();
         }
-        if (picked != null) {
-            picked.end();
-        }
-        if (holdsRequestSlot) {
-            route.upstream().endRequest();
-        }
-        if (holdsRetrySlot) {
-            route.upstream().endRetry();
+        if (selection != null) {
+            selection.end();
         }
         long duration = System.nanoTime() - startNanos;
         int sent = responseStarted ? (status != 0 ? status : connection.codec().lastStatus()) : 0;

@@ -2,19 +2,17 @@ package io.flotilla.node.proxy;
 
 import io.flotilla.node.config.RedirectConfig;
 import io.flotilla.node.http.ErrorResponses;
-import io.flotilla.node.http.RequestChecks;
+import io.flotilla.node.http.HostHeader;
 import io.flotilla.node.http.RequestHeadStarted;
 import io.flotilla.node.http.ServerCodec;
 import io.flotilla.node.route.PathNormalizer;
 import io.flotilla.node.route.Route;
-import io.flotilla.node.route.RouteTable;
 import io.flotilla.node.upstream.ConnectionPool;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -183,23 +181,12 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         requestWatch.disarm();
         headStarted = false;
         ProxyRuntime runtime = runtimes.get();
-        RequestChecks.Refusal refusal = RequestChecks.check(request);
-        if (refusal != null) {
-            refuse(request, refusal.status(), runtime);
+        HttpResponseStatus refused = RequestGuard.refusal(request, runtime.limits().body());
+        if (refused != null) {
+            refuse(request, refused, runtime);
             return;
         }
         boolean hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
-        long limit = runtime.limits().body();
-        if (limit > 0 && HttpUtil.getContentLength(request, 0L) > limit) {
-            // Refused on the declared length alone: the origin is never contacted, the body never read.
-            refuse(request, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, runtime);
-            return;
-        }
-        CharSequence expect = request.headers().get(HttpHeaderNames.EXPECT);
-        if (expect != null && !HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expect)) {
-            refuse(request, HttpResponseStatus.EXPECTATION_FAILED, runtime);
-            return;
-        }
         String uri = request.uri();
         int query = uri.indexOf('?');
         String rawPath = query < 0 ? uri : uri.substring(0, query);
@@ -208,7 +195,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             refuse(request, HttpResponseStatus.BAD_REQUEST, runtime);
             return;
         }
-        String host = RouteTable.hostOf(request.headers().get(HttpHeaderNames.HOST));
+        String host = HostHeader.hostOf(request.headers().get(HttpHeaderNames.HOST));
         boolean keepAlive = HttpUtil.isKeepAlive(request) && !services.draining();
         if (redirect != null) {
             redirect(request, host, rawPath, query < 0 ? "" : uri.substring(query), hasBody, keepAlive, runtime);
@@ -217,17 +204,10 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         Route route = runtime.routes().match(host, path);
         current = new Exchange(this, runtime, request, route, path, query < 0 ? "" : uri.substring(query),
                 hasBody, keepAlive);
-        if (route != null && route.rateLimit() != null && !current.withinRateLimit()) {
-            return;
-        }
         if (route == null) {
             current.respondLocally(HttpResponseStatus.NOT_FOUND);
-        } else if (route.statics() != null) {
-            current.serveStatic();
-        } else if (route.cache() != null) {
-            current.forwardThroughCache();
         } else {
-            current.forward();
+            current.start(runtime.chain(route)); // RouteChain: rate limit, static or cache, forward
         }
     }
 

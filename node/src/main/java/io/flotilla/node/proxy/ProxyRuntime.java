@@ -3,7 +3,6 @@ package io.flotilla.node.proxy;
 import io.flotilla.cluster.rate.RateCounters;
 import io.flotilla.node.cache.ResponseCache;
 import io.flotilla.node.config.FlotillaConfig;
-import io.flotilla.node.config.HeaderPolicy;
 import io.flotilla.node.upstream.UpstreamServer;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -13,6 +12,7 @@ import java.net.InetSocketAddress;
 import io.flotilla.node.config.LimitConfig;
 import io.flotilla.node.config.TimeoutConfig;
 import io.flotilla.node.http.ForwardingHeaders;
+import io.flotilla.node.route.Route;
 import io.flotilla.node.route.RouteTable;
 import io.flotilla.node.upstream.Upstream;
 
@@ -29,16 +29,22 @@ public final class ProxyRuntime {
     private final ForwardingHeaders headers;
     private final TimeoutConfig timeouts;
     private final LimitConfig limits;
-    private final String hostPolicy;
+    private final HostPolicy hostPolicy;
+    /** Each route's request path, by {@link Route#index()}. */
+    private final RouteChain[] chains;
 
     private ProxyRuntime(RouteTable routes, Map<String, Upstream> upstreams, ForwardingHeaders headers,
                          TimeoutConfig timeouts, LimitConfig limits, String hostPolicy) {
         this.routes = routes;
+        this.chains = new RouteChain[routes.routes().size()];
+        for (Route route : routes.routes()) {
+            chains[route.index()] = RouteChain.compile(route);
+        }
         this.upstreams = upstreams;
         this.headers = headers;
         this.timeouts = timeouts;
         this.limits = limits;
-        this.hostPolicy = hostPolicy;
+        this.hostPolicy = HostPolicy.parse(hostPolicy);
     }
 
     public static ProxyRuntime compile(FlotillaConfig config) {
@@ -58,6 +64,11 @@ public final class ProxyRuntime {
 
     public RouteTable routes() {
         return routes;
+    }
+
+    /** The route's compiled chain of stages. */
+    RouteChain chain(Route route) {
+        return chains[route.index()];
     }
 
     public Map<String, Upstream> upstreams() {
@@ -84,15 +95,11 @@ public final class ProxyRuntime {
                                        HttpVersion version, UpstreamServer server) {
         String clientHost = headers.get(HttpHeaderNames.HOST);
         this.headers.prepareRequest(headers, client, clientHost, scheme, version);
-        if (HeaderPolicy.HOST_UPSTREAM.equals(hostPolicy) || (HeaderPolicy.HOST_PASS.equals(hostPolicy) && clientHost == null)) {
-            headers.set(HttpHeaderNames.HOST, server.address().authority());
-        } else if (!HeaderPolicy.HOST_PASS.equals(hostPolicy)) {
-            headers.set(HttpHeaderNames.HOST, hostPolicy);
-        }
+        hostPolicy.apply(headers, clientHost, server);
     }
 
-    /** {@code pass}, {@code upstream}, or a literal Host value. */
-    public String hostPolicy() {
+    /** The Host policy, compiled from {@code headers.host}. */
+    HostPolicy hostPolicy() {
         return hostPolicy;
     }
 }

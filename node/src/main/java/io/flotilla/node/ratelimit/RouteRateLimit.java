@@ -67,10 +67,9 @@ public final class RouteRateLimit {
         headers.set("RateLimit-Policy", policy);
     }
 
-    /** The answer for a request over the limit. */
-    public FullHttpResponse tooMany(RateDecision decision, boolean close) {
-        FullHttpResponse response = ErrorResponses.of(HttpResponseStatus.TOO_MANY_REQUESTS, close);
-        describe(response.headers(), decision);
+    /** The answer for a request over the limit; the RateLimit fields are the response pass's ({@link #describe}). */
+    public FullHttpResponse tooMany(RateDecision decision) {
+        FullHttpResponse response = ErrorResponses.of(HttpResponseStatus.TOO_MANY_REQUESTS, false);
         response.headers().set(HttpHeaderNames.RETRY_AFTER, Math.max(1, (decision.resetMillis() + 999) / 1000));
         return response;
     }

@@ -17,9 +17,11 @@ public final class Route {
     private final StaticFileResponder statics;
     private final RouteCache cache;
     private final RouteRateLimit rateLimit;
+    private final int index;
 
-    Route(String host, String prefix, String rewrite, Upstream upstream, StaticFileResponder statics, RouteCache cache,
-          RouteRateLimit rateLimit) {
+    Route(int index, String host, String prefix, String rewrite, Upstream upstream, StaticFileResponder statics,
+          RouteCache cache, RouteRateLimit rateLimit) {
+        this.index = index;
         this.host = host;
         this.prefix = prefix;
         this.rewrite = rewrite;
@@ -27,6 +29,11 @@ public final class Route {
         this.statics = statics;
         this.cache = cache;
         this.rateLimit = rateLimit;
+    }
+
+    /** Its position in the config's list of routes: what the compiled request path is indexed by. */
+    public int index() {
+        return index;
     }
 
     /** The host pattern, or null for any host. */

@@ -26,12 +26,14 @@ public final class RouteTable {
     /** Wildcard suffixes (".example.com") with their routes, longest suffix first. */
     private final List<Map.Entry<String, List<Route>>> wildcards;
     private final List<Route> anyHost;
+    private final List<Route> all;
 
     private RouteTable(Map<String, List<Route>> exact, List<Map.Entry<String, List<Route>>> wildcards,
-                       List<Route> anyHost) {
+                       List<Route> anyHost, List<Route> all) {
         this.exact = exact;
         this.wildcards = wildcards;
         this.anyHost = anyHost;
+        this.all = all;
     }
 
     /** Builds the table; every route's upstream must be in {@code upstreams} (the config was validated). */
@@ -45,6 +47,7 @@ public final class RouteTable {
         Map<String, List<Route>> exact = new HashMap<>();
         Map<String, List<Route>> wildcard = new HashMap<>();
         List<Route> any = new ArrayList<>();
+        List<Route> all = new ArrayList<>(routes.size());
         for (RouteConfig config : routes) {
             Upstream upstream = config.upstream().map(upstreams::get).orElse(null);
             StaticFileResponder statics = config.staticRoot().map(StaticFileResponder::new).orElse(null);
@@ -53,8 +56,9 @@ public final class RouteTable {
             String name = (host == null ? "*" : host) + config.path();
             RouteRateLimit limit = rates == null ? null
                     : config.rateLimit().map(l -> new RouteRateLimit(name, l, rates)).orElse(null);
-            Route route = new Route(host, config.path(), config.rewrite().orElse(null), upstream, statics, routeCache,
-                    limit);
+            Route route = new Route(all.size(), host, config.path(), config.rewrite().orElse(null), upstream, statics,
+                    routeCache, limit);
+            all.add(route);
             if (host == null) {
                 any.add(route);
             } else if (host.startsWith("*.")) {
@@ -69,7 +73,12 @@ public final class RouteTable {
         any.sort(longestFirst);
         List<Map.Entry<String, List<Route>>> wildcards = new ArrayList<>(wildcard.entrySet());
         wildcards.sort(Comparator.comparingInt((Map.Entry<String, List<Route>> e) -> e.getKey().length()).reversed());
-        return new RouteTable(Map.copyOf(exact), List.copyOf(wildcards), List.copyOf(any));
+        return new RouteTable(Map.copyOf(exact), List.copyOf(wildcards), List.copyOf(any), List.copyOf(all));
+    }
+
+    /** Every route, in the config's order ({@link Route#index()}). */
+    public List<Route> routes() {
+        return all;
     }
 
     /**
@@ -109,22 +118,4 @@ public final class RouteTable {
         return null;
     }
 
-    /** Lower-cases a Host header value and drops its port; null stays null. */
-    public static String hostOf(String hostHeader) {
-        if (hostHeader == null) {
-            return null;
-        }
-        String host = hostHeader;
-        if (host.startsWith("[")) {
-            int close = host.indexOf(']');
-            host = close > 0 ? host.substring(0, close + 1) : host;
-        } else {
-            int colon = host.indexOf(':');
-            host = colon >= 0 ? host.substring(0, colon) : host;
-        }
-        if (host.endsWith(".")) {
-            host = host.substring(0, host.length() - 1); // "example.com." names the same host
-        }
-        return host.toLowerCase();
-    }
 }

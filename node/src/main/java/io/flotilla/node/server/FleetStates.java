@@ -2,6 +2,7 @@ package io.flotilla.node.server;
 
 import io.flotilla.cluster.ClusterSettings;
 import io.flotilla.cluster.FleetState;
+import io.flotilla.cluster.hazelcast.HazelcastFleet;
 import io.flotilla.cluster.security.FleetKeys;
 import io.flotilla.node.config.ClusterConfig;
 import io.flotilla.node.config.FlotillaConfig;
@@ -43,6 +44,6 @@ final class FleetStates {
     /** Joins the fleet (blocking until joined or alone after the join timeout) or opens local state. */
     static FleetState open(FlotillaConfig config) {
         ClusterSettings settings = settings(config);
-        return config.cluster().isPresent() ? FleetState.hazelcast(settings) : FleetState.local(settings);
+        return config.cluster().isPresent() ? HazelcastFleet.start(settings) : FleetState.local(settings);
     }
 }

@@ -13,6 +13,7 @@ import io.flotilla.node.config.FlotillaConfig;
 import io.flotilla.node.config.ListenerConfig;
 import io.flotilla.node.accesslog.AccessLog;
 import io.flotilla.node.admin.AdminServer;
+import io.flotilla.node.admin.NodeOperations;
 import io.flotilla.node.metrics.NodeMetrics;
 import io.flotilla.node.proxy.ProxyHandler;
 import io.flotilla.node.proxy.ProxyRuntime;
@@ -52,7 +53,7 @@ import java.util.logging.Logger;
  * A running node: its event loops, listeners and upstream pools. Started from a validated config;
  * {@link #close()} stops accepting, closes connections and waits for the loops to end.
  */
-public final class FlotillaNode implements AutoCloseable {
+public final class FlotillaNode implements AutoCloseable, NodeOperations {
     private static final Logger LOG = Logger.getLogger(FlotillaNode.class.getName());
 
     private final EventLoopGroup group;
@@ -115,7 +116,16 @@ public final class FlotillaNode implements AutoCloseable {
      */
     public static FlotillaNode start(FlotillaConfig config, java.util.function.Function<String, java.net.InetAddress> resolver)
             throws InterruptedException, IOException {
-        return start(config, resolver, null);
+        return start(config, resolver, null, System::currentTimeMillis);
+    }
+
+    /**
+     * As {@link #start(FlotillaConfig)}, with the clock the response cache judges freshness and ages
+     * by (tests move it forward instead of sleeping).
+     */
+    public static FlotillaNode start(FlotillaConfig config, java.util.function.LongSupplier cacheClock)
+            throws InterruptedException, IOException {
+        return start(config, DnsRefresher.SYSTEM, null, cacheClock);
     }
 
     /**
@@ -123,11 +133,12 @@ public final class FlotillaNode implements AutoCloseable {
      * node's first version is the one validated, even if the file changes during start.
      */
     public static FlotillaNode start(ConfigLoader.Loaded loaded) throws InterruptedException, IOException {
-        return start(loaded.config(), DnsRefresher.SYSTEM, loaded.text());
+        return start(loaded.config(), DnsRefresher.SYSTEM, loaded.text(), System::currentTimeMillis);
     }
 
     private static FlotillaNode start(FlotillaConfig config,
-                                      java.util.function.Function<String, java.net.InetAddress> resolver, String text)
+                                      java.util.function.Function<String, java.net.InetAddress> resolver, String text,
+                                      java.util.function.LongSupplier cacheClock)
             throws InterruptedException, IOException {
         Transport transport = Transport.detect();
         int threads = config.node().eventLoops() > 0
@@ -138,7 +149,7 @@ public final class FlotillaNode implements AutoCloseable {
         if (config.cluster().isPresent()) {
             fleet = metrics.fleet().observe(fleet); // shared-state round trips timed for /metrics
         }
-        ResponseCache cache = new ResponseCache(fleet.responses(), config.cache());
+        ResponseCache cache = new ResponseCache(fleet.responses(), config.cache(), cacheClock);
         ProxyRuntime compiled = ProxyRuntime.compile(config, cache, fleet.rates());
         resolveNames(compiled, resolver);
         AtomicReference<ProxyRuntime> runtime = new AtomicReference<>(compiled);
@@ -336,13 +347,6 @@ public final class FlotillaNode implements AutoCloseable {
         return config.get();
     }
 
-    /** Why a pushed config was not applied. */
-    public static final class ReloadRefused extends Exception {
-        public ReloadRefused(String message) {
-            super(message);
-        }
-    }
-
     /**
      * Validates and applies a new config to new requests; requests in flight finish with the config
      * they started with, and no connection is closed. Listener and node settings need a restart, so a
@@ -409,7 +413,6 @@ public final class FlotillaNode implements AutoCloseable {
     /** How a config change arrived, as recorded in the history. */
     public static final String FROM_FILE = "file";
     public static final String FROM_SIGHUP = "sighup";
-    public static final String FROM_PUSH = "push";
 
     /**
      * The file the node was started from, or null (a node started from text). Relative paths of a

@@ -22,6 +22,9 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.flotilla.node.http.ByteRanges;
+import io.flotilla.node.http.FinalHeadPass;
+import io.flotilla.node.http.Preconditions;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 
@@ -51,7 +54,6 @@ public final class StaticFileResponder {
     private static final String INDEX = "index.html";
     private static final String TEXT_PLAIN = "text/plain; charset=utf-8";
     private static final String OCTET_STREAM = "application/octet-stream";
-    private static final long[] UNSATISFIABLE = new long[0];
 
     // charset is only declared for text/*: JSON defines no charset parameter (RFC 8259 §11), and for XML
     // and SVG a charset parameter would override the document's own encoding declaration (RFC 7303 §3).
@@ -129,17 +131,26 @@ public final class StaticFileResponder {
      * @return the future of the last write
      */
     public ChannelFuture respond(ChannelHandlerContext ctx, HttpRequest request, String path, boolean keepAlive) {
+        return respond(ctx, request, path, response ->
+                HttpUtil.setKeepAlive(response.headers(), request.protocolVersion(), keepAlive));
+    }
+
+    /**
+     * As {@link #respond(ChannelHandlerContext, HttpRequest, String, boolean)}, each response head
+     * finished by {@code pass} (the proxy's response pass: its fields and connection persistence).
+     */
+    public ChannelFuture respond(ChannelHandlerContext ctx, HttpRequest request, String path, FinalHeadPass pass) {
         HttpMethod method = request.method();
         boolean head = HttpMethod.HEAD.equals(method);
         if (!head && !HttpMethod.GET.equals(method)) {
             FullHttpResponse response = plain(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, false);
             response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
-            return send(ctx, request, response, keepAlive);
+            return send(ctx, request, response, pass);
         }
 
         List<String> segments = decodePath(path);
         if (segments == null) {
-            return send(ctx, request, plain(ctx, HttpResponseStatus.BAD_REQUEST, head), keepAlive);
+            return send(ctx, request, plain(ctx, HttpResponseStatus.BAD_REQUEST, head), pass);
         }
         boolean trailingSlash = path.endsWith("/");
 
@@ -156,34 +167,34 @@ public final class StaticFileResponder {
             }
             file = resolved.toRealPath();
             if (!file.startsWith(root)) {
-                return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), keepAlive);
+                return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), pass);
             }
             BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
             name = segments.isEmpty() ? "" : segments.get(segments.size() - 1);
             if (attributes.isDirectory()) {
                 if (!trailingSlash) {
-                    return redirectToDirectory(ctx, request, head, keepAlive);
+                    return redirectToDirectory(ctx, request, head, pass);
                 }
                 file = file.resolve(INDEX).toRealPath();
                 if (!file.startsWith(root)) {
-                    return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), keepAlive);
+                    return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), pass);
                 }
                 attributes = Files.readAttributes(file, BasicFileAttributes.class);
                 name = INDEX;
             } else if (trailingSlash) {
-                return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), keepAlive);
+                return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), pass);
             }
             // Anything but a regular file is refused before open(): opening a FIFO would block the event loop.
             if (!attributes.isRegularFile()) {
-                return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), keepAlive);
+                return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), pass);
             }
             mtimeMillis = attributes.lastModifiedTime().toMillis();
             channel = FileChannel.open(file, StandardOpenOption.READ);
         } catch (AccessDeniedException e) {
-            return send(ctx, request, plain(ctx, HttpResponseStatus.FORBIDDEN, head), keepAlive);
+            return send(ctx, request, plain(ctx, HttpResponseStatus.FORBIDDEN, head), pass);
         } catch (IOException | InvalidPathException e) {
             // Missing files, ENOTDIR, ELOOP, ENAMETOOLONG and names the platform cannot encode all mean "not here".
-            return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), keepAlive);
+            return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), pass);
         }
 
         boolean handedOff = false;
@@ -191,9 +202,9 @@ public final class StaticFileResponder {
             // The size comes from the open file so that Content-Length matches what sendfile will find.
             long size = channel.size();
             handedOff = true;
-            return serveFile(ctx, request, head, keepAlive, channel, name, size, mtimeMillis);
+            return serveFile(ctx, request, head, pass, channel, name, size, mtimeMillis);
         } catch (IOException e) {
-            return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), keepAlive);
+            return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), pass);
         } finally {
             if (!handedOff) {
                 closeQuietly(channel);
@@ -203,7 +214,7 @@ public final class StaticFileResponder {
 
     /** Answers for a readable regular file; owns {@code channel} and closes it unless a FileRegion takes it over. */
     private static ChannelFuture serveFile(ChannelHandlerContext ctx, HttpRequest request, boolean head,
-                                           boolean keepAlive, FileChannel channel, String name, long size,
+                                           FinalHeadPass pass, FileChannel channel, String name, long size,
                                            long mtimeMillis) {
         boolean handedOff = false;
         try {
@@ -214,29 +225,29 @@ public final class StaticFileResponder {
             String etag = "\"" + Long.toHexString(size) + "-" + Long.toHexString(mtimeMillis) + "\"";
             HttpHeaders requestHeaders = request.headers();
 
-            HttpResponseStatus failed = evaluatePreconditions(requestHeaders, etag, lastModifiedSeconds);
+            HttpResponseStatus failed = Preconditions.evaluate(requestHeaders, etag, lastModifiedSeconds);
             if (failed == HttpResponseStatus.NOT_MODIFIED) {
                 HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, failed);
                 response.headers()
                         .set(HttpHeaderNames.ETAG, etag)
                         .set(HttpHeaderNames.LAST_MODIFIED, lastModified);
-                return sendHeadersOnly(ctx, request, response, keepAlive, now);
+                return sendHeadersOnly(ctx, request, response, pass, now);
             }
             if (failed != null) {
-                return send(ctx, request, plain(ctx, failed, head), keepAlive);
+                return send(ctx, request, plain(ctx, failed, head), pass);
             }
 
             long start = 0;
             long count = size;
             HttpResponseStatus status = HttpResponseStatus.OK;
-            String rangeHeader = single(requestHeaders, HttpHeaderNames.RANGE);
-            if (!head && rangeHeader != null && size > 0
-                    && ifRangeMatches(requestHeaders, etag, lastModifiedSeconds)) {
-                long[] range = parseRange(rangeHeader, size);
-                if (range == UNSATISFIABLE) {
+            List<String> ranges = requestHeaders.getAll(HttpHeaderNames.RANGE);
+            if (!head && ranges.size() == 1 && size > 0
+                    && Preconditions.ifRangeHolds(requestHeaders.getAll(HttpHeaderNames.IF_RANGE), etag, lastModifiedSeconds)) {
+                long[] range = ByteRanges.parse(ranges.get(0), size);
+                if (range == ByteRanges.UNSATISFIABLE) {
                     FullHttpResponse response = plain(ctx, HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, false);
                     response.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + size);
-                    return send(ctx, request, response, keepAlive);
+                    return send(ctx, request, response, pass);
                 }
                 if (range != null) {
                     status = HttpResponseStatus.PARTIAL_CONTENT;
@@ -257,7 +268,7 @@ public final class StaticFileResponder {
                         "bytes " + start + "-" + (start + count - 1) + "/" + size);
             }
             if (head || count == 0) {
-                return sendHeadersOnly(ctx, request, response, keepAlive, now);
+                return sendHeadersOnly(ctx, request, response, pass, now);
             }
 
             if (ctx.pipeline().get(SslHandler.class) != null) {
@@ -270,16 +281,16 @@ public final class StaticFileResponder {
                 try {
                     chunks = new HttpChunkedInput(new ChunkedNioFile(channel, start, count, 16 * 1024));
                 } catch (IOException e) {
-                    return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), keepAlive);
+                    return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), pass);
                 }
                 handedOff = true;
-                addCommonHeaders(response, request, keepAlive, now);
+                addCommonHeaders(response, request, pass, now);
                 ctx.write(response);
                 return ctx.writeAndFlush(chunks);
             }
             DefaultFileRegion region = new DefaultFileRegion(channel, start, count);
             handedOff = true;
-            addCommonHeaders(response, request, keepAlive, now);
+            addCommonHeaders(response, request, pass, now);
             ctx.write(response);
             // From here on the pipeline owns the region: it is released (closing the file) after the transfer, or
             // when the write fails or the channel closes with it still queued.
@@ -364,209 +375,6 @@ public final class StaticFileResponder {
         return segment;
     }
 
-    /**
-     * Evaluates the preconditions in the order of RFC 9110 §13.2.2; returns 412, 304, or null to go on.
-     */
-    private static HttpResponseStatus evaluatePreconditions(HttpHeaders headers, String etag,
-                                                            long lastModifiedSeconds) {
-        List<String> ifMatch = headers.getAll(HttpHeaderNames.IF_MATCH);
-        if (!ifMatch.isEmpty()) {
-            if (!matches(ifMatch, etag, true)) {
-                return HttpResponseStatus.PRECONDITION_FAILED;
-            }
-        } else {
-            Long since = date(headers, HttpHeaderNames.IF_UNMODIFIED_SINCE);
-            if (since != null && lastModifiedSeconds > since) {
-                return HttpResponseStatus.PRECONDITION_FAILED;
-            }
-        }
-        List<String> ifNoneMatch = headers.getAll(HttpHeaderNames.IF_NONE_MATCH);
-        if (!ifNoneMatch.isEmpty()) {
-            // Only GET and HEAD get this far, for which a match means 304 rather than 412 (RFC 9110 §13.1.2).
-            return matches(ifNoneMatch, etag, false) ? HttpResponseStatus.NOT_MODIFIED : null;
-        }
-        Long since = date(headers, HttpHeaderNames.IF_MODIFIED_SINCE);
-        if (since != null && lastModifiedSeconds <= since) {
-            return HttpResponseStatus.NOT_MODIFIED;
-        }
-        return null;
-    }
-
-    /**
-     * Whether any entity-tag in the lists (or {@code *}) matches {@code etag}, by strong or weak comparison
-     * (RFC 9110 §8.8.3.2); a list that does not parse matches nothing.
-     */
-    static boolean matches(List<String> lists, String etag, boolean strong) {
-        for (String list : lists) {
-            int i = 0;
-            int length = list.length();
-            while (i < length) {
-                char c = list.charAt(i);
-                if (c == ' ' || c == '\t' || c == ',') {
-                    i++;
-                    continue;
-                }
-                if (c == '*') {
-                    return true;
-                }
-                boolean weak = list.startsWith("W/", i);
-                if (weak) {
-                    i += 2;
-                }
-                if (i >= length || list.charAt(i) != '"') {
-                    return false;
-                }
-                int close = list.indexOf('"', i + 1);
-                if (close < 0) {
-                    return false;
-                }
-                if (!(strong && weak) && list.substring(i, close + 1).equals(etag)) {
-                    return true;
-                }
-                i = close + 1;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * RFC 9110 §13.1.5: the range applies only if If-Range is absent or names the current validator — the
-     * entity-tag by strong comparison, or the date exactly.
-     */
-    private static boolean ifRangeMatches(HttpHeaders headers, String etag, long lastModifiedSeconds) {
-        List<String> values = headers.getAll(HttpHeaderNames.IF_RANGE);
-        if (values.isEmpty()) {
-            return true;
-        }
-        if (values.size() > 1) {
-            return false;
-        }
-        String value = values.get(0).trim();
-        if (value.startsWith("\"") || value.startsWith("W/")) {
-            return value.equals(etag);
-        }
-        Date date = DateFormatter.parseHttpDate(value);
-        return date != null && date.getTime() / 1000 == lastModifiedSeconds;
-    }
-
-    /**
-     * Parses a Range value (RFC 9110 §14.1.2) against a non-empty file: returns {first, last} for one satisfiable
-     * range, {@link #UNSATISFIABLE}, or null when the header is to be ignored (invalid, another unit, or several
-     * ranges, which are served as a whole rather than as multipart/byteranges).
-     */
-    static long[] parseRange(String value, long size) {
-        if (!value.regionMatches(true, 0, "bytes=", 0, 6)) {
-            return null;
-        }
-        long[] only = null;
-        int ranges = 0;
-        int start = 6;
-        while (start <= value.length()) {
-            int end = value.indexOf(',', start);
-            if (end < 0) {
-                end = value.length();
-            }
-            String spec = trimOws(value.substring(start, end));
-            start = end + 1;
-            // RFC 9110 §5.6.1.2: empty list elements are ignored.
-            if (spec.isEmpty()) {
-                continue;
-            }
-            long[] range = parseRangeSpec(spec, size);
-            if (range == null) {
-                return null;
-            }
-            only = range;
-            ranges++;
-        }
-        return ranges == 1 ? only : null;
-    }
-
-    private static long[] parseRangeSpec(String spec, long size) {
-        int dash = spec.indexOf('-');
-        if (dash < 0) {
-            return null;
-        }
-        String first = spec.substring(0, dash);
-        String last = spec.substring(dash + 1);
-        if (first.isEmpty()) {
-            if (!isDigits(last)) {
-                return null;
-            }
-            long suffix = parseSaturating(last);
-            if (suffix == 0) {
-                return UNSATISFIABLE;
-            }
-            return new long[] {Math.max(0, size - suffix), size - 1};
-        }
-        if (!isDigits(first) || !(last.isEmpty() || isDigits(last))) {
-            return null;
-        }
-        long firstPos = parseSaturating(first);
-        long lastPos = last.isEmpty() ? Long.MAX_VALUE : parseSaturating(last);
-        if (lastPos < firstPos) {
-            return null;
-        }
-        if (firstPos >= size) {
-            return UNSATISFIABLE;
-        }
-        return new long[] {firstPos, Math.min(lastPos, size - 1)};
-    }
-
-    private static boolean isDigits(String s) {
-        if (s.isEmpty()) {
-            return false;
-        }
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c < '0' || c > '9') {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Positions past Long.MAX_VALUE cannot be satisfied anyway, so they saturate instead of failing. */
-    private static long parseSaturating(String digits) {
-        long value = 0;
-        for (int i = 0; i < digits.length(); i++) {
-            int digit = digits.charAt(i) - '0';
-            if (value > (Long.MAX_VALUE - digit) / 10) {
-                return Long.MAX_VALUE;
-            }
-            value = value * 10 + digit;
-        }
-        return value;
-    }
-
-    private static String trimOws(String s) {
-        int from = 0;
-        int to = s.length();
-        while (from < to && (s.charAt(from) == ' ' || s.charAt(from) == '\t')) {
-            from++;
-        }
-        while (to > from && (s.charAt(to - 1) == ' ' || s.charAt(to - 1) == '\t')) {
-            to--;
-        }
-        return s.substring(from, to);
-    }
-
-    /** The value of a header that must occur once, or null (RFC 9110 §13.1.3 ignores repeated date fields). */
-    private static String single(HttpHeaders headers, CharSequence name) {
-        List<String> values = headers.getAll(name);
-        return values.size() == 1 ? values.get(0) : null;
-    }
-
-    /** A date header in epoch seconds, or null when it is absent, repeated or not an HTTP-date. */
-    private static Long date(HttpHeaders headers, CharSequence name) {
-        String value = single(headers, name);
-        if (value == null) {
-            return null;
-        }
-        Date date = DateFormatter.parseHttpDate(value);
-        return date == null ? null : date.getTime() / 1000;
-    }
-
     static String contentType(String name) {
         int dot = name.lastIndexOf('.');
         if (dot < 0) {
@@ -580,7 +388,7 @@ public final class StaticFileResponder {
      * relative links in the index resolve inside the directory.
      */
     private static ChannelFuture redirectToDirectory(ChannelHandlerContext ctx, HttpRequest request, boolean head,
-                                                     boolean keepAlive) {
+                                                     FinalHeadPass pass) {
         String uri = request.uri();
         int query = uri.indexOf('?');
         String target = query < 0 ? uri : uri.substring(0, query);
@@ -599,7 +407,7 @@ public final class StaticFileResponder {
         target = target.substring(leading);
         FullHttpResponse response = plain(ctx, HttpResponseStatus.MOVED_PERMANENTLY, head);
         response.headers().set(HttpHeaderNames.LOCATION, encodeUnsafe(target + "/" + suffix));
-        return send(ctx, request, response, keepAlive);
+        return send(ctx, request, response, pass);
     }
 
     /**
@@ -642,22 +450,21 @@ public final class StaticFileResponder {
     }
 
     private static ChannelFuture send(ChannelHandlerContext ctx, HttpRequest request, FullHttpResponse response,
-                                      boolean keepAlive) {
-        addCommonHeaders(response, request, keepAlive, System.currentTimeMillis());
+                                      FinalHeadPass pass) {
+        addCommonHeaders(response, request, pass, System.currentTimeMillis());
         return ctx.writeAndFlush(response);
     }
 
     private static ChannelFuture sendHeadersOnly(ChannelHandlerContext ctx, HttpRequest request,
-                                                 HttpResponse response, boolean keepAlive, long now) {
-        addCommonHeaders(response, request, keepAlive, now);
+                                                 HttpResponse response, FinalHeadPass pass, long now) {
+        addCommonHeaders(response, request, pass, now);
         ctx.write(response);
         return ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
     }
 
-    private static void addCommonHeaders(HttpResponse response, HttpRequest request, boolean keepAlive, long now) {
+    private static void addCommonHeaders(HttpResponse response, HttpRequest request, FinalHeadPass pass, long now) {
         response.headers().set(HttpHeaderNames.DATE, DateFormatter.format(new Date(now)));
-        // An HTTP/1.0 client needs "Connection: keep-alive" to keep the connection, an HTTP/1.1 one "close" to drop it.
-        HttpUtil.setKeepAlive(response.headers(), request.protocolVersion(), keepAlive);
+        pass.finishHead(response);
     }
 
     private static void closeQuietly(FileChannel channel) {

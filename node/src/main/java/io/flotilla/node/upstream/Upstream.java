@@ -28,6 +28,7 @@ public final class Upstream {
     private final String name;
     private final String balance;
     private final String hashOn;
+    private final HashKey hashKey;
     private final List<UpstreamServer> servers;
     private final PoolConfig pool;
     private final HealthConfig health;
@@ -55,6 +56,7 @@ public final class Upstream {
         this.name = name;
         this.balance = balance;
         this.hashOn = hashOn;
+        this.hashKey = HashKey.parse(hashOn);
         this.servers = List.copyOf(servers);
         this.pool = pool;
         this.health = health;
@@ -114,6 +116,11 @@ public final class Upstream {
     /** {@code client_ip}, {@code header:NAME} or {@code cookie:NAME}; used by the hashing policies. */
     public String hashOn() {
         return hashOn;
+    }
+
+    /** {@link #hashOn()}, parsed once. */
+    public HashKey hashKey() {
+        return hashKey;
     }
 
     /** Whether the policy uses a request key at all (so requests need not compute one otherwise). */

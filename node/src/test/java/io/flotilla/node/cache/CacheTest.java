@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,6 +40,8 @@ class CacheTest {
 
     private final Map<String, Function<TestOrigin.Received, Reply>> script = new ConcurrentHashMap<>();
     private final AtomicInteger version = new AtomicInteger();
+    /** How far the cache's clock is ahead of the wall clock: tests move time on instead of sleeping. */
+    private final AtomicLong ahead = new AtomicLong();
     private TestOrigin origin;
     private TestNode node;
 
@@ -71,7 +74,12 @@ class CacheTest {
                 + "  - {path: /cookies/, upstream: app, cache: {allow_set_cookie: true}}\n"
                 + "  - {path: /keyed/, upstream: app, cache: {key: {headers: [X-Device]}, bypass: ['header:X-Bypass', 'cookie:session']}}\n"
                 + "  - {path: /noquery/, upstream: app, cache: {key: {query: false}}}\n"
-                + "cache: {max_entry: 64k}\n" + extra);
+                + "cache: {max_entry: 64k}\n" + extra, () -> System.currentTimeMillis() + ahead.get());
+    }
+
+    /** Moves the cache's clock on, as if {@code millis} had passed. */
+    private void advance(long millis) {
+        ahead.addAndGet(millis);
     }
 
     @AfterEach
@@ -143,7 +151,7 @@ class CacheTest {
         get("/aged");
         RawClient.Response second = get("/aged");
         assertTrue(Long.parseLong(second.header("Age")) >= 59, second.header("Age"));
-        Thread.sleep(1100);
+        advance(1100);
         get("/aged");
         assertEquals(2, originCount("/aged"), "an Age of 59 of 60 seconds leaves about one second of freshness");
     }
@@ -354,7 +362,7 @@ class CacheTest {
     void maxStaleAcceptsAStaleEntry() throws Exception {
         serve("/ms", "Cache-Control", "max-age=1");
         get("/ms");
-        Thread.sleep(1500);
+        advance(1500);
         RawClient.Response stale = get("/ms", "Cache-Control", "max-stale=60");
         assertTrue(stale.header("Cache-Status").startsWith("flotilla; hit; ttl=-"), stale.header("Cache-Status"));
         assertEquals(1, originCount("/ms"));
@@ -366,7 +374,7 @@ class CacheTest {
     void mustRevalidateForbidsMaxStale() throws Exception {
         serve("/mr", "Cache-Control", "max-age=1, must-revalidate");
         get("/mr");
-        Thread.sleep(1500);
+        advance(1500);
         get("/mr", "Cache-Control", "max-stale");
         assertEquals(2, originCount("/mr"));
     }
@@ -449,16 +457,15 @@ class CacheTest {
                     + ", stale-while-revalidate=30", "ETag", "\"s\""), "v" + v);
         });
         get("/swr");
-        Thread.sleep(1300);
+        advance(1300);
         RawClient.Response stale = get("/swr");
         assertEquals("v1", stale.bodyText());
         assertTrue(stale.header("Cache-Status").contains("stale-while-revalidate"), stale.header("Cache-Status"));
-        long deadline = System.currentTimeMillis() + 5000;
-        while (originCount("/swr") < 2 && System.currentTimeMillis() < deadline) {
-            Thread.sleep(20);
-        }
-        assertEquals(2, originCount("/swr"));
-        Thread.sleep(200);
+        await("the background refresh to reach the origin", 5, () -> originCount("/swr") >= 2);
+        await("the refreshed copy to be stored", 5, () -> {
+            StoredResponse stored = cache().store().getIfLocal("http://example.com/swr");
+            return stored != null && new String(stored.body(), StandardCharsets.US_ASCII).equals("v2");
+        });
         RawClient.Response fresh = get("/swr");
         assertEquals("v2", fresh.bodyText());
         assertTrue(fresh.header("Cache-Status").startsWith("flotilla; hit"));
@@ -469,7 +476,7 @@ class CacheTest {
     void staleIfErrorServesStaleWhenTheOriginFailsOrIsDown() throws Exception {
         serve("/sie", "Cache-Control", "max-age=1, stale-if-error=60");
         get("/sie");
-        Thread.sleep(1300);
+        advance(1300);
         script.put("/sie", r -> new Reply(503, Map.of(), "down"));
         RawClient.Response onError = get("/sie");
         assertEquals(200, onError.status());
@@ -486,7 +493,7 @@ class CacheTest {
     void withoutStaleIfErrorAnOriginFailureIsRelayed() throws Exception {
         serve("/nosie", "Cache-Control", "max-age=1");
         get("/nosie");
-        Thread.sleep(1300);
+        advance(1300);
         script.put("/nosie", r -> new Reply(503, Map.of(), "down"));
         assertEquals(503, get("/nosie").status());
     }
@@ -707,6 +714,41 @@ class CacheTest {
     }
 
     // ---- issue 14's fixed bugs ------------------------------------------------------------------
+
+    /** A GET with a body goes past the cache: its response must not be stored under the body-less key. */
+    @Test
+    void aGetWithABodyIsNeverStored() throws Exception {
+        serve("/gb", "Cache-Control", "max-age=60");
+        RawClient.Response withBody;
+        try (RawClient client = node.client()) {
+            client.send("GET /gb HTTP/1.1\r\nHost: example.com\r\nContent-Length: 4\r\n\r\nabcd");
+            withBody = client.read();
+        }
+        assertEquals(200, withBody.status());
+        assertFalse(withBody.header("Cache-Status").contains("stored"), withBody.header("Cache-Status"));
+        RawClient.Response plain = get("/gb");
+        assertEquals("v2", plain.bodyText(), "the body-less GET went to the origin");
+        assertEquals(2, originCount("/gb"));
+    }
+
+    /** RFC 9110 §7.6.3: the node that serves a hit appends its own Via, whoever stored the entry. */
+    @Test
+    void aHitCarriesTheServingNodesVia() throws Exception {
+        serve("/via", "Cache-Control", "max-age=60");
+        assertEquals("1.1 cache-node", get("/via").header("Via"));
+        assertEquals("1.1 cache-node", get("/via").header("Via"), "a hit on the storing node: one member, not two");
+
+        long now = System.currentTimeMillis();
+        HttpHeaders stored = new DefaultHttpHeaders().add("Cache-Control", "max-age=60").add("Content-Length", "5")
+                .add("Via", "1.1 storing-node").add("Date", http(now));
+        CachedHead head = CachedHead.of(200, "OK", stored, now, now);
+        cache().store().putAsync(new StoredResponse("http://example.com/other", "http://example.com/other",
+                Set.of(), now, now + 60_000, head.encode(), "other".getBytes(StandardCharsets.US_ASCII)))
+                .toCompletableFuture().join();
+        RawClient.Response hit = get("/other");
+        assertEquals("other", hit.bodyText());
+        assertEquals("1.1 storing-node, 1.1 cache-node", hit.header("Via"));
+    }
 
     /** Stopping the node releases the cache: its direct copies of hot bodies go back to the allocator. */
     @Test

@@ -224,13 +224,17 @@ class ConfigLoaderErrorsTest {
 
     @Test
     void sameHostOnDifferentPortsOrIpv6BesideIpv4WildcardDoNotClash() throws Exception {
-        ConfigLoader.parse("""
+        FlotillaConfig config = ConfigLoader.parse("""
                 listeners:
                   - bind: 0.0.0.0:8080
                   - bind: 0.0.0.0:8081
                   - bind: "[::1]:8080"
                 routes: [{static: /}]
                 """, "edge.yaml");
+        assertEquals(3, config.listeners().size(), "all three listeners accepted");
+        assertEquals(8081, config.listeners().get(1).bind().port());
+        assertEquals(8080, config.listeners().get(2).bind().port());
+        assertTrue(config.listeners().get(2).bind().host().contains("::1"), config.listeners().get(2).bind().host());
     }
 
     @Test

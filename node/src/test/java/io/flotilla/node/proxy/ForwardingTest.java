@@ -61,6 +61,24 @@ class ForwardingTest {
         assertEquals(32, seen.header("X-Request-Id").length());
     }
 
+    /** RFC 9110 §8.6: no Content-Length on a request without content whose method gives content no meaning. */
+    @Test
+    void aBodylessGetGoesUpstreamWithoutContentLength() throws Exception {
+        try (RawClient client = node.client()) {
+            assertEquals(200, client.send("GET /plain HTTP/1.1\r\nHost: a\r\n\r\n").read().status());
+            assertEquals(200, client.send("GET /zero HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n").read().status());
+            assertEquals(200, client.send("POST /form HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc")
+                    .read().status());
+        }
+        TestOrigin.Received get = origin.received().get(0);
+        assertEquals("/plain", get.target());
+        assertNull(get.header("Content-Length"));
+        assertNull(get.header("Transfer-Encoding"));
+        assertNull(origin.received().get(1).header("Content-Length"), "a client's Content-Length: 0 on a GET");
+        assertEquals("/zero", origin.received().get(1).target());
+        assertEquals("3", origin.last().header("Content-Length"), "a request with content keeps its length");
+    }
+
     @Test
     void keepsAClientRequestId() throws Exception {
         try (RawClient client = node.client()) {

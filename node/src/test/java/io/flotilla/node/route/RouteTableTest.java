@@ -1,5 +1,6 @@
 package io.flotilla.node.route;
 
+import io.flotilla.node.http.HostHeader;
 import io.flotilla.node.config.ConfigLoader;
 import io.flotilla.node.config.FlotillaConfig;
 import io.flotilla.node.upstream.Upstream;
@@ -89,9 +90,9 @@ class RouteTableTest {
 
     @Test
     void hostHeaderIsNormalized() {
-        assertEquals("example.com", RouteTable.hostOf("Example.COM:8080"));
-        assertEquals("example.com", RouteTable.hostOf("example.com."));
-        assertEquals("[::1]", RouteTable.hostOf("[::1]:80"));
-        assertNull(RouteTable.hostOf(null));
+        assertEquals("example.com", HostHeader.hostOf("Example.COM:8080"));
+        assertEquals("example.com", HostHeader.hostOf("example.com."));
+        assertEquals("[::1]", HostHeader.hostOf("[::1]:80"));
+        assertNull(HostHeader.hostOf(null));
     }
 }

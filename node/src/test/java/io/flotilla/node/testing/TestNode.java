@@ -32,6 +32,13 @@ public final class TestNode implements AutoCloseable {
         return new TestNode(node);
     }
 
+    /** Starts a node from a complete config whose cache judges time by {@code cacheClock} (epoch millis). */
+    public static TestNode startWith(String yaml, java.util.function.LongSupplier cacheClock) throws Exception {
+        FlotillaNode node = FlotillaNode.start(ConfigLoader.parse(yaml, "test.yaml"), cacheClock);
+        node.startedFrom(yaml);
+        return new TestNode(node);
+    }
+
     /** A one-route config in front of {@code origin}, plus any extra sections. */
     public static TestNode inFrontOf(TestOrigin origin, String extra) throws Exception {
         return start("upstreams:\n  app:\n    servers: [" + origin.address() + "]\n"

@@ -1,4 +1,4 @@
-package io.flotilla.node.cache;
+package io.flotilla.node.http;
 
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
@@ -11,8 +11,8 @@ import java.util.Locale;
  * (another time zone, a two-digit year in IMF form, missing comma, extra spaces) is invalid, which
  * for {@code Expires} means "already expired" (RFC 9111 §5.3), never a guess.
  */
-final class HttpDates {
-    static final long INVALID = Long.MIN_VALUE;
+public final class HttpDates {
+    public static final long INVALID = Long.MIN_VALUE;
     private static final String[] DAYS = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
     private static final String[] LONG_DAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"};
     private static final String[] MONTHS = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
@@ -21,7 +21,7 @@ final class HttpDates {
     }
 
     /** Epoch millis, or {@link #INVALID}. */
-    static long parse(String value) {
+    public static long parse(String value) {
         if (value == null) {
             return INVALID;
         }

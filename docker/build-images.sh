@@ -2,9 +2,7 @@
 # Builds the images of the container tests and the compose example, from node/target/flotilla.jar
 # (mvn -q -DskipTests package first):
 #   flotilla/node:VERSION (and :latest)  a node: jlink'd Java runtime, non-root, health check
-#   flotilla/origin:test                 origin.py, the recording origin
-#   flotilla/haproxy:test                Debian's HAProxy, the L4 front
-#   flotilla/prometheus:test             Debian's Prometheus, for the compose example
+#   flotilla/peers:test                  the recording origin, HAProxy and Prometheus (Debian's)
 # No registry is needed: the base is flotilla/base:bookworm from build-base.sh, unless BASE names
 # another (BASE=debian:bookworm-slim where a registry is reachable). Reruns are quick: the runtime
 # is rebuilt only when missing, and docker's layer cache keeps every layer but the jar's.
@@ -41,7 +39,5 @@ build() { # TAG DIR: quiet unless it fails
 }
 build "flotilla/node:$version" "$ctx"
 docker tag "flotilla/node:$version" flotilla/node:latest
-build flotilla/origin:test docker/origin
-build flotilla/haproxy:test docker/haproxy
-build flotilla/prometheus:test docker/prometheus
+build flotilla/peers:test docker/peers
 docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E '^flotilla/' | sed 's/^/build-images: /'

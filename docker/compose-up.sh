@@ -9,7 +9,7 @@ compose() { docker-compose -p "${COMPOSE_PROJECT_NAME:-flotilla}" -f compose.yam
 if [ "${1:-}" = down ]; then
   compose down -v --remove-orphans; exit
 fi
-for image in flotilla/node:latest flotilla/origin:test flotilla/haproxy:test flotilla/prometheus:test; do
+for image in flotilla/node:latest flotilla/peers:test; do
   docker image inspect "$image" >/dev/null 2>&1 || { ../build-images.sh; break; }
 done
 # Mode 644: the node runs as its own user (uid 10001) and reads it through the bind mount.

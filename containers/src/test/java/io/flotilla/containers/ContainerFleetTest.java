@@ -72,7 +72,8 @@ class ContainerFleetTest {
     void startFleet() throws Exception {
         String key = fleetKey();
         network = userNetwork();
-        origin = start(new GenericContainer<>(Images.ORIGIN).withNetwork(network).withNetworkAliases("origin")
+        origin = start(new GenericContainer<>(Images.PEERS).withNetwork(network).withNetworkAliases("origin")
+                .withCreateContainerCmdModifier(cmd -> cmd.withUser("nobody"))
                 .withExposedPorts(8000).waitingFor(Wait.forHttp("/_stats")));
         for (String name : List.of("node-a", "node-b", "node-c")) {
             nodes.add(node(name, key));
@@ -83,7 +84,8 @@ class ContainerFleetTest {
         System.out.printf("node-a healthy %d ms after docker start%n", (System.nanoTime() - t0) / 1_000_000);
         start(nodes.get(1));
         start(nodes.get(2));
-        front = start(new GenericContainer<>(Images.HAPROXY).withNetwork(network)
+        front = start(new GenericContainer<>(Images.PEERS).withNetwork(network)
+                .withCommand("haproxy", "-W", "-db", "-f", "/etc/haproxy/haproxy.cfg")
                 .withCopyFileToContainer(file("haproxy.cfg", haproxyConfig(), 0644), "/etc/haproxy/haproxy.cfg")
                 .withExposedPorts(80).waitingFor(Wait.forListeningPort()));
     }

@@ -7,9 +7,9 @@ import org.testcontainers.DockerClientFactory;
 /** The images docker/build-images.sh builds; the tests never pull (there may be no registry). */
 final class Images {
     static final String NODE = "flotilla/node:" + System.getProperty("flotilla.image.version", "latest");
-    static final String ORIGIN = "flotilla/origin:test";
-    static final String HAPROXY = "flotilla/haproxy:test";
-    static final List<String> ALL = List.of(NODE, ORIGIN, HAPROXY);
+    /** The origin (its default command), HAProxy and Prometheus, each picked by the container's command. */
+    static final String PEERS = "flotilla/peers:test";
+    static final List<String> ALL = List.of(NODE, PEERS);
 
     private Images() {
     }

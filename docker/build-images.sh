@@ -2,7 +2,7 @@
 # Builds the images of the container tests and the compose example, from node/target/flotilla.jar
 # (mvn -q -DskipTests package first):
 #   flotilla/node:VERSION (and :latest)  a node: jlink'd Java runtime, non-root, health check
-#   flotilla/peers:test                  the recording origin, HAProxy and Prometheus (Debian's)
+#   flotilla/peers:test                  the recording origin, HAProxy, Prometheus (this machine's)
 # No registry is needed: the base is flotilla/base:bookworm from build-base.sh, unless BASE names
 # another (BASE=debian:bookworm-slim where a registry is reachable). Reruns are quick: the runtime
 # is rebuilt only when missing, and docker's layer cache keeps every layer but the jar's.
@@ -39,5 +39,10 @@ build() { # TAG DIR: quiet unless it fails
 }
 build "flotilla/node:$version" "$ctx"
 docker tag "flotilla/node:$version" flotilla/node:latest
-build flotilla/peers:test docker/peers
+# The peers image takes this machine's Prometheus binary (see docker/peers/Dockerfile).
+prometheus=$(command -v prometheus || true)
+[ -n "$prometheus" ] || { echo "build-images: no prometheus here; install it: apt-get install prometheus" >&2; exit 1; }
+mkdir -p node/target/peers
+cp docker/peers/Dockerfile docker/peers/origin.py "$prometheus" node/target/peers/
+build flotilla/peers:test node/target/peers
 docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E '^flotilla/' | sed 's/^/build-images: /'

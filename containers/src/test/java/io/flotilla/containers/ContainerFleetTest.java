@@ -32,6 +32,7 @@ import org.testcontainers.containers.Network;
 import org.testcontainers.containers.output.OutputFrame;
 import org.testcontainers.containers.startupcheck.OneShotStartupCheckStrategy;
 import org.testcontainers.containers.wait.strategy.Wait;
+import org.testcontainers.lifecycle.Startables;
 import org.testcontainers.utility.MountableFile;
 
 /**
@@ -78,12 +79,12 @@ class ContainerFleetTest {
         for (String name : List.of("node-a", "node-b", "node-c")) {
             nodes.add(node(name, key));
         }
-        // One node first: three started at once each become a singleton and only merge later.
+        // One node first: three started at once each become a fleet of one and merge only later.
         long t0 = System.nanoTime();
         start(nodes.get(0));
         System.out.printf("node-a healthy %d ms after docker start%n", (System.nanoTime() - t0) / 1_000_000);
-        start(nodes.get(1));
-        start(nodes.get(2));
+        started.addAll(nodes.subList(1, 3));
+        Startables.deepStart(nodes.subList(1, 3)).join(); // together: both join node-a's fleet
         front = start(new GenericContainer<>(Images.PEERS).withNetwork(network)
                 .withCommand("haproxy", "-W", "-db", "-f", "/etc/haproxy/haproxy.cfg")
                 .withCopyFileToContainer(file("haproxy.cfg", haproxyConfig(), 0644), "/etc/haproxy/haproxy.cfg")

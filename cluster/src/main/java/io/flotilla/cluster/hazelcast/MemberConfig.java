@@ -21,6 +21,9 @@ import com.hazelcast.spi.properties.ClusterProperty;
 import io.flotilla.cluster.ClusterSettings;
 import io.flotilla.cluster.membership.Membership;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+
 /** The embedded member's Hazelcast config, built from the settings in one place. */
 final class MemberConfig {
 
@@ -77,12 +80,22 @@ final class MemberConfig {
 
   private static void network(NetworkConfig n, ClusterSettings s, Membership gossip) {
     n.setPort(s.port()).setPortAutoIncrement(false);
-    n.getInterfaces().setEnabled(true).addInterface(s.bindHost());
+    // Hazelcast matches interfaces by address only; a host name (a container's own name, as the
+    // gossip channel also accepts) is resolved here.
+    n.getInterfaces().setEnabled(true).addInterface(address(s.bindHost()));
     JoinConfig join = n.getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getTcpIpConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
     join.getDiscoveryConfig().addDiscoveryStrategyConfig(new DiscoveryStrategyConfig(new GossipDiscovery(gossip)));
+  }
+
+  private static String address(String host) {
+    try {
+      return InetAddress.getByName(host).getHostAddress();
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException("cluster: cannot resolve bind host " + host, e);
+    }
   }
 
   private static void serialization(SerializationConfig sc) {

@@ -46,7 +46,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 W=/tmp/flotilla-fleet-bench
 N=${N:-20000}; ROUNDS=${ROUNDS:-3}; DUR=${DUR:-8}; CONNS=${CONNS:-50}
 K=${K:-10000}; REQS=${REQS:-30000}; PAR=${PAR:-8}; PARTS=${PARTS:-1 2 3 4 5}; KEY=${KEY:-1}
-MK=${MK:-20000}; CAP=${CAP:-16m}; NEAR=${NEAR:-2m}; CK=${CK:-12000}
+MK=${MK:-20000}; BIG=${BIG:-5}; CAP=${CAP:-16m}; NEAR=${NEAR:-2m}; CK=${CK:-12000}
 part() { case " $PARTS " in *" $1 "*) return 0;; esac; return 1; }
 HOST="Host: bench.test"
 for c in nginx wrk curl; do command -v $c >/dev/null || { echo "needs $c (apt-get install nginx wrk curl)" >&2; exit 1; }; done
@@ -252,16 +252,16 @@ fi
 
 # ---- mixed workload: CPU per request summed over the fleet against a lone node (4) -------------------
 cat > "$W/mixed.lua" <<'LUA'
--- Zipf (s=1) over K keys, drawn from a seeded generator; key i has a 64 KiB body when i % 5 == 0
-local k, cdf, total = 1, {}, 0
+-- Zipf (s=1) over K keys, drawn from a seeded generator; key i has a 64 KiB body when i % BIG == 0 (BIG 0: none)
+local k, cdf, total, big = 1, {}, 0, 5
 function init(args)
-  k = tonumber(args[1]); math.randomseed(tonumber(args[2]))
+  k = tonumber(args[1]); math.randomseed(tonumber(args[2])); big = tonumber(args[3])
   for i = 1, k do total = total + 1 / i; cdf[i] = total end
 end
 function request()
   local u, lo, hi = math.random() * total, 1, k
   while lo < hi do local m = math.floor((lo + hi) / 2); if cdf[m] < u then lo = m + 1 else hi = m end end
-  return wrk.format("GET", (lo % 5 == 0 and "/L/" or "/s/") .. lo)
+  return wrk.format("GET", (big > 0 and lo % big == 0 and "/L/" or "/s/") .. lo)
 end
 LUA
 # mixed_run SETUP NODES...: a warm-up pass, then DUR seconds measured with one wrk per node at once
@@ -269,14 +269,14 @@ mixed_run() {
   local setup=$1; shift
   local n pids=() c0 c1 h0=0 m0=0 h1=0 m1=0 reqs=0 seed=1
   for n in "$@"; do
-    taskset -c 1 wrk -t1 -c8 -d"$DUR"s -H "$HOST" -s "$W/mixed.lua" "$(url $n)" -- "$MK" $seed > /dev/null & pids+=($!); seed=$((seed + 1))
+    taskset -c 1 wrk -t1 -c8 -d"$DUR"s -H "$HOST" -s "$W/mixed.lua" "$(url $n)" -- "$MK" $seed "$BIG" > /dev/null & pids+=($!); seed=$((seed + 1))
   done
   for n in "${pids[@]}"; do wait "$n" || true; done; pids=()
   for n in "$@"; do h0=$((h0 + $(event $n hit))); m0=$((m0 + $(event $n miss))); done
   local all=(); for n in "$@"; do all+=("${PID[$n]}"); done
   c0=$(ticks "${all[@]}"); seed=1
   for n in "$@"; do
-    taskset -c 1 wrk -t1 -c8 -d"$DUR"s --latency -H "$HOST" -s "$W/mixed.lua" "$(url $n)" -- "$MK" $seed > "$W/res/mixed-$setup-$n.txt" &
+    taskset -c 1 wrk -t1 -c8 -d"$DUR"s --latency -H "$HOST" -s "$W/mixed.lua" "$(url $n)" -- "$MK" $seed "$BIG" > "$W/res/mixed-$setup-$n.txt" &
     pids+=($!); seed=$((seed + 1))
   done
   for n in "${pids[@]}"; do wait "$n" || true; done

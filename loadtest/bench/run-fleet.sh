@@ -286,7 +286,8 @@ mixed_run() {
   awk -v s="$setup" -v c=$((c1 - c0)) -v hz="$HZ" -v n=$reqs -v h=$((h1 - h0)) -v m=$((m1 - m0)) -v d="$DUR" -v la="$(loadavg)" \
     'BEGIN {printf "%s requests %d req/s %.0f cpu_us/req(all nodes) %.1f hit_ratio %.3f load %s\n", s, n, n / d, c / hz * 1e6 / n, h / (h + m), la}' \
     | tee -a "$W/mixed.txt"
-  for n in "$@"; do echo "  $setup $n: $(admin $n /cache | sed 's/.*"events":\({[^}]*}\).*/\1/')"; done | tee -a "$W/mixed.txt"
+  for n in "$@"; do echo "  $setup $n: $(admin $n /cache | sed 's/.*"events":\({[^}]*}\).*"fleet_operations":\({[^}]*}\).*/\1 \2/')"; done \
+    | tee -a "$W/mixed.txt"
 }
 if part 4; then
   start_fleet; mixed_run fleet ${MIXED_NODES:-a b c}; stop_nodes   # MIXED_NODES=a: the same load through one node of the fleet

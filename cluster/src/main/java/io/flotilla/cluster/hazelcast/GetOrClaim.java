@@ -7,7 +7,6 @@ import com.hazelcast.internal.serialization.InternalSerializationService;
 import com.hazelcast.internal.serialization.impl.InternalGenericRecord;
 import com.hazelcast.query.impl.QueryableEntry;
 import com.hazelcast.spi.impl.SerializationServiceSupport;
-import io.flotilla.cluster.cache.StoredResponse;
 import java.io.IOException;
 import java.util.Map;
 
@@ -43,27 +42,28 @@ final class GetOrClaim extends ClaimProcessor<Object> implements HazelcastInstan
   public Object process(Map.Entry<String, CacheSlot> entry) {
     long now = System.currentTimeMillis();
     Data stored = serialization != null && entry instanceof QueryableEntry<?, ?> q ? q.getValueDataIfPresent() : null;
+    Object live = null;
+    boolean claimed = false;
+    boolean read = false;
     if (stored != null) {
       try {
-        InternalGenericRecord slot = serialization.readAsInternalGenericRecord(stored);
-        if (slot.getInt64("removeAt") > now) {
-          return stored; // a live response: sent on as it rests
-        }
-        if (slot.getString("claimHolder") != null && slot.getInt64("claimUntil") > now) {
-          return Boolean.FALSE;
-        }
-        ClaimFill.claim(entry, null, holder, now, leaseMillis); // an expired response goes with it
-        return Boolean.TRUE;
+        InternalGenericRecord form = serialization.readAsInternalGenericRecord(stored);
+        live = form.getInt64("removeAt") > now ? stored : null; // a live response is sent on as it rests
+        claimed = form.getString("claimHolder") != null && form.getInt64("claimUntil") > now;
+        read = true;
       } catch (IOException | RuntimeException e) {
         // not in the compact form this build writes: read it as an object below
       }
     }
-    CacheSlot slot = entry.getValue();
-    StoredResponse live = slot == null ? null : slot.live(now);
+    if (!read) {
+      CacheSlot slot = entry.getValue();
+      live = slot == null ? null : slot.live(now);
+      claimed = slot != null && slot.claimed(now);
+    }
     if (live != null) {
       return live;
     }
-    if (slot != null && slot.claimed(now)) {
+    if (claimed) {
       return Boolean.FALSE;
     }
     ClaimFill.claim(entry, null, holder, now, leaseMillis); // an expired response goes with it

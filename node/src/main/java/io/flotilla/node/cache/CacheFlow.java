@@ -155,11 +155,16 @@ public final class CacheFlow {
 
     /** The primary key's entry, or, in the same round trip, the fleet's fill claim for it. */
     private void getOrClaim(EventExecutor loop, Consumer<Decision> then) {
+        askFleet(loop, found -> onLookup(found, loop, then));
+    }
+
+    /** The fleet's "get or claim" for the primary key; {@code then} runs on {@code loop}, with null if the fleet failed. */
+    private void askFleet(EventExecutor loop, Consumer<ResponseStore.Lookup> then) {
         CompletableFuture<ResponseStore.Lookup> f = cache.store().getOrClaim(primaryKey, route.fillLease).toCompletableFuture();
         if (f.isDone()) {
-            onLookup(f.isCompletedExceptionally() ? null : f.join(), loop, then);
+            then.accept(f.isCompletedExceptionally() ? null : f.join());
         } else {
-            f.whenComplete((found, error) -> loop.execute(() -> onLookup(error == null ? found : null, loop, then)));
+            f.whenComplete((found, error) -> loop.execute(() -> then.accept(error == null ? found : null)));
         }
     }
 
@@ -341,24 +346,21 @@ public final class CacheFlow {
      * place at once, instead of waiting out {@code collapse_wait} and then fetching without storing.
      */
     private void waitForFleetFill(EventExecutor loop, Consumer<Decision> then, long deadline) {
-        loop.schedule(() -> {
-            CompletableFuture<ResponseStore.Lookup> f = cache.store().getOrClaim(primaryKey, route.fillLease).toCompletableFuture();
-            f.whenComplete((found, error) -> loop.execute(() -> {
-                if (error == null && found.entry() != null) {
-                    waitedOnce = true;
-                    collapsed = true;
-                    onPrimary(found.entry(), loop, then);
-                } else if (error == null && found.claim() == ResponseStore.Claim.GRANTED) {
-                    afterClaim(true, true, loop, then);
-                } else if (error != null || found.claim() != ResponseStore.Claim.BUSY || cache.now() >= deadline) {
-                    waitedOnce = true;
-                    count(CacheStats.Event.MISS);
-                    then.accept(Decision.FORWARD);
-                } else {
-                    waitForFleetFill(loop, then, deadline);
-                }
-            }));
-        }, 50, TimeUnit.MILLISECONDS);
+        loop.schedule(() -> askFleet(loop, found -> {
+            if (found != null && found.entry() != null) {
+                waitedOnce = true;
+                collapsed = true;
+                onPrimary(found.entry(), loop, then);
+            } else if (found != null && found.claim() == ResponseStore.Claim.GRANTED) {
+                afterClaim(true, true, loop, then);
+            } else if (found == null || found.claim() != ResponseStore.Claim.BUSY || cache.now() >= deadline) {
+                waitedOnce = true;
+                count(CacheStats.Event.MISS);
+                then.accept(Decision.FORWARD);
+            } else {
+                waitForFleetFill(loop, then, deadline);
+            }
+        }), 50, TimeUnit.MILLISECONDS);
     }
 
     // ---- forwarding -----------------------------------------------------------------------------

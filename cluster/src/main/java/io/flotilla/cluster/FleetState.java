@@ -6,6 +6,7 @@ import io.flotilla.cluster.health.HealthRegistry;
 import io.flotilla.cluster.membership.Membership;
 import io.flotilla.cluster.rate.RateCounters;
 import io.flotilla.cluster.security.Outsiders;
+import io.flotilla.cluster.tickets.TicketKeyRing;
 
 /**
  * Everything a node shares with the fleet, opened and closed together: {@link #local} for a lone
@@ -38,6 +39,9 @@ public interface FleetState extends AutoCloseable {
 
   /** Live config documents. */
   ConfigStore config();
+
+  /** The TLS session-ticket keys every member's listeners share. */
+  TicketKeyRing tickets();
 
   /** The live view of the fleet. */
   Membership membership();

@@ -32,6 +32,7 @@ final class HazelcastFleetState implements FleetState {
   private final HazelcastHealthRegistry health;
   private final HazelcastRateCounters rates;
   private final HazelcastConfigStore config;
+  private final HazelcastTicketKeyRing tickets;
   private final Outsiders outsiders;
   private final ValueSeal seal;
   private final HazelcastFleetStatistics statistics;
@@ -55,6 +56,7 @@ final class HazelcastFleetState implements FleetState {
     this.health = new HazelcastHealthRegistry(hz, gossip, settings.probeOwners(), seal);
     this.rates = new HazelcastRateCounters(hz, settings.expectedFleetSize(), settings.syncInterval(), background, seal);
     this.config = new HazelcastConfigStore(hz, settings.memberId(), background, seal);
+    this.tickets = new HazelcastTicketKeyRing(hz, background, seal, System::currentTimeMillis);
     this.statistics = new HazelcastFleetStatistics(hz, rates); // issue 17's metrics hook
   }
 
@@ -133,6 +135,11 @@ final class HazelcastFleetState implements FleetState {
   }
 
   @Override
+  public HazelcastTicketKeyRing tickets() {
+    return tickets;
+  }
+
+  @Override
   public FleetGossip membership() {
     return gossip;
   }
@@ -192,6 +199,7 @@ final class HazelcastFleetState implements FleetState {
     health.close();
     rates.close();
     config.close();
+    tickets.close();
     background.shutdownNow();
     try {
       background.awaitTermination(1, TimeUnit.SECONDS);

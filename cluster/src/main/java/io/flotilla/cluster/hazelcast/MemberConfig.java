@@ -32,6 +32,7 @@ final class MemberConfig {
   static final String RATES = "flotilla.rates";
   static final String CONFIG = "flotilla.config";
   static final String HEALTH = "flotilla.health";
+  static final String TICKETS = "flotilla.tickets";
 
   private MemberConfig() {
   }
@@ -54,6 +55,9 @@ final class MemberConfig {
     c.addMapConfig(new MapConfig(RATES).setBackupCount(1));
     c.addMapConfig(new MapConfig(CONFIG).setBackupCount(1)
         .setMergePolicyConfig(new MergePolicyConfig(HighestVersionMerge.class.getName(), 100)));
+    // One small entry; after a split the bigger half's keys stay and the other half moves to them.
+    c.addMapConfig(new MapConfig(TICKETS).setBackupCount(1)
+        .setMergePolicyConfig(new MergePolicyConfig(PutIfAbsentMergePolicy.class.getName(), 100)));
     c.addReplicatedMapConfig(new ReplicatedMapConfig(HEALTH)
         .setMergePolicyConfig(new MergePolicyConfig(LatestUpdateMergePolicy.class.getName(), 100)));
     return c;

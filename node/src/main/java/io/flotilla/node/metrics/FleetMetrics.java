@@ -13,6 +13,7 @@ import io.flotilla.cluster.health.HealthRegistry;
 import io.flotilla.cluster.membership.Membership;
 import io.flotilla.cluster.rate.RateCounters;
 import io.flotilla.cluster.security.Outsiders;
+import io.flotilla.cluster.tickets.TicketKeyRing;
 
 import java.time.Duration;
 import java.util.List;
@@ -132,6 +133,11 @@ public final class FleetMetrics implements FleetStatistics.Observer {
         @Override
         public RateCounters rates() {
             return fleet.rates();
+        }
+
+        @Override
+        public TicketKeyRing tickets() {
+            return fleet.tickets();
         }
 
         @Override

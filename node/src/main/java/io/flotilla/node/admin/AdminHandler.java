@@ -126,15 +126,25 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             CompletableFuture.supplyAsync(() -> purge(params), BLOCKING)
                     .thenAccept(purged -> ctx.executor().execute(() -> send(ctx, purged, keepAlive)));
             return;
+        } else if (path.equals("/tls/session-tickets") && method.equals(HttpMethod.GET)) {
+            response = json(ticketKeys(node.fleet().tickets().current()));
+        } else if (path.equals("/tls/session-tickets/rotate") && method.equals(HttpMethod.POST)) {
+            boolean keepAlive = HttpUtil.isKeepAlive(request);
+            // A compare-and-set in the fleet's map: off the event loop.
+            CompletableFuture.supplyAsync(this::rotateTicketKeys, BLOCKING)
+                    .thenAccept(done -> ctx.executor().execute(() -> send(ctx, done, keepAlive)));
+            return;
         } else if (path.equals("/drain") && method.equals(HttpMethod.POST)) {
             node.drain();
             response = text(HttpResponseStatus.ACCEPTED, "draining\n");
         } else if (path.equals("/drain") || path.equals("/metrics") || path.equals("/upstreams") || path.equals("/fleet")
-                || path.equals("/config") || path.equals("/cache") || path.equals("/cache/purge")) {
+                || path.equals("/config") || path.equals("/cache") || path.equals("/cache/purge")
+                || path.equals("/tls/session-tickets") || path.equals("/tls/session-tickets/rotate")) {
             response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "method not allowed\n");
         } else {
             response = text(HttpResponseStatus.NOT_FOUND, "no such admin endpoint; try /healthz /readyz /metrics "
-                    + "/upstreams /fleet /config /cache, POST /config, POST /drain, POST /cache/purge\n");
+                    + "/upstreams /fleet /config /cache /tls/session-tickets, POST /config, POST /drain, POST /cache/purge, "
+                    + "POST /tls/session-tickets/rotate\n");
         }
         send(ctx, response, HttpUtil.isKeepAlive(request));
     }
@@ -178,6 +188,34 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return json("{\"purged\":" + purged + "}\n");
     }
 
+
+    /**
+     * Rotates the fleet's session-ticket keys now (every node follows), whatever their age; a rotation
+     * that another node made at the same moment counts as done.
+     */
+    private FullHttpResponse rotateTicketKeys() {
+        var ring = node.fleet().tickets();
+        try {
+            var before = ring.current();
+            var after = ring.rotate(before.version()).orElseGet(ring::current);
+            LOG.info(() -> "session-ticket keys rotated through the admin API: version " + after.version());
+            return json(ticketKeys(after));
+        } catch (RuntimeException e) {
+            return text(HttpResponseStatus.SERVICE_UNAVAILABLE, "the fleet's ticket keys could not be rotated: "
+                    + e.getMessage() + "\n");
+        }
+    }
+
+    /** A generation of ticket keys as the API shows it: the key names (which tickets carry), never the keys. */
+    private static String ticketKeys(io.flotilla.cluster.tickets.TicketKeySet set) {
+        StringBuilder b = new StringBuilder("{\"version\":").append(set.version())
+                .append(",\"rotated_at\":").append(quote(java.time.Instant.ofEpochMilli(set.rotatedAt()).toString()))
+                .append(",\"key_names\":[");
+        for (int i = 0; i < set.names().size(); i++) {
+            b.append(i == 0 ? "" : ",").append(quote(set.names().get(i)));
+        }
+        return b.append("]}\n").toString();
+    }
 
     /** Who asked for a change through the admin API: this node and the client's address. */
     private String who(ChannelHandlerContext ctx) {

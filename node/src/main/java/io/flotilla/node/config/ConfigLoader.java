@@ -358,11 +358,24 @@ public final class ConfigLoader {
         if (section.isEmpty()) {
             return Optional.empty();
         }
-        YamlMap m = section.get().asMap().allowOnly("file", "keys");
+        YamlMap m = section.get().asMap().allowOnly("file", "keys", "fleet", "rotate_every");
         Optional<YamlNode> keysNode = m.get("keys");
         Optional<Path> file = readableFile(m, "file");
-        if (file.isPresent() == keysNode.isPresent()) {
-            throw section.get().error("needs exactly one of file (a key file) or keys (a list of base64 keys)");
+        boolean fleet = m.bool("fleet", false);
+        if ((file.isPresent() ? 1 : 0) + (keysNode.isPresent() ? 1 : 0) + (fleet ? 1 : 0) != 1) {
+            throw section.get().error("needs exactly one of fleet: true (the fleet's own keys, rotated), file (a key "
+                    + "file) or keys (a list of base64 keys)");
+        }
+        if (fleet) {
+            Duration every = m.positiveDuration("rotate_every", ListenerTlsConfig.SessionTickets.DEFAULT_ROTATE_EVERY);
+            if (every.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw m.required("rotate_every").error("must be at least 1s");
+            }
+            return Optional.of(ListenerTlsConfig.SessionTickets.ofFleet(every));
+        }
+        if (m.get("rotate_every").isPresent()) {
+            throw m.required("rotate_every").error("applies to fleet: true only; keys from a file or the config are "
+                    + "rotated by changing them");
         }
         List<String> keys = new ArrayList<>();
         YamlNode at = file.isPresent() ? m.required("file") : keysNode.get();

@@ -52,16 +52,33 @@ public record ListenerTlsConfig(List<Certificate> certificates, Provider provide
     }
 
     /**
-     * Session-ticket keys shared by the fleet, as base64 of 48 bytes each (16 name, 16 HMAC, 16 AES),
-     * the first encrypting new tickets and all of them accepted, so a key can be rotated in on every
-     * node before it becomes the first.
+     * Session-ticket keys shared by the fleet: either the fleet's own ({@code fleet: true}: random keys
+     * in the fleet state, rotated every {@code rotateEvery} by whichever node finds them due, every
+     * node following at once), or keys the operator makes and distributes, as base64 of 48 bytes each
+     * (16 name, 16 HMAC, 16 AES), the first encrypting new tickets and all of them accepted, so a key
+     * can be rotated in on every node before it becomes the first.
      *
-     * @param file a file of such keys, one per line ({@code #} comments), re-read when it changes
-     * @param keys the keys written in the config instead
+     * @param file        a file of such keys, one per line ({@code #} comments), re-read when it changes
+     * @param keys        the keys written in the config instead
+     * @param fleet       the fleet's keys instead of either
+     * @param rotateEvery with {@code fleet}, the age at which the fleet's newest key is replaced
      */
-    public record SessionTickets(Optional<Path> file, List<String> keys) {
+    public record SessionTickets(Optional<Path> file, List<String> keys, boolean fleet, Duration rotateEvery) {
+        /** Twelve hours, with three keys kept: a ticket resumes for 24 to 36 hours, as long as anything keeps it. */
+        public static final Duration DEFAULT_ROTATE_EVERY = Duration.ofHours(12);
+
         public SessionTickets {
             keys = List.copyOf(keys);
+        }
+
+        /** Keys from a file or the config. */
+        public SessionTickets(Optional<Path> file, List<String> keys) {
+            this(file, keys, false, DEFAULT_ROTATE_EVERY);
+        }
+
+        /** The fleet's keys, rotated every {@code rotateEvery}. */
+        public static SessionTickets ofFleet(Duration rotateEvery) {
+            return new SessionTickets(Optional.empty(), List.of(), true, rotateEvery);
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.flotilla.node.tls;
 
+import io.flotilla.cluster.tickets.TicketKeyRing;
+import io.flotilla.cluster.tickets.TicketKeySet;
 import io.flotilla.node.config.ListenerTlsConfig;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandler;
@@ -50,6 +52,11 @@ import javax.net.ssl.SSLParameters;
  * files in its config and rebuilt when they change or a reload brings new ones. Every connection takes
  * the snapshot in force when it is accepted, so a swap changes new handshakes only and an open
  * connection keeps the context it started with.
+ *
+ * <p>With {@code session_tickets: {fleet: true}} the ticket keys are the fleet's ({@link TicketKeyRing}):
+ * every context takes the fleet's generation when it is built and again whenever the fleet rotates,
+ * and this listener's watcher rotates the fleet's keys when they are older than {@code rotate_every}
+ * (whichever node finds them due first; the others follow).
  */
 public final class ServerTls implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ServerTls.class.getName());
@@ -68,8 +75,14 @@ public final class ServerTls implements AutoCloseable {
     /** Key exchange groups, X25519 first. The JDK's default order already starts with x25519. */
     static final String[] GROUPS = {"X25519", "P-256", "P-384"};
 
+    /** How often the age of the fleet's ticket keys is looked at (a local read until they are due). */
+    private static final long ROTATION_CHECK_MILLIS = 1_000;
+
     private final String listener;
     private final SslProvider provider;
+    private final TicketKeyRing tickets;
+    private Runnable stopFollowing = () -> { };
+    private ScheduledFuture<?> rotation;
     private volatile ListenerTlsConfig config;
     private volatile Snapshot current;
     private volatile byte[] lastFailed;
@@ -80,13 +93,15 @@ public final class ServerTls implements AutoCloseable {
      * certificate (no SNI choice to make), else null.
      */
     private record Snapshot(Mapping<String, SslContext> contexts, SslContext only, Map<SslContext, byte[]> ocsp,
-                            byte[] fingerprint) {
+                            List<SslContext> all, byte[] fingerprint) {
     }
 
-    private ServerTls(String listener, SslProvider provider, ListenerTlsConfig config, Snapshot first) {
+    private ServerTls(String listener, SslProvider provider, ListenerTlsConfig config, TicketKeyRing tickets,
+                      Snapshot first) {
         this.listener = listener;
         this.provider = provider;
         this.config = config;
+        this.tickets = tickets;
         this.current = first;
     }
 
@@ -96,9 +111,10 @@ public final class ServerTls implements AutoCloseable {
      *
      * @throws IllegalArgumentException when a file does not load or a forced provider is missing
      */
-    public static ServerTls start(String listener, ListenerTlsConfig config, ScheduledExecutorService watcher) {
+    public static ServerTls start(String listener, ListenerTlsConfig config, ScheduledExecutorService watcher,
+                                  TicketKeyRing tickets) {
         SslProvider provider = provider(config.provider());
-        ServerTls tls = new ServerTls(listener, provider, config, build(provider, config));
+        ServerTls tls = new ServerTls(listener, provider, config, tickets, build(provider, config, tickets));
         LOG.info(() -> "listener " + listener + ": TLS by " + tls.providerName() + ", " + config.certificates().size()
                 + " certificate(s)" + (config.sessionTickets().isPresent() ? ", shared session-ticket keys" : ""));
         if (config.sessionTickets().isPresent() && provider == SslProvider.JDK) {
@@ -112,7 +128,43 @@ public final class ServerTls implements AutoCloseable {
             long every = config.checkEvery().toMillis();
             tls.watch = watcher.scheduleWithFixedDelay(tls::refreshQuietly, every, every, TimeUnit.MILLISECONDS);
         }
+        if (provider != SslProvider.JDK) {
+            tls.stopFollowing = tickets.onChange(tls::takeFleetKeys);
+            tls.rotation = watcher.scheduleWithFixedDelay(tls::rotateFleetKeysIfDue, ROTATION_CHECK_MILLIS,
+                    ROTATION_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+        }
         return tls;
+    }
+
+    /** The fleet's new generation into every context, if this listener uses the fleet's keys. */
+    private void takeFleetKeys(TicketKeySet set) {
+        if (!usesFleetKeys(config)) {
+            return;
+        }
+        OpenSslSessionTicketKey[] keys = openSslKeys(set.keys()).toArray(OpenSslSessionTicketKey[]::new);
+        for (SslContext context : current.all()) {
+            if (context.sessionContext() instanceof OpenSslSessionContext sessions) {
+                sessions.setTicketKeys(keys);
+            }
+        }
+        LOG.info(() -> "listener " + listener + ": fleet session-ticket keys version " + set.version()
+                + ", new tickets under key " + set.names().get(0));
+    }
+
+    private void rotateFleetKeysIfDue() {
+        ListenerTlsConfig config = this.config;
+        if (!usesFleetKeys(config)) {
+            return;
+        }
+        try {
+            tickets.rotateIfOlderThan(config.sessionTickets().get().rotateEvery(), System.currentTimeMillis());
+        } catch (RuntimeException e) {
+            LOG.warning(() -> "listener " + listener + ": rotating the fleet's session-ticket keys failed: " + e);
+        }
+    }
+
+    private static boolean usesFleetKeys(ListenerTlsConfig config) {
+        return config.sessionTickets().map(ListenerTlsConfig.SessionTickets::fleet).orElse(false);
     }
 
     private static SslProvider provider(ListenerTlsConfig.Provider wanted) {
@@ -180,13 +232,14 @@ public final class ServerTls implements AutoCloseable {
         if (provider(next.provider()) != provider) {
             throw new IllegalArgumentException("listener " + listener + ": changing the TLS provider needs a restart");
         }
-        Snapshot built = build(provider, next);
+        Snapshot built = build(provider, next, tickets);
         return () -> {
             synchronized (this) {
                 config = next;
                 current = built;
                 lastFailed = null;
             }
+            takeFleetKeys(tickets.current()); // a rotation while it was built went to the old contexts
             LOG.info(() -> "listener " + listener + ": TLS certificates and keys reloaded with the config");
         };
     }
@@ -199,8 +252,9 @@ public final class ServerTls implements AutoCloseable {
             return false;
         }
         try {
-            current = build(provider, config);
+            current = build(provider, config, tickets);
             lastFailed = null;
+            takeFleetKeys(tickets.current());
             LOG.info(() -> "listener " + listener + ": TLS files changed; new handshakes use the new certificates");
             return true;
         } catch (IllegalArgumentException e) {
@@ -220,11 +274,12 @@ public final class ServerTls implements AutoCloseable {
         }
     }
 
-    private static Snapshot build(SslProvider provider, ListenerTlsConfig config) {
+    private static Snapshot build(SslProvider provider, ListenerTlsConfig config, TicketKeyRing tickets) {
         // Taken before reading, so a file that changes while we build differs from it at the next check.
         byte[] fingerprint = fingerprint(config);
-        List<OpenSslSessionTicketKey> ticketKeys = ticketKeys(config);
+        List<OpenSslSessionTicketKey> ticketKeys = ticketKeys(config, tickets);
         Map<SslContext, byte[]> ocsp = new IdentityHashMap<>();
+        List<SslContext> all = new ArrayList<>();
         DomainWildcardMappingBuilder<SslContext> mapping = null;
         SslContext first = null;
         for (ListenerTlsConfig.Certificate certificate : config.certificates()) {
@@ -233,6 +288,7 @@ public final class ServerTls implements AutoCloseable {
             PemFiles.checkPair(chain.get(0), key, certificate.key());
             SslContext context = context(provider, chain, key, certificate.ocspResponse().isPresent(), ticketKeys);
             certificate.ocspResponse().ifPresent(file -> ocsp.put(context, read(file)));
+            all.add(context);
             if (mapping == null) {
                 mapping = new DomainWildcardMappingBuilder<>(context); // the first is the default
                 first = context;
@@ -245,7 +301,8 @@ public final class ServerTls implements AutoCloseable {
         if (mapping == null) {
             throw new IllegalArgumentException("no certificate");
         }
-        return new Snapshot(mapping.build(), config.certificates().size() == 1 ? first : null, ocsp, fingerprint);
+        return new Snapshot(mapping.build(), config.certificates().size() == 1 ? first : null, ocsp, List.copyOf(all),
+                fingerprint);
     }
 
     private static SslContext context(SslProvider provider, List<X509Certificate> chain, PrivateKey key,
@@ -294,14 +351,22 @@ public final class ServerTls implements AutoCloseable {
         }
     }
 
-    private static List<OpenSslSessionTicketKey> ticketKeys(ListenerTlsConfig config) {
-        List<OpenSslSessionTicketKey> keys = new ArrayList<>();
+    private static List<OpenSslSessionTicketKey> ticketKeys(ListenerTlsConfig config, TicketKeyRing ring) {
         if (config.sessionTickets().isEmpty()) {
-            return keys;
+            return List.of();
         }
         ListenerTlsConfig.SessionTickets tickets = config.sessionTickets().get();
+        if (tickets.fleet()) {
+            return openSslKeys(ring.current().keys());
+        }
         List<String> encoded = tickets.file().isPresent() ? TicketKeys.lines(tickets.file().get()) : tickets.keys();
-        for (byte[] key : TicketKeys.decode(encoded)) {
+        return openSslKeys(TicketKeys.decode(encoded));
+    }
+
+    /** 48-byte keys as OpenSSL's (name, HMAC key, AES key). */
+    private static List<OpenSslSessionTicketKey> openSslKeys(List<byte[]> raw) {
+        List<OpenSslSessionTicketKey> keys = new ArrayList<>(raw.size());
+        for (byte[] key : raw) {
             keys.add(new OpenSslSessionTicketKey(Arrays.copyOfRange(key, 0, 16), Arrays.copyOfRange(key, 16, 32),
                     Arrays.copyOfRange(key, 32, 48)));
         }
@@ -353,5 +418,9 @@ public final class ServerTls implements AutoCloseable {
         if (watch != null) {
             watch.cancel(false);
         }
+        if (rotation != null) {
+            rotation.cancel(false);
+        }
+        stopFollowing.run();
     }
 }

@@ -102,7 +102,17 @@ class TlsConfigErrorsTest {
                 "listeners[0].tls.session_tickets.keys", "key 2 has 16 bytes, not 48");
         Path file = Files.writeString(dir.resolve("keys"), KEY + "\n");
         assertRefused(refused(listener(tls + "        file: " + file + "\n        keys: [" + KEY + "]\n")), 6, 9,
-                "listeners[0].tls.session_tickets", "exactly one of file");
+                "listeners[0].tls.session_tickets", "exactly one of fleet: true");
+        assertRefused(refused(listener(tls + "        fleet: true\n        keys: [" + KEY + "]\n")), 6, 9,
+                "listeners[0].tls.session_tickets", "exactly one of fleet: true");
+        assertRefused(refused(listener(tls + "        keys: [" + KEY + "]\n        rotate_every: 1h\n")), 7, 23,
+                "listeners[0].tls.session_tickets.rotate_every", "applies to fleet: true only");
+        assertRefused(refused(listener(tls + "        fleet: true\n        rotate_every: 10ms\n")), 7, 23,
+                "listeners[0].tls.session_tickets.rotate_every", "at least 1s");
+        ListenerTlsConfig.SessionTickets fleet = ConfigLoader.parse(listener(tls + "        fleet: true\n"), "edge.yaml")
+                .listeners().get(0).tls().orElseThrow().sessionTickets().orElseThrow();
+        assertTrue(fleet.fleet());
+        assertEquals(ListenerTlsConfig.SessionTickets.DEFAULT_ROTATE_EVERY, fleet.rotateEvery());
     }
 
     @Test

@@ -334,12 +334,12 @@ public final class ConfigLoader {
         Path key = readableFile(m, "key").orElseThrow();
         java.security.cert.X509Certificate leaf;
         try {
-            leaf = io.flotilla.node.tls.PemFiles.certificates(cert).get(0);
+            leaf = io.flotilla.node.tlsfiles.PemFiles.certificates(cert).get(0);
         } catch (IllegalArgumentException e) {
             throw m.required("cert").error(e.getMessage());
         }
         try {
-            io.flotilla.node.tls.PemFiles.checkPair(leaf, io.flotilla.node.tls.PemFiles.privateKey(key), key);
+            io.flotilla.node.tlsfiles.PemFiles.checkPair(leaf, io.flotilla.node.tlsfiles.PemFiles.privateKey(key), key);
         } catch (IllegalArgumentException e) {
             throw m.required("key").error(e.getMessage());
         }
@@ -372,7 +372,7 @@ public final class ConfigLoader {
             }
         }
         try {
-            io.flotilla.node.tls.TicketKeys.decode(file.isPresent() ? io.flotilla.node.tls.TicketKeys.lines(file.get()) : keys);
+            io.flotilla.node.tlsfiles.TicketKeys.decode(file.isPresent() ? io.flotilla.node.tlsfiles.TicketKeys.lines(file.get()) : keys);
         } catch (IllegalArgumentException e) {
             throw at.error(e.getMessage());
         }

@@ -215,7 +215,7 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
         }
         if (config.node().admin().isPresent()) {
             try {
-                node.admin = AdminServer.start(group, transport, config.node().admin().get(),
+                node.admin = AdminServer.start(group, transport.serverChannel(), config.node().admin().get(),
                         config.node().adminToken(), node);
             } catch (Exception e) {
                 node.close();

@@ -1,11 +1,11 @@
 package io.flotilla.node.admin;
 
 import io.flotilla.node.config.HostPort;
-import io.flotilla.node.server.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -31,15 +31,16 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /**
+     * @param serverChannel the transport's server socket class (epoll or NIO, as the data plane's)
      * @param token when present, every endpoint but {@code /healthz} and {@code /readyz} requires
      *              {@code Authorization: Bearer <token>}
      */
-    public static AdminServer start(EventLoopGroup group, Transport transport, HostPort bind, Optional<String> token,
+    public static AdminServer start(EventLoopGroup group, Class<? extends ServerChannel> serverChannel, HostPort bind, Optional<String> token,
                                     NodeOperations node) throws InterruptedException {
         AdminHandler handler = new AdminHandler(node, token);
         Channel channel = new ServerBootstrap()
                 .group(group)
-                .channel(transport.serverChannel())
+                .channel(serverChannel)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {

@@ -413,8 +413,7 @@ public final class CacheFlow {
                     refreshStored(headers, now);
                     return true;
                 }
-                if (code >= 500 && staleIfError()) {
-                    cacheStatus = "fwd=" + fwd + "; fwd-status=" + code + "; detail=stale-if-error";
+                if (staleStandsInFor(code, true)) {
                     return true;
                 }
                 decideStoring(response, now);
@@ -426,15 +425,17 @@ public final class CacheFlow {
         return false;
     }
 
-    /** Whether a stale response may stand in for an error of the origin's (RFC 5861 §4). */
-    public boolean staleIfError() {
-        if (entry == null || judgement == null || judgement.staleIfErrorMillis() <= 0) {
+    /**
+     * The one way into stale-if-error (RFC 5861 §4): whether the stale stored response answers instead
+     * of an error, the origin's ({@code fromOrigin}) or one the proxy would make (502, 503, 504 when
+     * the origin could not be reached). Counts it and says so in {@code Cache-Status} when it does.
+     */
+    public boolean staleStandsInFor(int status, boolean fromOrigin) {
+        if (status < 500 || entry == null || judgement == null || judgement.staleIfErrorMillis() <= 0) {
             return false;
         }
         count(CacheStats.Event.STALE_IF_ERROR);
-        if (cacheStatus == null || !cacheStatus.contains("stale-if-error")) {
-            cacheStatus = "fwd=" + fwd + "; detail=stale-if-error";
-        }
+        cacheStatus = "fwd=" + fwd + (fromOrigin ? "; fwd-status=" + status : "") + "; detail=stale-if-error";
         return true;
     }
 

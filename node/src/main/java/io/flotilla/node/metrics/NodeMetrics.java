@@ -203,7 +203,7 @@ public final class NodeMetrics {
         TIMEOUT_PHASES.forEach(this::timeouts);
     }
 
-    /** Counts one proxy-made error by kind (bad_request, no_route, upstream_refused, ...). */
+    /** Counts one error by kind: one of {@link #ERROR_KINDS} (the manual lists them). */
     public void error(String kind) {
         errors.computeIfAbsent(kind, k -> registry.counter("flotilla.errors." + k)).inc();
     }

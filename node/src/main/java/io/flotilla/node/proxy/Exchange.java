@@ -1,7 +1,5 @@
 package io.flotilla.node.proxy;
 
-import io.flotilla.node.accesslog.AccessLog;
-import io.flotilla.node.accesslog.AccessRecord;
 import io.flotilla.cluster.rate.RateDecision;
 import io.flotilla.node.cache.CacheFlow;
 import io.flotilla.node.http.ErrorResponses;
@@ -19,7 +17,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -126,7 +123,7 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
 
     /** Answers with a short error response; a body the client still sends is not read: close after. */
     void respondLocally(HttpResponseStatus status) {
-        if (flow != null && status.code() >= 500 && !servingStored && flow.staleIfError()) {
+        if (flow != null && !servingStored && flow.staleStandsInFor(status.code(), false)) {
             closeUpstream();
             respondFromStore(); // RFC 5861 §4: the origin failed, a stale copy is allowed to stand in
             return;
@@ -331,30 +328,12 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
         connect(false, true);
     }
 
-    /**
-     * The request head sent upstream, for this exchange or a background refresh of its stored
-     * response: hop-by-hop fields out and forwarding fields in ({@link ProxyRuntime#prepareUpstreamHeaders}),
-     * framing kept, the target rewritten by the route, and a revalidation's validators.
-     *
-     * @param headers the client's headers, changed in place
-     */
+    /** The head sent upstream for this request or a refresh of its stored response ({@link UpstreamRequest}). */
     private HttpRequest upstreamRequest(HttpMethod method, HttpHeaders headers, boolean withBody, UpstreamServer to,
                                         CacheFlow cache) {
-        boolean chunked = withBody && HttpUtil.isTransferEncodingChunked(request);
-        runtime.prepareUpstreamHeaders(headers, connection.clientAddress(), connection.scheme(),
-                request.protocolVersion(), to);
-        if (chunked) {
-            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-        } else if (!withBody && contentMeansNothing(method)) {
-            // RFC 9110 §8.6: no Content-Length on a request without content whose method gives content
-            // no meaning; a client's "Content-Length: 0" on a GET stops here.
-            headers.remove(HttpHeaderNames.CONTENT_LENGTH);
-        }
-        String uri = "*".equals(request.uri()) ? "*" : route.rewrite(path) + query;
-        if (cache != null) {
-            cache.prepareUpstream(headers);
-        }
-        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, uri, headers);
+        String target = "*".equals(request.uri()) ? "*" : route.rewrite(path) + query;
+        return UpstreamRequest.build(runtime, request, method, headers, withBody, to, cache,
+                connection.clientAddress(), connection.scheme(), target);
     }
 
     /**
@@ -400,8 +379,7 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
                     return;
                 }
                 boolean timedOut = f.cause() instanceof ConnectTimeoutException;
-                outcome(timedOut ? "connect_timeout" : "connect_error");
-                route.upstream().failed(server);
+                selection.tryFailed(connection.services().metrics(), timedOut ? "connect_timeout" : "connect_error");
                 // Nothing of the request left this node (its early body parts are still held here),
                 // so trying another server is safe whatever the method.
                 if (retryElsewhere()) {
@@ -649,14 +627,7 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
         int code = response.status().code();
         status = code;
         upstreamNanos = System.nanoTime() - upstreamSentNanos;
-        connection.services().metrics().upstreamTtfb(server.upstreamName())
-                .update(upstreamNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
-        outcome("response");
-        if (route.upstream().failureStatus(code)) {
-            route.upstream().failed(server);
-        } else {
-            route.upstream().succeeded(server);
-        }
+        selection.responded(code, upstreamNanos, connection.services().metrics());
         boolean bodyless = head || code == 204 || code == 304;
         boolean hasLength = headers.contains(HttpHeaderNames.CONTENT_LENGTH);
         boolean chunked = HttpUtil.isTransferEncodingChunked(response);
@@ -715,30 +686,16 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
         // so one retry on a fresh connection is safe when there is no body to replay.
         if (from.requests() > 1 && !hasBody && !staleRetried) {
             staleRetried = true;
-            outcome("retried");
+            selection.outcome(connection.services().metrics(), "retried");
             connect(true, false);
             return;
         }
-        outcome("closed");
-        route.upstream().failed(server);
-        // An idempotent request without a body may have reached the application, but repeating it is
-        // harmless by definition (RFC 9110 §9.2.2); anything else is not retried.
-        if (!hasBody && idempotent(request.method()) && retryElsewhere()) {
+        selection.tryFailed(connection.services().metrics(), "closed");
+        // It may have reached the application: retried only when repeating it is harmless.
+        if (ServerSelection.repeatable(request.method(), hasBody) && retryElsewhere()) {
             return;
         }
         respondLocally(HttpResponseStatus.BAD_GATEWAY);
-    }
-
-    /** GET, HEAD, DELETE and TRACE: methods for which content has no defined meaning (RFC 9110 §9.3). */
-    private static boolean contentMeansNothing(HttpMethod method) {
-        return method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD) || method.equals(HttpMethod.DELETE)
-                || method.equals(HttpMethod.TRACE);
-    }
-
-    /** GET, HEAD, OPTIONS, TRACE, PUT and DELETE: repeating them has the effect of doing them once. */
-    private static boolean idempotent(HttpMethod method) {
-        return method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD) || method.equals(HttpMethod.OPTIONS)
-                || method.equals(HttpMethod.TRACE) || method.equals(HttpMethod.PUT) || method.equals(HttpMethod.DELETE);
     }
 
     /**
@@ -750,16 +707,13 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
             return false;
         }
         server = selection.server();
-        if (runtime.hostPolicy().followsServer()) {
-            upstreamRequest.headers().set(HttpHeaderNames.HOST, server.address().authority());
-        }
+        UpstreamRequest.retarget(runtime, upstreamRequest, server);
         connect(false, false);
         return true;
     }
 
     private void upstreamFailed() {
-        outcome("bad_response");
-        route.upstream().failed(server);
+        selection.tryFailed(connection.services().metrics(), "bad_response");
         closeUpstream();
         if (responseStarted) {
             abort();
@@ -803,10 +757,9 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
                 }
             }
             case UPSTREAM_READ, UPSTREAM_WRITE -> {
-                outcome("timeout");
-                route.upstream().failed(server);
-                if (!responseStarted && phase == Phase.UPSTREAM_READ && !hasBody && idempotent(request.method())
-                        && !route.upstream().health().tryTimeout().isZero()) {
+                selection.tryFailed(connection.services().metrics(), "timeout");
+                if (!responseStarted && phase == Phase.UPSTREAM_READ
+                        && selection.retriesAfterTimeout(request.method(), hasBody)) {
                     closeUpstream(); // its answer, should it come, must not be mistaken for the next try's
                     if (retryElsewhere()) {
                         return;
@@ -887,13 +840,7 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
         connection.close();
     }
 
-    private void outcome(String outcome) {
-        if (server != null) {
-            connection.services().metrics().upstreamOutcome(server.upstreamName(), server.label(), outcome);
-        }
-    }
-
-    /** Counts the exchange and writes its access log line, once, however it ended. */
+    /** Counts the exchange and writes its access log line ({@link ExchangeLog}), once, however it ended. */
     private void record() {
         if (recorded) {
             return;
@@ -905,22 +852,8 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
         if (selection != null) {
             selection.end();
         }
-        long duration = System.nanoTime() - startNanos;
         int sent = responseStarted ? (status != 0 ? status : connection.codec().lastStatus()) : 0;
-        ProxyServices services = connection.services();
-        String routeName = route == null ? "none" : route.upstream() != null ? route.upstream().name() : "static";
-        services.metrics().route(routeName).record(sent, request.method().name(), duration);
-        AccessLog log = services.accessLog();
-        if (log != null) {
-            HttpHeaders h = request.headers();
-            String requestId = runtime.headers().requestIdHeader() == null ? null
-                    : h.get(runtime.headers().requestIdHeader());
-            log.log(new AccessRecord(System.currentTimeMillis() - duration / 1_000_000, requestId,
-                    ForwardingHeaders.clientIp(connection.clientAddress()), request.method().name(), originalTarget,
-                    request.protocolVersion().text(), h.get(HttpHeaderNames.HOST), sent, bodyBytes,
-                    responseStarted ? connection.codec().bodyBytesSent() : 0, duration,
-                    route == null ? "-" : route.toString(), server == null ? "-" : server.address().toString(),
-                    upstreamNanos, h.get(HttpHeaderNames.USER_AGENT), h.get(HttpHeaderNames.REFERER)));
-        }
+        ExchangeLog.record(connection, runtime, request, originalTarget, route, server, sent, bodyBytes,
+                responseStarted ? connection.codec().bodyBytesSent() : 0, startNanos, upstreamNanos);
     }
 }

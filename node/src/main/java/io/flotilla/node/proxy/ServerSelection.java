@@ -7,10 +7,12 @@ import io.flotilla.node.upstream.UpstreamServer;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Which server of an upstream one request goes to, and the slots it holds while it runs: a slot of
@@ -99,6 +101,47 @@ final class ServerSelection {
         picked.end();
         take(next);
         return true;
+    }
+
+    /**
+     * Whether a request that may have reached the application can be tried again elsewhere: one
+     * without a body whose method makes repeating it harmless (RFC 9110 §9.2.2).
+     */
+    static boolean repeatable(HttpMethod method, boolean hasBody) {
+        return !hasBody && (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)
+                || method.equals(HttpMethod.OPTIONS) || method.equals(HttpMethod.TRACE)
+                || method.equals(HttpMethod.PUT) || method.equals(HttpMethod.DELETE));
+    }
+
+    /** Whether a try that timed out waiting for the response head is retried: the upstream sets try_timeout. */
+    boolean retriesAfterTimeout(HttpMethod method, boolean hasBody) {
+        return repeatable(method, hasBody) && !upstream.health().tryTimeout().isZero();
+    }
+
+    /** The response head arrived: the server's time to first byte, and its status for passive health. */
+    void responded(int code, long nanos, NodeMetrics metrics) {
+        UpstreamServer server = picked.server();
+        metrics.upstreamTtfb(server.upstreamName()).update(nanos, TimeUnit.NANOSECONDS);
+        outcome(metrics, "response");
+        if (upstream.failureStatus(code)) {
+            upstream.failed(server);
+        } else {
+            upstream.succeeded(server);
+        }
+    }
+
+    /** The try on the picked server failed ({@code outcome}: connect_error, timeout, closed...): counted, and told to passive health. */
+    void tryFailed(NodeMetrics metrics, String outcome) {
+        outcome(metrics, outcome);
+        upstream.failed(picked.server());
+    }
+
+    /** Counts how a try on the picked server went. */
+    void outcome(NodeMetrics metrics, String outcome) {
+        if (picked != null) {
+            UpstreamServer server = picked.server();
+            metrics.upstreamOutcome(server.upstreamName(), server.label(), outcome);
+        }
     }
 
     private void take(LoopServer view) {

@@ -3,6 +3,8 @@ package io.flotilla.node.tls;
 import io.flotilla.cluster.tickets.TicketKeyRing;
 import io.flotilla.cluster.tickets.TicketKeySet;
 import io.flotilla.node.config.ListenerTlsConfig;
+import io.flotilla.node.tlsfiles.PemFiles;
+import io.flotilla.node.tlsfiles.TicketKeys;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandler;
 import io.netty.handler.ssl.ApplicationProtocolConfig;

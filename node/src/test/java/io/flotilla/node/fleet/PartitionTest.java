@@ -3,7 +3,6 @@ package io.flotilla.node.fleet;
 import static io.flotilla.node.testing.Await.await;
 import static io.flotilla.node.testing.Await.read;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -46,7 +45,9 @@ import org.junit.jupiter.api.io.TempDir;
  * 10.231.S.64/26); each namespace also has a veth pair to the root namespace (10.231.S.0/29 and
  * 10.231.S.8/29), through which this JVM sends requests and serves as the recording origin. IP
  * forwarding stays off everywhere, so the only path between the sides is the fleet link: the cut
- * takes it down, the heal brings it up. Skipped where namespaces cannot be made (not root, no
+ * takes it down, the heal brings it up. Each test asks for the state it needs ({@link #whole} or
+ * {@link #split}) and uses paths of its own, so any test runs alone or in any order; the order set
+ * here only spares cuts and heals (one of each for the whole class). Skipped where namespaces cannot be made (not root, no
  * {@code ip}); everything made is deleted by name, and every process stopped by its handle.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -70,6 +71,8 @@ class PartitionTest {
     private String subnet; // "10.231.S."
     private TestOrigin origin;
     private long startedAt;
+    /** Whether the fleet link is down now: each test asks for the state it needs ({@link #whole}, {@link #split}). */
+    private boolean cut;
 
     /** One node process: where it serves, and how to ask it things. */
     private final class Node {
@@ -270,45 +273,70 @@ class PartitionTest {
         }
     }
 
+    /** Brings the link up (when a test left it cut) and waits until every node sees all three members. */
+    private void whole() throws Exception {
+        if (cut) {
+            long healedAt = System.nanoTime();
+            net.run("-n", nsC, "link", "set", "fleet", "up");
+            cut = false;
+            for (Node n : nodes) {
+                await(n.name + " to see all three members again", 100, () -> n.sees(3, false));
+            }
+            System.out.printf("partition test: healed; every node sees the whole fleet %.1f s after the link came up%n",
+                    (System.nanoTime() - healedAt) / 1e9);
+        }
+        for (Node n : nodes) {
+            await(n.name + " to see all three members", 60, () -> n.sees(3, false));
+        }
+    }
+
+    /** Takes the link down (unless it is down) and waits until each node sees its own side only. */
+    private void split() throws Exception {
+        if (!cut) {
+            long cutAt = System.nanoTime();
+            net.run("-n", nsC, "link", "set", "fleet", "down");
+            cut = true;
+            for (Node n : nodes) {
+                boolean alone = n.name.equals("c");
+                await(n.name + " to see its side only", 60, () -> n.sees(alone ? 1 : 2, true));
+            }
+            System.out.printf("partition test: cut noticed by every node %.1f s after the link went down%n",
+                    (System.nanoTime() - cutAt) / 1e9);
+        }
+    }
+
+    /** Stores {@code path} through A and checks that every node then hits it (the fleet is whole). */
+    private void storeEverywhere(String path) throws IOException {
+        node("a").get(path);
+        for (Node n : nodes) {
+            RawClient.Response r = n.get(path);
+            assertTrue(r.header("Cache-Status").startsWith("flotilla; hit"), n.name + ": " + r.header("Cache-Status"));
+        }
+        assertEquals(1, count(path));
+    }
+
     @Test
     @Order(1)
     void beforeTheCutEveryNodeHitsWhatAnyNodeStored() throws Exception {
+        whole();
         for (int i = 0; i < 5; i++) {
-            node("a").get("/pre/" + i);
-        }
-        for (Node n : nodes) {
-            for (int i = 0; i < 5; i++) {
-                RawClient.Response r = n.get("/pre/" + i);
-                assertTrue(r.header("Cache-Status").startsWith("flotilla; hit"), n.name + ": " + r.header("Cache-Status"));
-            }
-        }
-        for (int i = 0; i < 5; i++) {
-            assertEquals(1, count("/pre/" + i));
+            storeEverywhere("/pre/" + i);
         }
     }
 
     @Test
     @Order(2)
-    void cuttingTheLinkSplitsTheFleetAndEachSideLimitsToItsShare() throws Exception {
-        long cutAt = System.nanoTime();
-        net.run("-n", nsC, "link", "set", "fleet", "down");
-        for (Node n : nodes) {
-            boolean alone = n.name.equals("c");
-            await(n.name + " to see its side only", 60, () -> n.sees(alone ? 1 : 2, true));
-            assertTrue(n.fleetView().contains("\"share\":" + (alone ? 1.0 / 3 : 2.0 / 3)), n.fleetView());
-        }
-        System.out.printf("partition test: cut noticed by every node %.1f s after the link went down%n",
-                (System.nanoTime() - cutAt) / 1e9);
-    }
-
-    @Test
-    @Order(3)
     void bothSidesKeepServingHitsTheyHoldAndMissesGoToTheOrigin() throws Exception {
+        whole();
+        for (int i = 0; i < 5; i++) {
+            storeEverywhere("/held/" + i);
+        }
+        split();
         // Stored before the cut: A and B hold every entry (of its two copies at most one was on C).
         for (Node n : List.of(node("a"), node("b"))) {
             for (int i = 0; i < 5; i++) {
-                RawClient.Response r = n.get("/pre/" + i);
-                assertEquals("origin:/pre/" + i + "#1", r.bodyText());
+                RawClient.Response r = n.get("/held/" + i);
+                assertEquals("origin:/held/" + i + "#1", r.bodyText());
                 assertTrue(r.header("Cache-Status").startsWith("flotilla; hit"), n.name + ": " + r.header("Cache-Status"));
             }
         }
@@ -331,8 +359,20 @@ class PartitionTest {
     }
 
     @Test
+    @Order(3)
+    void aSplitFleetSeesItsSideOnlyAndEachSideLimitsToItsShare() throws Exception {
+        split();
+        for (Node n : nodes) {
+            boolean alone = n.name.equals("c");
+            assertTrue(n.sees(alone ? 1 : 2, true), n.fleetView());
+            assertTrue(n.fleetView().contains("\"share\":" + (alone ? 1.0 / 3 : 2.0 / 3)), n.fleetView());
+        }
+    }
+
+    @Test
     @Order(4)
     void theLimitOverBothSidesAdmitsNoMoreThanDocumented() throws Exception {
+        split();
         // One window, aligned to the epoch as every node's is: start just after a boundary.
         Thread.sleep(PERIOD_MS - System.currentTimeMillis() % PERIOD_MS + 200);
         long windowEnd = System.currentTimeMillis() / PERIOD_MS * PERIOD_MS + PERIOD_MS;
@@ -384,12 +424,20 @@ class PartitionTest {
 
     @Test
     @Order(5)
-    void eachSidePushesConfigAndPurgesWhileSplit() throws Exception {
+    void configPushedAndPurgesIssuedInBothHalvesWinAfterTheHeal() throws Exception {
+        split();
         // C, the smaller half (Hazelcast merges it into the larger), goes two versions ahead; A one.
         Node a = node("a");
         Node c = node("c");
         long base = a.configVersion();
         assertEquals(base, c.configVersion());
+        // A copy of each purged path on each side (A's side fetches first: #1; C then: #2), and one
+        // that no purge matches.
+        for (String path : List.of("/purge/1", "/purge/2")) {
+            assertEquals("origin:" + path + "#1", a.get(path).bodyText());
+            assertEquals("origin:" + path + "#2", c.get(path).bodyText());
+        }
+        assertEquals("origin:/kept#1", a.get("/kept").bodyText());
         for (int i = 1; i <= 2; i++) {
             RawClient.Response pushed = c.admin("POST", "/config",
                     c.config("  - {path: /cfg/, upstream: app, rewrite: /from-c" + i + "/}\n"));
@@ -409,27 +457,17 @@ class PartitionTest {
         assertEquals("origin:/from-c2/x#1", c.get("/cfg/x").bodyText());
 
         // A purge on each side: it removes that side's copy only, for now.
-        RawClient.Response purgedOnA = a.admin("POST", "/cache/purge?url=http://fleet.test/split/1", "");
+        RawClient.Response purgedOnA = a.admin("POST", "/cache/purge?url=http://fleet.test/purge/1", "");
         assertEquals(200, purgedOnA.status(), purgedOnA.bodyText());
         assertTrue(purgedOnA.bodyText().contains("\"purged\":1"), purgedOnA.bodyText());
-        RawClient.Response purgedOnC = c.admin("POST", "/cache/purge?url=http://fleet.test/split/2", "");
+        RawClient.Response purgedOnC = c.admin("POST", "/cache/purge?url=http://fleet.test/purge/2", "");
         assertEquals(200, purgedOnC.status(), purgedOnC.bodyText());
         assertTrue(purgedOnC.bodyText().contains("\"purged\":1"), purgedOnC.bodyText());
-        assertEquals("origin:/split/1#2", c.get("/split/1").bodyText(), "A's purge cannot reach C yet");
-        assertEquals("origin:/split/2#1", node("b").get("/split/2").bodyText(), "C's purge cannot reach B yet");
-    }
+        assertEquals("origin:/purge/1#2", c.get("/purge/1").bodyText(), "A's purge cannot reach C yet");
+        assertEquals("origin:/purge/2#1", node("b").get("/purge/2").bodyText(), "C's purge cannot reach B yet");
 
-    @Test
-    @Order(6)
-    void afterHealingTheFleetRunsTheHighestConfigAndPurgesAreReapplied() throws Exception {
-        long base = node("b").configVersion() - 1;
-        long healedAt = System.nanoTime();
-        net.run("-n", nsC, "link", "set", "fleet", "up");
-        for (Node n : nodes) {
-            await(n.name + " to see all three members again", 100, () -> n.sees(3, false));
-        }
-        System.out.printf("partition test: healed; every node sees the whole fleet %.1f s after the link came up%n",
-                (System.nanoTime() - healedAt) / 1e9);
+        // The heal: every node runs the highest version (C's) and both halves' purges.
+        whole();
 
         for (Node n : nodes) {
             await(n.name + " to run C's version " + (base + 2), 20, () -> n.configVersion() == base + 2);
@@ -442,9 +480,9 @@ class PartitionTest {
             });
         }
 
-        // No node may serve a copy stored before a purge of either half: A's purge of /split/1 removed
-        // C's copy (#2), C's purge of /split/2 removed A's (#1); the first fetch after them is #3.
-        for (String path : List.of("/split/1", "/split/2")) {
+        // No node may serve a copy stored before a purge of either half: A's purge of /purge/1 removed
+        // C's copy (#2), C's purge of /purge/2 removed A's (#1); the first fetch after them is #3.
+        for (String path : List.of("/purge/1", "/purge/2")) {
             for (Node n : nodes) {
                 await(n.name + " to drop the copies purged in the other half for " + path, 20, () -> {
                     try {
@@ -462,14 +500,11 @@ class PartitionTest {
             }
             assertEquals(3, count(path), path + ": one fetch after the merge, then hits everywhere");
         }
-        // What no purge matched survived the split and the merge.
+        // What no purge matched survived the merge: A's side's copy, now served by every node.
         for (Node n : nodes) {
-            for (int i = 0; i < 5; i++) {
-                RawClient.Response r = n.get("/pre/" + i);
-                assertEquals("origin:/pre/" + i + "#1", r.bodyText(), n.name);
-            }
+            assertEquals("origin:/kept#1", n.get("/kept").bodyText(), n.name);
         }
-        assertNotEquals(0, count("/pre/0"));
+        assertEquals(1, count("/kept"));
         System.out.println("partition test: done after " + elapsed());
     }
 }

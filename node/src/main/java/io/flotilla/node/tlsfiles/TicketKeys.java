@@ -1,4 +1,4 @@
-package io.flotilla.node.tls;
+package io.flotilla.node.tlsfiles;
 
 import io.flotilla.cluster.security.FleetKeys;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package io.flotilla.node.tls;
+package io.flotilla.node.tlsfiles;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

@@ -1,0 +1,46 @@
+package io.flotilla.node.proxy;
+
+import io.flotilla.node.accesslog.AccessLog;
+import io.flotilla.node.accesslog.AccessRecord;
+import io.flotilla.node.http.ForwardingHeaders;
+import io.flotilla.node.route.Route;
+import io.flotilla.node.upstream.UpstreamServer;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+
+/**
+ * What an exchange leaves behind when it ends: its route's request metrics and its access log line.
+ * Called once per exchange, however it ended (static: nothing allocated unless a log line is written).
+ */
+final class ExchangeLog {
+    private ExchangeLog() {
+    }
+
+    /**
+     * @param status         the status sent, 0 when no response started
+     * @param startNanos     when the exchange began ({@link System#nanoTime})
+     * @param upstreamNanos  the upstream's time to first byte, -1 when none answered
+     * @param responseBytes  body bytes sent to the client
+     */
+    static void record(ProxyHandler connection, ProxyRuntime runtime, HttpRequest request, String originalTarget,
+                       Route route, UpstreamServer server, int status, long requestBytes, long responseBytes,
+                       long startNanos, long upstreamNanos) {
+        long duration = System.nanoTime() - startNanos;
+        ProxyServices services = connection.services();
+        String routeName = route == null ? "none" : route.upstream() != null ? route.upstream().name() : "static";
+        services.metrics().route(routeName).record(status, request.method().name(), duration);
+        AccessLog log = services.accessLog();
+        if (log != null) {
+            HttpHeaders h = request.headers();
+            String requestId = runtime.headers().requestIdHeader() == null ? null
+                    : h.get(runtime.headers().requestIdHeader());
+            log.log(new AccessRecord(System.currentTimeMillis() - duration / 1_000_000, requestId,
+                    ForwardingHeaders.clientIp(connection.clientAddress()), request.method().name(), originalTarget,
+                    request.protocolVersion().text(), h.get(HttpHeaderNames.HOST), status, requestBytes,
+                    responseBytes, duration, route == null ? "-" : route.toString(),
+                    server == null ? "-" : server.address().toString(), upstreamNanos,
+                    h.get(HttpHeaderNames.USER_AGENT), h.get(HttpHeaderNames.REFERER)));
+        }
+    }
+}

@@ -36,7 +36,7 @@ final class UpstreamSection {
         for (YamlMap.Entry e : section.get().asMap().entries()) {
             String name = name(e.key(), "upstream name", "it appears in logs and metrics");
             YamlMap m = e.value().asMap().allowOnly("balance", "hash_on", "servers", "pool", "health", "passive",
-                    "retries", "slow_start", "circuit", "sticky", "tls", "try_timeout");
+                    "retries", "slow_start", "circuit", "sticky", "tls", "try_timeout", "protocol");
             String balance = UpstreamConfig.DEFAULT_BALANCE;
             Optional<YamlNode> balanceNode = m.get("balance");
             String hashOn = UpstreamConfig.DEFAULT_HASH_ON;
@@ -73,8 +73,9 @@ final class UpstreamSection {
                 }
                 sticky = Optional.of(cookieName);
             }
+            Optional<UpstreamTlsConfig> tls = upstreamTls(m.get("tls"));
             upstreams.put(name, new UpstreamConfig(name, balance, hashOn, servers(m), pool(m.get("pool")), health, sticky,
-                    upstreamTls(m.get("tls"))));
+                    tls, protocol(m, tls.isPresent())));
         }
         return upstreams;
     }
@@ -159,6 +160,27 @@ final class UpstreamSection {
         return Optional.of(new HealthConfig.Active(tcp, method, path, host, min, max, body, interval, timeout,
                 m.integer("rise", HealthConfig.Active.DEFAULT_RISE, 1, 100),
                 m.integer("fall", HealthConfig.Active.DEFAULT_FALL, 1, 100)));
+    }
+
+    /** {@code protocol: http/1.1 | h2 | h2c}; h2 needs tls (ALPN picks it), h2c is cleartext. */
+    private static UpstreamConfig.Protocol protocol(YamlMap m, boolean tls) throws ConfigException {
+        Optional<YamlNode> node = m.get("protocol");
+        if (node.isEmpty()) {
+            return UpstreamConfig.Protocol.HTTP1;
+        }
+        String wanted = node.get().asString();
+        for (UpstreamConfig.Protocol p : UpstreamConfig.Protocol.values()) {
+            if (p.configName().equals(wanted)) {
+                if (p == UpstreamConfig.Protocol.H2 && !tls) {
+                    throw node.get().error("h2 is HTTP/2 over TLS and needs a tls section; HTTP/2 in cleartext is h2c");
+                }
+                if (p == UpstreamConfig.Protocol.H2C && tls) {
+                    throw node.get().error("h2c is HTTP/2 in cleartext; with tls, HTTP/2 is h2");
+                }
+                return p;
+            }
+        }
+        throw node.get().error("unknown protocol '" + wanted + "'; accepted: http/1.1, h2, h2c");
     }
 
     private Optional<UpstreamTlsConfig> upstreamTls(Optional<YamlNode> section) throws ConfigException {

@@ -45,6 +45,7 @@ public final class ConnectionPool {
     private static final long MAX_SWEEP_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final Map<UpstreamServer, ArrayDeque<UpstreamConnection>> idle = new HashMap<>();
+    private final MultiplexedConnections multiplexed;
     private ScheduledFuture<?> sweep;
     private long sweepInterval;
 
@@ -63,6 +64,7 @@ public final class ConnectionPool {
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024));
+        this.multiplexed = new MultiplexedConnections(loop, bootstrap);
     }
 
     /** Failure of an acquire refused by the upstream's circuit limits (not a failure of the server). */
@@ -79,6 +81,9 @@ public final class ConnectionPool {
      * @param fresh skip the idle connections (a retry after a reused one failed)
      */
     public Future<UpstreamConnection> acquire(Upstream upstream, UpstreamServer server, boolean fresh) {
+        if (upstream.protocol().multiplexed()) {
+            return multiplexed.acquire(upstream, server);
+        }
         if (!fresh) {
             ArrayDeque<UpstreamConnection> queue = idle.get(server);
             while (queue != null && !queue.isEmpty()) {
@@ -124,6 +129,10 @@ public final class ConnectionPool {
      */
     public void release(UpstreamConnection connection, boolean reusable, Upstream upstream) {
         connection.detach();
+        if (connection.multiplexed()) {
+            connection.channel().close(); // a stream is not reused; one not yet ended is reset
+            return;
+        }
         var limits = upstream.pool();
         boolean keep = reusable
                 && connection.channel().isActive()
@@ -181,6 +190,7 @@ public final class ConnectionPool {
 
     /** Closes every idle connection; called on the loop when the node stops. */
     public void closeAll() {
+        multiplexed.closeAll();
         List<UpstreamConnection> all = new ArrayList<>();
         idle.values().forEach(all::addAll);
         idle.clear();

@@ -35,6 +35,7 @@ public final class Upstream {
     private final java.util.Optional<String> stickyCookie;
     private final SslContext tls;
     private final java.util.Optional<String> sni;
+    private final UpstreamConfig.Protocol protocol;
     private final BalancerFactory factory;
     private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(Upstream.class.getName());
 
@@ -49,7 +50,8 @@ public final class Upstream {
 
     private Upstream(String name, String balance, String hashOn, List<UpstreamServer> servers, PoolConfig pool,
                      HealthConfig health, java.util.Optional<String> stickyCookie, SslContext tls,
-                     java.util.Optional<String> sni) {
+                     java.util.Optional<String> sni, UpstreamConfig.Protocol protocol) {
+        this.protocol = protocol;
         this.stickyCookie = stickyCookie;
         this.tls = tls;
         this.sni = sni;
@@ -69,14 +71,24 @@ public final class Upstream {
             servers.add(new UpstreamServer(config.name(), server.address(), server.weight()));
         }
         return new Upstream(config.name(), config.balance(), config.hashOn(), servers, config.pool(), config.health(),
-                config.stickyCookie(), config.tls().map(t -> clientContext(config.name(), t)).orElse(null),
-                config.tls().flatMap(UpstreamTlsConfig::sni));
+                config.stickyCookie(),
+                config.tls().map(t -> clientContext(config.name(), t, config.protocol())).orElse(null),
+                config.tls().flatMap(UpstreamTlsConfig::sni), config.protocol());
     }
 
     /** One client context per upstream, shared by every connection to it (SslContext is thread-safe). */
-    private static SslContext clientContext(String upstream, UpstreamTlsConfig tls) {
+    private static SslContext clientContext(String upstream, UpstreamTlsConfig tls, UpstreamConfig.Protocol protocol) {
         try {
             SslContextBuilder builder = SslContextBuilder.forClient().protocols("TLSv1.3", "TLSv1.2");
+            if (protocol == UpstreamConfig.Protocol.H2) {
+                // Only h2 offered: a server that cannot speak it fails the handshake instead of
+                // answering HTTP/2 frames as HTTP/1.1.
+                builder.applicationProtocolConfig(new io.netty.handler.ssl.ApplicationProtocolConfig(
+                        io.netty.handler.ssl.ApplicationProtocolConfig.Protocol.ALPN,
+                        io.netty.handler.ssl.ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        io.netty.handler.ssl.ApplicationProtocolConfig.SelectedListenerFailureBehavior.FATAL_ALERT,
+                        io.netty.handler.ssl.ApplicationProtocolNames.HTTP_2));
+            }
             if (!tls.verify()) {
                 builder.trustManager(InsecureTrustManagerFactory.INSTANCE).endpointIdentificationAlgorithm(null);
             } else {
@@ -93,6 +105,11 @@ public final class Upstream {
             throw new IllegalArgumentException("upstreams." + upstream + ".tls: cannot load the certificates: "
                     + e.getMessage(), e);
         }
+    }
+
+    /** What the node speaks to this upstream's servers. */
+    public UpstreamConfig.Protocol protocol() {
+        return protocol;
     }
 
     /** The TLS context for connections to this upstream's servers, or null for plain HTTP. */

@@ -18,6 +18,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     private long idleDeadline;
     private Throwable failure;
     private int requests;
+    private boolean multiplexed;
 
     UpstreamConnection(UpstreamServer server) {
         this.server = server;
@@ -29,6 +30,15 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     public Channel channel() {
         return channel;
+    }
+
+    /** Whether this is one stream of an HTTP/2 connection (never pooled: released means closed). */
+    public boolean multiplexed() {
+        return multiplexed;
+    }
+
+    void multiplexed(boolean multiplexed) {
+        this.multiplexed = multiplexed;
     }
 
     /** Requests started on this connection; above 1 means it was reused from the pool. */

@@ -893,6 +893,12 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
         }
     }
 
+    /** The client's protocol as the access log names it: the request line's version, or HTTP/2.0. */
+    private String protocol() {
+        String stream = connection.codec().protocol();
+        return stream != null ? stream : request.protocolVersion().text();
+    }
+
     /** Counts the exchange and writes its access log line, once, however it ended. */
     private void record() {
         if (recorded) {
@@ -917,7 +923,7 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
                     : h.get(runtime.headers().requestIdHeader());
             log.log(new AccessRecord(System.currentTimeMillis() - duration / 1_000_000, requestId,
                     ForwardingHeaders.clientIp(connection.clientAddress()), request.method().name(), originalTarget,
-                    request.protocolVersion().text(), h.get(HttpHeaderNames.HOST), sent, bodyBytes,
+                    protocol(), h.get(HttpHeaderNames.HOST), sent, bodyBytes,
                     responseStarted ? connection.codec().bodyBytesSent() : 0, duration,
                     route == null ? "-" : route.toString(), server == null ? "-" : server.address().toString(),
                     upstreamNanos, h.get(HttpHeaderNames.USER_AGENT), h.get(HttpHeaderNames.REFERER)));

@@ -70,6 +70,8 @@ public final class ServerTls implements AutoCloseable {
 
     private final String listener;
     private final SslProvider provider;
+    /** The protocols offered by ALPN, the server's preference first. */
+    private final List<String> alpn;
     private volatile ListenerTlsConfig config;
     private volatile Snapshot current;
     private volatile byte[] lastFailed;
@@ -83,9 +85,11 @@ public final class ServerTls implements AutoCloseable {
                             byte[] fingerprint) {
     }
 
-    private ServerTls(String listener, SslProvider provider, ListenerTlsConfig config, Snapshot first) {
+    private ServerTls(String listener, SslProvider provider, List<String> alpn, ListenerTlsConfig config,
+                      Snapshot first) {
         this.listener = listener;
         this.provider = provider;
+        this.alpn = alpn;
         this.config = config;
         this.current = first;
     }
@@ -97,8 +101,19 @@ public final class ServerTls implements AutoCloseable {
      * @throws IllegalArgumentException when a file does not load or a forced provider is missing
      */
     public static ServerTls start(String listener, ListenerTlsConfig config, ScheduledExecutorService watcher) {
+        return start(listener, config, watcher, false);
+    }
+
+    /**
+     * As {@link #start(String, ListenerTlsConfig, ScheduledExecutorService)}, offering {@code h2} before
+     * {@code http/1.1} by ALPN (RFC 9113 §3.2) when {@code http2} is set.
+     */
+    public static ServerTls start(String listener, ListenerTlsConfig config, ScheduledExecutorService watcher,
+                                  boolean http2) {
         SslProvider provider = provider(config.provider());
-        ServerTls tls = new ServerTls(listener, provider, config, build(provider, config));
+        List<String> alpn = http2 ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
+                : List.of(ApplicationProtocolNames.HTTP_1_1);
+        ServerTls tls = new ServerTls(listener, provider, alpn, config, build(provider, alpn, config));
         LOG.info(() -> "listener " + listener + ": TLS by " + tls.providerName() + ", " + config.certificates().size()
                 + " certificate(s)" + (config.sessionTickets().isPresent() ? ", shared session-ticket keys" : ""));
         if (config.sessionTickets().isPresent() && provider == SslProvider.JDK) {
@@ -180,7 +195,7 @@ public final class ServerTls implements AutoCloseable {
         if (provider(next.provider()) != provider) {
             throw new IllegalArgumentException("listener " + listener + ": changing the TLS provider needs a restart");
         }
-        Snapshot built = build(provider, next);
+        Snapshot built = build(provider, alpn, next);
         return () -> {
             synchronized (this) {
                 config = next;
@@ -199,7 +214,7 @@ public final class ServerTls implements AutoCloseable {
             return false;
         }
         try {
-            current = build(provider, config);
+            current = build(provider, alpn, config);
             lastFailed = null;
             LOG.info(() -> "listener " + listener + ": TLS files changed; new handshakes use the new certificates");
             return true;
@@ -220,7 +235,7 @@ public final class ServerTls implements AutoCloseable {
         }
     }
 
-    private static Snapshot build(SslProvider provider, ListenerTlsConfig config) {
+    private static Snapshot build(SslProvider provider, List<String> alpn, ListenerTlsConfig config) {
         // Taken before reading, so a file that changes while we build differs from it at the next check.
         byte[] fingerprint = fingerprint(config);
         List<OpenSslSessionTicketKey> ticketKeys = ticketKeys(config);
@@ -231,7 +246,8 @@ public final class ServerTls implements AutoCloseable {
             List<X509Certificate> chain = PemFiles.certificates(certificate.cert());
             PrivateKey key = PemFiles.privateKey(certificate.key());
             PemFiles.checkPair(chain.get(0), key, certificate.key());
-            SslContext context = context(provider, chain, key, certificate.ocspResponse().isPresent(), ticketKeys);
+            SslContext context = context(provider, alpn, chain, key, certificate.ocspResponse().isPresent(),
+                    ticketKeys);
             certificate.ocspResponse().ifPresent(file -> ocsp.put(context, read(file)));
             if (mapping == null) {
                 mapping = new DomainWildcardMappingBuilder<>(context); // the first is the default
@@ -248,7 +264,8 @@ public final class ServerTls implements AutoCloseable {
         return new Snapshot(mapping.build(), config.certificates().size() == 1 ? first : null, ocsp, fingerprint);
     }
 
-    private static SslContext context(SslProvider provider, List<X509Certificate> chain, PrivateKey key,
+    private static SslContext context(SslProvider provider, List<String> alpn, List<X509Certificate> chain,
+                                      PrivateKey key,
                                       boolean staple, List<OpenSslSessionTicketKey> ticketKeys) {
         SslContextBuilder builder = SslContextBuilder.forServer(keyManagers(provider, chain, key))
                 .sslProvider(provider)
@@ -257,7 +274,7 @@ public final class ServerTls implements AutoCloseable {
                 .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
                         ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                         ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                        ApplicationProtocolNames.HTTP_1_1));
+                        alpn));
         if (provider != SslProvider.JDK) {
             builder.option(OpenSslContextOption.GROUPS, GROUPS);
             builder.enableOcsp(staple && OpenSsl.isOcspSupported());

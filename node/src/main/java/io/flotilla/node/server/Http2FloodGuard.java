@@ -30,6 +30,10 @@ final class Http2FloodGuard extends ChannelDuplexHandler {
     private static final int WINDOW_UPDATE = 0x8;
     private static final int ACK = 0x1;
     private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
+    /** How long a connection closed for an error goes on reading (and dropping) what the client sends. */
+    private static final long LINGER_MAX = TimeUnit.SECONDS.toNanos(1);
+    /** ... and how long the client may be quiet before the close comes sooner. */
+    private static final long LINGER_QUIET = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final int maxControlFramesPerSecond;
     private final ByteCounter bytes;
@@ -43,6 +47,10 @@ final class Http2FloodGuard extends ChannelDuplexHandler {
     private boolean flooded;
     private long received;
     private long sent;
+    private boolean inRead;
+    private boolean lingering;
+    private long lingerStart;
+    private long lastRead;
 
     Http2FloodGuard(int maxControlFramesPerSecond, ByteCounter bytes, NodeMetrics metrics) {
         this.maxControlFramesPerSecond = maxControlFramesPerSecond;
@@ -56,7 +64,9 @@ final class Http2FloodGuard extends ChannelDuplexHandler {
             ctx.fireChannelRead(msg);
             return;
         }
-        if (flooded) {
+        inRead = true;
+        if (flooded || lingering) {
+            lastRead = System.nanoTime();
             buf.release();
             return;
         }
@@ -116,8 +126,38 @@ final class Http2FloodGuard extends ChannelDuplexHandler {
         ctx.write(msg, promise);
     }
 
+    /**
+     * A close decided while the client's bytes were being read is a protocol error's, after the GOAWAY
+     * that says why: the client may still be sending, and closing a socket with unread bytes makes the
+     * kernel reset it, which can destroy the GOAWAY before the client reads it. So, as NGINX's lingering
+     * close, the connection goes on reading and dropping for a moment (until the client is quiet for
+     * 100 ms, at most a second) and then closes. Idle, drain and shutdown closes are not delayed.
+     */
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        if (lingering || !(inRead || flooded) || !ctx.channel().isActive()) {
+            ctx.close(promise);
+            return;
+        }
+        lingering = true;
+        lingerStart = System.nanoTime();
+        lastRead = lingerStart;
+        ctx.channel().config().setAutoRead(true);
+        lingerCheck(ctx, promise);
+    }
+
+    private void lingerCheck(ChannelHandlerContext ctx, ChannelPromise promise) {
+        long now = System.nanoTime();
+        if (!ctx.channel().isActive() || now - lingerStart >= LINGER_MAX || now - lastRead >= LINGER_QUIET) {
+            ctx.close(promise);
+            return;
+        }
+        ctx.executor().schedule(() -> lingerCheck(ctx, promise), 50, TimeUnit.MILLISECONDS);
+    }
+
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        inRead = false;
         report();
         ctx.fireChannelReadComplete();
     }

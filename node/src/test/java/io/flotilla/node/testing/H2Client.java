@@ -201,7 +201,7 @@ public final class H2Client implements AutoCloseable {
         switch (type) {
             case SETTINGS -> {
                 if ((flags & ACK) == 0) {
-                    frame(SETTINGS, ACK, 0, new byte[0]).flush();
+                    reply(SETTINGS, ACK, 0, new byte[0]);
                 }
             }
             case GOAWAY -> goAway = frame;
@@ -221,11 +221,10 @@ public final class H2Client implements AutoCloseable {
                 Partial p = partial.computeIfAbsent(stream, s -> new Partial());
                 p.body.write(payload);
                 if (autoWindow && length > 0) {
-                    windowUpdate(0, length);
+                    reply(WINDOW_UPDATE, 0, 0, int32(length));
                     if (!frame.endStream()) {
-                        windowUpdate(stream, length);
+                        reply(WINDOW_UPDATE, 0, stream, int32(length));
                     }
-                    flush();
                 }
                 if (frame.endStream()) {
                     finish(stream, null);
@@ -236,6 +235,15 @@ public final class H2Client implements AutoCloseable {
             }
         }
         return frame;
+    }
+
+    /** A frame a client sends in answer to one read; best effort, since the server may be closing. */
+    private void reply(int type, int flags, int stream, byte[] payload) {
+        try {
+            frame(type, flags, stream, payload).flush();
+        } catch (IOException closing) {
+            // what was read is still returned; the next read tells how the connection ended
+        }
     }
 
     private Http2Headers decode(int stream, byte[] payload, int flags) throws IOException {

@@ -74,6 +74,7 @@ public final class H2Client implements AutoCloseable {
     private final Map<Integer, Partial> partial = new HashMap<>();
     private Frame goAway;
     private boolean autoWindow = true;
+    private final java.util.Set<Integer> held = new java.util.HashSet<>();
 
     private static final class Partial {
         Http2Headers headers;
@@ -85,8 +86,8 @@ public final class H2Client implements AutoCloseable {
     public H2Client(Socket socket) throws IOException {
         this.socket = socket;
         socket.setSoTimeout(10_000);
-        this.in = new DataInputStream(socket.getInputStream());
-        this.out = socket.getOutputStream();
+        this.in = new DataInputStream(new java.io.BufferedInputStream(socket.getInputStream(), 64 * 1024));
+        this.out = new java.io.BufferedOutputStream(socket.getOutputStream(), 64 * 1024); // flush() sends
     }
 
     /** h2c with prior knowledge: connects, sends the preface and an empty SETTINGS. */
@@ -101,13 +102,28 @@ public final class H2Client implements AutoCloseable {
         byte[] bytes = new byte[preface.readableBytes()];
         preface.readBytes(bytes);
         out.write(bytes);
-        frame(SETTINGS, 0, 0, new byte[0]);
-        return this;
+        return frame(SETTINGS, 0, 0, new byte[0]).flush();
     }
 
     /** When false, DATA received is not acknowledged with WINDOW_UPDATE (a client that reads slowly). */
     public H2Client autoWindow(boolean on) {
         this.autoWindow = on;
+        return this;
+    }
+
+    /**
+     * While held, DATA on {@code stream} is read but its stream window not given back (the connection's
+     * is): a client that reads one stream slowly. Releasing gives back what was read meanwhile.
+     */
+    public H2Client hold(int stream, boolean hold) throws IOException {
+        if (hold) {
+            held.add(stream);
+        } else if (held.remove(stream)) {
+            Partial p = partial.get(stream);
+            if (p != null && p.body.size() > 0) {
+                windowUpdate(stream, p.body.size()).flush();
+            }
+        }
         return this;
     }
 
@@ -222,7 +238,7 @@ public final class H2Client implements AutoCloseable {
                 p.body.write(payload);
                 if (autoWindow && length > 0) {
                     reply(WINDOW_UPDATE, 0, 0, int32(length));
-                    if (!frame.endStream()) {
+                    if (!frame.endStream() && !held.contains(stream)) {
                         reply(WINDOW_UPDATE, 0, stream, int32(length));
                     }
                 }
@@ -267,6 +283,12 @@ public final class H2Client implements AutoCloseable {
             p = new Partial();
         }
         done.put(stream, new Response(p.headers, p.body.toByteArray(), p.trailers, reset));
+    }
+
+    /** Body bytes received so far on a stream that has not ended. */
+    public int received(int stream) {
+        Partial p = partial.get(stream);
+        return p == null ? 0 : p.body.size();
     }
 
     /** Reads until {@code stream} has ended (END_STREAM or RST_STREAM) and returns its response. */

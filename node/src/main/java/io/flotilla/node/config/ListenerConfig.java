@@ -13,9 +13,11 @@ import java.util.Optional;
  * @param trustedProxies the only peers allowed to send one; others are disconnected
  * @param tls            TLS termination; absent = plain HTTP
  * @param redirectHttps  on a plain listener: answer every request with a redirect to https
+ * @param http2          HTTP/2 to clients: h2 by ALPN, h2c, and its limits ({@link Http2Config})
  */
 public record ListenerConfig(HostPort bind, int maxConnections, boolean proxyProtocol, List<Cidr> trustedProxies,
-                             Optional<ListenerTlsConfig> tls, Optional<RedirectConfig> redirectHttps) {
+                             Optional<ListenerTlsConfig> tls, Optional<RedirectConfig> redirectHttps,
+                             Http2Config http2) {
     public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
 
     public ListenerConfig {
@@ -23,7 +25,12 @@ public record ListenerConfig(HostPort bind, int maxConnections, boolean proxyPro
     }
 
     public ListenerConfig(HostPort bind, int maxConnections) {
-        this(bind, maxConnections, false, List.of(), Optional.empty(), Optional.empty());
+        this(bind, maxConnections, false, List.of(), Optional.empty(), Optional.empty(), Http2Config.defaults());
+    }
+
+    /** Speaks HTTP/2 to clients: h2 by ALPN on TLS, or h2c when the listener is plain and allows it. */
+    public boolean speaksHttp2() {
+        return http2.offeredOn(tls.isPresent());
     }
 
     /**
@@ -33,6 +40,6 @@ public record ListenerConfig(HostPort bind, int maxConnections, boolean proxyPro
     public boolean needsRestartFor(ListenerConfig next) {
         return !bind.equals(next.bind) || maxConnections != next.maxConnections || proxyProtocol != next.proxyProtocol
                 || !trustedProxies.equals(next.trustedProxies) || tls.isPresent() != next.tls.isPresent()
-                || !redirectHttps.equals(next.redirectHttps);
+                || !redirectHttps.equals(next.redirectHttps) || !http2.equals(next.http2);
     }
 }

@@ -27,7 +27,7 @@ final class ListenerSection {
         List<ListenerConfig> listeners = new ArrayList<>();
         for (YamlNode item : items) {
             YamlMap m = item.asMap().allowOnly("bind", "max_connections", "proxy_protocol", "trusted_proxies", "tls",
-                    "redirect_https");
+                    "redirect_https", "http2", "h2c", "http2_limits");
             HostPort bind = loader.bind(m.required("bind"));
             int maxConnections = m.integer("max_connections", ListenerConfig.DEFAULT_MAX_CONNECTIONS,
                     1, Integer.MAX_VALUE);
@@ -53,7 +53,8 @@ final class ListenerSection {
                 throw m.required("redirect_https").error("this listener already speaks https (it has tls); "
                         + "redirect_https belongs on a plain listener");
             }
-            listeners.add(new ListenerConfig(bind, maxConnections, proxyProtocol, trusted, tls, redirect));
+            listeners.add(new ListenerConfig(bind, maxConnections, proxyProtocol, trusted, tls, redirect,
+                    Http2Config.parse(m, tls.isPresent())));
         }
         return listeners;
     }

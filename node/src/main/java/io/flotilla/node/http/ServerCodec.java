@@ -23,7 +23,7 @@ import java.util.List;
  * are separate pipeline handlers sharing the method queue, since a combined handler adds an extra
  * hop to every message in both directions.
  */
-public final class ServerCodec {
+public final class ServerCodec implements ClientCodec {
     private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>(2);
     private final StrictRequestDecoder decoder;
     private final HttpResponseEncoder encoder;
@@ -58,6 +58,7 @@ public final class ServerCodec {
     }
 
     /** Adds the bytes counted since the last report to the sink: once per exchange and at close. */
+    @Override
     public void reportBytes() {
         if (received != 0 || sent != 0) {
             sink.add(received, sent);
@@ -127,14 +128,19 @@ public final class ServerCodec {
         }
     }
 
-    /** Status of the last final response written; 0 before any. */
+    @Override
     public int lastStatus() {
         return lastStatus;
     }
 
-    /** Body bytes of the last final response written so far. */
+    @Override
     public long bodyBytesSent() {
         return bodyBytes;
+    }
+
+    @Override
+    public String protocol() {
+        return null;
     }
 
     private int lastStatus;

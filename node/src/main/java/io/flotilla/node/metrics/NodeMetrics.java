@@ -43,7 +43,8 @@ import java.util.function.LongSupplier;
  * {@code local_responses_total{status}}, {@code timeouts_total{phase}}, {@code listener_connections{listener}},
  * {@code listener_bytes_total{listener,direction}},
  * {@code upstream_connections_{open,idle}{upstream,server}}, {@code access_log_dropped},
- * {@code draining}, {@code fleet_refused_total{kind}} (gossip, member connections and shared values that did
+ * {@code draining}, {@code client_connections_total{protocol}} (http1, h2, h2c), {@code http2_streams_total},
+ * {@code fleet_refused_total{kind}} (gossip, member connections and shared values that did
  * not prove the fleet secret), and JVM heap, GC, threads, buffer pools and Netty's pooled direct memory.
  */
 public final class NodeMetrics {
@@ -95,7 +96,10 @@ public final class NodeMetrics {
                         labels("listener", "${0}")),
                 new MapperConfig("flotilla.listener.bytes.*.*", "flotilla_listener_bytes_total",
                         labels("listener", "${0}", "direction", "${1}")),
-                new MapperConfig("flotilla.fleet.refused.*", "flotilla_fleet_refused_total", labels("kind", "${0}"))));
+                new MapperConfig("flotilla.fleet.refused.*", "flotilla_fleet_refused_total", labels("kind", "${0}")),
+                new MapperConfig("flotilla.client.connections.*", "flotilla_client_connections_total",
+                        labels("protocol", "${0}")),
+                new MapperConfig("flotilla.http2.streams", "flotilla_http2_streams_total", Map.of())));
         this.exports = new DropwizardExports(registry, MetricFilter.ALL, labels);
         this.histograms = new HistogramExports(registry, Map.of(
                 REQUEST_DURATION, "Request head in to response end, by route",

@@ -37,10 +37,16 @@ final class ExchangeLog {
                     : h.get(runtime.headers().requestIdHeader());
             log.log(new AccessRecord(System.currentTimeMillis() - duration / 1_000_000, requestId,
                     ForwardingHeaders.clientIp(connection.clientAddress()), request.method().name(), originalTarget,
-                    request.protocolVersion().text(), h.get(HttpHeaderNames.HOST), status, requestBytes,
+                    protocol(connection, request), h.get(HttpHeaderNames.HOST), status, requestBytes,
                     responseBytes, duration, route == null ? "-" : route.toString(),
                     server == null ? "-" : server.address().toString(), upstreamNanos,
                     h.get(HttpHeaderNames.USER_AGENT), h.get(HttpHeaderNames.REFERER)));
         }
+    }
+
+    /** The client's protocol as the access log names it: the request line's version, or HTTP/2.0 for a stream. */
+    private static String protocol(ProxyHandler connection, io.netty.handler.codec.http.HttpRequest request) {
+        String stream = connection.codec().protocol();
+        return stream != null ? stream : request.protocolVersion().text();
     }
 }

@@ -4,7 +4,7 @@ import io.flotilla.node.config.RedirectConfig;
 import io.flotilla.node.http.ErrorResponses;
 import io.flotilla.node.http.HostHeader;
 import io.flotilla.node.http.RequestHeadStarted;
-import io.flotilla.node.http.ServerCodec;
+import io.flotilla.node.http.ClientCodec;
 import io.flotilla.node.route.PathNormalizer;
 import io.flotilla.node.route.Route;
 import io.flotilla.node.upstream.ConnectionPool;
@@ -47,7 +47,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     private final Supplier<ProxyRuntime> runtimes;
     private final ProxyServices services;
-    private final ServerCodec codec;
+    private final ClientCodec codec;
     private final ConnectionPool pool;
     private final String scheme;
     private final RedirectConfig redirect;
@@ -66,12 +66,13 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     /**
      * @param runtimes the live configuration; read once per request
      * @param services metrics, access log and drain state, shared by all connections
-     * @param codec    this connection's codec, which knows the status and size of what was written
+     * @param codec    this connection's (or HTTP/2 stream's) codec, which knows the status and size of what
+     *                 was written
      * @param pool     upstream connections of this connection's event loop
      * @param scheme   {@code http} or {@code https}, as clients reach this listener
      * @param redirect when set, every request is answered with a redirect to https instead of routed
      */
-    public ProxyHandler(Supplier<ProxyRuntime> runtimes, ProxyServices services, ServerCodec codec,
+    public ProxyHandler(Supplier<ProxyRuntime> runtimes, ProxyServices services, ClientCodec codec,
                         ConnectionPool pool, String scheme, RedirectConfig redirect) {
         this.runtimes = runtimes;
         this.services = services;
@@ -86,6 +87,17 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
         this.requestWatch = new Watchdog(ctx.channel().eventLoop(), this::expired);
         this.responseWatch = new Watchdog(ctx.channel().eventLoop(), this::expired);
+    }
+
+    /**
+     * Taken out of a pipeline that turned out to speak HTTP/2 (h2c with prior knowledge): its watches
+     * must not fire on a connection it no longer serves.
+     */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        closed = true;
+        requestWatch.cancel();
+        responseWatch.cancel();
     }
 
     @Override
@@ -357,7 +369,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         return services;
     }
 
-    ServerCodec codec() {
+    ClientCodec codec() {
         return codec;
     }
 }

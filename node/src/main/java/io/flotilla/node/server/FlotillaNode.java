@@ -157,7 +157,8 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
         try {
             for (ListenerConfig listener : config.listeners()) {
                 ServerTls listenerTls = listener.tls().isEmpty() ? null
-                        : ServerTls.start(listener.bind().toString(), listener.tls().get(), tlsWatcher, fleet.tickets());
+                        : ServerTls.start(listener.bind().toString(), listener.tls().get(), tlsWatcher,
+                                listener.http2().enabled(), fleet.tickets());
                 tls.add(listenerTls);
                 FrontendInitializer initializer = new FrontendInitializer(runtime::get, services, pools, listener,
                         listenerTls);

@@ -1,6 +1,14 @@
 package io.flotilla.node.server;
 
+import com.codahale.metrics.Counter;
+import io.flotilla.node.config.Http2Config;
 import io.flotilla.node.config.LimitConfig;
+import io.flotilla.node.http.Http2StreamCodec;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import java.net.InetSocketAddress;
 import io.flotilla.node.config.ListenerConfig;
 import io.flotilla.node.proxy.ProxyServices;
 import io.netty.channel.group.ChannelGroup;
@@ -33,10 +41,17 @@ import java.util.logging.Logger;
  *   <li>{@code tls}: on TLS listeners, the {@code SslHandler}; with several certificates, first an SNI
  *       handler that reads the ClientHello, picks the certificate and replaces itself with the
  *       {@code SslHandler} ({@link ServerTls})</li>
+ *   <li>{@code alpn}: on TLS listeners that offer HTTP/2, {@link AlpnSwitch}, which adds the rest of
+ *       the pipeline for the protocol the handshake agreed on, then removes itself</li>
  *   <li>{@code http-encoder}, {@code http-decoder}: {@link ServerCodec}, the strict HTTP/1.1 decoder
- *       with size limits, and the response encoder</li>
+ *       with size limits, and the response encoder; on a plain listener with {@code h2c}, first
+ *       {@code h2c-preface} ({@link PrefaceSniffer}), which turns the connection to HTTP/2 if it starts so</li>
  *   <li>{@code proxy}: {@link ProxyHandler}, which routes, answers or forwards, one request at a time</li>
  * </ol>
+ * An HTTP/2 connection has instead {@code h2-guard} ({@link Http2FloodGuard}), {@code h2-frames}
+ * (Netty's frame codec), {@code h2-streams} (the multiplexer) and {@code h2-connection}
+ * ({@link Http2ConnectionWatch}); each stream is a channel of its own whose pipeline is
+ * {@code h2-stream} ({@link Http2StreamCodec}) and {@code proxy}, the same {@link ProxyHandler}.
  * It also holds the listener's connection count: at the limit the listener stops accepting, and the
  * kernel's backlog holds new clients until a connection closes, as HAProxy's {@code maxconn} does.
  *
@@ -66,6 +81,8 @@ final class FrontendInitializer extends ChannelInboundHandlerAdapter {
     private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private volatile Channel serverChannel;
     private volatile Decoding decoding;
+    private final Counter http1Connections;
+    private final Counter http2Streams;
 
     FrontendInitializer(Supplier<ProxyRuntime> runtimes, ProxyServices services, Map<EventLoop, ConnectionPool> pools,
                         ListenerConfig listener, ServerTls tls) {
@@ -75,6 +92,8 @@ final class FrontendInitializer extends ChannelInboundHandlerAdapter {
         this.listener = listener;
         this.tls = tls;
         this.maxConnections = listener.maxConnections();
+        this.http1Connections = services.metrics().counter("flotilla.client.connections.http1");
+        this.http2Streams = services.metrics().counter("flotilla.http2.streams");
     }
 
     ByteCounter bytes() {
@@ -129,22 +148,100 @@ final class FrontendInitializer extends ChannelInboundHandlerAdapter {
             }
         });
         connections.add(ch);
-        ProxyRuntime runtime = runtimes.get();
-        LimitConfig limits = runtime.limits();
-        ServerCodec codec = new ServerCodec(decoderConfig(limits), limits.requestLine(), limits.headerLine(),
-                limits.headerCount()).countInto(bytes);
         if (listener.proxyProtocol()) {
             ch.pipeline().addLast("proxy-protocol", new ProxyProtocolGate(listener.trustedProxies()));
         }
         if (tls != null) {
             // The ClientHello must come within client_header too; ProxyHandler's watch covers the rest.
-            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(), runtime.timeouts().clientHeader().toMillis()));
+            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(),
+                    runtimes.get().timeouts().clientHeader().toMillis()));
+            if (listener.speaksHttp2()) {
+                ch.pipeline().addLast("alpn", new AlpnSwitch(this)); // the rest once ALPN has chosen
+                return;
+            }
+        }
+        installHttp1(ch);
+        if (listener.speaksHttp2()) {
+            ch.pipeline().addBefore("http-decoder", "h2c-preface", new PrefaceSniffer(this));
+        } else {
+            countHttp1();
+        }
+    }
+
+    /** The HTTP/1.1 handlers: the codec, then the proxy handler, which serves one request at a time. */
+    void installHttp1(Channel ch) {
+        LimitConfig limits = runtimes.get().limits();
+        ServerCodec codec = new ServerCodec(decoderConfig(limits), limits.requestLine(), limits.headerLine(),
+                limits.headerCount()).countInto(bytes);
+        if (tls != null) {
             tls.hsts().ifPresent(value -> codec.stampResponses(STRICT_TRANSPORT_SECURITY, value));
         }
         ch.pipeline()
                 .addLast("http-encoder", codec.encoder())
                 .addLast("http-decoder", codec.decoder())
-                .addLast("proxy", new ProxyHandler(runtimes, services, codec, pools.get(ch.eventLoop()),
-                        tls != null ? "https" : "http", listener.redirectHttps().orElse(null)));
+                .addLast("proxy", new ProxyHandler(runtimes, services, codec, pools.get(ch.eventLoop()), scheme(),
+                        listener.redirectHttps().orElse(null)));
+    }
+
+    /** Counts a connection that speaks HTTP/1.1 (a plain listener's, or one that did not choose h2). */
+    void countHttp1() {
+        http1Connections.inc();
+    }
+
+    /**
+     * The HTTP/2 handlers ({@code docs/http2.md}): the flood guard, Netty's frame codec with the
+     * listener's limits, the stream multiplexer, and the connection's watch. Each stream is a child
+     * channel of its own, set up by {@link #initStream}. The connection reads on its own from here:
+     * flow control, not reading, is what bounds what each stream may send (RFC 9113 §5.2).
+     */
+    void installHttp2(Channel ch, String protocol) {
+        ProxyRuntime runtime = runtimes.get();
+        Http2Config h2 = listener.http2();
+        Http2Settings settings = Http2Settings.defaultSettings()
+                .maxConcurrentStreams(h2.maxConcurrentStreams())
+                .initialWindowSize(h2.initialStreamWindow())
+                .maxFrameSize(h2.maxFrameSize())
+                .maxHeaderListSize(runtime.limits().headersTotal());
+        int resetWindow = (int) Math.max(1, h2.resetWindow().toSeconds());
+        Http2FrameCodec frames = Http2FrameCodecBuilder.forServer()
+                .initialSettings(settings)
+                .validateHeaders(true)
+                .decoupleCloseAndGoAway(true) // a close is a close (drain's deadline); GOAWAY is sent by choice
+                .encoderEnforceMaxQueuedControlFrames(h2.maxQueuedControlFrames())
+                .decoderEnforceMaxConsecutiveEmptyDataFrames(h2.maxEmptyFrames())
+                .decoderEnforceMaxRstFramesPerWindow(h2.maxResets(), resetWindow)
+                .encoderEnforceMaxRstFramesPerWindow(h2.maxResets(), resetWindow)
+                .decoderEnforceMaxSmallContinuationFrames(h2.maxSmallContinuations())
+                .build();
+        Http2ConnectionWatch watch = new Http2ConnectionWatch(runtime.timeouts().clientHeader().toNanos(),
+                runtime.timeouts().keepAlive().toNanos(), services.metrics(), this::initStream);
+        ch.pipeline()
+                .addLast("h2-guard", new Http2FloodGuard(h2.maxControlFramesPerSecond(), bytes, services.metrics()))
+                .addLast("h2-frames", frames)
+                .addLast("h2-streams", new Http2MultiplexHandler(watch.streams()))
+                .addLast("h2-connection", watch);
+        services.metrics().counter("flotilla.client.connections." + protocol).inc();
+        ch.config().setAutoRead(true);
+    }
+
+    /** One HTTP/2 stream's pipeline: its codec, then the same proxy handler an HTTP/1.1 connection has. */
+    private void initStream(Channel stream) {
+        stream.config().setAutoRead(false); // the proxy handler reads the request body as the upstream takes it
+        InetSocketAddress client = stream.parent().attr(ProxyHandler.CLIENT_ADDRESS).get();
+        if (client != null) {
+            stream.attr(ProxyHandler.CLIENT_ADDRESS).set(client); // as the PROXY protocol header stated it
+        }
+        String hsts = tls == null ? null : tls.hsts().orElse(null);
+        Http2StreamCodec codec = new Http2StreamCodec(hsts == null ? null : STRICT_TRANSPORT_SECURITY, hsts,
+                runtimes.get().limits().headerCount());
+        http2Streams.inc();
+        stream.pipeline()
+                .addLast("h2-stream", codec)
+                .addLast("proxy", new ProxyHandler(runtimes, services, codec, pools.get(stream.eventLoop()), scheme(),
+                        listener.redirectHttps().orElse(null)));
+    }
+
+    private String scheme() {
+        return tls != null ? "https" : "http";
     }
 }

@@ -271,9 +271,10 @@ public final class StaticFileResponder {
                 return sendHeadersOnly(ctx, request, response, pass, now);
             }
 
-            if (ctx.pipeline().get(SslHandler.class) != null) {
-                // SslHandler must see the bytes, so no sendfile: the file goes out in chunks, read as the
-                // connection can take them (ChunkedWriteHandler, added to this connection on first use).
+            if (ctx.pipeline().get(SslHandler.class) != null || ctx.channel().parent() != null) {
+                // SslHandler must see the bytes, and an HTTP/2 stream's go out in its connection's DATA
+                // frames, so no sendfile: the file goes out in chunks, read as the connection can take them
+                // (ChunkedWriteHandler, added to this connection or stream on first use).
                 if (ctx.pipeline().get(ChunkedWriteHandler.class) == null) {
                     ctx.pipeline().addBefore(ctx.name(), "chunked-writer", new ChunkedWriteHandler());
                 }

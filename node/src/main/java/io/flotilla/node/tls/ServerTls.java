@@ -85,6 +85,8 @@ public final class ServerTls implements AutoCloseable {
     private final TicketKeyRing tickets;
     private Runnable stopFollowing = () -> { };
     private ScheduledFuture<?> rotation;
+    /** The protocols offered by ALPN, the server's preference first. */
+    private final List<String> alpn;
     private volatile ListenerTlsConfig config;
     private volatile Snapshot current;
     private volatile byte[] lastFailed;
@@ -98,25 +100,31 @@ public final class ServerTls implements AutoCloseable {
                             List<SslContext> all, byte[] fingerprint) {
     }
 
-    private ServerTls(String listener, SslProvider provider, ListenerTlsConfig config, TicketKeyRing tickets,
+    private ServerTls(String listener, SslProvider provider, List<String> alpn, ListenerTlsConfig config,
+                      TicketKeyRing tickets,
                       Snapshot first) {
         this.listener = listener;
         this.provider = provider;
+        this.alpn = alpn;
         this.config = config;
         this.tickets = tickets;
         this.current = first;
     }
 
     /**
-     * Builds the contexts of a listener and, if {@code check_every} is set, checks its files on
-     * {@code watcher} (never an event loop: reading files and building contexts block).
+     * Builds the contexts of a listener, offering {@code h2} before {@code http/1.1} by ALPN (RFC 9113
+     * §3.2) when {@code http2} is set, with session-ticket keys from {@code tickets} when the config
+     * asks for the fleet's, and, if {@code check_every} is set, checks its files on {@code watcher}
+     * (never an event loop: reading files and building contexts block).
      *
      * @throws IllegalArgumentException when a file does not load or a forced provider is missing
      */
     public static ServerTls start(String listener, ListenerTlsConfig config, ScheduledExecutorService watcher,
-                                  TicketKeyRing tickets) {
+                                  boolean http2, TicketKeyRing tickets) {
         SslProvider provider = provider(config.provider());
-        ServerTls tls = new ServerTls(listener, provider, config, tickets, build(provider, config, tickets));
+        List<String> alpn = http2 ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
+                : List.of(ApplicationProtocolNames.HTTP_1_1);
+        ServerTls tls = new ServerTls(listener, provider, alpn, config, tickets, build(provider, alpn, config, tickets));
         LOG.info(() -> "listener " + listener + ": TLS by " + tls.providerName() + ", " + config.certificates().size()
                 + " certificate(s)" + (config.sessionTickets().isPresent() ? ", shared session-ticket keys" : ""));
         if (config.sessionTickets().isPresent() && provider == SslProvider.JDK) {
@@ -234,7 +242,7 @@ public final class ServerTls implements AutoCloseable {
         if (provider(next.provider()) != provider) {
             throw new IllegalArgumentException("listener " + listener + ": changing the TLS provider needs a restart");
         }
-        Snapshot built = build(provider, next, tickets);
+        Snapshot built = build(provider, alpn, next, tickets);
         return () -> {
             synchronized (this) {
                 config = next;
@@ -254,7 +262,7 @@ public final class ServerTls implements AutoCloseable {
             return false;
         }
         try {
-            current = build(provider, config, tickets);
+            current = build(provider, alpn, config, tickets);
             lastFailed = null;
             takeFleetKeys(tickets.current());
             LOG.info(() -> "listener " + listener + ": TLS files changed; new handshakes use the new certificates");
@@ -276,7 +284,8 @@ public final class ServerTls implements AutoCloseable {
         }
     }
 
-    private static Snapshot build(SslProvider provider, ListenerTlsConfig config, TicketKeyRing tickets) {
+    private static Snapshot build(SslProvider provider, List<String> alpn, ListenerTlsConfig config,
+                                  TicketKeyRing tickets) {
         // Taken before reading, so a file that changes while we build differs from it at the next check.
         byte[] fingerprint = fingerprint(config);
         List<OpenSslSessionTicketKey> ticketKeys = ticketKeys(config, tickets);
@@ -288,7 +297,8 @@ public final class ServerTls implements AutoCloseable {
             List<X509Certificate> chain = PemFiles.certificates(certificate.cert());
             PrivateKey key = PemFiles.privateKey(certificate.key());
             PemFiles.checkPair(chain.get(0), key, certificate.key());
-            SslContext context = context(provider, chain, key, certificate.ocspResponse().isPresent(), ticketKeys);
+            SslContext context = context(provider, alpn, chain, key, certificate.ocspResponse().isPresent(),
+                    ticketKeys);
             certificate.ocspResponse().ifPresent(file -> ocsp.put(context, read(file)));
             all.add(context);
             if (mapping == null) {
@@ -307,7 +317,8 @@ public final class ServerTls implements AutoCloseable {
                 fingerprint);
     }
 
-    private static SslContext context(SslProvider provider, List<X509Certificate> chain, PrivateKey key,
+    private static SslContext context(SslProvider provider, List<String> alpn, List<X509Certificate> chain,
+                                      PrivateKey key,
                                       boolean staple, List<OpenSslSessionTicketKey> ticketKeys) {
         SslContextBuilder builder = SslContextBuilder.forServer(keyManagers(provider, chain, key))
                 .sslProvider(provider)
@@ -316,7 +327,7 @@ public final class ServerTls implements AutoCloseable {
                 .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
                         ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                         ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                        ApplicationProtocolNames.HTTP_1_1));
+                        alpn));
         if (provider != SslProvider.JDK) {
             builder.option(OpenSslContextOption.GROUPS, GROUPS);
             builder.enableOcsp(staple && OpenSsl.isOcspSupported());

@@ -74,7 +74,8 @@ class ConfigLoaderErrorsTest {
                 """);
         assertAt(e, 3, 5, "listeners[0].max_conections");
         assertEquals("unknown key 'max_conections' (did you mean 'max_connections'?); valid keys: bind, "
-                + "max_connections, proxy_protocol, trusted_proxies, tls, redirect_https", e.problem());
+                + "max_connections, proxy_protocol, trusted_proxies, tls, redirect_https, http2, h2c, http2_limits",
+                e.problem());
     }
 
     @Test

@@ -81,8 +81,8 @@ class TlsTerminationTest {
         String tls = "{provider: " + provider + ", certificates: [" + cert.yaml() + "], "
                 + "hsts: {max_age: 180d, include_subdomains: true}}";
         try (TestNode node = TestNode.startWith(body(tls));
-             SSLSocket socket = TlsClient.connect(node.port(), "site.test", "h2", "http/1.1")) {
-            assertEquals("http/1.1", socket.getApplicationProtocol(), "h2 is not offered until HTTP/2 lands");
+             SSLSocket socket = TlsClient.connect(node.port(), "site.test", "http/1.1")) {
+            assertEquals("http/1.1", socket.getApplicationProtocol(), "h2 is offered too (Http2ClientsTest)");
             assertEquals("TLSv1.3", socket.getSession().getProtocol());
             RawClient.Response response = get(socket, "site.test", "/x");
             assertEquals(200, response.status());

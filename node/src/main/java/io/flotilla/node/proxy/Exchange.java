@@ -102,6 +102,8 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
     private RateDecision rateDecision;
     /** The upstream's response is dropped and the stored one sent (a 304 refresh, stale-if-error). */
     private boolean servingStored;
+    /** A WebSocket handshake being carried; null for every other request. */
+    private WebSocketUpgrade upgrade;
 
     Exchange(ProxyHandler connection, ProxyRuntime runtime, HttpRequest request, Route route, String path,
              String query, boolean hasBody, boolean keepAlive) {
@@ -120,6 +122,11 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
 
     boolean requestComplete() {
         return requestComplete;
+    }
+
+    /** Makes this exchange carry a WebSocket handshake (see {@link WebSocketUpgrade}). */
+    void upgrade(WebSocketUpgrade upgrade) {
+        this.upgrade = upgrade;
     }
 
     // ---- local responses ------------------------------------------------------------------------
@@ -224,6 +231,10 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
     /** On a caching route: look the request up first, then answer from the store or forward. */
     @Override
     public void lookUpCache() {
+        if (upgrade != null) {
+            proceed(); // the cache never stores nor serves a handshake
+            return;
+        }
         flow = route.cache().begin(request, connection.scheme(), path, query, hasBody);
         flow.lookup(ctx.channel().eventLoop(), this::afterLookup);
     }
@@ -353,6 +364,9 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
         String uri = "*".equals(request.uri()) ? "*" : route.rewrite(path) + query;
         if (cache != null) {
             cache.prepareUpstream(headers);
+        }
+        if (upgrade != null) {
+            upgrade.prepareUpstream(headers);
         }
         return new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, uri, headers);
     }
@@ -569,9 +583,13 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
             }
             int code = response.status().code();
             if (code < 200) {
-                if (code == 101) { // an upgrade nobody asked for: Upgrade is never forwarded
+                if (code == 101) {
                     ReferenceCountUtil.release(msg);
-                    upstreamFailed();
+                    if (upgrade != null && upgrade.accepts(response)) {
+                        switchProtocols(from, response);
+                    } else {
+                        upstreamFailed(); // an upgrade nobody asked for
+                    }
                     return;
                 }
                 skippingInformational = true; // its end is dropped; the final response follows
@@ -642,6 +660,22 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
                 ctx.write(content);
             }
         }
+    }
+
+    /** The origin accepted a WebSocket handshake: the exchange ends here and a tunnel takes both connections. */
+    private void switchProtocols(UpstreamConnection from, HttpResponse response) {
+        status = response.status().code();
+        upstreamNanos = System.nanoTime() - upstreamSentNanos;
+        outcome("response");
+        route.upstream().succeeded(server);
+        upstream = null; // the tunnel's from now on: never back to the pool
+        responseStarted = true;
+        finished = true;
+        connection.responseWatch().disarm();
+        if (!upgrade.open(response, from)) {
+            connection.close();
+        }
+        record();
     }
 
     private void startResponse(HttpResponse response) {
@@ -855,7 +889,9 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
         if (upstream != null) {
             UpstreamConnection done = upstream;
             upstream = null;
-            connection.pool().release(done, upstreamReusable && requestSent && responseReceived, route.upstream());
+            // After a handshake the origin answered without 101, its state is its own: never reused.
+            connection.pool().release(done, upstreamReusable && requestSent && responseReceived && upgrade == null,
+                    route.upstream());
         }
     }
 
@@ -902,6 +938,9 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
         if (flow != null) {
             flow.finish();
         }
+        if (upgrade != null) {
+            upgrade.exchangeEnded();
+        }
         if (selection != null) {
             selection.end();
         }
@@ -915,12 +954,15 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
             HttpHeaders h = request.headers();
             String requestId = runtime.headers().requestIdHeader() == null ? null
                     : h.get(runtime.headers().requestIdHeader());
-            log.log(new AccessRecord(System.currentTimeMillis() - duration / 1_000_000, requestId,
+            AccessRecord line = new AccessRecord(System.currentTimeMillis() - duration / 1_000_000, requestId,
                     ForwardingHeaders.clientIp(connection.clientAddress()), request.method().name(), originalTarget,
                     request.protocolVersion().text(), h.get(HttpHeaderNames.HOST), sent, bodyBytes,
                     responseStarted ? connection.codec().bodyBytesSent() : 0, duration,
                     route == null ? "-" : route.toString(), server == null ? "-" : server.address().toString(),
-                    upstreamNanos, h.get(HttpHeaderNames.USER_AGENT), h.get(HttpHeaderNames.REFERER)));
+                    upstreamNanos, h.get(HttpHeaderNames.USER_AGENT), h.get(HttpHeaderNames.REFERER));
+            if (upgrade == null || !upgrade.logWhenClosed(line)) {
+                log.log(line);
+            }
         }
     }
 }

@@ -88,6 +88,15 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         this.responseWatch = new Watchdog(ctx.channel().eventLoop(), this::expired);
     }
 
+    /**
+     * Out of the pipeline: the connection closed, or a WebSocket tunnel took it over
+     * ({@link WebSocketUpgrade}), after which nothing of this handler's may run.
+     */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        stop();
+    }
+
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         // From accept, a client has the header timeout to send a complete head: an idle connect is cut too.
@@ -148,15 +157,20 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        Exchange exchange = current;
+        stop();
+        if (exchange != null) {
+            exchange.onDownstreamClosed();
+        }
+    }
+
+    /** Nothing of this connection's runs any more: timers off, bytes counted, queued messages released. */
+    private void stop() {
         closed = true;
         codec.reportBytes();
         requestWatch.cancel();
         responseWatch.cancel();
-        if (current != null) {
-            Exchange exchange = current;
-            current = null;
-            exchange.onDownstreamClosed();
-        }
+        current = null;
         Object msg;
         while ((msg = pipelined.poll()) != null) {
             ReferenceCountUtil.release(msg);
@@ -206,7 +220,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
                 hasBody, keepAlive);
         if (route == null) {
             current.respondLocally(HttpResponseStatus.NOT_FOUND);
-        } else {
+        } else if (WebSocketUpgrade.admit(current, route, request, this, runtime)) {
             current.start(runtime.chain(route)); // RouteChain: rate limit, static or cache, forward
         }
     }
@@ -347,6 +361,11 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     InetSocketAddress clientAddress() {
         InetSocketAddress stated = ctx.channel().attr(CLIENT_ADDRESS).get();
         return stated != null ? stated : (InetSocketAddress) ctx.channel().remoteAddress();
+    }
+
+    /** Whether messages of a later request wait behind the current one. */
+    boolean hasPipelined() {
+        return !pipelined.isEmpty();
     }
 
     boolean handlingRead() {

@@ -499,7 +499,7 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
     private FlotillaConfig withLocalSections(FlotillaConfig pushed) {
         FlotillaConfig local = config.get();
         return new FlotillaConfig(pushed.source(), local.node(), local.listeners(), pushed.upstreams(), pushed.routes(),
-                pushed.timeouts(), pushed.limits(), pushed.headers(), pushed.cache(), local.cluster());
+                pushed.timeouts(), pushed.limits(), pushed.headers(), pushed.cache(), local.cluster(), pushed.websocket());
     }
 
     /** As {@link #push(FlotillaConfig, String, String, String)}, recorded as a push by this node. */
@@ -669,6 +669,11 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
 
     public boolean draining() {
         return services.draining();
+    }
+
+    /** The node's WebSocket tunnels. */
+    public io.flotilla.node.tunnel.Tunnels tunnels() {
+        return services.tunnels();
     }
 
     /** The admin API's address, if it runs. */

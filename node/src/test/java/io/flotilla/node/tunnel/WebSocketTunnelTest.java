@@ -60,9 +60,17 @@ class WebSocketTunnelTest {
     }
 
     private TestNode start(String extra) throws Exception {
+        return start("", "", extra);
+    }
+
+    /** A node in front of a new origin: {@code /} tunnels, {@code /off} does not. */
+    private TestNode start(String nodeFields, String routeFields, String extra) throws Exception {
         origin = WebSocketOrigin.start();
-        node = TestNode.start("upstreams:\n  app:\n    servers: [" + origin.address() + "]\n"
-                + "routes:\n  - {path: /, upstream: app}\n  - {path: /off, upstream: app, websocket: false}\n" + extra);
+        node = TestNode.startWith("node: {name: test-node, event_loops: 1" + nodeFields + "}\n"
+                + "listeners:\n  - bind: 127.0.0.1:0\n"
+                + "upstreams:\n  app:\n    servers: [" + origin.address() + "]\n"
+                + "routes:\n  - {path: /, upstream: app" + routeFields + "}\n"
+                + "  - {path: /off, upstream: app, websocket: false}\n" + extra);
         return node;
     }
 
@@ -153,8 +161,9 @@ class WebSocketTunnelTest {
     }
 
     @Test
-    void anIdleTunnelIsClosed() throws Exception {
-        start("websocket: {idle_timeout: 300ms}\n");
+    void anIdleTunnelIsClosedAndLoggedOnce(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("access.log");
+        start(", access_log: {path: " + log + "}", "", "websocket: {idle_timeout: 300ms}\n");
         Collector got = new Collector(true);
         WebSocket ws = connect(got);
         ws.sendText("still here", true).get(5, TimeUnit.SECONDS);
@@ -162,6 +171,27 @@ class WebSocketTunnelTest {
         got.closed.get(5, TimeUnit.SECONDS);
         Await.await("the tunnel to close", 5, () -> tunnels().open() == 0);
         assertEquals(1, tunnels().closedTotal("idle"));
+
+        // One line, at the close: the handshake with the tunnel's bytes (a masked 10-byte text frame is
+        // 16 bytes up, its echo 12 down) and its whole duration.
+        Await.await("the access log line", 5, () -> Await.read(log).contains("\"status\":101"));
+        String line = Await.read(log).trim();
+        assertEquals(1, line.lines().count(), line);
+        assertTrue(line.contains("\"target\":\"/ws\""), line);
+        assertTrue(line.contains("\"request_bytes\":16,") && line.contains("\"response_bytes\":12,"), line);
+        double millis = Double.parseDouble(line.replaceAll(".*\"duration_ms\":([0-9.]+).*", "$1"));
+        assertTrue(millis >= 300, line);
+    }
+
+    @Test
+    void theRouteRateLimitCountsHandshakes() throws Exception {
+        start("", ", rate_limit: {requests: 1, per: 1m}", "");
+        connect(new Collector(true));
+        ExecutionException limited = assertThrows(ExecutionException.class, () -> connect(new Collector(true)));
+        assertEquals(429, ((WebSocketHandshakeException) limited.getCause()).getResponse().statusCode());
+        assertEquals(1, tunnels().refusedTotal("not_upgraded"));
+        assertEquals(1, origin.heads().size());
+        assertTrue(tunnels().tryReserve(2), "the refused handshake's slot is back");
     }
 
     @Test

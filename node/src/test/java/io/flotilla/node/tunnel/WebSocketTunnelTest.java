@@ -20,6 +20,7 @@ import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -292,6 +293,58 @@ class WebSocketTunnelTest {
         assertArrayEquals(message, (byte[]) got.next());
         assertEquals("https", origin.heads().get(0).get("X-Forwarded-Proto"));
         assertEquals(1, tunnels().open());
+    }
+
+    @Test
+    void bytesGluedToThe101AndRawBytesAfterItCrossUnchanged() throws Exception {
+        // An origin that sends its first bytes in the same write as its 101, then echoes what it reads.
+        try (java.net.ServerSocket raw = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Thread server = new Thread(() -> {
+                try (Socket s = raw.accept()) {
+                    java.io.InputStream in = s.getInputStream();
+                    readHead(in);
+                    s.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                            + "Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\nEARLY")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    byte[] buffer = new byte[4];
+                    int n;
+                    while ((n = in.read(buffer)) > 0) {
+                        s.getOutputStream().write(buffer, 0, n);
+                    }
+                } catch (java.io.IOException e) {
+                    // the test's client went away
+                }
+            });
+            server.setDaemon(true);
+            server.start();
+            node = TestNode.start("upstreams:\n  app:\n    servers: [127.0.0.1:" + raw.getLocalPort() + "]\n"
+                    + "routes:\n  - {path: /, upstream: app}\n");
+            try (Socket client = new Socket(java.net.InetAddress.getLoopbackAddress(), node.port())) {
+                client.setSoTimeout(5_000);
+                client.getOutputStream().write(handshake("/ws", "GET", "13").getBytes(StandardCharsets.US_ASCII));
+                String head = readHead(client.getInputStream());
+                assertTrue(head.startsWith("HTTP/1.1 101 "), head);
+                assertTrue(head.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), head);
+                assertEquals("EARLY", new String(client.getInputStream().readNBytes(5), StandardCharsets.US_ASCII));
+                byte[] binary = {0, (byte) 0xff, '\r', '\n', 'G', 'E', 'T', ' '};
+                client.getOutputStream().write(binary);
+                assertArrayEquals(binary, client.getInputStream().readNBytes(binary.length), "bytes, not HTTP");
+            }
+            assertEquals(1, tunnels().openedTotal());
+        }
+    }
+
+    /** Reads up to and including the blank line that ends a head. */
+    private static String readHead(java.io.InputStream in) throws java.io.IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new java.io.EOFException(head.toString());
+            }
+            head.append((char) b);
+        }
+        return head.toString();
     }
 
     private RawClient.Response answer(String request) throws Exception {

@@ -3,11 +3,13 @@ package io.flotilla.node.testing;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -62,6 +64,9 @@ public final class WebSocketOrigin implements AutoCloseable {
         server = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
+                // The leak detector watches the node, not this server: at PARANOID it records every access,
+                // and unmasking a frame is one per 8 bytes.
+                .childOption(ChannelOption.ALLOCATOR, new UnpooledByteBufAllocator(false, true))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {

@@ -440,18 +440,19 @@ class WebSocketTunnelTest {
 
         @Override
         public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+            byte[] part = new byte[data.remaining()];
+            data.get(part);
             long offset = binaryBytes.get();
-            while (data.hasRemaining()) {
-                byte b = data.get();
-                if (firstBadOffset.get() < 0 && b != WebSocketOrigin.patternByte(offset)) {
-                    firstBadOffset.set(offset);
-                }
-                offset++;
-                if (autoDemand) {
-                    binary.write(b);
+            if (autoDemand) {
+                binary.write(part, 0, part.length);
+            } else {
+                for (int i = 0; i < part.length && firstBadOffset.get() < 0; i++) {
+                    if (part[i] != WebSocketOrigin.patternByte(offset + i)) {
+                        firstBadOffset.set(offset + i);
+                    }
                 }
             }
-            binaryBytes.set(offset);
+            binaryBytes.set(offset + part.length);
             if (last && autoDemand) {
                 messages.add(binary.toByteArray());
                 binary.reset();

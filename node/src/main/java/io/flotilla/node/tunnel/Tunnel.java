@@ -20,7 +20,8 @@ import java.util.logging.Logger;
 /**
  * Two channels that left HTTP, relaying bytes unchanged in both directions: a client connection
  * whose upgrade the origin accepted, and the upstream connection that accepted it. Frames are not
- * parsed (as in HAProxy and NGINX): what one side sends, the other receives, extensions and all.
+ * parsed (as in HAProxy and NGINX): what one side sends, the other receives, extensions and all; only
+ * their heads are followed ({@link FrameBoundary}), so a drain can say goodbye between two frames.
  *
  * <p>Each side is an {@link End}, the last handler of its channel's pipeline (on the upstream side,
  * just before the pool's handler, which still counts the connection). Both channels have AUTO_READ
@@ -36,6 +37,15 @@ import java.util.logging.Logger;
  */
 public final class Tunnel {
     private static final Logger LOG = Logger.getLogger(Tunnel.class.getName());
+    /**
+     * User event the node fires on every client connection just before a drain's timeout closes it: a
+     * tunnel sends each peer a WebSocket close frame, 1001 "going away" (RFC 6455 §7.4.1), where its
+     * stream is between two frames.
+     */
+    public static final Object GOING_AWAY = new Object();
+    /** Close frame 1001 to a client: a server's frames are not masked. */
+    private static final byte[] GOING_AWAY_TO_CLIENT = {(byte) 0x88, 0x02, 0x03, (byte) 0xe9};
+
     /** How long a side that did not cause the close may take to send what was relayed to it. */
     static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(10);
 
@@ -72,6 +82,7 @@ public final class Tunnel {
     private long toClient;
     private boolean started;
     private boolean closed;
+    private boolean goingAway;
     private ScheduledFuture<?> idleCheck;
 
     /**
@@ -167,8 +178,31 @@ public final class Tunnel {
             toClient += n;
         }
         registry.relayed(from == client, n);
+        from.frames.feed(bytes);
         End to = from.other;
         to.ctx.write(to.framing.wrap(bytes), to.ctx.voidPromise());
+    }
+
+    /**
+     * Says goodbye to both peers before the node closes them (a drain's end): a close frame 1001 to
+     * each side whose incoming stream is between frames, flushed. The close itself is the node's.
+     */
+    private void goAway() {
+        if (closed || !started || goingAway) {
+            return;
+        }
+        goingAway = true;
+        if (upstream.frames.atBoundary()) {
+            client.ctx.writeAndFlush(client.framing.wrap(Unpooled.wrappedBuffer(GOING_AWAY_TO_CLIENT)));
+        }
+        if (client.frames.atBoundary()) {
+            // To the origin the proxy speaks as a client, whose frames are masked (RFC 6455 §5.3).
+            byte[] mask = new byte[4];
+            java.util.concurrent.ThreadLocalRandom.current().nextBytes(mask);
+            byte[] frame = {(byte) 0x88, (byte) 0x82, mask[0], mask[1], mask[2], mask[3],
+                    (byte) (0x03 ^ mask[0]), (byte) (0xe9 ^ mask[1])};
+            upstream.ctx.writeAndFlush(upstream.framing.wrap(Unpooled.wrappedBuffer(frame)));
+        }
     }
 
     /**
@@ -189,7 +223,7 @@ public final class Tunnel {
         client.closeAfterFlush();
         upstream.closeAfterFlush();
         if (started) {
-            registry.closed(this, reason);
+            registry.closed(this, goingAway ? "drain" : reason);
         }
         onClose.accept(this, reason);
     }
@@ -202,6 +236,8 @@ public final class Tunnel {
         private ChannelHandlerContext ctx;
         /** What arrived before {@link #start()}. */
         private ArrayDeque<ByteBuf> early;
+        /** Where the frames of what this side sends start. */
+        private final FrameBoundary frames = new FrameBoundary();
 
         End(Framing framing, String name) {
             this.framing = framing;
@@ -253,6 +289,15 @@ public final class Tunnel {
         public void channelInactive(ChannelHandlerContext ctx) {
             close(name);
             ctx.fireChannelInactive(); // the pool's handler still counts the upstream connection closed
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt == GOING_AWAY) {
+                goAway();
+                return;
+            }
+            ctx.fireUserEventTriggered(evt);
         }
 
         @Override

@@ -19,8 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Tunnels {
     /** Why a handshake got no tunnel: each a {@code reason} label, counted from 0. */
     public static final List<String> REFUSALS = List.of("bad_handshake", "draining", "over_limit", "not_upgraded");
-    /** Why a tunnel closed: the side that closed it, its idle timeout, or an error. */
-    public static final List<String> CLOSES = List.of("client", "upstream", "idle", "error");
+    /** Why a tunnel closed: the side that closed it, its idle timeout, an error, or a drain's end. */
+    public static final List<String> CLOSES = List.of("client", "upstream", "idle", "error", "drain");
 
     private final AtomicInteger reserved = new AtomicInteger();
     private final Set<Tunnel> open = ConcurrentHashMap.newKeySet();

@@ -268,12 +268,13 @@ class WebSocketTunnelTest {
         assertEquals(503, ((WebSocketHandshakeException) refused.getCause()).getResponse().statusCode());
         ws.sendText("during the drain", true).get(5, TimeUnit.SECONDS);
         assertEquals("during the drain", got.next(), "the tunnel works on until drain_timeout");
-        got.closed.get(10, TimeUnit.SECONDS);
+        assertEquals(1001, got.closed.get(10, TimeUnit.SECONDS), "going away, then closed");
         long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
         assertTrue(tookMillis >= 900, "closed after grace + drain_timeout, took " + tookMillis + " ms");
         drained.get(5, TimeUnit.SECONDS);
         assertEquals(1, tunnels().refusedTotal("draining"));
         Await.await("no tunnel left", 5, () -> tunnels().open() == 0);
+        assertEquals(1, tunnels().closedTotal("drain"));
     }
 
     @Test

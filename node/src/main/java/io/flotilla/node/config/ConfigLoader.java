@@ -115,7 +115,8 @@ public final class ConfigLoader {
                     + "...), got " + top.describe());
         }
         YamlMap root = top.asMap().allowOnly(
-                "node", "listeners", "upstreams", "routes", "timeouts", "limits", "headers", "cache", "cluster");
+                "node", "listeners", "upstreams", "routes", "timeouts", "limits", "headers", "cache", "cluster",
+                "websocket");
         // One line per section; each section's parser is its own class (XxxSection.parse).
         NodeSettings node = NodeSection.parse(this, root.get("node"));
         List<ListenerConfig> listeners = ListenerSection.parse(this, root);
@@ -126,8 +127,9 @@ public final class ConfigLoader {
         HeaderPolicy headers = HeaderSection.parse(root.get("headers"));
         CacheConfig cache = CacheSection.parse(root.get("cache"));
         Optional<ClusterConfig> cluster = ClusterSection.parse(this, root.get("cluster"));
+        WebSocketConfig websocket = WebSocketConfig.parse(root.get("websocket"));
         return new FlotillaConfig(source, node, listeners, upstreams, routes, timeouts, limits, headers, cache,
-                cluster);
+                cluster, websocket);
     }
 
     private Node compose(String text) throws ConfigException {

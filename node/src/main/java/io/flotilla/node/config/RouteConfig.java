@@ -14,6 +14,7 @@ import java.util.Optional;
  *                   {@code rewrite: /})
  * @param cache      how the route caches; absent when it does not
  * @param rateLimit  the route's fleet-wide rate limit; absent when it has none
+ * @param websocket  whether {@code Upgrade: websocket} is tunnelled to the upstream ({@link WebSocketConfig})
  */
 public record RouteConfig(
         Optional<String> host,
@@ -22,5 +23,13 @@ public record RouteConfig(
         Optional<Path> staticRoot,
         Optional<String> rewrite,
         Optional<RouteCacheConfig> cache,
-        Optional<RateLimitConfig> rateLimit) {
+        Optional<RateLimitConfig> rateLimit,
+        boolean websocket) {
+
+    /** A route with the default WebSocket switch (on for a route to an upstream). */
+    public RouteConfig(Optional<String> host, String path, Optional<String> upstream, Optional<Path> staticRoot,
+                       Optional<String> rewrite, Optional<RouteCacheConfig> cache, Optional<RateLimitConfig> rateLimit) {
+        this(host, path, upstream, staticRoot, rewrite, cache, rateLimit,
+                WebSocketConfig.DEFAULT_ROUTE_SWITCH && upstream.isPresent());
+    }
 }

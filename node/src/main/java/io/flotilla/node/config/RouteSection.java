@@ -32,7 +32,7 @@ final class RouteSection {
         Map<String, YamlNode> seen = new HashMap<>();
         for (YamlNode item : items) {
             YamlMap m = item.asMap().allowOnly("host", "path", "upstream", "static", "strip_prefix", "rewrite", "cache",
-                    "rate_limit");
+                    "rate_limit", "websocket");
             Optional<YamlNode> hostNode = m.get("host");
             Optional<String> host = hostNode.isPresent() ? Optional.of(host(hostNode.get())) : Optional.empty();
             String path = "/";
@@ -59,7 +59,8 @@ final class RouteSection {
             if (cache.isPresent() && upstream.isEmpty()) {
                 throw m.get("cache").get().error("only a route to an upstream caches; static files are served from disk");
             }
-            routes.add(new RouteConfig(host, path, upstream, staticRoot, rewrite(m), cache, rateLimit(m.get("rate_limit"))));
+            routes.add(new RouteConfig(host, path, upstream, staticRoot, rewrite(m), cache, rateLimit(m.get("rate_limit")),
+                    WebSocketConfig.routeSwitch(m.get("websocket"), upstream.isPresent())));
 
             String key = host.orElse("") + ' ' + path;
             YamlNode first = seen.putIfAbsent(key, item);

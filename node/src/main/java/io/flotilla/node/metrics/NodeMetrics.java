@@ -44,6 +44,8 @@ import java.util.function.LongSupplier;
  * {@code listener_bytes_total{listener,direction}},
  * {@code upstream_connections_{open,idle}{upstream,server}}, {@code access_log_dropped},
  * {@code draining}, {@code client_connections_total{protocol}} (http1, h2, h2c), {@code http2_streams_total},
+ * {@code websocket_tunnels}, {@code websocket_opened_total},
+ * {@code websocket_{refused,closed}_total{reason}}, {@code websocket_bytes_total{direction}} (docs/websocket.md),
  * {@code fleet_refused_total{kind}} (gossip, member connections and shared values that did
  * not prove the fleet secret), and JVM heap, GC, threads, buffer pools and Netty's pooled direct memory.
  */
@@ -92,6 +94,12 @@ public final class NodeMetrics {
                 new MapperConfig("flotilla.fleet.members.*", "flotilla_fleet_members", labels("view", "${0}")),
                 new MapperConfig("flotilla.local.*", "flotilla_local_responses_total", labels("status", "${0}")),
                 new MapperConfig("flotilla.timeouts.*", "flotilla_timeouts_total", labels("phase", "${0}")),
+                new MapperConfig("flotilla.websocket.refused.*", "flotilla_websocket_refused_total",
+                        labels("reason", "${0}")),
+                new MapperConfig("flotilla.websocket.closed.*", "flotilla_websocket_closed_total",
+                        labels("reason", "${0}")),
+                new MapperConfig("flotilla.websocket.bytes.*", "flotilla_websocket_bytes_total",
+                        labels("direction", "${0}")),
                 new MapperConfig("flotilla.listener.connections.*", "flotilla_listener_connections",
                         labels("listener", "${0}")),
                 new MapperConfig("flotilla.listener.bytes.*.*", "flotilla_listener_bytes_total",

@@ -99,6 +99,8 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
     private RateDecision rateDecision;
     /** The upstream's response is dropped and the stored one sent (a 304 refresh, stale-if-error). */
     private boolean servingStored;
+    /** A WebSocket handshake being carried; null for every other request. */
+    private WebSocketUpgrade upgrade;
 
     Exchange(ProxyHandler connection, ProxyRuntime runtime, HttpRequest request, Route route, String path,
              String query, boolean hasBody, boolean keepAlive) {
@@ -117,6 +119,11 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
 
     boolean requestComplete() {
         return requestComplete;
+    }
+
+    /** Makes this exchange carry a WebSocket handshake (see {@link WebSocketUpgrade}). */
+    void upgrade(WebSocketUpgrade upgrade) {
+        this.upgrade = upgrade;
     }
 
     // ---- local responses ------------------------------------------------------------------------
@@ -221,6 +228,10 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
     /** On a caching route: look the request up first, then answer from the store or forward. */
     @Override
     public void lookUpCache() {
+        if (upgrade != null) {
+            proceed(); // the cache never stores nor serves a handshake
+            return;
+        }
         flow = route.cache().begin(request, connection.scheme(), path, query, hasBody);
         flow.lookup(ctx.channel().eventLoop(), this::afterLookup);
     }
@@ -332,8 +343,12 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
     private HttpRequest upstreamRequest(HttpMethod method, HttpHeaders headers, boolean withBody, UpstreamServer to,
                                         CacheFlow cache) {
         String target = "*".equals(request.uri()) ? "*" : route.rewrite(path) + query;
-        return UpstreamRequest.build(runtime, request, method, headers, withBody, to, cache,
+        HttpRequest sent = UpstreamRequest.build(runtime, request, method, headers, withBody, to, cache,
                 connection.clientAddress(), connection.scheme(), target);
+        if (upgrade != null) {
+            upgrade.prepareUpstream(sent.headers());
+        }
+        return sent;
     }
 
     /**
@@ -547,9 +562,13 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
             }
             int code = response.status().code();
             if (code < 200) {
-                if (code == 101) { // an upgrade nobody asked for: Upgrade is never forwarded
+                if (code == 101) {
                     ReferenceCountUtil.release(msg);
-                    upstreamFailed();
+                    if (upgrade != null && upgrade.accepts(response)) {
+                        switchProtocols(from, response);
+                    } else {
+                        upstreamFailed(); // an upgrade nobody asked for
+                    }
                     return;
                 }
                 skippingInformational = true; // its end is dropped; the final response follows
@@ -620,6 +639,21 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
                 ctx.write(content);
             }
         }
+    }
+
+    /** The origin accepted a WebSocket handshake: the exchange ends here and a tunnel takes both connections. */
+    private void switchProtocols(UpstreamConnection from, HttpResponse response) {
+        status = response.status().code();
+        upstreamNanos = System.nanoTime() - upstreamSentNanos;
+        selection.responded(status, upstreamNanos, connection.services().metrics());
+        upstream = null; // the tunnel's from now on: never back to the pool
+        responseStarted = true;
+        finished = true;
+        connection.responseWatch().disarm();
+        if (!upgrade.open(response, from)) {
+            connection.close();
+        }
+        record();
     }
 
     private void startResponse(HttpResponse response) {
@@ -808,7 +842,9 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
         if (upstream != null) {
             UpstreamConnection done = upstream;
             upstream = null;
-            connection.pool().release(done, upstreamReusable && requestSent && responseReceived, route.upstream());
+            // After a handshake the origin answered without 101, its state is its own: never reused.
+            connection.pool().release(done, upstreamReusable && requestSent && responseReceived && upgrade == null,
+                    route.upstream());
         }
     }
 
@@ -849,11 +885,14 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
         if (flow != null) {
             flow.finish();
         }
+        if (upgrade != null) {
+            upgrade.exchangeEnded();
+        }
         if (selection != null) {
             selection.end();
         }
         int sent = responseStarted ? (status != 0 ? status : connection.codec().lastStatus()) : 0;
         ExchangeLog.record(connection, runtime, request, originalTarget, route, server, sent, bodyBytes,
-                responseStarted ? connection.codec().bodyBytesSent() : 0, startNanos, upstreamNanos);
+                responseStarted ? connection.codec().bodyBytesSent() : 0, startNanos, upstreamNanos, upgrade);
     }
 }

@@ -22,10 +22,11 @@ final class ExchangeLog {
      * @param startNanos     when the exchange began ({@link System#nanoTime})
      * @param upstreamNanos  the upstream's time to first byte, -1 when none answered
      * @param responseBytes  body bytes sent to the client
+     * @param upgrade        a WebSocket upgrade that may take the log line to write when its tunnel closes; or null
      */
     static void record(ProxyHandler connection, ProxyRuntime runtime, HttpRequest request, String originalTarget,
                        Route route, UpstreamServer server, int status, long requestBytes, long responseBytes,
-                       long startNanos, long upstreamNanos) {
+                       long startNanos, long upstreamNanos, WebSocketUpgrade upgrade) {
         long duration = System.nanoTime() - startNanos;
         ProxyServices services = connection.services();
         String routeName = route == null ? "none" : route.upstream() != null ? route.upstream().name() : "static";
@@ -35,12 +36,15 @@ final class ExchangeLog {
             HttpHeaders h = request.headers();
             String requestId = runtime.headers().requestIdHeader() == null ? null
                     : h.get(runtime.headers().requestIdHeader());
-            log.log(new AccessRecord(System.currentTimeMillis() - duration / 1_000_000, requestId,
+            AccessRecord line = new AccessRecord(System.currentTimeMillis() - duration / 1_000_000, requestId,
                     ForwardingHeaders.clientIp(connection.clientAddress()), request.method().name(), originalTarget,
                     protocol(connection, request), h.get(HttpHeaderNames.HOST), status, requestBytes,
                     responseBytes, duration, route == null ? "-" : route.toString(),
                     server == null ? "-" : server.address().toString(), upstreamNanos,
-                    h.get(HttpHeaderNames.USER_AGENT), h.get(HttpHeaderNames.REFERER)));
+                    h.get(HttpHeaderNames.USER_AGENT), h.get(HttpHeaderNames.REFERER));
+            if (upgrade == null || !upgrade.logWhenClosed(line)) {
+                log.log(line);
+            }
         }
     }
 

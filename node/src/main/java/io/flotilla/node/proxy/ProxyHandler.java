@@ -90,14 +90,13 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Taken out of a pipeline that turned out to speak HTTP/2 (h2c with prior knowledge): its watches
-     * must not fire on a connection it no longer serves.
+     * Out of the pipeline: the connection closed, a WebSocket tunnel took it over
+     * ({@link WebSocketUpgrade}), or it turned out to speak HTTP/2 (h2c with prior knowledge); after
+     * that nothing of this handler's may run, its watches included.
      */
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        closed = true;
-        requestWatch.cancel();
-        responseWatch.cancel();
+        stop();
     }
 
     @Override
@@ -160,15 +159,20 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        Exchange exchange = current;
+        stop();
+        if (exchange != null) {
+            exchange.onDownstreamClosed();
+        }
+    }
+
+    /** Nothing of this connection's runs any more: timers off, bytes counted, queued messages released. */
+    private void stop() {
         closed = true;
         codec.reportBytes();
         requestWatch.cancel();
         responseWatch.cancel();
-        if (current != null) {
-            Exchange exchange = current;
-            current = null;
-            exchange.onDownstreamClosed();
-        }
+        current = null;
         Object msg;
         while ((msg = pipelined.poll()) != null) {
             ReferenceCountUtil.release(msg);
@@ -218,7 +222,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
                 hasBody, keepAlive);
         if (route == null) {
             current.respondLocally(HttpResponseStatus.NOT_FOUND);
-        } else {
+        } else if (WebSocketUpgrade.admit(current, route, request, this, runtime)) {
             current.start(runtime.chain(route)); // RouteChain: rate limit, static or cache, forward
         }
     }
@@ -359,6 +363,11 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     InetSocketAddress clientAddress() {
         InetSocketAddress stated = ctx.channel().attr(CLIENT_ADDRESS).get();
         return stated != null ? stated : (InetSocketAddress) ctx.channel().remoteAddress();
+    }
+
+    /** Whether messages of a later request wait behind the current one. */
+    boolean hasPipelined() {
+        return !pipelined.isEmpty();
     }
 
     boolean handlingRead() {

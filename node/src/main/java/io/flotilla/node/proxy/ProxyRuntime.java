@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.net.InetSocketAddress;
 import io.flotilla.node.config.LimitConfig;
 import io.flotilla.node.config.TimeoutConfig;
+import io.flotilla.node.config.WebSocketConfig;
 import io.flotilla.node.http.ForwardingHeaders;
 import io.flotilla.node.route.Route;
 import io.flotilla.node.route.RouteTable;
@@ -30,12 +31,14 @@ public final class ProxyRuntime {
     private final TimeoutConfig timeouts;
     private final LimitConfig limits;
     private final HostPolicy hostPolicy;
+    private final WebSocketConfig websocket;
     /** Each route's request path, by {@link Route#index()}. */
     private final RouteChain[] chains;
 
     private ProxyRuntime(RouteTable routes, Map<String, Upstream> upstreams, ForwardingHeaders headers,
-                         TimeoutConfig timeouts, LimitConfig limits, String hostPolicy) {
+                         TimeoutConfig timeouts, LimitConfig limits, String hostPolicy, WebSocketConfig websocket) {
         this.routes = routes;
+        this.websocket = websocket;
         this.chains = new RouteChain[routes.routes().size()];
         for (Route route : routes.routes()) {
             chains[route.index()] = RouteChain.compile(route);
@@ -59,7 +62,7 @@ public final class ProxyRuntime {
         ForwardingHeaders headers = new ForwardingHeaders(config.node().name(), policy.xForwarded(),
                 policy.forwarded(), policy.via(), policy.server(), policy.requestId());
         return new ProxyRuntime(RouteTable.compile(config.routes(), upstreams, cache, rates), Map.copyOf(upstreams), headers,
-                config.timeouts(), config.limits(), policy.host());
+                config.timeouts(), config.limits(), policy.host(), config.websocket());
     }
 
     public RouteTable routes() {
@@ -85,6 +88,11 @@ public final class ProxyRuntime {
 
     public LimitConfig limits() {
         return limits;
+    }
+
+    /** WebSocket tunnels: their cap and idle timeout. */
+    public WebSocketConfig websocket() {
+        return websocket;
     }
 
     /**

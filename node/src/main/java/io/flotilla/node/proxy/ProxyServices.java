@@ -4,6 +4,7 @@ import io.flotilla.cluster.FleetState;
 import io.flotilla.node.accesslog.AccessLog;
 import io.flotilla.node.cache.ResponseCache;
 import io.flotilla.node.metrics.NodeMetrics;
+import io.flotilla.node.tunnel.Tunnels;
 
 /**
  * What every client connection shares for the node's whole life (unlike {@link ProxyRuntime}, which a
@@ -14,6 +15,7 @@ public final class ProxyServices {
     private final AccessLog accessLog;
     private final ResponseCache cache;
     private final FleetState fleet;
+    private final Tunnels tunnels;
     private volatile boolean draining;
 
     /**
@@ -33,6 +35,12 @@ public final class ProxyServices {
         this.accessLog = accessLog;
         this.cache = cache;
         this.fleet = fleet;
+        this.tunnels = new Tunnels(metrics);
+    }
+
+    /** The node's WebSocket tunnels: their cap and metrics. */
+    public Tunnels tunnels() {
+        return tunnels;
     }
 
     /** The fleet's shared state (in-process for a lone node). */

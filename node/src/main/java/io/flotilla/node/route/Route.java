@@ -18,9 +18,11 @@ public final class Route {
     private final RouteCache cache;
     private final RouteRateLimit rateLimit;
     private final int index;
+    private final boolean websocket;
 
     Route(int index, String host, String prefix, String rewrite, Upstream upstream, StaticFileResponder statics,
-          RouteCache cache, RouteRateLimit rateLimit) {
+          RouteCache cache, RouteRateLimit rateLimit, boolean websocket) {
+        this.websocket = websocket;
         this.index = index;
         this.host = host;
         this.prefix = prefix;
@@ -57,6 +59,11 @@ public final class Route {
     /** The route's rate limit, or null. */
     public RouteRateLimit rateLimit() {
         return rateLimit;
+    }
+
+    /** Whether {@code Upgrade: websocket} requests are tunnelled to the upstream (else Upgrade is stripped). */
+    public boolean websocket() {
+        return websocket;
     }
 
     public StaticFileResponder statics() {

@@ -57,7 +57,7 @@ public final class RouteTable {
             RouteRateLimit limit = rates == null ? null
                     : config.rateLimit().map(l -> new RouteRateLimit(name, l, rates)).orElse(null);
             Route route = new Route(all.size(), host, config.path(), config.rewrite().orElse(null), upstream, statics,
-                    routeCache, limit);
+                    routeCache, limit, config.websocket() && upstream != null);
             all.add(route);
             if (host == null) {
                 any.add(route);

@@ -443,6 +443,12 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
         return services.draining();
     }
 
+    /** The node's WebSocket tunnels. */
+    public io.flotilla.node.tunnel.Tunnels tunnels() {
+        return services.tunnels();
+    }
+
+
     /** The admin API's address, if it runs. */
     public java.util.Optional<InetSocketAddress> adminAddress() {
         return admin == null ? java.util.Optional.empty() : java.util.Optional.of(admin.address());

@@ -170,7 +170,8 @@ final class LiveConfig {
     private FlotillaConfig withLocalSections(FlotillaConfig pushed) {
         FlotillaConfig local = node.config();
         return new FlotillaConfig(pushed.source(), local.node(), local.listeners(), pushed.upstreams(), pushed.routes(),
-                pushed.timeouts(), pushed.limits(), pushed.headers(), pushed.cache(), local.cluster());
+                pushed.timeouts(), pushed.limits(), pushed.headers(), pushed.cache(), local.cluster(),
+                pushed.websocket());
     }
 
     /** As {@link NodeOperations#push}. */

@@ -75,7 +75,15 @@ final class NodeDrain {
         }
         if (System.nanoTime() - deadlineNanos >= 0) {
             LOG.warning("drain timeout: closing " + open + " connection(s) still open");
-            frontends.forEach(f -> f.connections().close());
+            // On each connection's own loop, its goodbye (a WebSocket tunnel's close frame) goes out first.
+            for (FrontendInitializer frontend : frontends) {
+                for (Channel channel : frontend.connections()) {
+                    channel.eventLoop().execute(() -> {
+                        channel.pipeline().fireUserEventTriggered(io.flotilla.node.tunnel.Tunnel.GOING_AWAY);
+                        channel.close();
+                    });
+                }
+            }
             drained.complete(null);
             return;
         }

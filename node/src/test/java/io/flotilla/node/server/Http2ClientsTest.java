@@ -177,6 +177,18 @@ class Http2ClientsTest {
     }
 
     @Test
+    void h2loadWithManyStreamsPerConnectionGetsEveryResponse() throws Exception {
+        Path h2load = ExternalTool.require("/usr/bin/h2load", "nghttp2-client");
+        try (TestNode node = TestNode.startWith(tlsNode("openssl", ""))) {
+            String out = ExternalTool.run(Duration.ofSeconds(60), "", List.of(h2load.toString(), "-n", "300", "-c", "2",
+                    "-m", "20", "https://localhost:" + node.port() + "/load"));
+            assertTrue(out.contains("Application protocol: h2"), out);
+            assertTrue(out.contains("requests: 300 total, 300 started, 300 done, 300 succeeded, 0 failed"), out);
+            assertEquals(300, origin.requestCount());
+        }
+    }
+
+    @Test
     void cacheHitsStaticFilesAndRateLimitsWorkPerStreamAndTheAccessLogSaysHttp2() throws Exception {
         Path www = Files.createDirectories(dir.resolve("www"));
         byte[] file = new byte[200_000];

@@ -173,6 +173,24 @@ class Http2ClientsTest {
             assertEquals(1, node.node().metrics().counter("flotilla.client.connections.h2").getCount(),
                     "all on one client connection");
             assertEquals(21, node.node().metrics().counter("flotilla.http2.streams").getCount());
+            java.io.ByteArrayOutputStream scrape = new java.io.ByteArrayOutputStream();
+            node.node().metrics().writePrometheus(scrape);
+            String text = scrape.toString(StandardCharsets.UTF_8);
+            assertTrue(text.contains("flotilla_client_connections_total{protocol=\"h2\",} 1.0")
+                    || text.contains("flotilla_client_connections_total{protocol=\"h2\"} 1.0"), text);
+            assertTrue(text.contains("flotilla_http2_streams_total 21.0"), text);
+        }
+    }
+
+    @Test
+    void h2loadWithManyStreamsPerConnectionGetsEveryResponse() throws Exception {
+        Path h2load = ExternalTool.require("/usr/bin/h2load", "nghttp2-client");
+        try (TestNode node = TestNode.startWith(tlsNode("openssl", ""))) {
+            String out = ExternalTool.run(Duration.ofSeconds(60), "", List.of(h2load.toString(), "-n", "300", "-c", "2",
+                    "-m", "20", "https://localhost:" + node.port() + "/load"));
+            assertTrue(out.contains("Application protocol: h2"), out);
+            assertTrue(out.contains("requests: 300 total, 300 started, 300 done, 300 succeeded, 0 failed"), out);
+            assertEquals(300, origin.requestCount());
         }
     }
 
@@ -239,10 +257,23 @@ class Http2ClientsTest {
             assertEquals("a=1; b=2", seen.header("cookie"), "RFC 9113 §8.2.3");
             assertEquals("a.test", seen.header("host"));
 
+            Http2Headers expecting = H2Client.request("POST", "/expect", "a.test");
+            expecting.set("content-length", "4").set("expect", "100-continue");
+            h2.headers(5, expecting, false).flush();
+            H2Client.Frame interim;
+            do {
+                interim = h2.next();
+            } while (interim.type() != H2Client.HEADERS || interim.stream() != 5);
+            assertEquals(0, interim.flags() & H2Client.END_STREAM, "100 Continue, before the body is sent");
+            h2.data(5, "body".getBytes(), true).flush();
+            H2Client.Response continued = h2.response(5);
+            assertEquals(200, continued.status(), continued.toString());
+            assertEquals("body", origin.last().bodyText());
+
             Http2Headers sized = H2Client.request("PUT", "/sized", "a.test");
             sized.set("content-length", "3");
-            h2.headers(3, sized, false).data(3, "abc".getBytes(), true).flush();
-            assertEquals(200, h2.response(3).status());
+            h2.headers(7, sized, false).data(7, "abc".getBytes(), true).flush();
+            assertEquals(200, h2.response(7).status());
             assertEquals("3", origin.last().header("content-length"));
             assertEquals("abc", origin.last().bodyText());
         }
@@ -310,6 +341,9 @@ class Http2ClientsTest {
                         "PROTOCOL_ERROR for " + headers);
                 stream += 2;
             }
+            h2.headers(stream, new DefaultHttp2Headers(false).method("CONNECT").authority("b.test:443"), false).flush();
+            assertEquals(405, h2.response(stream).status(), "CONNECT is refused as on HTTP/1.1");
+            stream += 2;
             Http2Headers lying = H2Client.request("POST", "/", "a.test");
             lying.set("content-length", "10");
             h2.headers(stream, lying, false).data(stream, "abc".getBytes(), true).flush();

@@ -223,6 +223,36 @@ class Http2AttacksTest {
     }
 
     @Test
+    void aClientThatFloodsAndNeverReadsIsClosedOnceItsAcknowledgementsPileUp() throws Exception {
+        // The acknowledgements a PING flood asks for queue in the node while the client reads nothing.
+        // No stream is ever opened: the idle timeouts are set long, so they cannot be what closes it.
+        try (TestNode node = node("max_control_frames_per_second: 100000000, max_queued_control_frames: 100",
+                "timeouts: {client_header: 60s, keepalive: 60s}\n")) {
+            long start = System.nanoTime();
+            java.net.Socket socket = new java.net.Socket();
+            socket.setReceiveBufferSize(4096); // before connecting: a small window, so the node's writes back up
+            socket.connect(new java.net.InetSocketAddress("127.0.0.1", node.port()));
+            try (H2Client h2 = new H2Client(socket).preface()) {
+                boolean cut = false;
+                try {
+                    for (int i = 0; i < 600_000; i++) {
+                        h2.ping();
+                        if (i % 1000 == 0) {
+                            h2.flush();
+                        }
+                    }
+                    h2.flush();
+                } catch (IOException closed) {
+                    cut = true; // the node closed while the flood was still being written
+                }
+                assertTrue(cut || h2.closedByServer(), "the connection is closed");
+                assertTrue(System.nanoTime() - start < 30_000_000_000L, "by the queue limit, not a timeout");
+            }
+            stillServes(node);
+        }
+    }
+
+    @Test
     void emptyDataFramesAreCalmed() throws Exception {
         try (TestNode node = node("max_empty_frames: 2", ""); H2Client h2 = H2Client.connect(node.port())) {
             h2.headers(1, H2Client.request("POST", "/e", "a.test"), false);

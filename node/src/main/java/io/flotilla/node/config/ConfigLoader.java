@@ -130,14 +130,15 @@ public final class ConfigLoader {
                     + "...), got " + top.describe());
         }
         YamlMap root = top.asMap().allowOnly(
-                "node", "listeners", "upstreams", "routes", "timeouts", "limits", "headers", "cache", "cluster");
+                "node", "listeners", "upstreams", "routes", "timeouts", "limits", "headers", "cache", "cluster",
+                "compression");
         NodeSettings node = node(root.get("node"));
         List<ListenerConfig> listeners = listeners(root);
         Map<String, UpstreamConfig> upstreams = upstreams(root.get("upstreams"));
         List<RouteConfig> routes = routes(root, upstreams);
         return new FlotillaConfig(source, node, listeners, upstreams, routes, timeouts(root.get("timeouts")),
                 limits(root.get("limits")), headers(root.get("headers")), cache(root.get("cache")),
-                cluster(root.get("cluster")));
+                cluster(root.get("cluster")), CompressionConfig.parse(root.get("compression")));
     }
 
     private Node compose(String text) throws ConfigException {
@@ -673,7 +674,7 @@ public final class ConfigLoader {
         Map<String, YamlNode> seen = new HashMap<>();
         for (YamlNode item : items) {
             YamlMap m = item.asMap().allowOnly("host", "path", "upstream", "static", "strip_prefix", "rewrite", "cache",
-                    "rate_limit");
+                    "rate_limit", "compression");
             Optional<YamlNode> hostNode = m.get("host");
             Optional<String> host = hostNode.isPresent() ? Optional.of(host(hostNode.get())) : Optional.empty();
             String path = "/";
@@ -700,7 +701,8 @@ public final class ConfigLoader {
             if (cache.isPresent() && upstream.isEmpty()) {
                 throw m.get("cache").get().error("only a route to an upstream caches; static files are served from disk");
             }
-            routes.add(new RouteConfig(host, path, upstream, staticRoot, rewrite(m), cache, rateLimit(m.get("rate_limit"))));
+            routes.add(new RouteConfig(host, path, upstream, staticRoot, rewrite(m), cache, rateLimit(m.get("rate_limit")),
+                    CompressionConfig.routeSwitch(m.get("compression"))));
 
             String key = host.orElse("") + ' ' + path;
             YamlNode first = seen.putIfAbsent(key, item);

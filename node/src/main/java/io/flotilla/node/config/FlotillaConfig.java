@@ -18,6 +18,7 @@ import java.util.Optional;
  * @param headers    forwarding-header policy
  * @param cache      the response cache, used by routes that enable caching
  * @param cluster    the fleet section; absent means one node, no cluster
+ * @param compression how responses are compressed (docs/compression.md)
  */
 public record FlotillaConfig(
         Path source,
@@ -29,7 +30,16 @@ public record FlotillaConfig(
         LimitConfig limits,
         HeaderPolicy headers,
         CacheConfig cache,
-        Optional<ClusterConfig> cluster) {
+        Optional<ClusterConfig> cluster,
+        CompressionConfig compression) {
+
+    /** A config without a {@code compression} section (compression off). */
+    public FlotillaConfig(Path source, NodeSettings node, List<ListenerConfig> listeners,
+                          Map<String, UpstreamConfig> upstreams, List<RouteConfig> routes, TimeoutConfig timeouts,
+                          LimitConfig limits, HeaderPolicy headers, CacheConfig cache, Optional<ClusterConfig> cluster) {
+        this(source, node, listeners, upstreams, routes, timeouts, limits, headers, cache, cluster,
+                CompressionConfig.DEFAULT);
+    }
 
     public FlotillaConfig {
         listeners = List.copyOf(listeners);

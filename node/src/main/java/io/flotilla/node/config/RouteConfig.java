@@ -14,6 +14,7 @@ import java.util.Optional;
  *                   {@code rewrite: /})
  * @param cache      how the route caches; absent when it does not
  * @param rateLimit  the route's fleet-wide rate limit; absent when it has none
+ * @param compression the route's own compression switch; absent follows the {@code compression} section
  */
 public record RouteConfig(
         Optional<String> host,
@@ -22,5 +23,12 @@ public record RouteConfig(
         Optional<Path> staticRoot,
         Optional<String> rewrite,
         Optional<RouteCacheConfig> cache,
-        Optional<RateLimitConfig> rateLimit) {
+        Optional<RateLimitConfig> rateLimit,
+        Optional<Boolean> compression) {
+
+    /** A route that follows the {@code compression} section's default. */
+    public RouteConfig(Optional<String> host, String path, Optional<String> upstream, Optional<Path> staticRoot,
+                       Optional<String> rewrite, Optional<RouteCacheConfig> cache, Optional<RateLimitConfig> rateLimit) {
+        this(host, path, upstream, staticRoot, rewrite, cache, rateLimit, Optional.empty());
+    }
 }

@@ -1,6 +1,7 @@
 package io.flotilla.node.route;
 
 import io.flotilla.node.cache.RouteCache;
+import io.flotilla.node.compress.ResponseCompression;
 import io.flotilla.node.ratelimit.RouteRateLimit;
 import io.flotilla.node.statics.StaticFileResponder;
 import io.flotilla.node.upstream.Upstream;
@@ -17,10 +18,11 @@ public final class Route {
     private final StaticFileResponder statics;
     private final RouteCache cache;
     private final RouteRateLimit rateLimit;
+    private final ResponseCompression compression;
     private final int index;
 
     Route(int index, String host, String prefix, String rewrite, Upstream upstream, StaticFileResponder statics,
-          RouteCache cache, RouteRateLimit rateLimit) {
+          RouteCache cache, RouteRateLimit rateLimit, ResponseCompression compression) {
         this.index = index;
         this.host = host;
         this.prefix = prefix;
@@ -29,6 +31,7 @@ public final class Route {
         this.statics = statics;
         this.cache = cache;
         this.rateLimit = rateLimit;
+        this.compression = compression;
     }
 
     /** Its position in the config's list of routes: what the compiled request path is indexed by. */
@@ -57,6 +60,11 @@ public final class Route {
     /** The route's rate limit, or null. */
     public RouteRateLimit rateLimit() {
         return rateLimit;
+    }
+
+    /** How the route compresses responses, or null when it does not. */
+    public ResponseCompression compression() {
+        return compression;
     }
 
     public StaticFileResponder statics() {

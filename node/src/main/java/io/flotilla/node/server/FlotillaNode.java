@@ -499,7 +499,8 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
     private FlotillaConfig withLocalSections(FlotillaConfig pushed) {
         FlotillaConfig local = config.get();
         return new FlotillaConfig(pushed.source(), local.node(), local.listeners(), pushed.upstreams(), pushed.routes(),
-                pushed.timeouts(), pushed.limits(), pushed.headers(), pushed.cache(), local.cluster());
+                pushed.timeouts(), pushed.limits(), pushed.headers(), pushed.cache(), local.cluster(),
+                pushed.compression());
     }
 
     /** As {@link #push(FlotillaConfig, String, String, String)}, recorded as a push by this node. */

@@ -385,7 +385,7 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
         }
         HttpRequest get = upstreamRequest(HttpMethod.GET, request.headers().copy(), false, refreshing.server(), refresh);
         BackgroundRefresh.start(connection.pool(), route.upstream(), refreshing, get, refresh,
-                ctx.channel().eventLoop(), runtime.timeouts().upstreamRead());
+                ctx.channel().eventLoop(), runtime.timeouts().upstreamRead(), route.compression(), coding);
     }
 
     /**

@@ -59,6 +59,8 @@ class CompressionTest {
     private static final int LARGE = 32 << 20;
     private final Map<String, Function<TestOrigin.Received, Reply>> script = new ConcurrentHashMap<>();
     private final AtomicLong originWrote = new AtomicLong();
+    /** How far the cache's clock is ahead of the wall clock. */
+    private final AtomicLong ahead = new AtomicLong();
     private TestOrigin origin;
     private TestNode node;
     private HttpClient client;
@@ -100,7 +102,7 @@ class CompressionTest {
                 + "  - {path: /off/, upstream: app, compression: false}\n"
                 + "  - {path: /static/, static: " + statics + "}\n"
                 + "  - {path: /, upstream: app}\n"
-                + "cache: {max_entry: 1m}\n");
+                + "cache: {max_entry: 1m}\n", () -> System.currentTimeMillis() + ahead.get());
         client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         script.put("/page", r -> new Reply(200, Map.of("Content-Type", "text/html; charset=utf-8",
                 "ETag", "\"v1\"", "Vary", "Origin", "Accept-Ranges", "bytes"), PAGE));
@@ -290,6 +292,27 @@ class CompressionTest {
         assertTrue(get("/cached/hit").headers().firstValue("Cache-Status").orElseThrow().contains("fwd="),
                 "the identity variant is gone");
         assertEquals(4, originCount("/cached/hit") - before);
+    }
+
+    @Test
+    void aBackgroundRefreshStoresTheVariantEncodedAsItsKeySays() throws Exception {
+        AtomicLong versions = new AtomicLong();
+        script.put("/swr", r -> new Reply(200, Map.of("Content-Type", "application/json",
+                "Cache-Control", "max-age=1, stale-while-revalidate=60"),
+                (versions.incrementAndGet() + new String(PAGE, StandardCharsets.US_ASCII)).getBytes(StandardCharsets.US_ASCII)));
+        get("/cached/swr", "Accept-Encoding", "br");
+        ahead.addAndGet(5_000);
+        HttpResponse<byte[]> stale = get("/cached/swr", "Accept-Encoding", "br");
+        assertTrue(stale.headers().firstValue("Cache-Status").orElseThrow().contains("stale-while-revalidate"));
+        long deadline = System.currentTimeMillis() + 5_000;
+        HttpResponse<byte[]> refreshed;
+        do {
+            Thread.sleep(20);
+            refreshed = get("/cached/swr", "Accept-Encoding", "br");
+        } while (decode(refreshed)[0] != '2' && System.currentTimeMillis() < deadline);
+        assertEquals("br", refreshed.headers().firstValue("Content-Encoding").orElseThrow(), "stored encoded, as keyed");
+        assertEquals('2', decode(refreshed)[0]);
+        assertEquals(2, versions.get());
     }
 
     // ---- streaming ------------------------------------------------------------------------------

@@ -4,8 +4,6 @@ import com.aayushatharva.brotli4j.encoder.Encoder;
 import io.flotilla.node.config.CompressionConfig;
 import io.netty.handler.codec.compression.Brotli;
 import io.netty.handler.codec.compression.BrotliEncoder;
-import io.netty.handler.codec.compression.JdkZlibEncoder;
-import io.netty.handler.codec.compression.ZlibWrapper;
 import io.netty.handler.codec.compression.Zstd;
 
 /** A content coding (RFC 9110 §8.4.1) this node can apply, and how to make its streaming encoder. */
@@ -67,7 +65,7 @@ public enum Coding {
             case BR -> BodyCodec.netty(new BrotliEncoder(new Encoder.Parameters().setQuality(config.brotliLevel())
                     .setWindow(BROTLI_WINDOW).setMode(Encoder.Mode.TEXT), false));
             case ZSTD -> BodyCodec.zstd(config.zstdLevel(), ZSTD_WINDOW);
-            case GZIP -> BodyCodec.netty(new JdkZlibEncoder(ZlibWrapper.GZIP, config.gzipLevel()));
+            case GZIP -> BodyCodec.gzip(config.gzipLevel());
             case IDENTITY -> throw new IllegalStateException("identity has no encoder");
         };
     }

@@ -118,9 +118,9 @@ for t in $targets; do for b in $bodies; do
   id=$(curl -s -o /dev/null -w '%{size_download}' "$(url "$t" "$b")")
   echo "$t $b $gz $id" >> "$W/ratio.txt"
 done; done
-# JIT warm-up for the node, both routes and bodies.
+# JIT warm-up for the node, both routes and bodies (a 3 s warm-up left the first measured round slow).
 for b in $bodies; do for t in node node-cache; do
-  taskset -c 1 wrk -t1 -c"$CONNS" -d3s -H 'Accept-Encoding: gzip' "$(url "$t" "$b")" > /dev/null; done; done
+  taskset -c 1 wrk -t1 -c"$CONNS" -d6s -H 'Accept-Encoding: gzip' "$(url "$t" "$b")" > /dev/null; done; done
 
 hz=$(getconf CLK_TCK)
 : > "$W/rounds.txt"

@@ -266,7 +266,8 @@ class CompressionTest {
 
     @Test
     void theCacheStoresEachCodingOnceAndPurgeRemovesEveryVariant() throws Exception {
-        script.put("/hit", r -> new Reply(200, Map.of("Content-Type", "text/css", "Cache-Control", "max-age=300"), PAGE));
+        script.put("/hit", r -> new Reply(200, Map.of("Content-Type", "text/css", "Cache-Control", "max-age=300",
+                "ETag", "\"h1\""), PAGE));
         long before = originCount("/cached/hit");
         HttpResponse<byte[]> gz = get("/cached/hit", "Accept-Encoding", "gzip, deflate");
         assertEquals("gzip", gz.headers().firstValue("Content-Encoding").orElseThrow());
@@ -278,6 +279,10 @@ class CompressionTest {
         assertEquals("gzip", gzHit.headers().firstValue("Content-Encoding").orElseThrow());
         assertArrayEquals(gz.body(), gzHit.body(), "served as stored, not encoded again");
         assertArrayEquals(PAGE, decode(gzHit));
+        assertEquals("W/\"h1\"", gzHit.headers().firstValue("ETag").orElseThrow());
+        HttpResponse<byte[]> notModified = get("/cached/hit", "Accept-Encoding", "gzip", "If-None-Match", "W/\"h1\"");
+        assertEquals(304, notModified.statusCode(), "the cache's own 304 for the encoded variant");
+        assertEquals("W/\"h1\"", notModified.headers().firstValue("ETag").orElseThrow());
         HttpResponse<byte[]> plainHit = get("/cached/hit", "Accept-Encoding", "identity");
         assertTrue(plainHit.headers().firstValue("Cache-Status").orElseThrow().contains("hit"));
         assertArrayEquals(PAGE, plainHit.body());

@@ -59,12 +59,13 @@ public final class ResponseCompression {
     /**
      * Chooses the request's coding and writes it into its {@code Accept-Encoding} (see the class
      * comment). Identity for HTTP/1.0 clients (no chunked framing: NGINX's {@code gzip_http_version
-     * 1.1} default) and for requests with {@code Range}, whose 206 must be a range of the identity.
+     * 1.1} default), for requests with {@code Range}, whose 206 must be a range of the identity, and
+     * for requests with {@code Cache-Control: no-transform} (RFC 9111 §5.2.1.6).
      */
     public Coding negotiate(HttpRequest request) {
         HttpHeaders h = request.headers();
         Coding chosen = request.protocolVersion().minorVersion() == 0 && request.protocolVersion().majorVersion() == 1
-                || h.contains(HttpHeaderNames.RANGE)
+                || h.contains(HttpHeaderNames.RANGE) || noTransform(h)
                 ? Coding.IDENTITY
                 : AcceptEncoding.negotiate(h.getAll(HttpHeaderNames.ACCEPT_ENCODING), offered);
         h.set(HttpHeaderNames.ACCEPT_ENCODING, chosen.token());

@@ -194,6 +194,8 @@ class CompressionTest {
             assertTrue(r.headers().firstValue("Content-Encoding").isEmpty(), path);
             assertTrue(r.headers().firstValue("Content-Length").isPresent(), path);
         }
+        assertTrue(get("/a/page", "Accept-Encoding", "gzip", "Cache-Control", "no-transform").headers()
+                .firstValue("Content-Encoding").isEmpty(), "a request's no-transform too");
         assertEquals("Origin", get("/off/page", "Accept-Encoding", "gzip").headers().firstValue("Vary").orElseThrow(),
                 "a route with compression off adds no Vary");
         // An HTTP/1.0 client has no chunked framing: identity, as NGINX's gzip_http_version 1.1.

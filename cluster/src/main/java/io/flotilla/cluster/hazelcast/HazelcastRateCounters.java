@@ -149,8 +149,8 @@ final class HazelcastRateCounters implements RateCounters {
         // fleet size). Reads cost one get per nearly spent key per interval.
         boolean nearLimit = c.fleet * 2 >= c.limit;
         if (nearLimit || (syncRound % 5 == 0 && counters.size() <= 2000)) {
-          totals.getAsync(c.mapKey).whenComplete((sealed, error) -> {
-            Long total = error == null ? seal.openLong(sealed, MemberConfig.RATES, c.mapKey) : null;
+          totals.getAsync(c.mapKey).whenComplete((sealedTotal, error) -> {
+            Long total = error == null ? seal.openLong(sealedTotal, MemberConfig.RATES, c.mapKey) : null;
             if (total != null && total > c.fleet) {
               c.fleet = total;
               c.budget = share(c.limit, c.fleet, visible);
@@ -165,8 +165,8 @@ final class HazelcastRateCounters implements RateCounters {
       AddDelta add = new AddDelta(seal.sealLong(delta, MemberConfig.RATES + ".delta", c.mapKey), ttl);
       long sent = System.nanoTime();
       inFlight.incrementAndGet();
-      totals.submitToKey(c.mapKey, add).whenComplete((sealed, error) -> {
-        Long total = error == null ? seal.openLong(sealed, MemberConfig.RATES, c.mapKey) : null;
+      totals.submitToKey(c.mapKey, add).whenComplete((sealedTotal, error) -> {
+        Long total = error == null ? seal.openLong(sealedTotal, MemberConfig.RATES, c.mapKey) : null;
         observer.operation("rate_sync", System.nanoTime() - sent, total == null);
         if (total == null) {
           failedSinceRound = true;

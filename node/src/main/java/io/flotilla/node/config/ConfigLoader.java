@@ -116,7 +116,7 @@ public final class ConfigLoader {
         }
         YamlMap root = top.asMap().allowOnly(
                 "node", "listeners", "upstreams", "routes", "timeouts", "limits", "headers", "cache", "cluster",
-                "websocket");
+                "websocket", "compression");
         // One line per section; each section's parser is its own class (XxxSection.parse).
         NodeSettings node = NodeSection.parse(this, root.get("node"));
         List<ListenerConfig> listeners = ListenerSection.parse(this, root);
@@ -128,8 +128,9 @@ public final class ConfigLoader {
         CacheConfig cache = CacheSection.parse(root.get("cache"));
         Optional<ClusterConfig> cluster = ClusterSection.parse(this, root.get("cluster"));
         WebSocketConfig websocket = WebSocketConfig.parse(root.get("websocket"));
+        CompressionConfig compression = CompressionConfig.parse(root.get("compression"));
         return new FlotillaConfig(source, node, listeners, upstreams, routes, timeouts, limits, headers, cache,
-                cluster, websocket);
+                cluster, websocket, compression);
     }
 
     private Node compose(String text) throws ConfigException {

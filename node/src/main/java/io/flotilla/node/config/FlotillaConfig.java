@@ -19,6 +19,7 @@ import java.util.Optional;
  * @param cache      the response cache, used by routes that enable caching
  * @param cluster    the fleet section; absent means one node, no cluster
  * @param websocket  WebSocket tunnels: their cap and idle timeout
+ * @param compression how responses are compressed (docs/compression.md)
  */
 public record FlotillaConfig(
         Path source,
@@ -31,14 +32,33 @@ public record FlotillaConfig(
         HeaderPolicy headers,
         CacheConfig cache,
         Optional<ClusterConfig> cluster,
-        WebSocketConfig websocket) {
+        WebSocketConfig websocket,
+        CompressionConfig compression) {
 
-    /** A config with the default WebSocket settings. */
+    /** A config with the default WebSocket settings and without a {@code compression} section (compression off). */
     public FlotillaConfig(Path source, NodeSettings node, List<ListenerConfig> listeners,
                           Map<String, UpstreamConfig> upstreams, List<RouteConfig> routes, TimeoutConfig timeouts,
                           LimitConfig limits, HeaderPolicy headers, CacheConfig cache, Optional<ClusterConfig> cluster) {
         this(source, node, listeners, upstreams, routes, timeouts, limits, headers, cache, cluster,
-                WebSocketConfig.defaults());
+                WebSocketConfig.defaults(), CompressionConfig.DEFAULT);
+    }
+
+    /** A config without a {@code compression} section (compression off). */
+    public FlotillaConfig(Path source, NodeSettings node, List<ListenerConfig> listeners,
+                          Map<String, UpstreamConfig> upstreams, List<RouteConfig> routes, TimeoutConfig timeouts,
+                          LimitConfig limits, HeaderPolicy headers, CacheConfig cache, Optional<ClusterConfig> cluster,
+                          WebSocketConfig websocket) {
+        this(source, node, listeners, upstreams, routes, timeouts, limits, headers, cache, cluster, websocket,
+                CompressionConfig.DEFAULT);
+    }
+
+    /** A config with the default WebSocket settings. */
+    public FlotillaConfig(Path source, NodeSettings node, List<ListenerConfig> listeners,
+                          Map<String, UpstreamConfig> upstreams, List<RouteConfig> routes, TimeoutConfig timeouts,
+                          LimitConfig limits, HeaderPolicy headers, CacheConfig cache, Optional<ClusterConfig> cluster,
+                          CompressionConfig compression) {
+        this(source, node, listeners, upstreams, routes, timeouts, limits, headers, cache, cluster,
+                WebSocketConfig.defaults(), compression);
     }
 
     public FlotillaConfig {

@@ -15,6 +15,7 @@ import java.util.Optional;
  * @param cache      how the route caches; absent when it does not
  * @param rateLimit  the route's fleet-wide rate limit; absent when it has none
  * @param websocket  whether {@code Upgrade: websocket} is tunnelled to the upstream ({@link WebSocketConfig})
+ * @param compression the route's own compression switch; absent follows the {@code compression} section
  */
 public record RouteConfig(
         Optional<String> host,
@@ -24,12 +25,29 @@ public record RouteConfig(
         Optional<String> rewrite,
         Optional<RouteCacheConfig> cache,
         Optional<RateLimitConfig> rateLimit,
-        boolean websocket) {
+        boolean websocket,
+        Optional<Boolean> compression) {
 
-    /** A route with the default WebSocket switch (on for a route to an upstream). */
+    /** A route with the default WebSocket switch (on for a route to an upstream) that follows the
+     * {@code compression} section's default. */
     public RouteConfig(Optional<String> host, String path, Optional<String> upstream, Optional<Path> staticRoot,
                        Optional<String> rewrite, Optional<RouteCacheConfig> cache, Optional<RateLimitConfig> rateLimit) {
         this(host, path, upstream, staticRoot, rewrite, cache, rateLimit,
-                WebSocketConfig.DEFAULT_ROUTE_SWITCH && upstream.isPresent());
+                WebSocketConfig.DEFAULT_ROUTE_SWITCH && upstream.isPresent(), Optional.empty());
+    }
+
+    /** A route that follows the {@code compression} section's default. */
+    public RouteConfig(Optional<String> host, String path, Optional<String> upstream, Optional<Path> staticRoot,
+                       Optional<String> rewrite, Optional<RouteCacheConfig> cache, Optional<RateLimitConfig> rateLimit,
+                       boolean websocket) {
+        this(host, path, upstream, staticRoot, rewrite, cache, rateLimit, websocket, Optional.empty());
+    }
+
+    /** A route with the default WebSocket switch (on for a route to an upstream). */
+    public RouteConfig(Optional<String> host, String path, Optional<String> upstream, Optional<Path> staticRoot,
+                       Optional<String> rewrite, Optional<RouteCacheConfig> cache, Optional<RateLimitConfig> rateLimit,
+                       Optional<Boolean> compression) {
+        this(host, path, upstream, staticRoot, rewrite, cache, rateLimit,
+                WebSocketConfig.DEFAULT_ROUTE_SWITCH && upstream.isPresent(), compression);
     }
 }

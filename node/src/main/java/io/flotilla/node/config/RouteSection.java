@@ -32,7 +32,7 @@ final class RouteSection {
         Map<String, YamlNode> seen = new HashMap<>();
         for (YamlNode item : items) {
             YamlMap m = item.asMap().allowOnly("host", "path", "upstream", "static", "strip_prefix", "rewrite", "cache",
-                    "rate_limit", "websocket");
+                    "rate_limit", "websocket", "compression");
             Optional<YamlNode> hostNode = m.get("host");
             Optional<String> host = hostNode.isPresent() ? Optional.of(host(hostNode.get())) : Optional.empty();
             String path = "/";
@@ -60,7 +60,8 @@ final class RouteSection {
                 throw m.get("cache").get().error("only a route to an upstream caches; static files are served from disk");
             }
             routes.add(new RouteConfig(host, path, upstream, staticRoot, rewrite(m), cache, rateLimit(m.get("rate_limit")),
-                    WebSocketConfig.routeSwitch(m.get("websocket"), upstream.isPresent())));
+                    WebSocketConfig.routeSwitch(m.get("websocket"), upstream.isPresent()),
+                    CompressionConfig.routeSwitch(m.get("compression"))));
 
             String key = host.orElse("") + ' ' + path;
             YamlNode first = seen.putIfAbsent(key, item);

@@ -1,5 +1,6 @@
 package io.flotilla.node.http;
 
+import io.flotilla.node.compress.ContentEncoder;
 import io.netty.handler.codec.http.HttpResponse;
 
 /**
@@ -8,4 +9,12 @@ import io.netty.handler.codec.http.HttpResponse;
  */
 public interface FinalHeadPass {
     void finishHead(HttpResponse response);
+
+    /**
+     * Before {@link #finishHead}: adjusts the head for the route's compression and returns the
+     * encoder for its body, or null when the body goes as it is (or there is none).
+     */
+    default ContentEncoder encodeBody(HttpResponse response) {
+        return null;
+    }
 }

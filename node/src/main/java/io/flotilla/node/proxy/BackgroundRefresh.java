@@ -1,6 +1,9 @@
 package io.flotilla.node.proxy;
 
 import io.flotilla.node.cache.CacheFlow;
+import io.flotilla.node.compress.Coding;
+import io.flotilla.node.compress.ContentEncoder;
+import io.flotilla.node.compress.ResponseCompression;
 import io.flotilla.node.http.ForwardingHeaders;
 import io.flotilla.node.upstream.ConnectionPool;
 import io.flotilla.node.upstream.Upstream;
@@ -29,26 +32,35 @@ final class BackgroundRefresh implements UpstreamListener {
     private final Upstream upstream;
     private final ServerSelection selection;
     private final CacheFlow flow;
+    /** The coding the refreshed variant is stored in (its key's Accept-Encoding), or null off compressing routes. */
+    private final ResponseCompression compression;
+    private final Coding coding;
+    private ContentEncoder encoder;
     private UpstreamConnection connection;
     private ScheduledFuture<?> timeout;
     private boolean dropBody;
     private boolean reusable;
     private boolean done;
 
-    private BackgroundRefresh(ConnectionPool pool, Upstream upstream, ServerSelection selection, CacheFlow flow) {
+    private BackgroundRefresh(ConnectionPool pool, Upstream upstream, ServerSelection selection, CacheFlow flow,
+                              ResponseCompression compression, Coding coding) {
         this.pool = pool;
         this.upstream = upstream;
         this.selection = selection;
         this.flow = flow;
+        this.compression = compression;
+        this.coding = coding;
     }
 
     /**
      * Sends {@code request} (built by the exchange that served the stale entry, as its own would be)
-     * to the server {@code selection} picked, and gives the answer to {@code flow}.
+     * to the server {@code selection} picked, and gives the answer to {@code flow}, encoded in
+     * {@code coding} as the exchange's own response would be (null: not a compressing route).
      */
     static void start(ConnectionPool pool, Upstream upstream, ServerSelection selection, HttpRequest request,
-                      CacheFlow flow, EventLoop loop, Duration timeout) {
-        BackgroundRefresh refresh = new BackgroundRefresh(pool, upstream, selection, flow);
+                      CacheFlow flow, EventLoop loop, Duration timeout, ResponseCompression compression,
+                      Coding coding) {
+        BackgroundRefresh refresh = new BackgroundRefresh(pool, upstream, selection, flow, compression, coding);
         refresh.timeout = loop.schedule(() -> refresh.end(false), timeout.toMillis(), TimeUnit.MILLISECONDS);
         Future<UpstreamConnection> acquired = pool.acquire(upstream, selection.server(), false);
         acquired.addListener((Future<UpstreamConnection> f) -> {
@@ -82,6 +94,9 @@ final class BackgroundRefresh implements UpstreamListener {
             }
             reusable = io.netty.handler.codec.http.HttpUtil.isKeepAlive(response);
             ForwardingHeaders.stripHopByHop(response.headers()); // as on the request path: none are stored
+            if (coding != null) {
+                encoder = compression.begin(coding, response, false);
+            }
             // A 304 refreshes the stored entry here; anything else is offered to the cache as a new response.
             dropBody = flow.onResponseHead(response);
         }
@@ -92,7 +107,13 @@ final class BackgroundRefresh implements UpstreamListener {
                     return;
                 }
                 if (!dropBody) {
-                    flow.onBodyPart(content.content());
+                    if (encoder != null) {
+                        HttpContent encoded = encoder.encode(content.retain());
+                        flow.onBodyPart(encoded.content());
+                        encoded.release();
+                    } else {
+                        flow.onBodyPart(content.content());
+                    }
                 }
                 if (content instanceof LastHttpContent) {
                     if (!dropBody) {
@@ -131,6 +152,9 @@ final class BackgroundRefresh implements UpstreamListener {
         }
         done = true;
         timeout.cancel(false);
+        if (encoder != null) {
+            encoder.close();
+        }
         if (connection != null) {
             UpstreamConnection c = connection;
             connection = null;

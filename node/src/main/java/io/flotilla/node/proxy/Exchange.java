@@ -2,6 +2,8 @@ package io.flotilla.node.proxy;
 
 import io.flotilla.cluster.rate.RateDecision;
 import io.flotilla.node.cache.CacheFlow;
+import io.flotilla.node.compress.Coding;
+import io.flotilla.node.compress.ContentEncoder;
 import io.flotilla.node.http.ErrorResponses;
 import io.flotilla.node.http.FinalHeadPass;
 import io.flotilla.node.http.ForwardingHeaders;
@@ -101,6 +103,9 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
     private boolean servingStored;
     /** A WebSocket handshake being carried; null for every other request. */
     private WebSocketUpgrade upgrade;
+    /** The coding negotiated on a compressing route (null elsewhere), and the response body's encoder. */
+    private Coding coding;
+    private ContentEncoder encoder;
 
     Exchange(ProxyHandler connection, ProxyRuntime runtime, HttpRequest request, Route route, String path,
              String query, boolean hasBody, boolean keepAlive) {
@@ -218,6 +223,11 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
     }
 
     @Override
+    public void encoding(Coding coding) {
+        this.coding = coding;
+    }
+
+    @Override
     public void respond(FullHttpResponse response) {
         connection.services().metrics().localResponse(response.status().code());
         send(response, ResponseFinisher.Source.LOCAL);
@@ -265,6 +275,12 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
         responseStarted = true;
         route.statics().respond(ctx, request, route.remainder(path), this)
                 .addListener(this);
+    }
+
+    /** A static file's head, for the route's compression; the encoder for its body, or null. */
+    @Override
+    public ContentEncoder encodeBody(HttpResponse response) {
+        return coding == null ? null : route.compression().begin(coding, response, head);
     }
 
     /** The response pass for the static file responder's heads (made here: no Via). */
@@ -363,7 +379,7 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
         }
         HttpRequest get = upstreamRequest(HttpMethod.GET, request.headers().copy(), false, refreshing.server(), refresh);
         BackgroundRefresh.start(connection.pool(), route.upstream(), refreshing, get, refresh,
-                ctx.channel().eventLoop(), runtime.timeouts().upstreamRead());
+                ctx.channel().eventLoop(), runtime.timeouts().upstreamRead(), route.compression(), coding);
     }
 
     /**
@@ -618,6 +634,9 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
                 upstreamFailed();
                 return;
             }
+            if (encoder != null) {
+                content = encoder.encode(content); // what the cache copies and the client gets
+            }
             if (flow != null) {
                 flow.onBodyPart(content.content());
             }
@@ -668,8 +687,14 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
         upstreamReusable = HttpUtil.isKeepAlive(response) && (bodyless || hasLength || chunked);
         // Hop-by-hop fields out before the cache copies the head: what is stored carries none of this node's.
         ForwardingHeaders.stripHopByHop(headers);
+        if (coding != null) {
+            // Encoded before the cache sees it: the cache stores the variant as sent (docs/compression.md).
+            encoder = route.compression().begin(coding, response, head);
+            hasLength = headers.contains(HttpHeaderNames.CONTENT_LENGTH);
+        }
         if (flow != null && flow.onResponseHead(response)) {
             servingStored = true;
+            closeEncoder();
             return;
         }
         boolean http11Client = request.protocolVersion().minorVersion() >= 1;
@@ -876,12 +901,20 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
         connection.close();
     }
 
+    private void closeEncoder() {
+        if (encoder != null) {
+            encoder.close();
+            encoder = null;
+        }
+    }
+
     /** Counts the exchange and writes its access log line ({@link ExchangeLog}), once, however it ended. */
     private void record() {
         if (recorded) {
             return;
         }
         recorded = true;
+        closeEncoder();
         if (flow != null) {
             flow.finish();
         }

@@ -61,7 +61,7 @@ public final class ProxyRuntime {
         var policy = config.headers();
         ForwardingHeaders headers = new ForwardingHeaders(config.node().name(), policy.xForwarded(),
                 policy.forwarded(), policy.via(), policy.server(), policy.requestId());
-        return new ProxyRuntime(RouteTable.compile(config.routes(), upstreams, cache, rates), Map.copyOf(upstreams), headers,
+        return new ProxyRuntime(RouteTable.compile(config.routes(), upstreams, cache, rates, config.compression()), Map.copyOf(upstreams), headers,
                 config.timeouts(), config.limits(), policy.host(), config.websocket());
     }
 

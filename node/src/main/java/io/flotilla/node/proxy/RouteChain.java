@@ -1,6 +1,7 @@
 package io.flotilla.node.proxy;
 
 import io.flotilla.cluster.rate.RateDecision;
+import io.flotilla.node.compress.ResponseCompression;
 import io.flotilla.node.ratelimit.RouteRateLimit;
 import io.flotilla.node.route.Route;
 
@@ -17,6 +18,8 @@ import java.util.List;
  *   <li><b>redirect</b> (a listener with {@code redirect_https}, before routing): 301/308 to https</li>
  *   <li><b>route</b>: host and path to a route, or 404; then this route's chain:</li>
  *   <li><b>rate limit</b> ({@link RateLimited}): counts the request; 429 when over</li>
+ *   <li><b>content coding</b> ({@link NegotiateEncoding}, on a compressing route): Accept-Encoding
+ *       decided, so the cache looks up the variant the response will be</li>
  *   <li><b>static</b> ({@link ServeStatic}): answers from files, or <b>cache</b> ({@link LookUpCache}):
  *       answers from the store or proceeds (a miss, a revalidation)</li>
  *   <li><b>forward</b> ({@link Forward}): picks a server ({@link ServerSelection}) and relays both
@@ -36,6 +39,9 @@ final class RouteChain {
         List<Stage> stages = new ArrayList<>(3);
         if (route.rateLimit() != null) {
             stages.add(new RateLimited(route.rateLimit()));
+        }
+        if (route.compression() != null) {
+            stages.add(new NegotiateEncoding(route.compression()));
         }
         if (route.statics() != null) {
             stages.add(ServeStatic.INSTANCE);
@@ -70,6 +76,24 @@ final class RouteChain {
             }
             request.respond(limit.tooMany(decision));
             return Outcome.TAKEN;
+        }
+    }
+
+    /**
+     * Chooses the response's content coding from Accept-Encoding before the cache is asked, which
+     * then keys its variants by the coding ({@link ResponseCompression#negotiate}).
+     */
+    static final class NegotiateEncoding implements Stage {
+        private final ResponseCompression compression;
+
+        NegotiateEncoding(ResponseCompression compression) {
+            this.compression = compression;
+        }
+
+        @Override
+        public Outcome handle(Context request) {
+            request.encoding(compression.negotiate(request.request()));
+            return Outcome.CONTINUE;
         }
     }
 

@@ -1,6 +1,7 @@
 package io.flotilla.node.proxy;
 
 import io.flotilla.cluster.rate.RateDecision;
+import io.flotilla.node.compress.Coding;
 import io.flotilla.node.route.Route;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpRequest;
@@ -40,6 +41,9 @@ interface Stage {
 
         /** Records the rate limit's verdict, which the response pass describes on the response. */
         void rateDecision(RateDecision decision);
+
+        /** Records the content coding negotiated for the response (a compressing route only). */
+        void encoding(Coding coding);
 
         /** Answers with {@code response}, made here (no Via), through the response pass. */
         void respond(FullHttpResponse response);

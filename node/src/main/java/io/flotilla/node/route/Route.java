@@ -1,6 +1,7 @@
 package io.flotilla.node.route;
 
 import io.flotilla.node.cache.RouteCache;
+import io.flotilla.node.compress.ResponseCompression;
 import io.flotilla.node.ratelimit.RouteRateLimit;
 import io.flotilla.node.statics.StaticFileResponder;
 import io.flotilla.node.upstream.Upstream;
@@ -17,11 +18,12 @@ public final class Route {
     private final StaticFileResponder statics;
     private final RouteCache cache;
     private final RouteRateLimit rateLimit;
+    private final ResponseCompression compression;
     private final int index;
     private final boolean websocket;
 
     Route(int index, String host, String prefix, String rewrite, Upstream upstream, StaticFileResponder statics,
-          RouteCache cache, RouteRateLimit rateLimit, boolean websocket) {
+          RouteCache cache, RouteRateLimit rateLimit, boolean websocket, ResponseCompression compression) {
         this.websocket = websocket;
         this.index = index;
         this.host = host;
@@ -31,6 +33,7 @@ public final class Route {
         this.statics = statics;
         this.cache = cache;
         this.rateLimit = rateLimit;
+        this.compression = compression;
     }
 
     /** Its position in the config's list of routes: what the compiled request path is indexed by. */
@@ -64,6 +67,11 @@ public final class Route {
     /** Whether {@code Upgrade: websocket} requests are tunnelled to the upstream (else Upgrade is stripped). */
     public boolean websocket() {
         return websocket;
+    }
+
+    /** How the route compresses responses, or null when it does not. */
+    public ResponseCompression compression() {
+        return compression;
     }
 
     public StaticFileResponder statics() {

@@ -2,6 +2,8 @@ package io.flotilla.node.route;
 
 import io.flotilla.cluster.rate.RateCounters;
 import io.flotilla.node.cache.ResponseCache;
+import io.flotilla.node.compress.ResponseCompression;
+import io.flotilla.node.config.CompressionConfig;
 import io.flotilla.node.ratelimit.RouteRateLimit;
 import io.flotilla.node.cache.RouteCache;
 
@@ -44,6 +46,12 @@ public final class RouteTable {
     /** As {@link #compile(List, Map)}, with the cache that routes enabling it use (null: none). */
     public static RouteTable compile(List<RouteConfig> routes, Map<String, Upstream> upstreams, ResponseCache cache,
                                      RateCounters rates) {
+        return compile(routes, upstreams, cache, rates, CompressionConfig.DEFAULT);
+    }
+
+    /** As {@link #compile(List, Map, ResponseCache, RateCounters)}, with the {@code compression} section. */
+    public static RouteTable compile(List<RouteConfig> routes, Map<String, Upstream> upstreams, ResponseCache cache,
+                                     RateCounters rates, CompressionConfig compression) {
         Map<String, List<Route>> exact = new HashMap<>();
         Map<String, List<Route>> wildcard = new HashMap<>();
         List<Route> any = new ArrayList<>();
@@ -57,7 +65,8 @@ public final class RouteTable {
             RouteRateLimit limit = rates == null ? null
                     : config.rateLimit().map(l -> new RouteRateLimit(name, l, rates)).orElse(null);
             Route route = new Route(all.size(), host, config.path(), config.rewrite().orElse(null), upstream, statics,
-                    routeCache, limit, config.websocket() && upstream != null);
+                    routeCache, limit, config.websocket() && upstream != null,
+                    ResponseCompression.forRoute(compression, config.compression()));
             all.add(route);
             if (host == null) {
                 any.add(route);

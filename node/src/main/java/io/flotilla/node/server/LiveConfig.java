@@ -171,7 +171,7 @@ final class LiveConfig {
         FlotillaConfig local = node.config();
         return new FlotillaConfig(pushed.source(), local.node(), local.listeners(), pushed.upstreams(), pushed.routes(),
                 pushed.timeouts(), pushed.limits(), pushed.headers(), pushed.cache(), local.cluster(),
-                pushed.websocket());
+                pushed.websocket(), pushed.compression());
     }
 
     /** As {@link NodeOperations#push}. */

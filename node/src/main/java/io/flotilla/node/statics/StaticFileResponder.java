@@ -22,6 +22,8 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.flotilla.node.compress.ContentEncoder;
+import io.flotilla.node.compress.EncodedChunkedInput;
 import io.flotilla.node.http.ByteRanges;
 import io.flotilla.node.http.FinalHeadPass;
 import io.flotilla.node.http.Preconditions;
@@ -231,6 +233,7 @@ public final class StaticFileResponder {
                 response.headers()
                         .set(HttpHeaderNames.ETAG, etag)
                         .set(HttpHeaderNames.LAST_MODIFIED, lastModified);
+                pass.encodeBody(response); // a 304 names the encoded representation by a weak ETag
                 return sendHeadersOnly(ctx, request, response, pass, now);
             }
             if (failed != null) {
@@ -267,17 +270,32 @@ public final class StaticFileResponder {
                 headers.set(HttpHeaderNames.CONTENT_RANGE,
                         "bytes " + start + "-" + (start + count - 1) + "/" + size);
             }
+            ContentEncoder encoder = pass.encodeBody(response);
             if (head || count == 0) {
                 return sendHeadersOnly(ctx, request, response, pass, now);
+            }
+            if (encoder != null) {
+                // Encoded as it is read: chunks pulled while the connection is writable, no sendfile.
+                addChunkedWriter(ctx);
+                EncodedChunkedInput chunks;
+                try {
+                    chunks = new EncodedChunkedInput(new ChunkedNioFile(channel, start, count, 16 * 1024), encoder);
+                } catch (IOException e) {
+                    encoder.close();
+                    return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), pass);
+                }
+                handedOff = true;
+                HttpUtil.setTransferEncodingChunked(response, request.protocolVersion().minorVersion() >= 1);
+                addCommonHeaders(response, request, pass, now);
+                ctx.write(response);
+                return ctx.writeAndFlush(chunks);
             }
 
             if (ctx.pipeline().get(SslHandler.class) != null || ctx.channel().parent() != null) {
                 // SslHandler must see the bytes, and an HTTP/2 stream's go out in its connection's DATA
                 // frames, so no sendfile: the file goes out in chunks, read as the connection can take them
                 // (ChunkedWriteHandler, added to this connection or stream on first use).
-                if (ctx.pipeline().get(ChunkedWriteHandler.class) == null) {
-                    ctx.pipeline().addBefore(ctx.name(), "chunked-writer", new ChunkedWriteHandler());
-                }
+                addChunkedWriter(ctx);
                 HttpChunkedInput chunks;
                 try {
                     chunks = new HttpChunkedInput(new ChunkedNioFile(channel, start, count, 16 * 1024));
@@ -466,6 +484,13 @@ public final class StaticFileResponder {
     private static void addCommonHeaders(HttpResponse response, HttpRequest request, FinalHeadPass pass, long now) {
         response.headers().set(HttpHeaderNames.DATE, DateFormatter.format(new Date(now)));
         pass.finishHead(response);
+    }
+
+    /** ChunkedWriteHandler, added to a connection the first time it sends a file in chunks. */
+    private static void addChunkedWriter(ChannelHandlerContext ctx) {
+        if (ctx.pipeline().get(ChunkedWriteHandler.class) == null) {
+            ctx.pipeline().addBefore(ctx.name(), "chunked-writer", new ChunkedWriteHandler());
+        }
     }
 
     private static void closeQuietly(FileChannel channel) {

@@ -35,6 +35,7 @@ class ConfigExampleTest {
         assertEquals(HeaderPolicy.defaults(), c.headers());
         assertEquals(CacheConfig.defaults(), c.cache());
         assertEquals(WebSocketConfig.defaults(), c.websocket());
+        assertEquals(CompressionConfig.DEFAULT, c.compression());
         assertTrue(c.routes().get(3).cache().isPresent());
         assertTrue(c.routes().get(0).rateLimit().isPresent());
         assertEquals(3, c.cluster().orElseThrow().expectedSize());

@@ -12,35 +12,35 @@ import java.util.logging.Logger;
  */
 public final class Listeners<T> {
 
-  private static final Logger LOG = Logger.getLogger(Listeners.class.getName());
+    private static final Logger LOG = Logger.getLogger(Listeners.class.getName());
 
-  private final CopyOnWriteArrayList<Consumer<T>> listeners = new CopyOnWriteArrayList<>();
-  private final String what;
+    private final CopyOnWriteArrayList<Consumer<T>> listeners = new CopyOnWriteArrayList<>();
+    private final String what;
 
-  /** {@code what} names the change in the log line of a failing listener. */
-  public Listeners(String what) {
-    this.what = what;
-  }
-
-  /** Adds {@code listener}; returns what removes it. */
-  public Runnable add(Consumer<T> listener) {
-    listeners.add(listener);
-    return () -> listeners.remove(listener);
-  }
-
-  /** Tells every listener about {@code change}. */
-  public void fire(T change) {
-    for (Consumer<T> l : listeners) {
-      try {
-        l.accept(change);
-      } catch (RuntimeException e) {
-        LOG.log(Level.WARNING, what + " listener failed", e);
-      }
+    /** {@code what} names the change in the log line of a failing listener. */
+    public Listeners(String what) {
+        this.what = what;
     }
-  }
 
-  /** Removes every listener. */
-  public void clear() {
-    listeners.clear();
-  }
+    /** Adds {@code listener}; returns what removes it. */
+    public Runnable add(Consumer<T> listener) {
+        listeners.add(listener);
+        return () -> listeners.remove(listener);
+    }
+
+    /** Tells every listener about {@code change}. */
+    public void fire(T change) {
+        for (Consumer<T> l : listeners) {
+            try {
+                l.accept(change);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, what + " listener failed", e);
+            }
+        }
+    }
+
+    /** Removes every listener. */
+    public void clear() {
+        listeners.clear();
+    }
 }

@@ -5,8 +5,7 @@ import java.util.function.Supplier;
 
 /** Waits for a condition the fleet reaches eventually (membership, health), polling. */
 final class Await {
-    private Await() {
-    }
+    private Await() {}
 
     /** A condition; an exception counts as not yet. */
     interface Check {

@@ -28,33 +28,48 @@ class ComposeExampleTest {
 
     @Test
     void theComposeFleetAnswersThroughTheFrontAndPrometheusScrapesEveryNode() throws Exception {
-        assumeTrue("true".equals(System.getenv("CI")) || onPath("docker-compose"),
+        assumeTrue(
+                "true".equals(System.getenv("CI")) || onPath("docker-compose"),
                 "docker-compose is not installed (Debian package docker-compose; .ci/run installs it)");
         String project = "flotilla-test-" + UUID.randomUUID().toString().substring(0, 8);
-        Map<String, String> env = Map.of("COMPOSE_PROJECT_NAME", project,
-                "FLOTILLA_FRONT_PORT", "0", "FLOTILLA_PROMETHEUS_PORT", "0");
+        Map<String, String> env =
+                Map.of("COMPOSE_PROJECT_NAME", project, "FLOTILLA_FRONT_PORT", "0", "FLOTILLA_PROMETHEUS_PORT", "0");
         try {
             long t0 = System.nanoTime();
             run(env, "docker/compose-up.sh");
             System.out.printf("compose-up answered after %d ms%n", (System.nanoTime() - t0) / 1_000_000);
-            int front = port(run(env, "docker-compose", "-p", project, "-f", "docker/compose/compose.yaml",
-                    "port", "front", "80"));
-            int prometheus = port(run(env, "docker-compose", "-p", project, "-f", "docker/compose/compose.yaml",
-                    "port", "prometheus", "9090"));
+            int front = port(run(
+                    env, "docker-compose", "-p", project, "-f", "docker/compose/compose.yaml", "port", "front", "80"));
+            int prometheus = port(run(
+                    env,
+                    "docker-compose",
+                    "-p",
+                    project,
+                    "-f",
+                    "docker/compose/compose.yaml",
+                    "port",
+                    "prometheus",
+                    "9090"));
 
             String path = "/cached/compose-" + UUID.randomUUID();
             assertFalse(RawHttp.get("127.0.0.1", front, path, "compose.test").hit());
             // Round robin over three nodes: six requests reach each node twice, all served by the fleet's copy.
-            Await.until(Duration.ofSeconds(120), () -> {
-                for (int i = 0; i < 6; i++) {
-                    if (!RawHttp.get("127.0.0.1", front, path, "compose.test").hit()) {
-                        return false;
-                    }
-                }
-                return true;
-            }, () -> "not a hit on every node for " + path);
+            Await.until(
+                    Duration.ofSeconds(120),
+                    () -> {
+                        for (int i = 0; i < 6; i++) {
+                            if (!RawHttp.get("127.0.0.1", front, path, "compose.test")
+                                    .hit()) {
+                                return false;
+                            }
+                        }
+                        return true;
+                    },
+                    () -> "not a hit on every node for " + path);
 
-            Await.until(Duration.ofSeconds(120), () -> upTargets(prometheus) == 3,
+            Await.until(
+                    Duration.ofSeconds(120),
+                    () -> upTargets(prometheus) == 3,
                     () -> "Prometheus targets: " + targets(prometheus));
         } finally {
             run(env, "docker/compose-up.sh", "down");
@@ -75,8 +90,8 @@ class ComposeExampleTest {
     }
 
     private static String query(int prometheus) throws IOException {
-        RawHttp.Response r = RawHttp.get("127.0.0.1", prometheus, "/api/v1/query?query=up%7Bjob%3D%22flotilla%22%7D",
-                "127.0.0.1");
+        RawHttp.Response r =
+                RawHttp.get("127.0.0.1", prometheus, "/api/v1/query?query=up%7Bjob%3D%22flotilla%22%7D", "127.0.0.1");
         assertEquals(200, r.status());
         return r.body();
     }
@@ -97,7 +112,8 @@ class ComposeExampleTest {
 
     /** Runs a command in the repository and returns its output; fails with the output if the command fails. */
     private static String run(Map<String, String> env, String... command) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(List.of(command)).directory(REPO.toFile()).redirectErrorStream(true);
+        ProcessBuilder pb =
+                new ProcessBuilder(List.of(command)).directory(REPO.toFile()).redirectErrorStream(true);
         pb.environment().putAll(env);
         Process p = pb.start();
         byte[] out = p.getInputStream().readAllBytes(); // compose-up.sh bounds its own waits

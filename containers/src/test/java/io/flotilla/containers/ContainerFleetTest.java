@@ -73,9 +73,12 @@ class ContainerFleetTest {
     void startFleet() throws Exception {
         String key = fleetKey();
         network = userNetwork();
-        origin = start(new GenericContainer<>(Images.PEERS).withNetwork(network).withNetworkAliases("origin")
+        origin = start(new GenericContainer<>(Images.PEERS)
+                .withNetwork(network)
+                .withNetworkAliases("origin")
                 .withCreateContainerCmdModifier(cmd -> cmd.withUser("nobody"))
-                .withExposedPorts(8000).waitingFor(Wait.forHttp("/_stats")));
+                .withExposedPorts(8000)
+                .waitingFor(Wait.forHttp("/_stats")));
         for (String name : List.of("node-a", "node-b", "node-c")) {
             nodes.add(node(name, key));
         }
@@ -85,10 +88,12 @@ class ContainerFleetTest {
         System.out.printf("node-a healthy %d ms after docker start%n", (System.nanoTime() - t0) / 1_000_000);
         started.addAll(nodes.subList(1, 3));
         Startables.deepStart(nodes.subList(1, 3)).join(); // together: both join node-a's fleet
-        front = start(new GenericContainer<>(Images.PEERS).withNetwork(network)
+        front = start(new GenericContainer<>(Images.PEERS)
+                .withNetwork(network)
                 .withCommand("haproxy", "-W", "-db", "-f", "/etc/haproxy/haproxy.cfg")
                 .withCopyFileToContainer(file("haproxy.cfg", haproxyConfig(), 0644), "/etc/haproxy/haproxy.cfg")
-                .withExposedPorts(80).waitingFor(Wait.forListeningPort()));
+                .withExposedPorts(80)
+                .waitingFor(Wait.forListeningPort()));
     }
 
     @AfterAll
@@ -109,17 +114,28 @@ class ContainerFleetTest {
     @Order(1)
     void imageRunsAsItsOwnUserWithAHealthCheckAndHeapFromTheMemoryLimit() throws Exception {
         InspectImageResponse image = docker.inspectImageCmd(Images.NODE).exec();
-        assertEquals(System.getProperty("flotilla.image.version"),
+        assertEquals(
+                System.getProperty("flotilla.image.version"),
                 image.getConfig().getLabels().get("org.opencontainers.image.version"));
         assertEquals("flotilla", image.getConfig().getUser());
         for (GenericContainer<?> node : nodes) {
-            assertEquals("healthy", docker.inspectContainerCmd(node.getContainerId()).exec().getState().getHealth().getStatus());
-            assertEquals("uid=10001(flotilla) gid=10001(flotilla) groups=10001(flotilla)",
+            assertEquals(
+                    "healthy",
+                    docker.inspectContainerCmd(node.getContainerId())
+                            .exec()
+                            .getState()
+                            .getHealth()
+                            .getStatus());
+            assertEquals(
+                    "uid=10001(flotilla) gid=10001(flotilla) groups=10001(flotilla)",
                     node.execInContainer("id").getStdout().trim());
         }
         // 40% of the 768 MiB limit: the JVM reads the cgroup, not the machine's 24 GiB.
-        String vm = nodes.get(0).execInContainer("sh", "-c", "java $JAVA_OPTS -XshowSettings:vm -version").getStderr();
-        Matcher heap = Pattern.compile("Max\\. Heap Size \\(Estimated\\): ([0-9.]+)M").matcher(vm);
+        String vm = nodes.get(0)
+                .execInContainer("sh", "-c", "java $JAVA_OPTS -XshowSettings:vm -version")
+                .getStderr();
+        Matcher heap =
+                Pattern.compile("Max\\. Heap Size \\(Estimated\\): ([0-9.]+)M").matcher(vm);
         assertTrue(heap.find(), vm);
         double mib = Double.parseDouble(heap.group(1));
         assertTrue(mib > 0.35 * 768 && mib < 0.45 * 768, "max heap " + mib + " MiB in a 768 MiB container");
@@ -129,7 +145,8 @@ class ContainerFleetTest {
     @Order(2)
     void fleetFormsByDnsNames() throws Exception {
         for (GenericContainer<?> node : nodes) {
-            Await.until(Duration.ofSeconds(120), () -> members(node) == 3, () -> "members of " + node + ": " + fleet(node));
+            Await.until(
+                    Duration.ofSeconds(120), () -> members(node) == 3, () -> "members of " + node + ": " + fleet(node));
         }
     }
 
@@ -187,18 +204,32 @@ class ContainerFleetTest {
     @Order(5)
     void aContainerCutOffTheNetworkLeavesTheFleetAndRejoinsWhenHealed() throws Exception {
         GenericContainer<?> c = nodes.get(2);
-        String address = docker.inspectContainerCmd(c.getContainerId()).exec().getNetworkSettings().getNetworks()
-                .values().iterator().next().getIpAddress();
+        String address = docker.inspectContainerCmd(c.getContainerId())
+                .exec()
+                .getNetworkSettings()
+                .getNetworks()
+                .values()
+                .iterator()
+                .next()
+                .getIpAddress();
         try (FrontLoad load = new FrontLoad(this::throughFront, KEYS)) {
             load.awaitRequests(20);
-            docker.disconnectFromNetworkCmd().withNetworkId(network.getId()).withContainerId(c.getContainerId()).exec();
-            Await.until(Duration.ofSeconds(30), () -> members(nodes.get(0)) == 2 && members(nodes.get(1)) == 2
-                    && members(c) == 1, () -> "a: " + fleet(nodes.get(0)) + "\nc: " + fleet(c));
+            docker.disconnectFromNetworkCmd()
+                    .withNetworkId(network.getId())
+                    .withContainerId(c.getContainerId())
+                    .exec();
+            Await.until(
+                    Duration.ofSeconds(30),
+                    () -> members(nodes.get(0)) == 2 && members(nodes.get(1)) == 2 && members(c) == 1,
+                    () -> "a: " + fleet(nodes.get(0)) + "\nc: " + fleet(c));
             load.awaitRequests(load.requests() + 50);
             // The cut-off node still serves what its near cache holds, to whoever can reach it.
             assertTrue(inside(c, "/cached/shared").hit());
-            docker.connectToNetworkCmd().withNetworkId(network.getId()).withContainerId(c.getContainerId())
-                    .withContainerNetwork(new ContainerNetwork().withAliases("node-c", "fleet")
+            docker.connectToNetworkCmd()
+                    .withNetworkId(network.getId())
+                    .withContainerId(c.getContainerId())
+                    .withContainerNetwork(new ContainerNetwork()
+                            .withAliases("node-c", "fleet")
                             .withIpamConfig(new ContainerNetwork.Ipam().withIpv4Address(address)))
                     .exec();
             for (GenericContainer<?> node : nodes) {
@@ -212,10 +243,13 @@ class ContainerFleetTest {
         // One cache again: an entry stored through A is a hit on C. Gossip merges first, Hazelcast's
         // split-brain merge some seconds later, so each try uses a fresh path until one hits.
         int[] tries = {0};
-        Await.until(Duration.ofSeconds(60), () -> {
-            String path = "/cached/after-heal-" + (++tries[0]);
-            return !inside(nodes.get(0), path).hit() && inside(c, path).hit();
-        }, () -> "no shared hit on node-c after " + tries[0] + " tries");
+        Await.until(
+                Duration.ofSeconds(60),
+                () -> {
+                    String path = "/cached/after-heal-" + (++tries[0]);
+                    return !inside(nodes.get(0), path).hit() && inside(c, path).hit();
+                },
+                () -> "no shared hit on node-c after " + tries[0] + " tries");
         System.out.println("shared cache whole again after the heal, try " + tries[0]);
         assertEquals(1, originCounts().get("/cached/after-heal-" + tries[0]));
     }
@@ -235,8 +269,11 @@ class ContainerFleetTest {
             assertEquals(0, load.failures(), "failed requests through the front: " + load);
             assertTrue(stopMs < 25_000, "stop took " + stopMs + " ms");
         }
-        assertEquals(0L, docker.inspectContainerCmd(a.getContainerId()).exec().getState().getExitCodeLong());
-        assertTrue(a.getLogs(OutputFrame.OutputType.STDERR, OutputFrame.OutputType.STDOUT).contains("drained"));
+        assertEquals(
+                0L,
+                docker.inspectContainerCmd(a.getContainerId()).exec().getState().getExitCodeLong());
+        assertTrue(a.getLogs(OutputFrame.OutputType.STDERR, OutputFrame.OutputType.STDOUT)
+                .contains("drained"));
         Await.until(Duration.ofSeconds(30), () -> members(nodes.get(1)) == 2, () -> fleet(nodes.get(1)));
     }
 
@@ -244,7 +281,8 @@ class ContainerFleetTest {
         return new GenericContainer<>(Images.NODE)
                 .withNetwork(network)
                 .withNetworkAliases(name, "fleet")
-                .withCreateContainerCmdModifier(cmd -> cmd.withHostName(name).getHostConfig().withMemory(MEMORY))
+                .withCreateContainerCmdModifier(
+                        cmd -> cmd.withHostName(name).getHostConfig().withMemory(MEMORY))
                 .withCopyFileToContainer(file(name + ".yaml", nodeConfig(name), 0644), "/etc/flotilla/flotilla.yaml")
                 .withCopyFileToContainer(file("fleet.key", key, 0644), "/etc/flotilla/fleet.key")
                 .withExposedPorts(8080, 9090)
@@ -307,7 +345,8 @@ class ContainerFleetTest {
 
     /** A fleet key made as users make one: the image's own {@code fleet-key} command. */
     private String fleetKey() {
-        try (GenericContainer<?> maker = new GenericContainer<>(Images.NODE).withCommand("fleet-key")
+        try (GenericContainer<?> maker = new GenericContainer<>(Images.NODE)
+                .withCommand("fleet-key")
                 .withStartupCheckStrategy(new OneShotStartupCheckStrategy().withTimeout(Duration.ofSeconds(60)))) {
             maker.start();
             String key = maker.getLogs(OutputFrame.OutputType.STDOUT).trim();
@@ -321,10 +360,12 @@ class ContainerFleetTest {
         RuntimeException last = null;
         for (int attempt = 0; attempt < 5; attempt++) {
             int r = ThreadLocalRandom.current().nextInt(1, 255);
-            Network n = Network.builder().createNetworkCmdModifier(cmd -> cmd
-                    .withName("flotilla-test-" + UUID.randomUUID().toString().substring(0, 8))
-                    .withIpam(new com.github.dockerjava.api.model.Network.Ipam().withConfig(
-                            new com.github.dockerjava.api.model.Network.Ipam.Config().withSubnet("10.250." + r + ".0/24"))))
+            Network n = Network.builder()
+                    .createNetworkCmdModifier(cmd -> cmd.withName("flotilla-test-"
+                                    + UUID.randomUUID().toString().substring(0, 8))
+                            .withIpam(new com.github.dockerjava.api.model.Network.Ipam()
+                                    .withConfig(new com.github.dockerjava.api.model.Network.Ipam.Config()
+                                            .withSubnet("10.250." + r + ".0/24"))))
                     .build();
             try {
                 n.getId(); // created now: a subnet another network holds fails here
@@ -360,7 +401,8 @@ class ContainerFleetTest {
 
     private String fleet(GenericContainer<?> node) {
         try {
-            return RawHttp.parse(execHttp(node, 9090, "/fleet", "Authorization: Bearer " + TOKEN + "\r\n")).body();
+            return RawHttp.parse(execHttp(node, 9090, "/fleet", "Authorization: Bearer " + TOKEN + "\r\n"))
+                    .body();
         } catch (Exception e) {
             return e.toString();
         }
@@ -377,19 +419,23 @@ class ContainerFleetTest {
     }
 
     private String health(GenericContainer<?> node) {
-        var health = docker.inspectContainerCmd(node.getContainerId()).exec().getState().getHealth();
+        var health = docker.inspectContainerCmd(node.getContainerId())
+                .exec()
+                .getState()
+                .getHealth();
         return health == null ? "none" : health.getStatus();
     }
 
     /** The image has no curl: bash's /dev/tcp, as its health check does. */
     private static String execHttp(GenericContainer<?> node, int port, String path, String headers) throws Exception {
-        String script = "exec 3<>/dev/tcp/127.0.0.1/" + port + " && printf 'GET " + path + " HTTP/1.1\\r\\nHost: " + HOST
-                + "\\r\\nConnection: close\\r\\n" + headers.replace("\r\n", "\\r\\n") + "\\r\\n' >&3 && cat <&3";
+        String script = "exec 3<>/dev/tcp/127.0.0.1/" + port + " && printf 'GET " + path + " HTTP/1.1\\r\\nHost: "
+                + HOST + "\\r\\nConnection: close\\r\\n" + headers.replace("\r\n", "\\r\\n") + "\\r\\n' >&3 && cat <&3";
         return node.execInContainer("bash", "-c", script).getStdout();
     }
 
     private Map<String, Integer> originCounts() throws IOException {
-        String json = RawHttp.get(origin.getHost(), origin.getMappedPort(8000), "/_stats", "origin").body();
+        String json = RawHttp.get(origin.getHost(), origin.getMappedPort(8000), "/_stats", "origin")
+                .body();
         Map<String, Integer> counts = new java.util.HashMap<>();
         Matcher m = Pattern.compile("\"([^\"]+)\": (\\d+)").matcher(json);
         while (m.find()) {

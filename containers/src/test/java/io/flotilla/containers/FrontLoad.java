@@ -28,30 +28,32 @@ final class FrontLoad implements AutoCloseable {
     private final Thread thread;
 
     FrontLoad(Fetch fetch, int keys) {
-        thread = new Thread(() -> {
-            long end = System.nanoTime() + MAX_NANOS;
-            for (int i = 0; !stop.get() && i < MAX_REQUESTS && System.nanoTime() < end; i++) {
-                String path = "/cached/k" + (i % keys);
-                String failure = null;
-                try {
-                    RawHttp.Response r = fetch.get(path);
-                    if (r.status() != 200) {
-                        failure = path + ": " + r.status();
-                    }
-                } catch (IOException e) {
-                    failure = path + ": " + e;
-                }
-                if (failure != null) {
-                    failures.incrementAndGet();
-                    synchronized (firstFailures) {
-                        if (firstFailures.size() < 5) {
-                            firstFailures.add(failure);
+        thread = new Thread(
+                () -> {
+                    long end = System.nanoTime() + MAX_NANOS;
+                    for (int i = 0; !stop.get() && i < MAX_REQUESTS && System.nanoTime() < end; i++) {
+                        String path = "/cached/k" + (i % keys);
+                        String failure = null;
+                        try {
+                            RawHttp.Response r = fetch.get(path);
+                            if (r.status() != 200) {
+                                failure = path + ": " + r.status();
+                            }
+                        } catch (IOException e) {
+                            failure = path + ": " + e;
                         }
+                        if (failure != null) {
+                            failures.incrementAndGet();
+                            synchronized (firstFailures) {
+                                if (firstFailures.size() < 5) {
+                                    firstFailures.add(failure);
+                                }
+                            }
+                        }
+                        requests.incrementAndGet();
                     }
-                }
-                requests.incrementAndGet();
-            }
-        }, "front-load");
+                },
+                "front-load");
         thread.setDaemon(true);
         thread.start();
     }

@@ -14,8 +14,7 @@ import java.util.Locale;
  * request then picks a node afresh, and a request that fails is exactly one request.
  */
 final class RawHttp {
-    private RawHttp() {
-    }
+    private RawHttp() {}
 
     /** A response: the status code, the raw head, the body. */
     record Response(int status, String head, String body) {

@@ -1,16 +1,14 @@
 package io.flotilla.loadtest;
 
+import static io.gatling.javaapi.core.CoreDsl.scenario;
+import static io.gatling.javaapi.http.HttpDsl.header;
+import static io.gatling.javaapi.http.HttpDsl.http;
+import static io.gatling.javaapi.http.HttpDsl.status;
 
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.stream.Stream;
-
-import static io.gatling.javaapi.core.CoreDsl.feed;
-import static io.gatling.javaapi.core.CoreDsl.scenario;
-import static io.gatling.javaapi.http.HttpDsl.header;
-import static io.gatling.javaapi.http.HttpDsl.http;
-import static io.gatling.javaapi.http.HttpDsl.status;
 
 /**
  * A cached route under a Zipf-distributed key space: {@code -Dkeys} keys (default 1000) drawn with skew
@@ -40,14 +38,22 @@ public class CacheSimulation extends FlotillaSimulation {
         Iterator<Map<String, Object>> feeder = Stream.generate(() -> Map.<String, Object>of("key", zipf.next()))
                 .iterator();
         var protocol = Knobs.http(Knobs.target()).shareConnections();
-        var load = scenario("cache").feed(feeder)
-                .exec(http("cache GET").get("/cache/" + prefix + "/k#{key}?ttl=" + ttl)
-                        .check(status().is(200), header("Cache-Status").transform(tally::record).exists()))
+        var load = scenario("cache")
+                .feed(feeder)
+                .exec(http("cache GET")
+                        .get("/cache/" + prefix + "/k#{key}?ttl=" + ttl)
+                        .check(
+                                status().is(200),
+                                header("Cache-Status").transform(tally::record).exists()))
                 .injectOpen(Knobs.open(rate, steady))
                 .protocols(protocol);
-        Verdicts verdicts = new Verdicts().require("steady-state hit ratio >= " + minHitRatio, () ->
-                tally.steadyTotal() > 0 && (double) tally.steadyHits() / tally.steadyTotal() >= minHitRatio
-                        ? null : tally.describe());
+        Verdicts verdicts = new Verdicts()
+                .require(
+                        "steady-state hit ratio >= " + minHitRatio,
+                        () -> tally.steadyTotal() > 0
+                                        && (double) tally.steadyHits() / tally.steadyTotal() >= minHitRatio
+                                ? null
+                                : tally.describe());
         summary.line(keys + " keys, skew " + skew + ", ttl " + ttl + " s, " + Knobs.perSecond(rate) + " for "
                 + steady.toSeconds() + " s, prefix /cache/" + prefix + "/");
         setUp(verdicts.after(load, protocol)).assertions(verdicts.andSlo());
@@ -55,7 +61,8 @@ public class CacheSimulation extends FlotillaSimulation {
 
     @Override
     protected void started() {
-        tally.steadyFrom(System.nanoTime() + Knobs.ramp().plus(steady.dividedBy(2)).toNanos());
+        tally.steadyFrom(
+                System.nanoTime() + Knobs.ramp().plus(steady.dividedBy(2)).toNanos());
     }
 
     @Override

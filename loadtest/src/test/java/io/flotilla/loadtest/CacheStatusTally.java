@@ -56,8 +56,11 @@ final class CacheStatusTally {
 
     String describe() {
         long all = hits() + forwarded();
-        String text = "hit ratio " + Summary.ratio(hits(), all) + " (" + hits() + " hits, " + forwarded() + " forwarded)";
-        return steadyFromNanos == Long.MAX_VALUE ? text : text + ", steady state "
-                + Summary.ratio(steadyHits(), steadyTotal()) + " (" + steadyHits() + " of " + steadyTotal() + ")";
+        String text =
+                "hit ratio " + Summary.ratio(hits(), all) + " (" + hits() + " hits, " + forwarded() + " forwarded)";
+        return steadyFromNanos == Long.MAX_VALUE
+                ? text
+                : text + ", steady state " + Summary.ratio(steadyHits(), steadyTotal()) + " (" + steadyHits() + " of "
+                        + steadyTotal() + ")";
     }
 }

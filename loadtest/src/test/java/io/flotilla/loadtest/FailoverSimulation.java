@@ -1,14 +1,13 @@
 package io.flotilla.loadtest;
 
-import io.gatling.javaapi.core.Assertion;
-
-import java.util.ArrayList;
-import java.util.List;
-
 import static io.gatling.javaapi.core.CoreDsl.global;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
 import static io.gatling.javaapi.http.HttpDsl.http;
 import static io.gatling.javaapi.http.HttpDsl.status;
+
+import io.gatling.javaapi.core.Assertion;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A steady open-model load through the L4 front ({@code -Drate}, default 300 per second, 1 KiB
@@ -55,7 +54,8 @@ public class FailoverSimulation extends FlotillaSimulation {
     protected void finished() {
         hooks.stop();
         for (Hooks.Result r : hooks.results()) {
-            summary.line("hook at " + r.hook().at().toMillis() / 1000.0 + " s '" + r.hook().command() + "' exited " + r.exit());
+            summary.line("hook at " + r.hook().at().toMillis() / 1000.0 + " s '"
+                    + r.hook().command() + "' exited " + r.exit());
         }
     }
 }

@@ -1,7 +1,6 @@
 package io.flotilla.loadtest;
 
 import io.gatling.javaapi.core.Simulation;
-
 import java.time.Duration;
 import java.util.Locale;
 
@@ -30,19 +29,25 @@ abstract class FlotillaSimulation extends Simulation {
         finished();
         double cpu = (cpuNanos() - cpuAtStart) / 1e9;
         double wall = (System.nanoTime() - startedNanos) / 1e9;
-        summary.line(String.format(Locale.ROOT, "generator (Gatling JVM) used %.1f CPU-s in %.1f s: %.2f cores",
-                cpu, wall, wall > 0 ? cpu / wall : 0));
+        summary.line(String.format(
+                Locale.ROOT,
+                "generator (Gatling JVM) used %.1f CPU-s in %.1f s: %.2f cores",
+                cpu,
+                wall,
+                wall > 0 ? cpu / wall : 0));
     }
 
     /** Called as the load starts. */
-    protected void started() {
-    }
+    protected void started() {}
 
     /** Called once the load (and the verdicts) are over. */
-    protected void finished() {
-    }
+    protected void finished() {}
 
     private static long cpuNanos() {
-        return ProcessHandle.current().info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+        return ProcessHandle.current()
+                .info()
+                .totalCpuDuration()
+                .map(Duration::toNanos)
+                .orElse(0L);
     }
 }

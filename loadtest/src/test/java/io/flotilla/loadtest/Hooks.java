@@ -18,8 +18,7 @@ import java.util.concurrent.TimeUnit;
 final class Hooks {
     static final Duration TIMEOUT = Duration.ofSeconds(60);
 
-    record Hook(Duration at, String command) {
-    }
+    record Hook(Duration at, String command) {}
 
     record Result(Hook hook, int exit, String output) {
         boolean ok() {
@@ -44,7 +43,9 @@ final class Hooks {
                 if (eq < 0) {
                     throw new IllegalArgumentException("-Dhooks: '" + part + "' is not TIME=COMMAND");
                 }
-                hooks.add(new Hook(Knobs.parseDuration(part.substring(0, eq)), part.substring(eq + 1).trim()));
+                hooks.add(new Hook(
+                        Knobs.parseDuration(part.substring(0, eq)),
+                        part.substring(eq + 1).trim()));
             }
         }
         return new Hooks(hooks);
@@ -80,7 +81,8 @@ final class Hooks {
     String failures() {
         List<String> failed = new ArrayList<>();
         for (Hook hook : hooks) {
-            Result r = results.stream().filter(x -> x.hook() == hook).findFirst().orElse(null);
+            Result r =
+                    results.stream().filter(x -> x.hook() == hook).findFirst().orElse(null);
             if (r == null) {
                 failed.add("'" + hook.command() + "' did not run");
             } else if (!r.ok()) {
@@ -93,7 +95,9 @@ final class Hooks {
     static Result run(Hook hook) {
         long started = System.nanoTime();
         try {
-            Process p = new ProcessBuilder("sh", "-c", hook.command()).redirectErrorStream(true).start();
+            Process p = new ProcessBuilder("sh", "-c", hook.command())
+                    .redirectErrorStream(true)
+                    .start();
             p.getOutputStream().close();
             if (!p.waitFor(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();

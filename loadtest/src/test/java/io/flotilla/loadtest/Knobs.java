@@ -1,18 +1,17 @@
 package io.flotilla.loadtest;
 
-import io.gatling.javaapi.core.Assertion;
-import io.gatling.javaapi.core.OpenInjectionStep;
-import io.gatling.javaapi.http.HttpProtocolBuilder;
-
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
-
 import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
 import static io.gatling.javaapi.core.CoreDsl.global;
 import static io.gatling.javaapi.core.CoreDsl.rampUsersPerSec;
 import static io.gatling.javaapi.http.HttpDsl.http;
+
+import io.gatling.javaapi.core.Assertion;
+import io.gatling.javaapi.core.OpenInjectionStep;
+import io.gatling.javaapi.http.HttpProtocolBuilder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 
 /**
  * What every simulation reads from system properties ({@code -Dname=value}), with its default, and the
@@ -27,8 +26,7 @@ import static io.gatling.javaapi.http.HttpDsl.http;
  * </ul>
  */
 final class Knobs {
-    private Knobs() {
-    }
+    private Knobs() {}
 
     static String text(String name, String fallback) {
         String value = System.getProperty(name);
@@ -89,7 +87,10 @@ final class Knobs {
 
     /** HTTP/1.1 to {@code baseUrl}; no warm-up request (Gatling's goes to the internet) and no client cache. */
     static HttpProtocolBuilder http(String baseUrl) {
-        return http.baseUrl(baseUrl).disableWarmUp().disableCaching().disableFollowRedirect()
+        return http.baseUrl(baseUrl)
+                .disableWarmUp()
+                .disableCaching()
+                .disableFollowRedirect()
                 .userAgentHeader("flotilla-loadtest (Gatling)");
     }
 

@@ -2,7 +2,6 @@ package io.flotilla.loadtest;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -77,7 +76,8 @@ public final class LoadOrigin implements AutoCloseable {
     }
 
     private void handle(HttpExchange exchange) throws IOException {
-        try (exchange; InputStream body = exchange.getRequestBody()) {
+        try (exchange;
+                InputStream body = exchange.getRequestBody()) {
             body.transferTo(OutputStream.nullOutputStream());
             String path = exchange.getRequestURI().getPath();
             String query = exchange.getRequestURI().getRawQuery();
@@ -114,7 +114,9 @@ public final class LoadOrigin implements AutoCloseable {
 
     private String stats() {
         StringBuilder out = new StringBuilder();
-        new TreeMap<>(served).forEach((name, n) -> out.append(name).append(' ').append(n.get()).append('\n'));
+        new TreeMap<>(served)
+                .forEach((name, n) ->
+                        out.append(name).append(' ').append(n.get()).append('\n'));
         return out.length() == 0 ? "total 0\n" : out.toString();
     }
 

@@ -1,16 +1,15 @@
 package io.flotilla.loadtest;
 
-import org.junit.jupiter.api.Test;
-
-import java.time.Duration;
-import java.util.List;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 /** The simulations' own arithmetic: windows, key draws, durations, hooks and Cache-Status parsing. */
 class LoadtestPartsTest {
@@ -57,8 +56,11 @@ class LoadtestPartsTest {
         assertEquals(Duration.ofSeconds(7), Knobs.parseDuration("7"));
         assertEquals(Duration.ofMinutes(2), Knobs.parseDuration("2m"));
         Hooks hooks = Hooks.parse("20s=fleet.sh drain 2; 40s = fleet.sh kill 3");
-        assertEquals(List.of(new Hooks.Hook(Duration.ofSeconds(20), "fleet.sh drain 2"),
-                new Hooks.Hook(Duration.ofSeconds(40), "fleet.sh kill 3")), hooks.hooks());
+        assertEquals(
+                List.of(
+                        new Hooks.Hook(Duration.ofSeconds(20), "fleet.sh drain 2"),
+                        new Hooks.Hook(Duration.ofSeconds(40), "fleet.sh kill 3")),
+                hooks.hooks());
         assertTrue(Hooks.parse("").hooks().isEmpty());
         assertThrows(IllegalArgumentException.class, () -> Hooks.parse("20s fleet.sh kill 3"));
     }

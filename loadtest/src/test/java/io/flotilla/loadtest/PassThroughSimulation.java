@@ -1,15 +1,14 @@
 package io.flotilla.loadtest;
 
-import io.gatling.javaapi.core.PopulationBuilder;
-import io.gatling.javaapi.http.HttpProtocolBuilder;
-
-import java.util.ArrayList;
-import java.util.List;
-
 import static io.gatling.javaapi.core.CoreDsl.bodyLength;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
 import static io.gatling.javaapi.http.HttpDsl.http;
 import static io.gatling.javaapi.http.HttpDsl.status;
+
+import io.gatling.javaapi.core.PopulationBuilder;
+import io.gatling.javaapi.http.HttpProtocolBuilder;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The proxy path without the cache: 1 KiB and 64 KiB responses ({@code /bytes/N}, {@code no-store}),
@@ -32,13 +31,15 @@ public class PassThroughSimulation extends FlotillaSimulation {
                 HttpProtocolBuilder protocol = Knobs.http(target);
                 protocol = keepAlive ? protocol.shareConnections() : protocol.connectionHeader("close");
                 streams.add(scenario(name)
-                        .exec(http(name).get("/bytes/" + size).check(status().is(200), bodyLength().is(size)))
+                        .exec(http(name)
+                                .get("/bytes/" + size)
+                                .check(status().is(200), bodyLength().is(size)))
                         .injectOpen(Knobs.open(rate, Knobs.steady()))
                         .protocols(protocol));
             }
         }
-        summary.line("4 streams at " + Knobs.perSecond(rate) + " each, " + Knobs.steady().toSeconds()
-                + " s, against " + target);
+        summary.line("4 streams at " + Knobs.perSecond(rate) + " each, "
+                + Knobs.steady().toSeconds() + " s, against " + target);
         setUp(streams).assertions(Knobs.slo());
     }
 }

@@ -1,7 +1,6 @@
 package io.flotilla.loadtest;
 
 import io.gatling.http.response.Response;
-
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;

@@ -1,13 +1,12 @@
 package io.flotilla.loadtest;
 
-
-import java.time.Duration;
-import java.util.Map;
-
 import static io.gatling.javaapi.core.CoreDsl.scenario;
 import static io.gatling.javaapi.http.HttpDsl.header;
 import static io.gatling.javaapi.http.HttpDsl.http;
 import static io.gatling.javaapi.http.HttpDsl.status;
+
+import java.time.Duration;
+import java.util.Map;
 
 /**
  * A rate-limited route ({@code /limited/}, limited per {@code X-Api-Key}; loadtest/config/node.yaml allows
@@ -43,28 +42,36 @@ public class RateLimitSimulation extends FlotillaSimulation {
         long retryAfterMax = (window.toMillis() + 999) / 1000;
         var protocol = Knobs.http(Knobs.target()).shareConnections();
         var over = scenario("over its limit")
-                .exec(http("over its limit").get("/limited/over").header("X-Api-Key", "over-" + run)
+                .exec(http("over its limit")
+                        .get("/limited/over")
+                        .header("X-Api-Key", "over-" + run)
                         .checkIf((response, session) -> ledger.admittedOverLimit(response))
                         .then(status().is(429).name("admitted beyond " + (limit + slack) + " per window"))
                         .check(status().in(200, 429))
                         .checkIf((response, session) -> response.status().code() == 429)
-                        .then(header("Retry-After").transform(Long::parseLong).validate("Retry-After within the window", (v, s) -> {
-                            if (v < 0 || v > retryAfterMax) {
-                                throw new IllegalStateException("Retry-After " + v + " outside 0.." + retryAfterMax);
-                            }
-                            return v;
-                        })))
+                        .then(header("Retry-After")
+                                .transform(Long::parseLong)
+                                .validate("Retry-After within the window", (v, s) -> {
+                                    if (v < 0 || v > retryAfterMax) {
+                                        throw new IllegalStateException(
+                                                "Retry-After " + v + " outside 0.." + retryAfterMax);
+                                    }
+                                    return v;
+                                })))
                 .injectOpen(Knobs.open(rate, Knobs.steady()))
                 .protocols(protocol);
         var under = scenario("under its limit")
-                .exec(http("under its limit").get("/limited/under").header("X-Api-Key", "under-" + run)
+                .exec(http("under its limit")
+                        .get("/limited/under")
+                        .header("X-Api-Key", "under-" + run)
                         .check(status().is(200)))
                 .injectOpen(Knobs.open(perWindow / 2, Knobs.steady()))
                 .protocols(protocol);
-        Verdicts verdicts = new Verdicts().require("admitted at least " + (limit - slack) + " per full window",
-                this::underAdmitted);
-        summary.line("limit " + limit + " per " + window.toMillis() + " ms (+" + slack + " slack), over-limit client at "
-                + Knobs.perSecond(rate) + " for " + Knobs.steady().toSeconds() + " s");
+        Verdicts verdicts = new Verdicts()
+                .require("admitted at least " + (limit - slack) + " per full window", this::underAdmitted);
+        summary.line(
+                "limit " + limit + " per " + window.toMillis() + " ms (+" + slack + " slack), over-limit client at "
+                        + Knobs.perSecond(rate) + " for " + Knobs.steady().toSeconds() + " s");
         setUp(verdicts.after(over, protocol), under).assertions(verdicts.andSlo());
     }
 
@@ -76,7 +83,8 @@ public class RateLimitSimulation extends FlotillaSimulation {
 
     private String underAdmitted() {
         Map<Long, Integer> possible = ledger.possiblePerWindow(steadyFrom, steadyTo);
-        return possible.values().stream().allMatch(n -> n >= limit - slack) ? null
+        return possible.values().stream().allMatch(n -> n >= limit - slack)
+                ? null
                 : "admitted per full window, at most: " + possible.values();
     }
 

@@ -1,7 +1,14 @@
 package io.flotilla.loadtest;
 
-import io.gatling.javaapi.core.PopulationBuilder;
+import static io.gatling.javaapi.core.CoreDsl.atOnceUsers;
+import static io.gatling.javaapi.core.CoreDsl.constantConcurrentUsers;
+import static io.gatling.javaapi.core.CoreDsl.responseTimeInMillis;
+import static io.gatling.javaapi.core.CoreDsl.scenario;
+import static io.gatling.javaapi.http.HttpDsl.header;
+import static io.gatling.javaapi.http.HttpDsl.http;
+import static io.gatling.javaapi.http.HttpDsl.status;
 
+import io.gatling.javaapi.core.PopulationBuilder;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -14,14 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
-
-import static io.gatling.javaapi.core.CoreDsl.atOnceUsers;
-import static io.gatling.javaapi.core.CoreDsl.constantConcurrentUsers;
-import static io.gatling.javaapi.core.CoreDsl.responseTimeInMillis;
-import static io.gatling.javaapi.core.CoreDsl.scenario;
-import static io.gatling.javaapi.http.HttpDsl.header;
-import static io.gatling.javaapi.http.HttpDsl.http;
-import static io.gatling.javaapi.http.HttpDsl.status;
 
 /**
  * The same load against 1, 2 and 3 nodes in turn through the front ({@code -Dnodes=1,2,3}): before each
@@ -42,7 +41,8 @@ public class ScaleOutSimulation extends FlotillaSimulation {
 
     private final String originStats = Knobs.text("originStats", "");
     private final List<Phase> phases = new ArrayList<>();
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient client =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private static final class Phase {
         final int nodes;
@@ -98,14 +98,20 @@ public class ScaleOutSimulation extends FlotillaSimulation {
                     })
                     .pause(settle)
                     .injectOpen(atOnceUsers(1));
-            var request = http(phase.label()).get("/cache/" + run + "-n" + phase.nodes + "/k#{key}")
-                    .check(status().is(200), header("Cache-Status").transform(phase.tally::record).exists(),
+            var request = http(phase.label())
+                    .get("/cache/" + run + "-n" + phase.nodes + "/k#{key}")
+                    .check(
+                            status().is(200),
+                            header("Cache-Status")
+                                    .transform(phase.tally::record)
+                                    .exists(),
                             responseTimeInMillis().transform(phase::record));
             var load = users > 0
-                    ? scenario(phase.label()).feed(feeder).exec(request)
+                    ? scenario(phase.label())
+                            .feed(feeder)
+                            .exec(request)
                             .injectClosed(constantConcurrentUsers(users).during(phaseLength))
-                    : scenario(phase.label()).feed(feeder).exec(request)
-                            .injectOpen(Knobs.open(rate, phaseLength));
+                    : scenario(phase.label()).feed(feeder).exec(request).injectOpen(Knobs.open(rate, phaseLength));
             chain.add(control);
             chain.add(load);
         }
@@ -117,8 +123,10 @@ public class ScaleOutSimulation extends FlotillaSimulation {
         if (!hook.isEmpty()) {
             verdicts.require("every scale hook exited 0", () -> phases.stream()
                     .filter(p -> p.hook == null || !p.hook.ok())
-                    .map(p -> p.label() + ": " + (p.hook == null ? "did not run" : "exited " + p.hook.exit() + " " + p.hook.output()))
-                    .reduce((a, b) -> a + "; " + b).orElse(null));
+                    .map(p -> p.label() + ": "
+                            + (p.hook == null ? "did not run" : "exited " + p.hook.exit() + " " + p.hook.output()))
+                    .reduce((a, b) -> a + "; " + b)
+                    .orElse(null));
         }
         summary.line((users > 0 ? users + " closed-model users" : Knobs.perSecond(rate)) + " per phase of "
                 + phaseLength.toSeconds() + " s, nodes " + Knobs.text("nodes", "1,2,3") + ", " + keys + " keys, hook '"
@@ -132,8 +140,12 @@ public class ScaleOutSimulation extends FlotillaSimulation {
             return -1;
         }
         try {
-            String body = client.send(HttpRequest.newBuilder(URI.create(originStats)).timeout(Duration.ofSeconds(5)).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
+            String body = client.send(
+                            HttpRequest.newBuilder(URI.create(originStats))
+                                    .timeout(Duration.ofSeconds(5))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .body();
             for (String line : body.split("\n")) {
                 if (line.startsWith("total ")) {
                     return Long.parseLong(line.substring("total ".length()).trim());
@@ -156,10 +168,16 @@ public class ScaleOutSimulation extends FlotillaSimulation {
             p.originAfter = i + 1 < phases.size() ? phases.get(i + 1).originBefore : originRequests();
             long n = p.latencies.count();
             double seconds = (p.last.get() - p.first.get()) / 1000.0;
-            summary.line(String.format(java.util.Locale.ROOT,
+            summary.line(String.format(
+                    java.util.Locale.ROOT,
                     "%s: %d requests, %.0f req/s, p50 %d ms, p99 %d ms, p99.9 %d ms, %s, origin requests %s",
-                    p.label(), n, n > 1 && seconds > 0 ? n / seconds : 0.0, p.latencies.percentile(50),
-                    p.latencies.percentile(99), p.latencies.percentile(99.9), p.tally.describe(),
+                    p.label(),
+                    n,
+                    n > 1 && seconds > 0 ? n / seconds : 0.0,
+                    p.latencies.percentile(50),
+                    p.latencies.percentile(99),
+                    p.latencies.percentile(99.9),
+                    p.tally.describe(),
                     p.originBefore < 0 || p.originAfter < 0 ? "n/a" : Long.toString(p.originAfter - p.originBefore)));
         }
     }

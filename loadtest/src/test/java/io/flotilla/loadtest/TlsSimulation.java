@@ -1,15 +1,14 @@
 package io.flotilla.loadtest;
 
-import io.gatling.javaapi.http.HttpProtocolBuilder;
-
-import javax.net.ssl.KeyManagerFactory;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.io.IOException;
-
 import static io.gatling.javaapi.core.CoreDsl.scenario;
 import static io.gatling.javaapi.http.HttpDsl.http;
 import static io.gatling.javaapi.http.HttpDsl.status;
+
+import io.gatling.javaapi.http.HttpProtocolBuilder;
+import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import javax.net.ssl.KeyManagerFactory;
 
 /**
  * TLS termination ({@code -Dtarget=https://...}, default the front's TLS port 19101), three open-model
@@ -36,7 +35,8 @@ public class TlsSimulation extends FlotillaSimulation {
         if (System.getProperty("target") == null) {
             target = "https://127.0.0.1:19101";
         }
-        HttpProtocolBuilder ownContext = Knobs.http(target).perUserKeyManagerFactory(user -> noClientCertificate())
+        HttpProtocolBuilder ownContext = Knobs.http(target)
+                .perUserKeyManagerFactory(user -> noClientCertificate())
                 .connectionHeader("close");
         var full = scenario("full handshake")
                 .exec(http("full handshake").get("/bytes/1024").check(status().is(200)))
@@ -44,15 +44,16 @@ public class TlsSimulation extends FlotillaSimulation {
                 .protocols(ownContext);
         var resumed = scenario("resumed handshake")
                 .exec(http("first handshake").get("/bytes/1024").check(status().is(200)))
-                .repeat(resumptions).on(http("resumed handshake").get("/bytes/1024").check(status().is(200)))
+                .repeat(resumptions)
+                .on(http("resumed handshake").get("/bytes/1024").check(status().is(200)))
                 .injectOpen(Knobs.open(rate / (resumptions + 1), Knobs.steady()))
                 .protocols(ownContext);
         var keepAlive = scenario("HTTPS keep-alive")
                 .exec(http("HTTPS keep-alive").get("/bytes/1024").check(status().is(200)))
                 .injectOpen(Knobs.open(rate, Knobs.steady()))
                 .protocols(Knobs.http(target).shareConnections());
-        summary.line("3 streams at " + Knobs.perSecond(rate) + " each, " + resumptions
-                + " resumptions per user, " + Knobs.steady().toSeconds() + " s, against " + target);
+        summary.line("3 streams at " + Knobs.perSecond(rate) + " each, " + resumptions + " resumptions per user, "
+                + Knobs.steady().toSeconds() + " s, against " + target);
         setUp(full, resumed, keepAlive).assertions(Knobs.slo());
     }
 

@@ -1,19 +1,18 @@
 package io.flotilla.loadtest;
 
-import io.gatling.javaapi.core.Assertion;
-import io.gatling.javaapi.core.PopulationBuilder;
-import io.gatling.javaapi.core.ScenarioBuilder;
-import io.gatling.javaapi.http.HttpProtocolBuilder;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.function.Supplier;
-
 import static io.gatling.javaapi.core.CoreDsl.atOnceUsers;
 import static io.gatling.javaapi.core.CoreDsl.details;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
 import static io.gatling.javaapi.http.HttpDsl.http;
 import static io.gatling.javaapi.http.HttpDsl.status;
+
+import io.gatling.javaapi.core.Assertion;
+import io.gatling.javaapi.core.PopulationBuilder;
+import io.gatling.javaapi.core.ScenarioBuilder;
+import io.gatling.javaapi.http.HttpProtocolBuilder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Requirements on what a whole run measured (a hit ratio, a hook's exit code) that Gatling's assertions
@@ -40,8 +39,8 @@ final class Verdicts {
         ScenarioBuilder verdicts = scenario("verdicts");
         for (int i = 0; i < names.size(); i++) {
             Supplier<String> check = checks.get(i);
-            verdicts = verdicts.exec(http(names.get(i)).get("/verdict").check(status().validate("requirement",
-                    (actual, session) -> {
+            verdicts = verdicts.exec(
+                    http(names.get(i)).get("/verdict").check(status().validate("requirement", (actual, session) -> {
                         String failure = check.get();
                         if (failure != null) {
                             throw new IllegalStateException(failure);

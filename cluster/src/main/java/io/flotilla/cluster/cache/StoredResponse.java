@@ -17,41 +17,46 @@ import java.util.Set;
  * @param head       serialized head, written and read by the node
  * @param body       the whole body
  */
-public record StoredResponse(String key, String url, Set<String> tags, long storedAt, long removeAt,
-                             byte[] head, byte[] body) {
+public record StoredResponse(
+        String key, String url, Set<String> tags, long storedAt, long removeAt, byte[] head, byte[] body) {
 
-  public StoredResponse {
-    Objects.requireNonNull(key, "key");
-    Objects.requireNonNull(url, "url");
-    tags = Set.copyOf(tags);
-    Objects.requireNonNull(head, "head");
-    Objects.requireNonNull(body, "body");
-  }
+    public StoredResponse {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(url, "url");
+        tags = Set.copyOf(tags);
+        Objects.requireNonNull(head, "head");
+        Objects.requireNonNull(body, "body");
+    }
 
-  /** What the entry costs the store, in bytes, for size-bounded eviction. */
-  public int weight() {
-    return head.length + body.length + 2 * (key.length() + url.length()) + 64;
-  }
+    /** What the entry costs the store, in bytes, for size-bounded eviction. */
+    public int weight() {
+        return head.length + body.length + 2 * (key.length() + url.length()) + 64;
+    }
 
-  /** Milliseconds the store should keep the entry from {@code now}; at least 1. */
-  public long lifetimeMillis(long now) {
-    return Math.max(1, removeAt - now);
-  }
+    /** Milliseconds the store should keep the entry from {@code now}; at least 1. */
+    public long lifetimeMillis(long now) {
+        return Math.max(1, removeAt - now);
+    }
 
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof StoredResponse r && key.equals(r.key) && url.equals(r.url) && tags.equals(r.tags)
-        && storedAt == r.storedAt && removeAt == r.removeAt && Arrays.equals(head, r.head)
-        && Arrays.equals(body, r.body);
-  }
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof StoredResponse r
+                && key.equals(r.key)
+                && url.equals(r.url)
+                && tags.equals(r.tags)
+                && storedAt == r.storedAt
+                && removeAt == r.removeAt
+                && Arrays.equals(head, r.head)
+                && Arrays.equals(body, r.body);
+    }
 
-  @Override
-  public int hashCode() {
-    return Objects.hash(key, storedAt, removeAt);
-  }
+    @Override
+    public int hashCode() {
+        return Objects.hash(key, storedAt, removeAt);
+    }
 
-  @Override
-  public String toString() {
-    return "StoredResponse[" + key + ", " + body.length + " body bytes, tags=" + tags + "]";
-  }
+    @Override
+    public String toString() {
+        return "StoredResponse[" + key + ", " + body.length + " body bytes, tags=" + tags + "]";
+    }
 }

@@ -14,53 +14,53 @@ import java.util.function.Consumer;
  */
 public interface ConfigStore extends AutoCloseable {
 
-  /** A store for a lone node, in memory. */
-  static ConfigStore local(String memberId) {
-    return new LocalConfigStore(memberId);
-  }
+    /** A store for a lone node, in memory. */
+    static ConfigStore local(String memberId) {
+        return new LocalConfigStore(memberId);
+    }
 
-  /** The current version, or null when nothing was published. */
-  default ConfigVersion current() {
-    return history().current();
-  }
+    /** The current version, or null when nothing was published. */
+    default ConfigVersion current() {
+        return history().current();
+    }
 
-  /** The last {@link ConfigHistory#KEPT} versions, newest first. */
-  ConfigHistory history();
+    /** The last {@link ConfigHistory#KEPT} versions, newest first. */
+    ConfigHistory history();
 
-  /**
-   * Publishes {@code document} as version {@code expectedVersion + 1}; empty when the current
-   * version is not {@code expectedVersion} (0 when nothing was published yet).
-   */
-  default Optional<ConfigVersion> publish(long expectedVersion, String document) {
-    return publish(expectedVersion, document, ConfigVersion.UNKNOWN_SOURCE, null);
-  }
+    /**
+     * Publishes {@code document} as version {@code expectedVersion + 1}; empty when the current
+     * version is not {@code expectedVersion} (0 when nothing was published yet).
+     */
+    default Optional<ConfigVersion> publish(long expectedVersion, String document) {
+        return publish(expectedVersion, document, ConfigVersion.UNKNOWN_SOURCE, null);
+    }
 
-  /**
-   * As {@link #publish(long, String)}, recording how the document arrived ({@code source}) and who
-   * sent it ({@code publisher}; null: this member's id).
-   */
-  Optional<ConfigVersion> publish(long expectedVersion, String document, String source, String publisher);
+    /**
+     * As {@link #publish(long, String)}, recording how the document arrived ({@code source}) and who
+     * sent it ({@code publisher}; null: this member's id).
+     */
+    Optional<ConfigVersion> publish(long expectedVersion, String document, String source, String publisher);
 
-  /** Publishes the previous version's document again as the next version; empty when stale or none. */
-  default Optional<ConfigVersion> rollback(long expectedVersion) {
-    return rollback(expectedVersion, null);
-  }
+    /** Publishes the previous version's document again as the next version; empty when stale or none. */
+    default Optional<ConfigVersion> rollback(long expectedVersion) {
+        return rollback(expectedVersion, null);
+    }
 
-  /** As {@link #rollback(long)}, recording who asked for it ({@code publisher}; null: this member's id). */
-  Optional<ConfigVersion> rollback(long expectedVersion, String publisher);
+    /** As {@link #rollback(long)}, recording who asked for it ({@code publisher}; null: this member's id). */
+    Optional<ConfigVersion> rollback(long expectedVersion, String publisher);
 
-  /**
-   * Calls {@code listener} with the new current version after each change, in increasing order, on
-   * a thread of the store's (a version overtaken before it was delivered may be skipped); returns
-   * what cancels it.
-   */
-  Runnable onChange(Consumer<ConfigVersion> listener);
+    /**
+     * Calls {@code listener} with the new current version after each change, in increasing order, on
+     * a thread of the store's (a version overtaken before it was delivered may be skipped); returns
+     * what cancels it.
+     */
+    Runnable onChange(Consumer<ConfigVersion> listener);
 
-  /** The versions as a list, newest first. */
-  default List<ConfigVersion> versions() {
-    return history().versions();
-  }
+    /** The versions as a list, newest first. */
+    default List<ConfigVersion> versions() {
+        return history().versions();
+    }
 
-  @Override
-  void close();
+    @Override
+    void close();
 }

@@ -18,31 +18,31 @@ import java.util.Objects;
  */
 public record ConfigVersion(long version, String document, long publishedAt, String publisher, String source) {
 
-  /** A source for versions written before sources were recorded. */
-  public static final String UNKNOWN_SOURCE = "unknown";
+    /** A source for versions written before sources were recorded. */
+    public static final String UNKNOWN_SOURCE = "unknown";
 
-  public ConfigVersion {
-    Objects.requireNonNull(document, "document");
-    Objects.requireNonNull(publisher, "publisher");
-    source = source == null ? UNKNOWN_SOURCE : source;
-  }
-
-  public ConfigVersion(long version, String document, long publishedAt, String publisher) {
-    this(version, document, publishedAt, publisher, UNKNOWN_SOURCE);
-  }
-
-  /** The first 12 hex digits of the document's SHA-256: what tells two texts apart in a listing. */
-  public String digest() {
-    return digest(document);
-  }
-
-  /** As {@link #digest()}, for any text (a file not published yet). */
-  public static String digest(String text) {
-    try {
-      byte[] sum = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(sum, 0, 6);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JDK has SHA-256", e);
+    public ConfigVersion {
+        Objects.requireNonNull(document, "document");
+        Objects.requireNonNull(publisher, "publisher");
+        source = source == null ? UNKNOWN_SOURCE : source;
     }
-  }
+
+    public ConfigVersion(long version, String document, long publishedAt, String publisher) {
+        this(version, document, publishedAt, publisher, UNKNOWN_SOURCE);
+    }
+
+    /** The first 12 hex digits of the document's SHA-256: what tells two texts apart in a listing. */
+    public String digest() {
+        return digest(document);
+    }
+
+    /** As {@link #digest()}, for any text (a file not published yet). */
+    public static String digest(String text) {
+        try {
+            byte[] sum = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(sum, 0, 6);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
 }

@@ -8,57 +8,57 @@ import java.util.function.UnaryOperator;
 /** A lone node's config store: one history under a lock. */
 final class LocalConfigStore implements ConfigStore {
 
-  private final String memberId;
-  private final Listeners<ConfigVersion> listeners = new Listeners<>("config");
-  private final Object fireLock = new Object();
-  private ConfigHistory history = ConfigHistory.EMPTY;
+    private final String memberId;
+    private final Listeners<ConfigVersion> listeners = new Listeners<>("config");
+    private final Object fireLock = new Object();
+    private ConfigHistory history = ConfigHistory.EMPTY;
 
-  LocalConfigStore(String memberId) {
-    this.memberId = memberId;
-  }
-
-  @Override
-  public synchronized ConfigHistory history() {
-    return history;
-  }
-
-  @Override
-  public Optional<ConfigVersion> publish(long expectedVersion, String document, String source, String publisher) {
-    String who = publisher == null ? memberId : publisher;
-    return change(h -> h.publish(expectedVersion, document, who, System.currentTimeMillis(), source));
-  }
-
-  @Override
-  public Optional<ConfigVersion> rollback(long expectedVersion, String publisher) {
-    String who = publisher == null ? memberId : publisher;
-    return change(h -> h.rollback(expectedVersion, who, System.currentTimeMillis()));
-  }
-
-  private Optional<ConfigVersion> change(UnaryOperator<ConfigHistory> step) {
-    ConfigVersion published;
-    synchronized (this) {
-      ConfigHistory next = step.apply(history);
-      if (next == null) {
-        return Optional.empty();
-      }
-      history = next;
-      published = next.current();
+    LocalConfigStore(String memberId) {
+        this.memberId = memberId;
     }
-    synchronized (fireLock) { // not the store's lock: a listener may read the store
-      if (published.equals(history().current())) { // a concurrent newer publish already told them
-        listeners.fire(published);
-      }
+
+    @Override
+    public synchronized ConfigHistory history() {
+        return history;
     }
-    return Optional.of(published);
-  }
 
-  @Override
-  public Runnable onChange(Consumer<ConfigVersion> listener) {
-    return listeners.add(listener);
-  }
+    @Override
+    public Optional<ConfigVersion> publish(long expectedVersion, String document, String source, String publisher) {
+        String who = publisher == null ? memberId : publisher;
+        return change(h -> h.publish(expectedVersion, document, who, System.currentTimeMillis(), source));
+    }
 
-  @Override
-  public void close() {
-    listeners.clear();
-  }
+    @Override
+    public Optional<ConfigVersion> rollback(long expectedVersion, String publisher) {
+        String who = publisher == null ? memberId : publisher;
+        return change(h -> h.rollback(expectedVersion, who, System.currentTimeMillis()));
+    }
+
+    private Optional<ConfigVersion> change(UnaryOperator<ConfigHistory> step) {
+        ConfigVersion published;
+        synchronized (this) {
+            ConfigHistory next = step.apply(history);
+            if (next == null) {
+                return Optional.empty();
+            }
+            history = next;
+            published = next.current();
+        }
+        synchronized (fireLock) { // not the store's lock: a listener may read the store
+            if (published.equals(history().current())) { // a concurrent newer publish already told them
+                listeners.fire(published);
+            }
+        }
+        return Optional.of(published);
+    }
+
+    @Override
+    public Runnable onChange(Consumer<ConfigVersion> listener) {
+        return listeners.add(listener);
+    }
+
+    @Override
+    public void close() {
+        listeners.clear();
+    }
 }

@@ -18,53 +18,52 @@ import java.util.concurrent.TimeUnit;
  */
 final class AddDelta extends WireObject implements EntryProcessor<String, byte[], byte[]>, HazelcastInstanceAware {
 
-  private byte[] sealedDelta;
-  private long ttlMillis;
-  private transient ValueSeal seal;
+    private byte[] sealedDelta;
+    private long ttlMillis;
+    private transient ValueSeal seal;
 
-  AddDelta() {
-  }
+    AddDelta() {}
 
-  AddDelta(byte[] sealedDelta, long ttlMillis) {
-    this.sealedDelta = sealedDelta;
-    this.ttlMillis = ttlMillis;
-  }
-
-  @Override
-  public void setHazelcastInstance(HazelcastInstance hz) {
-    seal = ValueSeal.of(hz);
-  }
-
-  @Override
-  public byte[] process(Map.Entry<String, byte[]> entry) {
-    String key = entry.getKey();
-    Long delta = seal.openLong(sealedDelta, MemberConfig.RATES + ".delta", key);
-    if (delta == null) {
-      return null;
+    AddDelta(byte[] sealedDelta, long ttlMillis) {
+        this.sealedDelta = sealedDelta;
+        this.ttlMillis = ttlMillis;
     }
-    Long stored = seal.openLong(entry.getValue(), MemberConfig.RATES, key);
-    long total = stored == null ? 0 : stored;
-    byte[] sealedTotal = seal.sealLong(total + delta, MemberConfig.RATES, key);
-    if (delta != 0) {
-      ((ExtendedMapEntry<String, byte[]>) entry).setValue(sealedTotal, ttlMillis, TimeUnit.MILLISECONDS);
+
+    @Override
+    public void setHazelcastInstance(HazelcastInstance hz) {
+        seal = ValueSeal.of(hz);
     }
-    return sealedTotal;
-  }
 
-  @Override
-  public int getClassId() {
-    return WireFactory.ADD_DELTA;
-  }
+    @Override
+    public byte[] process(Map.Entry<String, byte[]> entry) {
+        String key = entry.getKey();
+        Long delta = seal.openLong(sealedDelta, MemberConfig.RATES + ".delta", key);
+        if (delta == null) {
+            return null;
+        }
+        Long stored = seal.openLong(entry.getValue(), MemberConfig.RATES, key);
+        long total = stored == null ? 0 : stored;
+        byte[] sealedTotal = seal.sealLong(total + delta, MemberConfig.RATES, key);
+        if (delta != 0) {
+            ((ExtendedMapEntry<String, byte[]>) entry).setValue(sealedTotal, ttlMillis, TimeUnit.MILLISECONDS);
+        }
+        return sealedTotal;
+    }
 
-  @Override
-  public void writeData(ObjectDataOutput out) throws IOException {
-    out.writeByteArray(sealedDelta);
-    out.writeLong(ttlMillis);
-  }
+    @Override
+    public int getClassId() {
+        return WireFactory.ADD_DELTA;
+    }
 
-  @Override
-  public void readData(ObjectDataInput in) throws IOException {
-    sealedDelta = in.readByteArray();
-    ttlMillis = in.readLong();
-  }
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+        out.writeByteArray(sealedDelta);
+        out.writeLong(ttlMillis);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+        sealedDelta = in.readByteArray();
+        ttlMillis = in.readLong();
+    }
 }

@@ -14,28 +14,28 @@ import io.flotilla.cluster.cache.StoredResponse;
  */
 record CacheSlot(StoredResponse response, String claimHolder, long claimUntil) {
 
-  static CacheSlot of(StoredResponse response) {
-    return new CacheSlot(response, null, 0);
-  }
+    static CacheSlot of(StoredResponse response) {
+        return new CacheSlot(response, null, 0);
+    }
 
-  /** The response if it may still be served at {@code now}. */
-  StoredResponse live(long now) {
-    return response != null && response.removeAt() > now ? response : null;
-  }
+    /** The response if it may still be served at {@code now}. */
+    StoredResponse live(long now) {
+        return response != null && response.removeAt() > now ? response : null;
+    }
 
-  /**
-   * Whether a fill claim holds at {@code now}, whoever holds it: a member's requests collapse among
-   * themselves before they ask the fleet, so a second ask of the same member is another fill.
-   */
-  boolean claimed(long now) {
-    return claimHolder != null && claimUntil > now;
-  }
+    /**
+     * Whether a fill claim holds at {@code now}, whoever holds it: a member's requests collapse among
+     * themselves before they ask the fleet, so a second ask of the same member is another fill.
+     */
+    boolean claimed(long now) {
+        return claimHolder != null && claimUntil > now;
+    }
 
-  CacheSlot claimedBy(String member, long until) {
-    return new CacheSlot(response, member, until);
-  }
+    CacheSlot claimedBy(String member, long until) {
+        return new CacheSlot(response, member, until);
+    }
 
-  CacheSlot unclaimed() {
-    return new CacheSlot(response, null, 0);
-  }
+    CacheSlot unclaimed() {
+        return new CacheSlot(response, null, 0);
+    }
 }

@@ -12,31 +12,30 @@ import java.io.IOException;
  */
 abstract class ClaimProcessor<R> extends WireObject implements EntryProcessor<String, CacheSlot, R> {
 
-  String holder;
-  long leaseMillis;
+    String holder;
+    long leaseMillis;
 
-  ClaimProcessor() {
-  }
+    ClaimProcessor() {}
 
-  ClaimProcessor(String holder, long leaseMillis) {
-    this.holder = holder;
-    this.leaseMillis = leaseMillis;
-  }
+    ClaimProcessor(String holder, long leaseMillis) {
+        this.holder = holder;
+        this.leaseMillis = leaseMillis;
+    }
 
-  @Override
-  public final EntryProcessor<String, CacheSlot, R> getBackupProcessor() {
-    return null;
-  }
+    @Override
+    public final EntryProcessor<String, CacheSlot, R> getBackupProcessor() {
+        return null;
+    }
 
-  @Override
-  public final void writeData(ObjectDataOutput out) throws IOException {
-    out.writeString(holder);
-    out.writeLong(leaseMillis);
-  }
+    @Override
+    public final void writeData(ObjectDataOutput out) throws IOException {
+        out.writeString(holder);
+        out.writeLong(leaseMillis);
+    }
 
-  @Override
-  public final void readData(ObjectDataInput in) throws IOException {
-    holder = in.readString();
-    leaseMillis = in.readLong();
-  }
+    @Override
+    public final void readData(ObjectDataInput in) throws IOException {
+        holder = in.readString();
+        leaseMillis = in.readLong();
+    }
 }

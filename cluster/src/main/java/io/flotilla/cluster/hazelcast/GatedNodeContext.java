@@ -23,37 +23,37 @@ import java.util.function.Function;
  */
 final class GatedNodeContext extends DefaultNodeContext {
 
-  private final MemberGate gate;
+    private final MemberGate gate;
 
-  GatedNodeContext(MemberGate gate) {
-    this.gate = gate;
-  }
+    GatedNodeContext(MemberGate gate) {
+        this.gate = gate;
+    }
 
-  @Override
-  public NodeExtension createNodeExtension(Node node) {
-    return new DefaultNodeExtension(node) {
-      @Override
-      public MemberSocketInterceptor getSocketInterceptor(EndpointQualifier qualifier) {
-        return gate;
-      }
+    @Override
+    public NodeExtension createNodeExtension(Node node) {
+        return new DefaultNodeExtension(node) {
+            @Override
+            public MemberSocketInterceptor getSocketInterceptor(EndpointQualifier qualifier) {
+                return gate;
+            }
 
-      @Override
-      public Function<EndpointQualifier, ChannelInitializer> createChannelInitializerFn(ServerContext context) {
-        Function<EndpointQualifier, ChannelInitializer> stock = super.createChannelInitializerFn(context);
-        return qualifier -> encrypted(stock.apply(qualifier));
-      }
-    };
-  }
+            @Override
+            public Function<EndpointQualifier, ChannelInitializer> createChannelInitializerFn(ServerContext context) {
+                Function<EndpointQualifier, ChannelInitializer> stock = super.createChannelInitializerFn(context);
+                return qualifier -> encrypted(stock.apply(qualifier));
+            }
+        };
+    }
 
-  private ChannelInitializer encrypted(ChannelInitializer stock) {
-    return channel -> {
-      RecordCipher[] ciphers = gate.take(channel.socket());
-      if (ciphers == null) {
-        throw new IOException("flotilla: a member connection without a gate handshake");
-      }
-      channel.inboundPipeline().addLast(new MemberStreamCipher.Decoder(ciphers[1]));
-      stock.initChannel(channel);
-      channel.outboundPipeline().addLast(new MemberStreamCipher.Encoder(ciphers[0]));
-    };
-  }
+    private ChannelInitializer encrypted(ChannelInitializer stock) {
+        return channel -> {
+            RecordCipher[] ciphers = gate.take(channel.socket());
+            if (ciphers == null) {
+                throw new IOException("flotilla: a member connection without a gate handshake");
+            }
+            channel.inboundPipeline().addLast(new MemberStreamCipher.Decoder(ciphers[1]));
+            stock.initChannel(channel);
+            channel.outboundPipeline().addLast(new MemberStreamCipher.Encoder(ciphers[0]));
+        };
+    }
 }

@@ -22,56 +22,57 @@ import java.util.Map;
  */
 final class GetOrClaim extends ClaimProcessor<Object> implements HazelcastInstanceAware {
 
-  private transient InternalSerializationService serialization;
+    private transient InternalSerializationService serialization;
 
-  GetOrClaim() {
-  }
+    GetOrClaim() {}
 
-  GetOrClaim(String holder, long leaseMillis) {
-    super(holder, leaseMillis);
-  }
+    GetOrClaim(String holder, long leaseMillis) {
+        super(holder, leaseMillis);
+    }
 
-  @Override
-  public void setHazelcastInstance(HazelcastInstance hz) {
-    if (hz instanceof SerializationServiceSupport s && s.getSerializationService() instanceof InternalSerializationService iss) {
-      serialization = iss;
+    @Override
+    public void setHazelcastInstance(HazelcastInstance hz) {
+        if (hz instanceof SerializationServiceSupport s
+                && s.getSerializationService() instanceof InternalSerializationService iss) {
+            serialization = iss;
+        }
     }
-  }
 
-  @Override
-  public Object process(Map.Entry<String, CacheSlot> entry) {
-    long now = System.currentTimeMillis();
-    Data stored = serialization != null && entry instanceof QueryableEntry<?, ?> q ? q.getValueDataIfPresent() : null;
-    Object live = null;
-    boolean claimed = false;
-    boolean read = false;
-    if (stored != null) {
-      try {
-        InternalGenericRecord form = serialization.readAsInternalGenericRecord(stored);
-        live = form.getInt64("removeAt") > now ? stored : null; // a live response is sent on as it rests
-        claimed = form.getString("claimHolder") != null && form.getInt64("claimUntil") > now;
-        read = true;
-      } catch (IOException | RuntimeException e) {
-        // not in the compact form this build writes: read it as an object below
-      }
+    @Override
+    public Object process(Map.Entry<String, CacheSlot> entry) {
+        long now = System.currentTimeMillis();
+        Data stored =
+                serialization != null && entry instanceof QueryableEntry<?, ?> q ? q.getValueDataIfPresent() : null;
+        Object live = null;
+        boolean claimed = false;
+        boolean read = false;
+        if (stored != null) {
+            try {
+                InternalGenericRecord form = serialization.readAsInternalGenericRecord(stored);
+                live = form.getInt64("removeAt") > now ? stored : null; // a live response is sent on as it rests
+                claimed = form.getString("claimHolder") != null && form.getInt64("claimUntil") > now;
+                read = true;
+            } catch (IOException | RuntimeException e) {
+                // not in the compact form this build writes: read it as an object below
+            }
+        }
+        if (!read) {
+            CacheSlot slot = entry.getValue();
+            live = slot == null ? null : slot.live(now);
+            claimed = slot != null && slot.claimed(now);
+        }
+        if (live != null) {
+            return live;
+        }
+        if (claimed) {
+            return Boolean.FALSE;
+        }
+        ClaimFill.claim(entry, null, holder, now, leaseMillis); // an expired response goes with it
+        return Boolean.TRUE;
     }
-    if (!read) {
-      CacheSlot slot = entry.getValue();
-      live = slot == null ? null : slot.live(now);
-      claimed = slot != null && slot.claimed(now);
-    }
-    if (live != null) {
-      return live;
-    }
-    if (claimed) {
-      return Boolean.FALSE;
-    }
-    ClaimFill.claim(entry, null, holder, now, leaseMillis); // an expired response goes with it
-    return Boolean.TRUE;
-  }
 
-  @Override
-  public int getClassId() {
-    return WireFactory.GET_OR_CLAIM;
-  }
+    @Override
+    public int getClassId() {
+        return WireFactory.GET_OR_CLAIM;
+    }
 }

@@ -23,53 +23,55 @@ import java.util.Map;
  */
 final class GossipDiscovery implements DiscoveryStrategyFactory {
 
-  private final Membership gossip;
-
-  GossipDiscovery(Membership gossip) {
-    this.gossip = gossip;
-  }
-
-  @Override
-  public Class<? extends DiscoveryStrategy> getDiscoveryStrategyType() {
-    return Strategy.class;
-  }
-
-  @Override
-  @SuppressWarnings("rawtypes") // the SPI's own signature
-  public DiscoveryStrategy newDiscoveryStrategy(DiscoveryNode node, ILogger logger, Map<String, Comparable> properties) {
-    return new Strategy(logger, properties, gossip);
-  }
-
-  @Override
-  public Collection<PropertyDefinition> getConfigurationProperties() {
-    return List.of();
-  }
-
-  static final class Strategy extends AbstractDiscoveryStrategy {
     private final Membership gossip;
 
-    @SuppressWarnings("rawtypes") // the SPI's own signature
-    Strategy(ILogger logger, Map<String, Comparable> properties, Membership gossip) {
-      super(logger, properties);
-      this.gossip = gossip;
+    GossipDiscovery(Membership gossip) {
+        this.gossip = gossip;
     }
 
     @Override
-    public Iterable<DiscoveryNode> discoverNodes() {
-      List<DiscoveryNode> nodes = new ArrayList<>();
-      for (Member m : gossip.members()) {
-        int colon = m.address().lastIndexOf(':');
-        if (colon <= 0 || m.id().equals(gossip.self().id())) {
-          continue;
-        }
-        try {
-          nodes.add(new SimpleDiscoveryNode(new Address(m.address().substring(0, colon),
-              Integer.parseInt(m.address().substring(colon + 1)))));
-        } catch (UnknownHostException | NumberFormatException e) {
-          getLogger().fine("unusable address announced by " + m.id() + ": " + m.address());
-        }
-      }
-      return nodes;
+    public Class<? extends DiscoveryStrategy> getDiscoveryStrategyType() {
+        return Strategy.class;
     }
-  }
+
+    @Override
+    @SuppressWarnings("rawtypes") // the SPI's own signature
+    public DiscoveryStrategy newDiscoveryStrategy(
+            DiscoveryNode node, ILogger logger, Map<String, Comparable> properties) {
+        return new Strategy(logger, properties, gossip);
+    }
+
+    @Override
+    public Collection<PropertyDefinition> getConfigurationProperties() {
+        return List.of();
+    }
+
+    static final class Strategy extends AbstractDiscoveryStrategy {
+        private final Membership gossip;
+
+        @SuppressWarnings("rawtypes") // the SPI's own signature
+        Strategy(ILogger logger, Map<String, Comparable> properties, Membership gossip) {
+            super(logger, properties);
+            this.gossip = gossip;
+        }
+
+        @Override
+        public Iterable<DiscoveryNode> discoverNodes() {
+            List<DiscoveryNode> nodes = new ArrayList<>();
+            for (Member m : gossip.members()) {
+                int colon = m.address().lastIndexOf(':');
+                if (colon <= 0 || m.id().equals(gossip.self().id())) {
+                    continue;
+                }
+                try {
+                    nodes.add(new SimpleDiscoveryNode(new Address(
+                            m.address().substring(0, colon),
+                            Integer.parseInt(m.address().substring(colon + 1)))));
+                } catch (UnknownHostException | NumberFormatException e) {
+                    getLogger().fine("unusable address announced by " + m.id() + ": " + m.address());
+                }
+            }
+            return nodes;
+        }
+    }
 }

@@ -18,112 +18,115 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class MemberStreamCipher {
 
-  private static final int MAX_RECORD = RecordCipher.MAX_PLAIN + RecordCipher.TAG_BYTES;
-  /** Records sealed by every encoder in this JVM: tests check that member traffic went through here. */
-  static final LongAdder SEALED = new LongAdder();
-  private static final int BUFFER_BYTES = 4 * (MAX_RECORD + Integer.BYTES);
+    private static final int MAX_RECORD = RecordCipher.MAX_PLAIN + RecordCipher.TAG_BYTES;
+    /** Records sealed by every encoder in this JVM: tests check that member traffic went through here. */
+    static final LongAdder SEALED = new LongAdder();
 
-  private MemberStreamCipher() {
-  }
+    private static final int BUFFER_BYTES = 4 * (MAX_RECORD + Integer.BYTES);
 
-  /** Opens records from the socket and passes their bytes on; a record that does not open closes the connection. */
-  static final class Decoder extends InboundHandler<ByteBuffer, ByteBuffer> {
-    private final RecordCipher cipher;
-    private ByteBuffer pending; // opened bytes the next handler had no room for yet, read mode
+    private MemberStreamCipher() {}
 
-    Decoder(RecordCipher cipher) {
-      this.cipher = cipher;
-    }
+    /** Opens records from the socket and passes their bytes on; a record that does not open closes the connection. */
+    static final class Decoder extends InboundHandler<ByteBuffer, ByteBuffer> {
+        private final RecordCipher cipher;
+        private ByteBuffer pending; // opened bytes the next handler had no room for yet, read mode
 
-    @Override
-    public void handlerAdded() {
-      initSrcBuffer(BUFFER_BYTES); // must hold a whole record
-    }
-
-    @Override
-    public HandlerStatus onRead() throws Exception {
-      src.flip();
-      try {
-        while (true) {
-          if (pending != null && !moveAll(pending, dst)) {
-            return HandlerStatus.DIRTY; // the rest when the other side has room
-          }
-          pending = null;
-          if (src.remaining() < Integer.BYTES) {
-            return HandlerStatus.CLEAN;
-          }
-          int length = src.getInt(src.position());
-          if (length < RecordCipher.TAG_BYTES || length > MAX_RECORD) {
-            throw new IOException("flotilla: a member connection sent a record of " + length + " bytes");
-          }
-          if (src.remaining() < Integer.BYTES + length) {
-            return HandlerStatus.CLEAN;
-          }
-          src.getInt();
-          byte[] sealed = new byte[length];
-          src.get(sealed);
-          pending = ByteBuffer.wrap(cipher.open(sealed, 0, length));
+        Decoder(RecordCipher cipher) {
+            this.cipher = cipher;
         }
-      } finally {
-        compactOrClear(src);
-      }
-    }
-  }
 
-  /** Seals what Hazelcast writes into records for the socket. */
-  static final class Encoder extends OutboundHandler<ByteBuffer, ByteBuffer> {
-    private final RecordCipher cipher;
-    private ByteBuffer pending; // a sealed record the socket buffer had no room for yet, read mode
-
-    Encoder(RecordCipher cipher) {
-      this.cipher = cipher;
-    }
-
-    @Override
-    public void handlerAdded() {
-      initDstBuffer(BUFFER_BYTES);
-    }
-
-    @Override
-    public HandlerStatus onWrite() {
-      compactOrClear(dst);
-      try {
-        while (true) {
-          if (pending != null && !moveAll(pending, dst)) {
-            return HandlerStatus.DIRTY; // the rest when the other side has room
-          }
-          pending = null;
-          if (src == null || !src.hasRemaining()) {
-            return HandlerStatus.CLEAN;
-          }
-          int n = Math.min(src.remaining(), RecordCipher.MAX_PLAIN);
-          byte[] plain = new byte[n];
-          src.get(plain);
-          byte[] sealed = cipher.seal(plain, 0, n);
-          SEALED.increment();
-          pending = ByteBuffer.allocate(Integer.BYTES + sealed.length).putInt(sealed.length).put(sealed).flip();
+        @Override
+        public void handlerAdded() {
+            initSrcBuffer(BUFFER_BYTES); // must hold a whole record
         }
-      } finally {
-        dst.flip();
-      }
-    }
-  }
 
-  /** Copies as much of {@code from} (read mode) as fits into {@code to} (write mode); true if all of it. */
-  private static boolean moveAll(ByteBuffer from, ByteBuffer to) {
-    int n = Math.min(from.remaining(), to.remaining());
-    ByteBuffer part = from.slice();
-    part.limit(n);
-    to.put(part);
-    from.position(from.position() + n);
-    return !from.hasRemaining();
-  }
-
-  private static void compactOrClear(ByteBuffer b) {
-    if (b.hasRemaining()) {
-      b.compact();
-    } else {
-      b.clear();
+        @Override
+        public HandlerStatus onRead() throws Exception {
+            src.flip();
+            try {
+                while (true) {
+                    if (pending != null && !moveAll(pending, dst)) {
+                        return HandlerStatus.DIRTY; // the rest when the other side has room
+                    }
+                    pending = null;
+                    if (src.remaining() < Integer.BYTES) {
+                        return HandlerStatus.CLEAN;
+                    }
+                    int length = src.getInt(src.position());
+                    if (length < RecordCipher.TAG_BYTES || length > MAX_RECORD) {
+                        throw new IOException("flotilla: a member connection sent a record of " + length + " bytes");
+                    }
+                    if (src.remaining() < Integer.BYTES + length) {
+                        return HandlerStatus.CLEAN;
+                    }
+                    src.getInt();
+                    byte[] sealed = new byte[length];
+                    src.get(sealed);
+                    pending = ByteBuffer.wrap(cipher.open(sealed, 0, length));
+                }
+            } finally {
+                compactOrClear(src);
+            }
+        }
     }
-  }
+
+    /** Seals what Hazelcast writes into records for the socket. */
+    static final class Encoder extends OutboundHandler<ByteBuffer, ByteBuffer> {
+        private final RecordCipher cipher;
+        private ByteBuffer pending; // a sealed record the socket buffer had no room for yet, read mode
+
+        Encoder(RecordCipher cipher) {
+            this.cipher = cipher;
+        }
+
+        @Override
+        public void handlerAdded() {
+            initDstBuffer(BUFFER_BYTES);
+        }
+
+        @Override
+        public HandlerStatus onWrite() {
+            compactOrClear(dst);
+            try {
+                while (true) {
+                    if (pending != null && !moveAll(pending, dst)) {
+                        return HandlerStatus.DIRTY; // the rest when the other side has room
+                    }
+                    pending = null;
+                    if (src == null || !src.hasRemaining()) {
+                        return HandlerStatus.CLEAN;
+                    }
+                    int n = Math.min(src.remaining(), RecordCipher.MAX_PLAIN);
+                    byte[] plain = new byte[n];
+                    src.get(plain);
+                    byte[] sealed = cipher.seal(plain, 0, n);
+                    SEALED.increment();
+                    pending = ByteBuffer.allocate(Integer.BYTES + sealed.length)
+                            .putInt(sealed.length)
+                            .put(sealed)
+                            .flip();
+                }
+            } finally {
+                dst.flip();
+            }
+        }
+    }
+
+    /** Copies as much of {@code from} (read mode) as fits into {@code to} (write mode); true if all of it. */
+    private static boolean moveAll(ByteBuffer from, ByteBuffer to) {
+        int n = Math.min(from.remaining(), to.remaining());
+        ByteBuffer part = from.slice();
+        part.limit(n);
+        to.put(part);
+        from.position(from.position() + n);
+        return !from.hasRemaining();
+    }
+
+    private static void compactOrClear(ByteBuffer b) {
+        if (b.hasRemaining()) {
+            b.compact();
+        } else {
+            b.clear();
+        }
+    }
 }

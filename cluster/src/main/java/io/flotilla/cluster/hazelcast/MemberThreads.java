@@ -20,43 +20,46 @@ import java.util.concurrent.ForkJoinWorkerThread;
  */
 final class MemberThreads {
 
-  private static final Object LOCK = new Object();
-  private static volatile boolean asyncPoolInstalled;
+    private static final Object LOCK = new Object();
+    private static volatile boolean asyncPoolInstalled;
 
-  private MemberThreads() {
-  }
+    private MemberThreads() {}
 
-  /** Thread counts for {@code cores} cores, unless a system property already sets them. */
-  static void size(Config c, int cores) {
-    int half = Math.max(1, cores / 2);
-    setIfUnset(c, ClusterProperty.IO_THREAD_COUNT.getName(), Math.min(3, half));
-    setIfUnset(c, ClusterProperty.EVENT_THREAD_COUNT.getName(), Math.min(5, half));
-    setIfUnset(c, ClusterProperty.RESPONSE_THREAD_COUNT.getName(), cores <= 4 ? 1 : 2);
-    installAsyncPool(cores);
-  }
-
-  private static void setIfUnset(Config c, String property, int value) {
-    if (System.getProperty(property) == null) {
-      c.setProperty(property, Integer.toString(value));
+    /** Thread counts for {@code cores} cores, unless a system property already sets them. */
+    static void size(Config c, int cores) {
+        int half = Math.max(1, cores / 2);
+        setIfUnset(c, ClusterProperty.IO_THREAD_COUNT.getName(), Math.min(3, half));
+        setIfUnset(c, ClusterProperty.EVENT_THREAD_COUNT.getName(), Math.min(5, half));
+        setIfUnset(c, ClusterProperty.RESPONSE_THREAD_COUNT.getName(), cores <= 4 ? 1 : 2);
+        installAsyncPool(cores);
     }
-  }
 
-  /** Once per JVM (the executor is Hazelcast's static default, shared by every member in it). */
-  private static void installAsyncPool(int cores) {
-    if (asyncPoolInstalled || ForkJoinPool.getCommonPoolParallelism() > 1) {
-      return;
+    private static void setIfUnset(Config c, String property, int value) {
+        if (System.getProperty(property) == null) {
+            c.setProperty(property, Integer.toString(value));
+        }
     }
-    synchronized (LOCK) {
-      if (!asyncPoolInstalled) {
-        ForkJoinPool pool = new ForkJoinPool(Math.max(2, cores), p -> {
-          ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
-          t.setName("flotilla-fleet-async-" + t.getPoolIndex());
-          t.setDaemon(true);
-          return t;
-        }, null, true);
-        ConcurrencyUtil.setDefaultAsyncExecutor(pool);
-        asyncPoolInstalled = true;
-      }
+
+    /** Once per JVM (the executor is Hazelcast's static default, shared by every member in it). */
+    private static void installAsyncPool(int cores) {
+        if (asyncPoolInstalled || ForkJoinPool.getCommonPoolParallelism() > 1) {
+            return;
+        }
+        synchronized (LOCK) {
+            if (!asyncPoolInstalled) {
+                ForkJoinPool pool = new ForkJoinPool(
+                        Math.max(2, cores),
+                        p -> {
+                            ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
+                            t.setName("flotilla-fleet-async-" + t.getPoolIndex());
+                            t.setDaemon(true);
+                            return t;
+                        },
+                        null,
+                        true);
+                ConcurrencyUtil.setDefaultAsyncExecutor(pool);
+                asyncPoolInstalled = true;
+            }
+        }
     }
-  }
 }

@@ -5,13 +5,13 @@ import com.hazelcast.config.MaxSizePolicy;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.instance.impl.HazelcastInstanceProxy;
 import com.hazelcast.internal.serialization.Data;
-import com.hazelcast.memory.MemoryUnit;
 import com.hazelcast.map.impl.MapContainer;
 import com.hazelcast.map.impl.MapService;
 import com.hazelcast.map.impl.MapServiceContext;
 import com.hazelcast.map.impl.PartitionContainer;
 import com.hazelcast.map.impl.eviction.Evictor;
 import com.hazelcast.map.impl.recordstore.RecordStore;
+import com.hazelcast.memory.MemoryUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -38,106 +38,115 @@ import java.util.logging.Logger;
  */
 final class PacedEviction implements Evictor {
 
-  private static final Logger LOG = Logger.getLogger(PacedEviction.class.getName());
-  static final long PERIOD_NANOS = 100_000_000L;
-  static final long OVER_NANOS = 10_000_000L;
-  static final int OVER_WRITES = 16;
-  /** The share of the bound that may change between two full sums. */
-  static final int SLICES = 64;
+    private static final Logger LOG = Logger.getLogger(PacedEviction.class.getName());
+    static final long PERIOD_NANOS = 100_000_000L;
+    static final long OVER_NANOS = 10_000_000L;
+    static final int OVER_WRITES = 16;
+    /** The share of the bound that may change between two full sums. */
+    static final int SLICES = 64;
 
-  private final Evictor delegate;
-  private final MapServiceContext maps;
-  private final String mapName;
-  private final long bound;
-  private final long slice;
-  /** Per partition, the record store's cost when last written: only that partition's thread writes it. */
-  private final AtomicLongArray seen;
-  /** What the written partitions' costs changed by since the last full sum. */
-  private final AtomicLong drift = new AtomicLong();
-  private final AtomicInteger writesOver = new AtomicInteger();
-  private volatile long summedAt = System.nanoTime() - PERIOD_NANOS;
-  private volatile long sum;
+    private final Evictor delegate;
+    private final MapServiceContext maps;
+    private final String mapName;
+    private final long bound;
+    private final long slice;
+    /** Per partition, the record store's cost when last written: only that partition's thread writes it. */
+    private final AtomicLongArray seen;
+    /** What the written partitions' costs changed by since the last full sum. */
+    private final AtomicLong drift = new AtomicLong();
 
-  private PacedEviction(Evictor delegate, MapServiceContext maps, String mapName, long bound) {
-    this.delegate = delegate;
-    this.maps = maps;
-    this.mapName = mapName;
-    this.bound = bound;
-    this.slice = Math.max(1, bound / SLICES);
-    this.seen = new AtomicLongArray(maps.getPartitionContainers().length);
-  }
+    private final AtomicInteger writesOver = new AtomicInteger();
+    private volatile long summedAt = System.nanoTime() - PERIOD_NANOS;
+    private volatile long sum;
 
-  /** Paces the heap check of {@code mapName} on this member; whether it could. */
-  static boolean install(HazelcastInstance hz, String mapName) {
-    try {
-      MapServiceContext maps = maps(hz);
-      MapContainer container = maps.getMapContainer(mapName);
-      Evictor current = container.getEvictor();
-      if (current instanceof PacedEviction) {
-        return true;
-      }
-      EvictionConfig eviction = container.getMapConfig().getEvictionConfig();
-      if (current == null || current == Evictor.NULL_EVICTOR || eviction.getMaxSizePolicy() != MaxSizePolicy.USED_HEAP_SIZE) {
-        return false;
-      }
-      container.setEvictor(new PacedEviction(current, maps, mapName, MemoryUnit.MEGABYTES.toBytes(eviction.getSize())));
-      return true;
-    } catch (RuntimeException | LinkageError e) {
-      LOG.log(Level.WARNING, "Hazelcast's heap check on " + mapName + " left as it is (checked on every write)", e);
-      return false;
+    private PacedEviction(Evictor delegate, MapServiceContext maps, String mapName, long bound) {
+        this.delegate = delegate;
+        this.maps = maps;
+        this.mapName = mapName;
+        this.bound = bound;
+        this.slice = Math.max(1, bound / SLICES);
+        this.seen = new AtomicLongArray(maps.getPartitionContainers().length);
     }
-  }
 
-  /** Whether {@code mapName}'s heap check is paced on this member. */
-  static boolean installedOn(HazelcastInstance hz, String mapName) {
-    return maps(hz).getMapContainer(mapName).getEvictor() instanceof PacedEviction;
-  }
-
-  private static MapServiceContext maps(HazelcastInstance hz) {
-    MapService maps = ((HazelcastInstanceProxy) hz).getOriginal().node.getNodeEngine().getService(MapService.SERVICE_NAME);
-    return maps.getMapServiceContext();
-  }
-
-  @Override
-  public boolean checkEvictable(RecordStore recordStore) {
-    if (recordStore.size() == 0) {
-      return false; // nothing here to evict, whatever the member-wide sum
+    /** Paces the heap check of {@code mapName} on this member; whether it could. */
+    static boolean install(HazelcastInstance hz, String mapName) {
+        try {
+            MapServiceContext maps = maps(hz);
+            MapContainer container = maps.getMapContainer(mapName);
+            Evictor current = container.getEvictor();
+            if (current instanceof PacedEviction) {
+                return true;
+            }
+            EvictionConfig eviction = container.getMapConfig().getEvictionConfig();
+            if (current == null
+                    || current == Evictor.NULL_EVICTOR
+                    || eviction.getMaxSizePolicy() != MaxSizePolicy.USED_HEAP_SIZE) {
+                return false;
+            }
+            container.setEvictor(
+                    new PacedEviction(current, maps, mapName, MemoryUnit.MEGABYTES.toBytes(eviction.getSize())));
+            return true;
+        } catch (RuntimeException | LinkageError e) {
+            LOG.log(
+                    Level.WARNING,
+                    "Hazelcast's heap check on " + mapName + " left as it is (checked on every write)",
+                    e);
+            return false;
+        }
     }
-    int partition = recordStore.getPartitionId();
-    long cost = recordStore.getOwnedEntryCost();
-    long changed = drift.addAndGet(cost - seen.getAndSet(partition, cost));
-    boolean over = sum + changed > bound;
-    long since = System.nanoTime() - summedAt;
-    if (Math.abs(changed) >= slice || since >= PERIOD_NANOS
-        || over && (writesOver.incrementAndGet() >= OVER_WRITES || since >= OVER_NANOS)) {
-      over = resum() > bound;
+
+    /** Whether {@code mapName}'s heap check is paced on this member. */
+    static boolean installedOn(HazelcastInstance hz, String mapName) {
+        return maps(hz).getMapContainer(mapName).getEvictor() instanceof PacedEviction;
     }
-    return over;
-  }
 
-  /** The member's whole heap cost for the map, as Hazelcast sums it. Two partition threads may both sum: harmless. */
-  private long resum() {
-    drift.set(0);
-    writesOver.set(0);
-    summedAt = System.nanoTime();
-    long total = 0;
-    for (PartitionContainer c : maps.getPartitionContainers()) {
-      RecordStore r = c.getExistingRecordStore(mapName);
-      if (r != null) {
-        total += r.getOwnedEntryCost();
-      }
+    private static MapServiceContext maps(HazelcastInstance hz) {
+        MapService maps =
+                ((HazelcastInstanceProxy) hz).getOriginal().node.getNodeEngine().getService(MapService.SERVICE_NAME);
+        return maps.getMapServiceContext();
     }
-    sum = total;
-    return total;
-  }
 
-  @Override
-  public void evict(RecordStore recordStore, Data excludedKey) {
-    delegate.evict(recordStore, excludedKey);
-  }
+    @Override
+    public boolean checkEvictable(RecordStore recordStore) {
+        if (recordStore.size() == 0) {
+            return false; // nothing here to evict, whatever the member-wide sum
+        }
+        int partition = recordStore.getPartitionId();
+        long cost = recordStore.getOwnedEntryCost();
+        long changed = drift.addAndGet(cost - seen.getAndSet(partition, cost));
+        boolean over = sum + changed > bound;
+        long since = System.nanoTime() - summedAt;
+        if (Math.abs(changed) >= slice
+                || since >= PERIOD_NANOS
+                || over && (writesOver.incrementAndGet() >= OVER_WRITES || since >= OVER_NANOS)) {
+            over = resum() > bound;
+        }
+        return over;
+    }
 
-  @Override
-  public void forceEvictByPercentage(RecordStore recordStore, double percentage) {
-    delegate.forceEvictByPercentage(recordStore, percentage);
-  }
+    /** The member's whole heap cost for the map, as Hazelcast sums it. Two partition threads may both sum: harmless. */
+    private long resum() {
+        drift.set(0);
+        writesOver.set(0);
+        summedAt = System.nanoTime();
+        long total = 0;
+        for (PartitionContainer c : maps.getPartitionContainers()) {
+            RecordStore r = c.getExistingRecordStore(mapName);
+            if (r != null) {
+                total += r.getOwnedEntryCost();
+            }
+        }
+        sum = total;
+        return total;
+    }
+
+    @Override
+    public void evict(RecordStore recordStore, Data excludedKey) {
+        delegate.evict(recordStore, excludedKey);
+    }
+
+    @Override
+    public void forceEvictByPercentage(RecordStore recordStore, double percentage) {
+        delegate.forceEvictByPercentage(recordStore, percentage);
+    }
 }

@@ -13,54 +13,54 @@ import java.util.Map;
  */
 final class PublishConfig extends WireObject implements EntryProcessor<String, ConfigHistory, ConfigHistory> {
 
-  private long expected;
-  private String document; // null for a rollback
-  private String publisher;
-  private long now;
-  private String source;
+    private long expected;
+    private String document; // null for a rollback
+    private String publisher;
+    private long now;
+    private String source;
 
-  PublishConfig() {
-  }
+    PublishConfig() {}
 
-  PublishConfig(long expected, String document, String publisher, long now, String source) {
-    this.expected = expected;
-    this.document = document;
-    this.publisher = publisher;
-    this.now = now;
-    this.source = source;
-  }
-
-  @Override
-  public ConfigHistory process(Map.Entry<String, ConfigHistory> entry) {
-    ConfigHistory h = entry.getValue() == null ? ConfigHistory.EMPTY : entry.getValue();
-    ConfigHistory next = document == null ? h.rollback(expected, publisher, now)
-        : h.publish(expected, document, publisher, now, source);
-    if (next != null) {
-      entry.setValue(next);
+    PublishConfig(long expected, String document, String publisher, long now, String source) {
+        this.expected = expected;
+        this.document = document;
+        this.publisher = publisher;
+        this.now = now;
+        this.source = source;
     }
-    return next;
-  }
 
-  @Override
-  public int getClassId() {
-    return WireFactory.PUBLISH_CONFIG;
-  }
+    @Override
+    public ConfigHistory process(Map.Entry<String, ConfigHistory> entry) {
+        ConfigHistory h = entry.getValue() == null ? ConfigHistory.EMPTY : entry.getValue();
+        ConfigHistory next = document == null
+                ? h.rollback(expected, publisher, now)
+                : h.publish(expected, document, publisher, now, source);
+        if (next != null) {
+            entry.setValue(next);
+        }
+        return next;
+    }
 
-  @Override
-  public void writeData(ObjectDataOutput out) throws IOException {
-    out.writeLong(expected);
-    out.writeString(document);
-    out.writeString(publisher);
-    out.writeLong(now);
-    out.writeString(source);
-  }
+    @Override
+    public int getClassId() {
+        return WireFactory.PUBLISH_CONFIG;
+    }
 
-  @Override
-  public void readData(ObjectDataInput in) throws IOException {
-    expected = in.readLong();
-    document = in.readString();
-    publisher = in.readString();
-    now = in.readLong();
-    source = in.readString();
-  }
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+        out.writeLong(expected);
+        out.writeString(document);
+        out.writeString(publisher);
+        out.writeLong(now);
+        out.writeString(source);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+        expected = in.readLong();
+        document = in.readString();
+        publisher = in.readString();
+        now = in.readLong();
+        source = in.readString();
+    }
 }

@@ -13,45 +13,44 @@ import java.util.Map;
  */
 final class PurgeProcessor extends WireObject implements EntryProcessor<String, CacheSlot, Boolean> {
 
-  private PurgeKind kind;
-  private String value;
-  private long storedBefore;
+    private PurgeKind kind;
+    private String value;
+    private long storedBefore;
 
-  PurgeProcessor() {
-  }
+    PurgeProcessor() {}
 
-  PurgeProcessor(PurgeKind kind, String value, long storedBefore) {
-    this.kind = kind;
-    this.value = value;
-    this.storedBefore = storedBefore;
-  }
-
-  @Override
-  public Boolean process(Map.Entry<String, CacheSlot> entry) {
-    StoredResponse r = entry.getValue() == null ? null : entry.getValue().response();
-    if (r == null || !kind.matches(r, value) || r.storedAt() >= storedBefore) {
-      return Boolean.FALSE;
+    PurgeProcessor(PurgeKind kind, String value, long storedBefore) {
+        this.kind = kind;
+        this.value = value;
+        this.storedBefore = storedBefore;
     }
-    entry.setValue(null);
-    return Boolean.TRUE;
-  }
 
-  @Override
-  public int getClassId() {
-    return WireFactory.PURGE_PROCESSOR;
-  }
+    @Override
+    public Boolean process(Map.Entry<String, CacheSlot> entry) {
+        StoredResponse r = entry.getValue() == null ? null : entry.getValue().response();
+        if (r == null || !kind.matches(r, value) || r.storedAt() >= storedBefore) {
+            return Boolean.FALSE;
+        }
+        entry.setValue(null);
+        return Boolean.TRUE;
+    }
 
-  @Override
-  public void writeData(ObjectDataOutput out) throws IOException {
-    out.writeString(kind.name());
-    out.writeString(value);
-    out.writeLong(storedBefore);
-  }
+    @Override
+    public int getClassId() {
+        return WireFactory.PURGE_PROCESSOR;
+    }
 
-  @Override
-  public void readData(ObjectDataInput in) throws IOException {
-    kind = PurgeKind.valueOf(in.readString());
-    value = in.readString();
-    storedBefore = in.readLong();
-  }
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+        out.writeString(kind.name());
+        out.writeString(value);
+        out.writeLong(storedBefore);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+        kind = PurgeKind.valueOf(in.readString());
+        value = in.readString();
+        storedBefore = in.readLong();
+    }
 }

@@ -13,8 +13,8 @@ package io.flotilla.cluster.hazelcast;
  */
 record PurgeRecord(String id, PurgeKind kind, String value, long issuedAt, String issuer, byte[] proof) {
 
-  /** What the proof binds: every field, so none can be altered. */
-  String boundFields() {
-    return id + '\n' + kind + '\n' + value + '\n' + issuedAt + '\n' + issuer;
-  }
+    /** What the proof binds: every field, so none can be altered. */
+    String boundFields() {
+        return id + '\n' + kind + '\n' + value + '\n' + issuedAt + '\n' + issuer;
+    }
 }

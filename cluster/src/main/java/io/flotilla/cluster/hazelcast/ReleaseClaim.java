@@ -10,35 +10,34 @@ import java.util.concurrent.TimeUnit;
  */
 final class ReleaseClaim extends ClaimProcessor<Boolean> {
 
-  ReleaseClaim() {
-  }
+    ReleaseClaim() {}
 
-  ReleaseClaim(String holder) {
-    super(holder, 0);
-  }
-
-  @Override
-  public Boolean process(Map.Entry<String, CacheSlot> entry) {
-    CacheSlot slot = entry.getValue();
-    if (slot == null || !holder.equals(slot.claimHolder())) {
-      return Boolean.FALSE;
+    ReleaseClaim(String holder) {
+        super(holder, 0);
     }
-    if (slot.response() == null) {
-      entry.setValue(null);
-    } else {
-      long life = slot.response().removeAt() - System.currentTimeMillis();
-      if (life <= 0) {
-        entry.setValue(null);
-      } else {
-        ((ExtendedMapEntry<String, CacheSlot>) entry).setValue(slot.unclaimed(), (life / 1000 + 1) * 1000,
-            TimeUnit.MILLISECONDS);
-      }
-    }
-    return Boolean.TRUE;
-  }
 
-  @Override
-  public int getClassId() {
-    return WireFactory.RELEASE_CLAIM;
-  }
+    @Override
+    public Boolean process(Map.Entry<String, CacheSlot> entry) {
+        CacheSlot slot = entry.getValue();
+        if (slot == null || !holder.equals(slot.claimHolder())) {
+            return Boolean.FALSE;
+        }
+        if (slot.response() == null) {
+            entry.setValue(null);
+        } else {
+            long life = slot.response().removeAt() - System.currentTimeMillis();
+            if (life <= 0) {
+                entry.setValue(null);
+            } else {
+                ((ExtendedMapEntry<String, CacheSlot>) entry)
+                        .setValue(slot.unclaimed(), (life / 1000 + 1) * 1000, TimeUnit.MILLISECONDS);
+            }
+        }
+        return Boolean.TRUE;
+    }
+
+    @Override
+    public int getClassId() {
+        return WireFactory.RELEASE_CLAIM;
+    }
 }

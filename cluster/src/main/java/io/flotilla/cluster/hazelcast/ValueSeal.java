@@ -18,93 +18,97 @@ import java.util.Base64;
  */
 final class ValueSeal {
 
-  static final String CONTEXT_KEY = "flotilla.value-seal";
-  private static final String TEXT_PREFIX = "sealed:";
+    static final String CONTEXT_KEY = "flotilla.value-seal";
+    private static final String TEXT_PREFIX = "sealed:";
 
-  private final FleetKeys keys;
-  private final Outsiders outsiders;
+    private final FleetKeys keys;
+    private final Outsiders outsiders;
 
-  ValueSeal(FleetKeys keys, Outsiders outsiders) {
-    this.keys = keys;
-    this.outsiders = outsiders;
-  }
-
-  /** Whether values are sealed at all (a fleet with a secret). */
-  boolean enabled() {
-    return keys.enabled();
-  }
-
-  /** The seal of the member {@code hz}, for code running on a key's owner. */
-  static ValueSeal of(HazelcastInstance hz) {
-    return (ValueSeal) hz.getUserContext().get(CONTEXT_KEY);
-  }
-
-  byte[] seal(byte[] plain, String map, String key) {
-    return keys.seal(plain, FleetKeys.aad(map, key));
-  }
-
-  /** The plain value, or null (counted and logged) if it does not open; null in, null out. */
-  byte[] open(byte[] sealed, String map, String key) {
-    return open(sealed, map, key, true);
-  }
-
-  private byte[] open(byte[] sealed, String map, String key, boolean report) {
-    if (sealed == null) {
-      return null;
+    ValueSeal(FleetKeys keys, Outsiders outsiders) {
+        this.keys = keys;
+        this.outsiders = outsiders;
     }
-    byte[] plain = keys.open(sealed, FleetKeys.aad(map, key));
-    if (plain == null && report) {
-      outsiders.refused(Outsiders.Kind.VALUE, map + "/" + key,
-          "the value does not verify with the fleet key (forged, or sealed with a key this node lacks)");
+
+    /** Whether values are sealed at all (a fleet with a secret). */
+    boolean enabled() {
+        return keys.enabled();
     }
-    return plain;
-  }
 
-  /** Whether {@code sealed} opened with a key other than the one that seals now (a rotation is under way). */
-  boolean sealedWithOlderKey(byte[] sealed) {
-    return keys.sealedWithOlderKey(sealed);
-  }
-
-  byte[] sealLong(long value, String map, String key) {
-    return seal(ByteBuffer.allocate(Long.BYTES).putLong(value).array(), map, key);
-  }
-
-  /** The number, or null if the value does not open (or has the wrong size). */
-  Long openLong(byte[] sealed, String map, String key) {
-    byte[] plain = open(sealed, map, key);
-    return plain == null || plain.length != Long.BYTES ? null : ByteBuffer.wrap(plain).getLong();
-  }
-
-  /** Text sealed into text (base64 behind a prefix), for string fields of wire types; plain without a secret. */
-  String sealText(String text, String map, String key) {
-    if (!keys.enabled()) {
-      return text;
+    /** The seal of the member {@code hz}, for code running on a key's owner. */
+    static ValueSeal of(HazelcastInstance hz) {
+        return (ValueSeal) hz.getUserContext().get(CONTEXT_KEY);
     }
-    return TEXT_PREFIX + Base64.getEncoder().encodeToString(seal(text.getBytes(StandardCharsets.UTF_8), map, key));
-  }
 
-  /** The text, or null (counted and logged) if it was not sealed with a fleet key. */
-  String openText(String sealed, String map, String key) {
-    return openText(sealed, map, key, true);
-  }
+    byte[] seal(byte[] plain, String map, String key) {
+        return keys.seal(plain, FleetKeys.aad(map, key));
+    }
 
-  /**
-   * The text, or null if it was not sealed with a fleet key; counted and logged only if
-   * {@code report} (an old value whose key was retired since is no attack).
-   */
-  String openText(String sealed, String map, String key, boolean report) {
-    if (!keys.enabled()) {
-      return sealed;
+    /** The plain value, or null (counted and logged) if it does not open; null in, null out. */
+    byte[] open(byte[] sealed, String map, String key) {
+        return open(sealed, map, key, true);
     }
-    byte[] raw = null;
-    if (sealed.startsWith(TEXT_PREFIX)) {
-      try {
-        raw = Base64.getDecoder().decode(sealed.substring(TEXT_PREFIX.length()));
-      } catch (IllegalArgumentException e) {
-        raw = new byte[0];
-      }
+
+    private byte[] open(byte[] sealed, String map, String key, boolean report) {
+        if (sealed == null) {
+            return null;
+        }
+        byte[] plain = keys.open(sealed, FleetKeys.aad(map, key));
+        if (plain == null && report) {
+            outsiders.refused(
+                    Outsiders.Kind.VALUE,
+                    map + "/" + key,
+                    "the value does not verify with the fleet key (forged, or sealed with a key this node lacks)");
+        }
+        return plain;
     }
-    byte[] plain = open(raw == null ? new byte[0] : raw, map, key, report);
-    return plain == null ? null : new String(plain, StandardCharsets.UTF_8);
-  }
+
+    /** Whether {@code sealed} opened with a key other than the one that seals now (a rotation is under way). */
+    boolean sealedWithOlderKey(byte[] sealed) {
+        return keys.sealedWithOlderKey(sealed);
+    }
+
+    byte[] sealLong(long value, String map, String key) {
+        return seal(ByteBuffer.allocate(Long.BYTES).putLong(value).array(), map, key);
+    }
+
+    /** The number, or null if the value does not open (or has the wrong size). */
+    Long openLong(byte[] sealed, String map, String key) {
+        byte[] plain = open(sealed, map, key);
+        return plain == null || plain.length != Long.BYTES
+                ? null
+                : ByteBuffer.wrap(plain).getLong();
+    }
+
+    /** Text sealed into text (base64 behind a prefix), for string fields of wire types; plain without a secret. */
+    String sealText(String text, String map, String key) {
+        if (!keys.enabled()) {
+            return text;
+        }
+        return TEXT_PREFIX + Base64.getEncoder().encodeToString(seal(text.getBytes(StandardCharsets.UTF_8), map, key));
+    }
+
+    /** The text, or null (counted and logged) if it was not sealed with a fleet key. */
+    String openText(String sealed, String map, String key) {
+        return openText(sealed, map, key, true);
+    }
+
+    /**
+     * The text, or null if it was not sealed with a fleet key; counted and logged only if
+     * {@code report} (an old value whose key was retired since is no attack).
+     */
+    String openText(String sealed, String map, String key, boolean report) {
+        if (!keys.enabled()) {
+            return sealed;
+        }
+        byte[] raw = null;
+        if (sealed.startsWith(TEXT_PREFIX)) {
+            try {
+                raw = Base64.getDecoder().decode(sealed.substring(TEXT_PREFIX.length()));
+            } catch (IllegalArgumentException e) {
+                raw = new byte[0];
+            }
+        }
+        byte[] plain = open(raw == null ? new byte[0] : raw, map, key, report);
+        return plain == null ? null : new String(plain, StandardCharsets.UTF_8);
+    }
 }

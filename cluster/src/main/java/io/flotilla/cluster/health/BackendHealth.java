@@ -13,9 +13,9 @@ import java.util.Objects;
  */
 public record BackendHealth(String backendId, boolean up, long since, String reporter, String reason) {
 
-  public BackendHealth {
-    Objects.requireNonNull(backendId, "backendId");
-    Objects.requireNonNull(reporter, "reporter");
-    Objects.requireNonNull(reason, "reason");
-  }
+    public BackendHealth {
+        Objects.requireNonNull(backendId, "backendId");
+        Objects.requireNonNull(reporter, "reporter");
+        Objects.requireNonNull(reason, "reason");
+    }
 }

@@ -15,37 +15,36 @@ import java.io.UncheckedIOException;
  */
 final class Announcement {
 
-  static final byte FORMAT_1 = 1;
+    static final byte FORMAT_1 = 1;
 
-  private Announcement() {
-  }
+    private Announcement() {}
 
-  static byte[] encode(Member m) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(FORMAT_1);
-      out.writeUTF(m.id());
-      out.writeUTF(m.address());
-      out.writeByte(m.state().ordinal());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    static byte[] encode(Member m) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(FORMAT_1);
+            out.writeUTF(m.id());
+            out.writeUTF(m.address());
+            out.writeByte(m.state().ordinal());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
     }
-    return bytes.toByteArray();
-  }
 
-  /** The member announced, or null for a format this version does not know. */
-  static Member decode(byte[] data, int offset, int length) {
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data, offset, length))) {
-      if (in.readByte() != FORMAT_1) {
-        return null;
-      }
-      String id = in.readUTF();
-      String address = in.readUTF();
-      int state = in.readByte();
-      MemberState[] states = MemberState.values();
-      return new Member(id, address, state >= 0 && state < states.length ? states[state] : MemberState.SERVING);
-    } catch (IOException e) {
-      return null;
+    /** The member announced, or null for a format this version does not know. */
+    static Member decode(byte[] data, int offset, int length) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data, offset, length))) {
+            if (in.readByte() != FORMAT_1) {
+                return null;
+            }
+            String id = in.readUTF();
+            String address = in.readUTF();
+            int state = in.readByte();
+            MemberState[] states = MemberState.values();
+            return new Member(id, address, state >= 0 && state < states.length ? states[state] : MemberState.SERVING);
+        } catch (IOException e) {
+            return null;
+        }
     }
-  }
 }

@@ -10,15 +10,15 @@ import org.jgroups.protocols.TCPPING;
  */
 final class PeerListPing extends TCPPING {
 
-  /** Protocol ids below 1024 are JGroups' own; this one is ours alone. */
-  static final short PROTOCOL_ID = 1701;
+    /** Protocol ids below 1024 are JGroups' own; this one is ours alone. */
+    static final short PROTOCOL_ID = 1701;
 
-  static {
-    ClassConfigurator.addProtocol(PROTOCOL_ID, PeerListPing.class);
-  }
+    static {
+        ClassConfigurator.addProtocol(PROTOCOL_ID, PeerListPing.class);
+    }
 
-  @Override
-  public boolean isDynamic() {
-    return true;
-  }
+    @Override
+    public boolean isDynamic() {
+        return true;
+    }
 }

@@ -11,9 +11,9 @@ import java.util.Objects;
  */
 public record Member(String id, String address, MemberState state) {
 
-  public Member {
-    Objects.requireNonNull(id, "id");
-    Objects.requireNonNull(address, "address");
-    Objects.requireNonNull(state, "state");
-  }
+    public Member {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(state, "state");
+    }
 }

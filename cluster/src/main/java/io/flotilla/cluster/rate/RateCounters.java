@@ -13,20 +13,20 @@ import java.time.Duration;
  */
 public interface RateCounters extends AutoCloseable {
 
-  /** Counters for a lone node: exact, in memory. */
-  static RateCounters local() {
-    return new LocalRateCounters(System::currentTimeMillis);
-  }
+    /** Counters for a lone node: exact, in memory. */
+    static RateCounters local() {
+        return new LocalRateCounters(System::currentTimeMillis);
+    }
 
-  /** Counts one request against {@code key} if the window has room, and says what happened. */
-  RateDecision tryAcquire(String key, long limit, Duration period);
+    /** Counts one request against {@code key} if the window has room, and says what happened. */
+    RateDecision tryAcquire(String key, long limit, Duration period);
 
-  /** True while this member enforces a reduced share because it sees fewer members than expected. */
-  boolean degraded();
+    /** True while this member enforces a reduced share because it sees fewer members than expected. */
+    boolean degraded();
 
-  /** The fraction of every limit this member currently enforces against (1.0 when not degraded). */
-  double limitShare();
+    /** The fraction of every limit this member currently enforces against (1.0 when not degraded). */
+    double limitShare();
 
-  @Override
-  void close();
+    @Override
+    void close();
 }

@@ -8,5 +8,4 @@ package io.flotilla.cluster.rate;
  * @param remaining   requests left in the window by this node's estimate, at least 0
  * @param resetMillis milliseconds until the window ends (Retry-After when refused)
  */
-public record RateDecision(boolean allowed, long limit, long remaining, long resetMillis) {
-}
+public record RateDecision(boolean allowed, long limit, long remaining, long resetMillis) {}

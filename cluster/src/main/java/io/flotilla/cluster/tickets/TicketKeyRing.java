@@ -19,35 +19,35 @@ import java.util.function.LongSupplier;
  */
 public interface TicketKeyRing extends AutoCloseable {
 
-  /** Keys kept: the one encrypting now and the two before it, so a ticket lives two rotations. */
-  int KEPT = 3;
+    /** Keys kept: the one encrypting now and the two before it, so a ticket lives two rotations. */
+    int KEPT = 3;
 
-  /** A lone node's ring, in memory; {@code clock} gives epoch milliseconds. */
-  static TicketKeyRing local(LongSupplier clock) {
-    return new LocalTicketKeyRing(clock);
-  }
-
-  /** The generation in force on this member. */
-  TicketKeySet current();
-
-  /**
-   * Makes the next generation (a fresh key first) if the current version is {@code expectedVersion};
-   * empty if another rotation came first (then {@link #current()} has it).
-   */
-  Optional<TicketKeySet> rotate(long expectedVersion);
-
-  /** Rotates if the current generation's first key is older than {@code age}; the generation in force after. */
-  default TicketKeySet rotateIfOlderThan(Duration age, long now) {
-    TicketKeySet current = current();
-    if (now - current.rotatedAt() < age.toMillis()) {
-      return current;
+    /** A lone node's ring, in memory; {@code clock} gives epoch milliseconds. */
+    static TicketKeyRing local(LongSupplier clock) {
+        return new LocalTicketKeyRing(clock);
     }
-    return rotate(current.version()).orElseGet(this::current);
-  }
 
-  /** Calls {@code listener} with each new generation, on a thread of the ring's; returns what cancels it. */
-  Runnable onChange(Consumer<TicketKeySet> listener);
+    /** The generation in force on this member. */
+    TicketKeySet current();
 
-  @Override
-  void close();
+    /**
+     * Makes the next generation (a fresh key first) if the current version is {@code expectedVersion};
+     * empty if another rotation came first (then {@link #current()} has it).
+     */
+    Optional<TicketKeySet> rotate(long expectedVersion);
+
+    /** Rotates if the current generation's first key is older than {@code age}; the generation in force after. */
+    default TicketKeySet rotateIfOlderThan(Duration age, long now) {
+        TicketKeySet current = current();
+        if (now - current.rotatedAt() < age.toMillis()) {
+            return current;
+        }
+        return rotate(current.version()).orElseGet(this::current);
+    }
+
+    /** Calls {@code listener} with each new generation, on a thread of the ring's; returns what cancels it. */
+    Runnable onChange(Consumer<TicketKeySet> listener);
+
+    @Override
+    void close();
 }

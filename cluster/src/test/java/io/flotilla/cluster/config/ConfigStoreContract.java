@@ -14,95 +14,103 @@ import org.junit.jupiter.api.Test;
 /** What every {@link ConfigStore} must do; one subclass per implementation. */
 public abstract class ConfigStoreContract {
 
-  protected ConfigStore store;
+    protected ConfigStore store;
 
-  /** A store over an empty history. */
-  protected abstract ConfigStore newStore();
+    /** A store over an empty history. */
+    protected abstract ConfigStore newStore();
 
-  /** Where a publish through {@link #store} is read back: the same or another member. */
-  protected abstract ConfigStore reader();
+    /** Where a publish through {@link #store} is read back: the same or another member. */
+    protected abstract ConfigStore reader();
 
-  @BeforeEach
-  void open() {
-    store = newStore();
-  }
-
-  @AfterEach
-  void close() {
-    store.close();
-  }
-
-  private void readerSees(long version) {
-    eventually(Duration.ofSeconds(5), () -> assertEquals(version, reader().history().currentVersion()));
-  }
-
-  @Test
-  void firstPublishIsVersionOne() {
-    assertEquals(0, store.history().currentVersion());
-    ConfigVersion v = store.publish(0, "routes: []").orElseThrow();
-    assertEquals(1, v.version());
-    assertEquals("routes: []", v.document());
-    assertEquals(v, store.current());
-    readerSees(1);
-    assertEquals("routes: []", reader().current().document());
-  }
-
-  @Test
-  void aStalePublishIsRefused() {
-    store.publish(0, "one").orElseThrow();
-    assertTrue(store.publish(0, "two").isEmpty());
-    assertEquals("one", store.current().document());
-    assertEquals(2, store.publish(1, "two").orElseThrow().version());
-  }
-
-  @Test
-  void rollbackPublishesThePreviousDocumentAsTheNextVersion() {
-    assertTrue(store.rollback(0).isEmpty(), "nothing to roll back to");
-    store.publish(0, "good");
-    store.publish(1, "bad");
-    assertTrue(store.rollback(1).isEmpty(), "stale");
-    ConfigVersion back = store.rollback(2).orElseThrow();
-    assertEquals(3, back.version());
-    assertEquals("good", back.document());
-    readerSees(3);
-    assertEquals(List.of(3L, 2L, 1L), reader().versions().stream().map(ConfigVersion::version).toList());
-  }
-
-  @Test
-  void everyVersionRecordsItsSourcePublisherAndDigest() {
-    store.publish(0, "from: file", "file", "node-a").orElseThrow();
-    store.publish(1, "from: sighup", "sighup", "node-a (signal)").orElseThrow();
-    ConfigVersion back = store.rollback(2, "node-b (admin from 127.0.0.9)").orElseThrow();
-    assertEquals("rollback to v1", back.source());
-    readerSees(3);
-    List<ConfigVersion> seen = reader().versions();
-    assertEquals(List.of("rollback to v1", "sighup", "file"), seen.stream().map(ConfigVersion::source).toList());
-    assertEquals(List.of("node-b (admin from 127.0.0.9)", "node-a (signal)", "node-a"),
-        seen.stream().map(ConfigVersion::publisher).toList());
-    assertEquals("from: file", seen.get(0).document(), "a rollback runs the version before the current one");
-    assertEquals(seen.get(2).digest(), seen.get(0).digest());
-    assertTrue(!seen.get(1).digest().equals(seen.get(0).digest()) && seen.get(0).digest().length() == 12);
-  }
-
-  @Test
-  void historyKeepsTheLastFew() {
-    for (int i = 0; i < ConfigHistory.KEPT + 3; i++) {
-      store.publish(i, "v" + (i + 1)).orElseThrow();
+    @BeforeEach
+    void open() {
+        store = newStore();
     }
-    assertEquals(ConfigHistory.KEPT, store.versions().size());
-    assertEquals(ConfigHistory.KEPT + 3, store.current().version());
-  }
 
-  @Test
-  void listenersHearEachNewVersionOnce() {
-    List<Long> heard = new CopyOnWriteArrayList<>();
-    Runnable cancel = reader().onChange(v -> heard.add(v.version()));
-    try {
-      store.publish(0, "a");
-      store.publish(1, "b");
-      eventually(Duration.ofSeconds(5), () -> assertEquals(List.of(1L, 2L), heard));
-    } finally {
-      cancel.run();
+    @AfterEach
+    void close() {
+        store.close();
     }
-  }
+
+    private void readerSees(long version) {
+        eventually(
+                Duration.ofSeconds(5),
+                () -> assertEquals(version, reader().history().currentVersion()));
+    }
+
+    @Test
+    void firstPublishIsVersionOne() {
+        assertEquals(0, store.history().currentVersion());
+        ConfigVersion v = store.publish(0, "routes: []").orElseThrow();
+        assertEquals(1, v.version());
+        assertEquals("routes: []", v.document());
+        assertEquals(v, store.current());
+        readerSees(1);
+        assertEquals("routes: []", reader().current().document());
+    }
+
+    @Test
+    void aStalePublishIsRefused() {
+        store.publish(0, "one").orElseThrow();
+        assertTrue(store.publish(0, "two").isEmpty());
+        assertEquals("one", store.current().document());
+        assertEquals(2, store.publish(1, "two").orElseThrow().version());
+    }
+
+    @Test
+    void rollbackPublishesThePreviousDocumentAsTheNextVersion() {
+        assertTrue(store.rollback(0).isEmpty(), "nothing to roll back to");
+        store.publish(0, "good");
+        store.publish(1, "bad");
+        assertTrue(store.rollback(1).isEmpty(), "stale");
+        ConfigVersion back = store.rollback(2).orElseThrow();
+        assertEquals(3, back.version());
+        assertEquals("good", back.document());
+        readerSees(3);
+        assertEquals(
+                List.of(3L, 2L, 1L),
+                reader().versions().stream().map(ConfigVersion::version).toList());
+    }
+
+    @Test
+    void everyVersionRecordsItsSourcePublisherAndDigest() {
+        store.publish(0, "from: file", "file", "node-a").orElseThrow();
+        store.publish(1, "from: sighup", "sighup", "node-a (signal)").orElseThrow();
+        ConfigVersion back = store.rollback(2, "node-b (admin from 127.0.0.9)").orElseThrow();
+        assertEquals("rollback to v1", back.source());
+        readerSees(3);
+        List<ConfigVersion> seen = reader().versions();
+        assertEquals(
+                List.of("rollback to v1", "sighup", "file"),
+                seen.stream().map(ConfigVersion::source).toList());
+        assertEquals(
+                List.of("node-b (admin from 127.0.0.9)", "node-a (signal)", "node-a"),
+                seen.stream().map(ConfigVersion::publisher).toList());
+        assertEquals("from: file", seen.get(0).document(), "a rollback runs the version before the current one");
+        assertEquals(seen.get(2).digest(), seen.get(0).digest());
+        assertTrue(!seen.get(1).digest().equals(seen.get(0).digest())
+                && seen.get(0).digest().length() == 12);
+    }
+
+    @Test
+    void historyKeepsTheLastFew() {
+        for (int i = 0; i < ConfigHistory.KEPT + 3; i++) {
+            store.publish(i, "v" + (i + 1)).orElseThrow();
+        }
+        assertEquals(ConfigHistory.KEPT, store.versions().size());
+        assertEquals(ConfigHistory.KEPT + 3, store.current().version());
+    }
+
+    @Test
+    void listenersHearEachNewVersionOnce() {
+        List<Long> heard = new CopyOnWriteArrayList<>();
+        Runnable cancel = reader().onChange(v -> heard.add(v.version()));
+        try {
+            store.publish(0, "a");
+            store.publish(1, "b");
+            eventually(Duration.ofSeconds(5), () -> assertEquals(List.of(1L, 2L), heard));
+        } finally {
+            cancel.run();
+        }
+    }
 }

@@ -8,18 +8,18 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(SharedPair.class)
 class GossipMembershipTest extends MembershipContract {
 
-  @Override
-  protected Membership membership() {
-    return SharedPair.pair().get(0).membership();
-  }
+    @Override
+    protected Membership membership() {
+        return SharedPair.pair().get(0).membership();
+    }
 
-  @Override
-  protected Membership reader() {
-    return SharedPair.pair().get(1).membership();
-  }
+    @Override
+    protected Membership reader() {
+        return SharedPair.pair().get(1).membership();
+    }
 
-  @Override
-  protected int size() {
-    return 2;
-  }
+    @Override
+    protected int size() {
+        return 2;
+    }
 }

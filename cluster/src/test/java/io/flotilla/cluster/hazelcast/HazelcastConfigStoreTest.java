@@ -9,24 +9,24 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(SharedPair.class)
 class HazelcastConfigStoreTest extends ConfigStoreContract {
 
-  private ConfigStore reader;
+    private ConfigStore reader;
 
-  @Override
-  protected ConfigStore newStore() {
-    HazelcastFleetState a = SharedPair.pair().get(0);
-    HazelcastFleetState b = SharedPair.pair().get(1);
-    a.hazelcast().getMap(MemberConfig.CONFIG).clear();
-    reader = new HazelcastConfigStore(b.hazelcast(), "mb", b.background(), b.seal());
-    return new HazelcastConfigStore(a.hazelcast(), "ma", a.background(), a.seal());
-  }
+    @Override
+    protected ConfigStore newStore() {
+        HazelcastFleetState a = SharedPair.pair().get(0);
+        HazelcastFleetState b = SharedPair.pair().get(1);
+        a.hazelcast().getMap(MemberConfig.CONFIG).clear();
+        reader = new HazelcastConfigStore(b.hazelcast(), "mb", b.background(), b.seal());
+        return new HazelcastConfigStore(a.hazelcast(), "ma", a.background(), a.seal());
+    }
 
-  @Override
-  protected ConfigStore reader() {
-    return reader;
-  }
+    @Override
+    protected ConfigStore reader() {
+        return reader;
+    }
 
-  @AfterEach
-  void closeReader() {
-    reader.close();
-  }
+    @AfterEach
+    void closeReader() {
+        reader.close();
+    }
 }

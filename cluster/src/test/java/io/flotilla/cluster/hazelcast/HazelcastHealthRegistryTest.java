@@ -8,19 +8,20 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(SharedPair.class)
 class HazelcastHealthRegistryTest extends HealthRegistryContract {
 
-  @Override
-  protected HealthRegistry newRegistry() {
-    HazelcastFleetState a = SharedPair.pair().get(0);
-    return new HazelcastHealthRegistry(a.hazelcast(), a.membership(), HealthRegistry.DEFAULT_PROBE_OWNERS, a.seal());
-  }
+    @Override
+    protected HealthRegistry newRegistry() {
+        HazelcastFleetState a = SharedPair.pair().get(0);
+        return new HazelcastHealthRegistry(
+                a.hazelcast(), a.membership(), HealthRegistry.DEFAULT_PROBE_OWNERS, a.seal());
+    }
 
-  @Override
-  protected HealthRegistry reader() {
-    return SharedPair.pair().get(1).health();
-  }
+    @Override
+    protected HealthRegistry reader() {
+        return SharedPair.pair().get(1).health();
+    }
 
-  @Override
-  protected int members() {
-    return 2;
-  }
+    @Override
+    protected int members() {
+        return 2;
+    }
 }

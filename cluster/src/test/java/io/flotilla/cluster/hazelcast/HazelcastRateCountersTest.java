@@ -9,9 +9,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(SharedPair.class)
 class HazelcastRateCountersTest extends RateCountersContract {
 
-  @Override
-  protected RateCounters newCounters() {
-    HazelcastFleetState a = SharedPair.pair().get(0);
-    return new HazelcastRateCounters(a.hazelcast(), 2, ClusterSettings.DEFAULT_SYNC_INTERVAL, a.background(), a.seal());
-  }
+    @Override
+    protected RateCounters newCounters() {
+        HazelcastFleetState a = SharedPair.pair().get(0);
+        return new HazelcastRateCounters(
+                a.hazelcast(), 2, ClusterSettings.DEFAULT_SYNC_INTERVAL, a.background(), a.seal());
+    }
 }

@@ -10,21 +10,32 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(SharedPair.class)
 class HazelcastResponseStoreTest extends ResponseStoreContract {
 
-  @Override
-  protected ResponseStore newStore() {
-    HazelcastFleetState a = SharedPair.pair().get(0);
-    a.hazelcast().getMap(MemberConfig.RESPONSES).clear();
-    return new HazelcastResponseStore(a.hazelcast(), "ma", TestFleet.CACHE_MAX_BYTES, TestFleet.NEAR_CACHE_MAX_BYTES,
-        Duration.ofMinutes(1), a.background(), a.seal());
-  }
+    @Override
+    protected ResponseStore newStore() {
+        HazelcastFleetState a = SharedPair.pair().get(0);
+        a.hazelcast().getMap(MemberConfig.RESPONSES).clear();
+        return new HazelcastResponseStore(
+                a.hazelcast(),
+                "ma",
+                TestFleet.CACHE_MAX_BYTES,
+                TestFleet.NEAR_CACHE_MAX_BYTES,
+                Duration.ofMinutes(1),
+                a.background(),
+                a.seal());
+    }
 
-  @Override
-  protected StoredResponse read(String key) {
-    return SharedPair.pair().get(1).responses().get(key).toCompletableFuture().join();
-  }
+    @Override
+    protected StoredResponse read(String key) {
+        return SharedPair.pair()
+                .get(1)
+                .responses()
+                .get(key)
+                .toCompletableFuture()
+                .join();
+    }
 
-  @Override
-  protected long maxBytes() {
-    return TestFleet.CACHE_MAX_BYTES + TestFleet.NEAR_CACHE_MAX_BYTES;
-  }
+    @Override
+    protected long maxBytes() {
+        return TestFleet.CACHE_MAX_BYTES + TestFleet.NEAR_CACHE_MAX_BYTES;
+    }
 }

@@ -10,18 +10,18 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 final class SharedPair implements BeforeAllCallback {
 
-  private static volatile TestFleet pair;
+    private static volatile TestFleet pair;
 
-  static TestFleet pair() {
-    return pair;
-  }
+    static TestFleet pair() {
+        return pair;
+    }
 
-  @Override
-  public void beforeAll(ExtensionContext context) {
-    // The root store closes an AutoCloseable value when the run ends.
-    context.getRoot().getStore(ExtensionContext.Namespace.GLOBAL).getOrComputeIfAbsent("flotilla.pair", k -> {
-      pair = TestFleet.start(2);
-      return pair;
-    });
-  }
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        // The root store closes an AutoCloseable value when the run ends.
+        context.getRoot().getStore(ExtensionContext.Namespace.GLOBAL).getOrComputeIfAbsent("flotilla.pair", k -> {
+            pair = TestFleet.start(2);
+            return pair;
+        });
+    }
 }

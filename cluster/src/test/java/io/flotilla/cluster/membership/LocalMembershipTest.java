@@ -4,25 +4,25 @@ import org.junit.jupiter.api.AfterAll;
 
 class LocalMembershipTest extends MembershipContract {
 
-  private static final Membership SOLO = Membership.local("solo");
+    private static final Membership SOLO = Membership.local("solo");
 
-  @AfterAll
-  static void closeIt() {
-    SOLO.close();
-  }
+    @AfterAll
+    static void closeIt() {
+        SOLO.close();
+    }
 
-  @Override
-  protected Membership membership() {
-    return SOLO;
-  }
+    @Override
+    protected Membership membership() {
+        return SOLO;
+    }
 
-  @Override
-  protected Membership reader() {
-    return SOLO;
-  }
+    @Override
+    protected Membership reader() {
+        return SOLO;
+    }
 
-  @Override
-  protected int size() {
-    return 1;
-  }
+    @Override
+    protected int size() {
+        return 1;
+    }
 }

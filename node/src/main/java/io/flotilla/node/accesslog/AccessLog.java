@@ -2,7 +2,6 @@ package io.flotilla.node.accesslog;
 
 import io.flotilla.node.config.NodeSettings;
 import io.netty.util.internal.PlatformDependent;
-
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -28,8 +27,8 @@ import java.util.concurrent.locks.LockSupport;
 public final class AccessLog implements AutoCloseable {
     private static final int CAPACITY = 64 * 1024;
     private static final DateTimeFormatter ISO = DateTimeFormatter.ISO_INSTANT;
-    private static final DateTimeFormatter CLF = DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT)
-            .withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter CLF =
+            DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.ROOT).withZone(ZoneOffset.UTC);
 
     private final Queue<AccessRecord> queue = PlatformDependent.newFixedMpscQueue(CAPACITY);
     private final AtomicLong dropped = new AtomicLong();
@@ -51,9 +50,14 @@ public final class AccessLog implements AutoCloseable {
     public static AccessLog open(NodeSettings.AccessLogConfig config) throws IOException {
         Writer out = config.path().equals("-")
                 ? new OutputStreamWriter(System.out, StandardCharsets.UTF_8)
-                : Files.newBufferedWriter(Path.of(config.path()), StandardCharsets.UTF_8,
-                        StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
-        return new AccessLog(new BufferedWriter(out, 64 * 1024), NodeSettings.AccessLogConfig.JSON.equals(config.format()));
+                : Files.newBufferedWriter(
+                        Path.of(config.path()),
+                        StandardCharsets.UTF_8,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.APPEND,
+                        StandardOpenOption.WRITE);
+        return new AccessLog(
+                new BufferedWriter(out, 64 * 1024), NodeSettings.AccessLogConfig.JSON.equals(config.format()));
     }
 
     /** Never blocks: a full queue drops the record and counts it. */
@@ -106,6 +110,7 @@ public final class AccessLog implements AutoCloseable {
 
     /** The formatted second of the last record: consecutive records mostly share it. */
     private long cachedSecond = Long.MIN_VALUE;
+
     private String cachedPrefix;
 
     private void appendIsoTime(StringBuilder b, long millis) {
@@ -116,8 +121,11 @@ public final class AccessLog implements AutoCloseable {
             cachedSecond = second;
         }
         int ms = (int) Math.floorMod(millis, 1000);
-        b.append(cachedPrefix).append((char) ('0' + ms / 100)).append((char) ('0' + ms / 10 % 10))
-                .append((char) ('0' + ms % 10)).append('Z');
+        b.append(cachedPrefix)
+                .append((char) ('0' + ms / 100))
+                .append((char) ('0' + ms / 10 % 10))
+                .append((char) ('0' + ms % 10))
+                .append('Z');
     }
 
     /** Milliseconds with three decimals, without String.format (which costs more than the rest of a line). */
@@ -125,7 +133,9 @@ public final class AccessLog implements AutoCloseable {
         long micros = Math.max(0, nanos / 1000);
         b.append(micros / 1000).append('.');
         long frac = micros % 1000;
-        b.append((char) ('0' + frac / 100)).append((char) ('0' + frac / 10 % 10)).append((char) ('0' + frac % 10));
+        b.append((char) ('0' + frac / 100))
+                .append((char) ('0' + frac / 10 % 10))
+                .append((char) ('0' + frac % 10));
     }
 
     void formatJson(AccessRecord r, StringBuilder b) {
@@ -178,11 +188,24 @@ public final class AccessLog implements AutoCloseable {
 
     /** NGINX's combined format, with request id, duration, route and upstream appended. */
     static void formatCombined(AccessRecord r, StringBuilder b) {
-        b.append(r.client()).append(" - - [").append(CLF.format(Instant.ofEpochMilli(r.startMillis()))).append("] \"")
-                .append(clean(r.method())).append(' ').append(clean(r.target())).append(' ').append(r.version())
-                .append("\" ").append(r.status()).append(' ').append(r.responseBytes()).append(" \"")
-                .append(r.referer() == null ? "-" : clean(r.referer())).append("\" \"")
-                .append(r.userAgent() == null ? "-" : clean(r.userAgent())).append("\" ")
+        b.append(r.client())
+                .append(" - - [")
+                .append(CLF.format(Instant.ofEpochMilli(r.startMillis())))
+                .append("] \"")
+                .append(clean(r.method()))
+                .append(' ')
+                .append(clean(r.target()))
+                .append(' ')
+                .append(r.version())
+                .append("\" ")
+                .append(r.status())
+                .append(' ')
+                .append(r.responseBytes())
+                .append(" \"")
+                .append(r.referer() == null ? "-" : clean(r.referer()))
+                .append("\" \"")
+                .append(r.userAgent() == null ? "-" : clean(r.userAgent()))
+                .append("\" ")
                 .append(r.requestId() == null ? "-" : r.requestId())
                 .append(' ');
         appendMillis(b, r.durationNanos() / 1000); // seconds with three decimals, as NGINX's $request_time

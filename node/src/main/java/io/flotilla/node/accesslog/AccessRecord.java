@@ -20,8 +20,20 @@ package io.flotilla.node.accesslog;
  * @param userAgent       User-Agent, or null
  * @param referer         Referer, or null
  */
-public record AccessRecord(long startMillis, String requestId, String client, String method, String target,
-                           String version, String host, int status, long requestBytes, long responseBytes,
-                           long durationNanos, String route, String upstream, long upstreamNanos, String userAgent,
-                           String referer) {
-}
+public record AccessRecord(
+        long startMillis,
+        String requestId,
+        String client,
+        String method,
+        String target,
+        String version,
+        String host,
+        int status,
+        long requestBytes,
+        long responseBytes,
+        long durationNanos,
+        String route,
+        String upstream,
+        long upstreamNanos,
+        String userAgent,
+        String referer) {}

@@ -10,7 +10,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.ReadTimeoutHandler;
-
 import java.net.InetSocketAddress;
 import java.util.Optional;
 
@@ -35,8 +34,13 @@ public final class AdminServer implements AutoCloseable {
      * @param token when present, every endpoint but {@code /healthz} and {@code /readyz} requires
      *              {@code Authorization: Bearer <token>}
      */
-    public static AdminServer start(EventLoopGroup group, Class<? extends ServerChannel> serverChannel, HostPort bind, Optional<String> token,
-                                    NodeOperations node) throws InterruptedException {
+    public static AdminServer start(
+            EventLoopGroup group,
+            Class<? extends ServerChannel> serverChannel,
+            HostPort bind,
+            Optional<String> token,
+            NodeOperations node)
+            throws InterruptedException {
         AdminHandler handler = new AdminHandler(node, token);
         Channel channel = new ServerBootstrap()
                 .group(group)
@@ -51,7 +55,9 @@ public final class AdminServer implements AutoCloseable {
                                 .addLast(handler);
                     }
                 })
-                .bind(bind.toSocketAddress()).sync().channel();
+                .bind(bind.toSocketAddress())
+                .sync()
+                .channel();
         return new AdminServer(channel);
     }
 

@@ -7,7 +7,6 @@ import io.flotilla.node.config.ConfigException;
 import io.flotilla.node.config.FlotillaConfig;
 import io.flotilla.node.metrics.NodeMetrics;
 import io.flotilla.node.proxy.ProxyRuntime;
-
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

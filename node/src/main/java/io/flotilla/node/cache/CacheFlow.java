@@ -20,7 +20,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
-
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,7 +28,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -95,6 +93,7 @@ public final class CacheFlow {
     private boolean fleetClaimed;
     /** The claim the lookup took in the same round trip as its read, for {@link #miss} (null: none asked). */
     private ResponseStore.Claim lookupClaim;
+
     private Fill fill;
     private String cacheStatus;
 
@@ -108,6 +107,7 @@ public final class CacheFlow {
     private int bodyLength;
     /** The fill budget {@link #body} was taken from, and how much of it this fill holds. */
     private FillMemory fillMemory;
+
     private long held;
     private boolean stored;
 
@@ -160,7 +160,8 @@ public final class CacheFlow {
 
     /** The fleet's "get or claim" for the primary key; {@code then} runs on {@code loop}, with null if the fleet failed. */
     private void askFleet(EventExecutor loop, Consumer<ResponseStore.Lookup> then) {
-        CompletableFuture<ResponseStore.Lookup> f = cache.store().getOrClaim(primaryKey, route.fillLease).toCompletableFuture();
+        CompletableFuture<ResponseStore.Lookup> f =
+                cache.store().getOrClaim(primaryKey, route.fillLease).toCompletableFuture();
         if (f.isDone()) {
             then.accept(f.isCompletedExceptionally() ? null : f.join());
         } else {
@@ -215,8 +216,10 @@ public final class CacheFlow {
     private void evaluate(StoredResponse r, CachePolicy.Facts facts, EventExecutor loop, Consumer<Decision> then) {
         CachedHead h = facts.head();
         CacheControl cc = facts.cc();
-        if (request.headers().contains(HttpHeaderNames.AUTHORIZATION) && !cc.has("public")
-                && !cc.has("must-revalidate") && !cc.has("s-maxage")) {
+        if (request.headers().contains(HttpHeaderNames.AUTHORIZATION)
+                && !cc.has("public")
+                && !cc.has("must-revalidate")
+                && !cc.has("s-maxage")) {
             miss("request", loop, then); // §3.5: stored for others, not reusable for an authenticated request
             return;
         }
@@ -286,13 +289,16 @@ public final class CacheFlow {
         count(CacheStats.Event.COLLAPSED);
         boolean[] resumed = {false};
         long wait = route.config.collapseWait().toMillis();
-        ScheduledFuture<?> timer = loop.schedule(() -> {
-            if (!resumed[0]) {
-                resumed[0] = true;
-                count(CacheStats.Event.MISS);
-                then.accept(Decision.FORWARD); // waited long enough: fetch for ourselves
-            }
-        }, wait, TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> timer = loop.schedule(
+                () -> {
+                    if (!resumed[0]) {
+                        resumed[0] = true;
+                        count(CacheStats.Event.MISS);
+                        then.accept(Decision.FORWARD); // waited long enough: fetch for ourselves
+                    }
+                },
+                wait,
+                TimeUnit.MILLISECONDS);
         boolean joined = running.join(loop, storedByOther -> {
             if (resumed[0]) {
                 return;
@@ -319,12 +325,13 @@ public final class CacheFlow {
      * store's claim, whose lease frees it should that node die). A local store grants it at once.
      */
     private void claimFleetWide(EventExecutor loop, Consumer<Decision> then) {
-        CompletableFuture<Boolean> claim = cache.store().tryClaimFillAsync(primaryKey, route.fillLease).toCompletableFuture();
+        CompletableFuture<Boolean> claim =
+                cache.store().tryClaimFillAsync(primaryKey, route.fillLease).toCompletableFuture();
         if (claim.isDone()) {
             afterClaim(claim.isCompletedExceptionally() || claim.join(), !claim.isCompletedExceptionally(), loop, then);
         } else {
-            claim.whenComplete((granted, error) -> loop.execute(
-                    () -> afterClaim(error != null || granted, error == null && granted, loop, then)));
+            claim.whenComplete((granted, error) ->
+                    loop.execute(() -> afterClaim(error != null || granted, error == null && granted, loop, then)));
         }
     }
 
@@ -346,21 +353,24 @@ public final class CacheFlow {
      * place at once, instead of waiting out {@code collapse_wait} and then fetching without storing.
      */
     private void waitForFleetFill(EventExecutor loop, Consumer<Decision> then, long deadline) {
-        loop.schedule(() -> askFleet(loop, found -> {
-            if (found != null && found.entry() != null) {
-                waitedOnce = true;
-                collapsed = true;
-                onPrimary(found.entry(), loop, then);
-            } else if (found != null && found.claim() == ResponseStore.Claim.GRANTED) {
-                afterClaim(true, true, loop, then);
-            } else if (found == null || found.claim() != ResponseStore.Claim.BUSY || cache.now() >= deadline) {
-                waitedOnce = true;
-                count(CacheStats.Event.MISS);
-                then.accept(Decision.FORWARD);
-            } else {
-                waitForFleetFill(loop, then, deadline);
-            }
-        }), 50, TimeUnit.MILLISECONDS);
+        loop.schedule(
+                () -> askFleet(loop, found -> {
+                    if (found != null && found.entry() != null) {
+                        waitedOnce = true;
+                        collapsed = true;
+                        onPrimary(found.entry(), loop, then);
+                    } else if (found != null && found.claim() == ResponseStore.Claim.GRANTED) {
+                        afterClaim(true, true, loop, then);
+                    } else if (found == null || found.claim() != ResponseStore.Claim.BUSY || cache.now() >= deadline) {
+                        waitedOnce = true;
+                        count(CacheStats.Event.MISS);
+                        then.accept(Decision.FORWARD);
+                    } else {
+                        waitForFleetFill(loop, then, deadline);
+                    }
+                }),
+                50,
+                TimeUnit.MILLISECONDS);
     }
 
     // ---- forwarding -----------------------------------------------------------------------------
@@ -417,8 +427,8 @@ public final class CacheFlow {
                     return true;
                 }
                 decideStoring(response, now);
-                cacheStatus = "fwd=" + fwd + (revalidating ? "; fwd-status=" + code : "")
-                        + (storing ? "; stored" : "") + (collapsed ? "; collapsed" : "");
+                cacheStatus = "fwd=" + fwd + (revalidating ? "; fwd-status=" + code : "") + (storing ? "; stored" : "")
+                        + (collapsed ? "; collapsed" : "");
             }
         }
         stripTargeted(headers);
@@ -544,7 +554,8 @@ public final class CacheFlow {
         held = 0;
         storedHeaders.set(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
         CachedHead h = CachedHead.of(upstreamStatus, storedReason, storedHeaders, requestTime, responseTime);
-        long useful = route.policy.usefulFor(h, storedCc, route.config.keepStale().toMillis());
+        long useful =
+                route.policy.usefulFor(h, storedCc, route.config.keepStale().toMillis());
         if (useful <= 0) {
             from.release(holding);
             count(CacheStats.Event.NOT_STORED); // stale on arrival and nothing to revalidate with
@@ -555,16 +566,26 @@ public final class CacheFlow {
         if (!vary.isEmpty()) {
             key = variantKey(vary, request.headers());
             long markerLife = Math.max(useful, route.config.keepStale().toMillis());
-            cache.store().putAsync(new StoredResponse(primaryKey, url, Set.of(), responseTime,
-                    responseTime + markerLife, CachedHead.varyMarker(vary, responseTime).encode(), new byte[0]));
+            cache.store()
+                    .putAsync(new StoredResponse(
+                            primaryKey,
+                            url,
+                            Set.of(),
+                            responseTime,
+                            responseTime + markerLife,
+                            CachedHead.varyMarker(vary, responseTime).encode(),
+                            new byte[0]));
         }
         stored = true;
-        fleetClaimed = false; // the primary key's slot is written (the entry or its Vary marker): that releases the claim
+        fleetClaimed =
+                false; // the primary key's slot is written (the entry or its Vary marker): that releases the claim
         count(CacheStats.Event.STORED);
         Fill done = fill;
         fill = null; // waiters are told once the store has it, so they find it when they look again
-        cache.store().putAsync(new StoredResponse(key, url, tags(storedHeaders), responseTime, responseTime + useful,
-                h.encode(), bytes)).whenComplete((v, error) -> {
+        cache.store()
+                .putAsync(new StoredResponse(
+                        key, url, tags(storedHeaders), responseTime, responseTime + useful, h.encode(), bytes))
+                .whenComplete((v, error) -> {
                     from.release(holding);
                     endFill(done, error == null);
                 });
@@ -579,10 +600,18 @@ public final class CacheFlow {
 
     private void refreshStored(HttpHeaders notModified, long now) {
         CachedHead refreshed = entryHead.refreshedBy(notModified, requestTime, now);
-        long useful = route.policy.usefulFor(refreshed, route.policy.responseDirectives(refreshed),
+        long useful = route.policy.usefulFor(
+                refreshed,
+                route.policy.responseDirectives(refreshed),
                 route.config.keepStale().toMillis());
-        StoredResponse updated = new StoredResponse(entry.key(), entry.url(), entry.tags(), now, now + Math.max(1, useful),
-                refreshed.encode(), entry.body());
+        StoredResponse updated = new StoredResponse(
+                entry.key(),
+                entry.url(),
+                entry.tags(),
+                now,
+                now + Math.max(1, useful),
+                refreshed.encode(),
+                entry.body());
         entry = updated;
         entryHead = refreshed;
         stored = true;
@@ -621,7 +650,8 @@ public final class CacheFlow {
         CachedHead h = entryHead;
         byte[] bytes = entry.body();
         HttpHeaders out = h.toHttpHeaders();
-        long age = entryFacts != null && entryFacts.head() == h ? entryFacts.ageAt(cache.now())
+        long age = entryFacts != null && entryFacts.head() == h
+                ? entryFacts.ageAt(cache.now())
                 : CachePolicy.currentAge(h, cache.now());
         out.set(HttpHeaderNames.AGE, age / 1000);
         stripTargeted(out);
@@ -629,12 +659,16 @@ public final class CacheFlow {
         ByteBuf content = Unpooled.EMPTY_BUFFER;
         boolean conditional = ifNoneMatch != null || ifModifiedSince != null;
         String etag = conditional || range != null ? h.header("ETag") : null;
-        long lastModified = conditional || range != null ? Preconditions.date(h.header("Last-Modified")) : Preconditions.NO_DATE;
-        if (h.status() == 200 && conditional
+        long lastModified =
+                conditional || range != null ? Preconditions.date(h.header("Last-Modified")) : Preconditions.NO_DATE;
+        if (h.status() == 200
+                && conditional
                 && Preconditions.notModified(listOf(ifNoneMatch), ifModifiedSince, etag, lastModified)) {
             status = HttpResponseStatus.NOT_MODIFIED;
             out.remove(HttpHeaderNames.CONTENT_LENGTH);
-        } else if (h.status() == 200 && range != null && Preconditions.ifRangeHolds(listOf(ifRange), etag, lastModified)) {
+        } else if (h.status() == 200
+                && range != null
+                && Preconditions.ifRangeHolds(listOf(ifRange), etag, lastModified)) {
             long[] r = ByteRanges.parse(range, bytes.length);
             if (r == ByteRanges.UNSATISFIABLE) {
                 status = HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE;
@@ -702,11 +736,13 @@ public final class CacheFlow {
      * served the stale copy; otherwise ends this refresh. If the fleet cannot be asked, refreshes.
      */
     public void ifNoOtherNodeRefreshes(EventExecutor loop, Runnable start) {
-        CompletableFuture<Boolean> claim = cache.store().tryClaimFillAsync(primaryKey, route.fillLease).toCompletableFuture();
+        CompletableFuture<Boolean> claim =
+                cache.store().tryClaimFillAsync(primaryKey, route.fillLease).toCompletableFuture();
         if (claim.isDone()) {
             startOrEnd(claim.isCompletedExceptionally() ? null : claim.join(), start);
         } else {
-            claim.whenComplete((granted, error) -> loop.execute(() -> startOrEnd(error == null ? granted : null, start)));
+            claim.whenComplete(
+                    (granted, error) -> loop.execute(() -> startOrEnd(error == null ? granted : null, start)));
         }
     }
 

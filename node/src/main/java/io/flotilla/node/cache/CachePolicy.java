@@ -3,7 +3,6 @@ package io.flotilla.node.cache;
 import io.flotilla.node.http.HttpDates;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -18,8 +17,8 @@ final class CachePolicy {
     /** §4.2.2: statuses that are heuristically cacheable (206 is left out: partial content is not stored). */
     private static final Set<Integer> HEURISTIC = Set.of(200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501);
     /** Statuses this cache understands, for must-understand (§5.2.2.3). */
-    private static final Set<Integer> UNDERSTOOD = Set.of(200, 203, 204, 300, 301, 302, 303, 307, 308, 400, 403,
-            404, 405, 410, 414, 500, 501, 502, 503, 504);
+    private static final Set<Integer> UNDERSTOOD =
+            Set.of(200, 203, 204, 300, 301, 302, 303, 307, 308, 400, 403, 404, 405, 410, 414, 500, 501, 502, 503, 504);
 
     private final List<String> targeted;
     private final double heuristicFraction;
@@ -103,8 +102,8 @@ final class CachePolicy {
      * @param response   the response's headers
      * @param responseCc its effective directives
      */
-    String unstorable(HttpHeaders request, CacheControl requestCc, int status, HttpHeaders response,
-                      CacheControl responseCc) {
+    String unstorable(
+            HttpHeaders request, CacheControl requestCc, int status, HttpHeaders response, CacheControl responseCc) {
         boolean mustUnderstand = responseCc.has("must-understand");
         if (mustUnderstand && !UNDERSTOOD.contains(status)) {
             return "must-understand";
@@ -121,8 +120,10 @@ final class CachePolicy {
         if (responseCc.has("private") && responseCc.argument("private") == null) {
             return "private";
         }
-        if (request.contains(HttpHeaderNames.AUTHORIZATION) && !responseCc.has("public")
-                && !responseCc.has("must-revalidate") && !responseCc.has("s-maxage")) {
+        if (request.contains(HttpHeaderNames.AUTHORIZATION)
+                && !responseCc.has("public")
+                && !responseCc.has("must-revalidate")
+                && !responseCc.has("s-maxage")) {
             return "authorization"; // §3.5
         }
         if (!allowSetCookie && response.contains(HttpHeaderNames.SET_COOKIE)) {
@@ -133,7 +134,8 @@ final class CachePolicy {
                 return "vary *"; // §4.1: never matches, so storing it is useless
             }
         }
-        boolean explicit = responseCc.seconds("s-maxage", 0) >= 0 || responseCc.seconds("max-age", 0) >= 0
+        boolean explicit = responseCc.seconds("s-maxage", 0) >= 0
+                || responseCc.seconds("max-age", 0) >= 0
                 || (response.contains(HttpHeaderNames.EXPIRES));
         if (status >= 400 && !explicit) {
             return "error without explicit freshness"; // errors are cached only when their headers say so
@@ -198,13 +200,19 @@ final class CachePolicy {
 
     /** §4.2.4: directives that forbid serving this response stale, in any way. */
     static boolean staleForbidden(CacheControl responseCc) {
-        return responseCc.has("must-revalidate") || responseCc.has("proxy-revalidate")
-                || responseCc.has("s-maxage") || responseCc.has("no-cache");
+        return responseCc.has("must-revalidate")
+                || responseCc.has("proxy-revalidate")
+                || responseCc.has("s-maxage")
+                || responseCc.has("no-cache");
     }
 
     /** A stored response judged against one request at one moment. */
-    record Judgement(long ageMillis, long lifetimeMillis, boolean usableWithoutValidation,
-                     boolean staleWhileRevalidate, long staleIfErrorMillis) {
+    record Judgement(
+            long ageMillis,
+            long lifetimeMillis,
+            boolean usableWithoutValidation,
+            boolean staleWhileRevalidate,
+            long staleIfErrorMillis) {
 
         boolean fresh() {
             return ageMillis < lifetimeMillis;
@@ -233,8 +241,10 @@ final class CachePolicy {
 
     /** §4.2 and §5.2.1: may {@code head} answer this request now, and if not, what stale uses remain. */
     Judgement judge(CachedHead head, CacheControl responseCc, CacheControl requestCc, long now) {
-        return judge(new Facts(head, responseCc, freshnessLifetime(head, responseCc), currentAge(head, head.responseTime())),
-                requestCc, now);
+        return judge(
+                new Facts(head, responseCc, freshnessLifetime(head, responseCc), currentAge(head, head.responseTime())),
+                requestCc,
+                now);
     }
 
     Judgement judge(Facts facts, CacheControl requestCc, long now) {
@@ -264,7 +274,9 @@ final class CachePolicy {
         long sie = 0;
         if (staleAllowed && !fresh) {
             long window = responseCc.seconds("stale-while-revalidate", 0);
-            swr = window > 0 && age - lifetime <= window * 1000 && !requestCc.has("no-cache")
+            swr = window > 0
+                    && age - lifetime <= window * 1000
+                    && !requestCc.has("no-cache")
                     && (maxAge < 0 || age <= maxAge * 1000 + window * 1000);
             long ifError = Math.max(responseCc.seconds("stale-if-error", 0), requestCc.seconds("stale-if-error", 0));
             if (ifError > 0 && age - lifetime <= ifError * 1000) {
@@ -281,8 +293,9 @@ final class CachePolicy {
     long usefulFor(CachedHead head, CacheControl cc, long maxStaleKeep) {
         long initialAge = currentAge(head, head.responseTime());
         long lifetime = freshnessLifetime(head, cc);
-        long staleWindow = staleForbidden(cc) ? 0 : Math.max(cc.seconds("stale-while-revalidate", 0),
-                cc.seconds("stale-if-error", 0)) * 1000;
+        long staleWindow = staleForbidden(cc)
+                ? 0
+                : Math.max(cc.seconds("stale-while-revalidate", 0), cc.seconds("stale-if-error", 0)) * 1000;
         boolean validators = head.header("ETag") != null || head.header("Last-Modified") != null;
         long fresh = Math.max(0, lifetime - initialAge);
         // A stale entry is still worth keeping a while: for a conditional request if it has validators,

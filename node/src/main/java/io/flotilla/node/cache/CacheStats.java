@@ -8,8 +8,21 @@ import java.util.concurrent.atomic.LongAdder;
 public final class CacheStats {
     /** The events counted, in the order they are shown. */
     public enum Event {
-        HIT, MISS, STALE, REVALIDATED, REFRESHED, STORED, NOT_STORED, BYPASS, COLLAPSED, ONLY_IF_CACHED,
-        INVALIDATED, PURGED, STALE_IF_ERROR, BACKGROUND_REFRESH, FILL_MEMORY_FULL
+        HIT,
+        MISS,
+        STALE,
+        REVALIDATED,
+        REFRESHED,
+        STORED,
+        NOT_STORED,
+        BYPASS,
+        COLLAPSED,
+        ONLY_IF_CACHED,
+        INVALIDATED,
+        PURGED,
+        STALE_IF_ERROR,
+        BACKGROUND_REFRESH,
+        FILL_MEMORY_FULL
     }
 
     private final LongAdder[] counts = new LongAdder[Event.values().length];

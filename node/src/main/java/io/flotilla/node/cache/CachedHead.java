@@ -2,7 +2,6 @@ package io.flotilla.node.cache;
 
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -27,8 +26,13 @@ import java.util.Map;
  * @param vary         for a Vary marker: the lower-cased request field names that select a variant;
  *                     null for an actual response
  */
-record CachedHead(int status, String reason, List<Map.Entry<String, String>> headers, long requestTime,
-                  long responseTime, List<String> vary) {
+record CachedHead(
+        int status,
+        String reason,
+        List<Map.Entry<String, String>> headers,
+        long requestTime,
+        long responseTime,
+        List<String> vary) {
 
     private static final byte VERSION = 1;
 
@@ -98,8 +102,10 @@ record CachedHead(int status, String reason, List<Map.Entry<String, String>> hea
     }
 
     private static boolean unchangedBy304(String name) {
-        return name.equalsIgnoreCase("content-length") || name.equalsIgnoreCase("transfer-encoding")
-                || name.equalsIgnoreCase("content-encoding") || name.equalsIgnoreCase("content-range");
+        return name.equalsIgnoreCase("content-length")
+                || name.equalsIgnoreCase("transfer-encoding")
+                || name.equalsIgnoreCase("content-encoding")
+                || name.equalsIgnoreCase("content-range");
     }
 
     byte[] encode() {
@@ -150,7 +156,12 @@ record CachedHead(int status, String reason, List<Map.Entry<String, String>> hea
                     vary.add(in.readUTF());
                 }
             }
-            return new CachedHead(status, reason, List.copyOf(headers), requestTime, responseTime,
+            return new CachedHead(
+                    status,
+                    reason,
+                    List.copyOf(headers),
+                    requestTime,
+                    responseTime,
                     vary == null ? null : List.copyOf(vary));
         } catch (IOException | RuntimeException e) {
             return null;

@@ -1,7 +1,6 @@
 package io.flotilla.node.cache;
 
 import io.netty.util.concurrent.EventExecutor;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
@@ -15,8 +14,7 @@ final class Fill {
     private List<Waiter> waiters = new ArrayList<>(2);
     private boolean done;
 
-    private record Waiter(EventExecutor loop, Consumer<Boolean> resume) {
-    }
+    private record Waiter(EventExecutor loop, Consumer<Boolean> resume) {}
 
     /** Adds a waiter; false when the fill has already ended (the caller looks up again instead). */
     synchronized boolean join(EventExecutor loop, Consumer<Boolean> resume) {

@@ -2,14 +2,13 @@ package io.flotilla.node.cache;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import io.flotilla.cluster.cache.ResponseStore;
 import io.flotilla.cluster.cache.StoredResponse;
 import io.flotilla.node.config.CacheConfig;
 import io.flotilla.node.config.RouteCacheConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import com.github.benmanes.caffeine.cache.RemovalCause;
-
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
@@ -29,7 +28,10 @@ public final class ResponseCache implements AutoCloseable {
      * (identity): a hit does one lookup here instead of parsing. Cleared when the settings change.
      */
     private final Cache<StoredResponse, CachePolicy.Facts> facts = Caffeine.newBuilder()
-            .weakKeys().maximumSize(100_000).executor(Runnable::run).build();
+            .weakKeys()
+            .maximumSize(100_000)
+            .executor(Runnable::run)
+            .build();
     /**
      * Bodies of hot entries copied once to direct memory: a socket write of a heap array costs a copy
      * to direct memory every time, which for 64 KiB is a good share of a hit. Bounded by bytes; a
@@ -50,6 +52,7 @@ public final class ResponseCache implements AutoCloseable {
             .build();
     /** Bodies smaller than this are written from the heap array: the copy is cheaper than the lookup. */
     private static final int DIRECT_MIN = 8 * 1024;
+
     private volatile CacheConfig config;
     /** Bodies being copied aside for the store, over every fill (a reload with a new limit starts a new count). */
     private volatile FillMemory fillMemory;
@@ -71,7 +74,8 @@ public final class ResponseCache implements AutoCloseable {
     private volatile CachePolicy entryPolicy;
 
     private static CachePolicy policy(CacheConfig c, boolean allowSetCookie) {
-        return new CachePolicy(c.targeted(), c.heuristicFraction(), c.heuristicMax().toMillis(), allowSetCookie);
+        return new CachePolicy(
+                c.targeted(), c.heuristicFraction(), c.heuristicMax().toMillis(), allowSetCookie);
     }
 
     /** A cache for one route, under the node's current cache settings. */
@@ -85,7 +89,8 @@ public final class ResponseCache implements AutoCloseable {
         this.config = config;
         this.entryPolicy = policy(config, false);
         if (config.fillMemoryBytes() != fillMemory.limit()) {
-            fillMemory = new FillMemory(config.fillMemoryBytes()); // fills under way give back to the one they took from
+            fillMemory =
+                    new FillMemory(config.fillMemoryBytes()); // fills under way give back to the one they took from
         }
         facts.invalidateAll();
     }

@@ -4,7 +4,6 @@ import com.beust.jcommander.Parameter;
 import com.beust.jcommander.Parameters;
 import io.flotilla.node.config.ConfigException;
 import io.flotilla.node.config.ConfigLoader;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -22,9 +21,10 @@ import java.util.List;
  * machine), then sent to a node's admin API, which validates it again, stores it and applies it (in a
  * fleet, every node applies it).
  */
-@Parameters(commandDescription = "Push, show, list or roll back the live config through a node's admin API: "
-        + "config push FILE [--dry-run] --to HOST:PORT | config diff FILE --to HOST:PORT | "
-        + "config show|history|rollback --to HOST:PORT")
+@Parameters(
+        commandDescription = "Push, show, list or roll back the live config through a node's admin API: "
+                + "config push FILE [--dry-run] --to HOST:PORT | config diff FILE --to HOST:PORT | "
+                + "config show|history|rollback --to HOST:PORT")
 final class ConfigCommand {
     @Parameter(description = "push FILE | diff FILE | show | history | rollback", required = true)
     private List<String> words;
@@ -35,7 +35,9 @@ final class ConfigCommand {
     @Parameter(names = "--token", description = "Bearer token of the admin API (default: $FLOTILLA_ADMIN_TOKEN)")
     private String token = System.getenv("FLOTILLA_ADMIN_TOKEN");
 
-    @Parameter(names = "--dry-run", description = "push: have the node check the config as a push would, without applying it")
+    @Parameter(
+            names = "--dry-run",
+            description = "push: have the node check the config as a push would, without applying it")
     private boolean dryRun;
 
     @Parameter(names = "--json", description = "history: the node's JSON (GET /config/versions) instead of a table")
@@ -83,12 +85,17 @@ final class ConfigCommand {
                             .POST(HttpRequest.BodyPublishers.ofString(text, StandardCharsets.UTF_8));
                 }
             }
-            case "show" -> request = HttpRequest.newBuilder(base.resolve("/config")).GET();
-            case "history" -> request = HttpRequest.newBuilder(base.resolve("/config/versions")).GET();
-            case "rollback" -> request = HttpRequest.newBuilder(base.resolve("/config/rollback"))
-                    .POST(HttpRequest.BodyPublishers.noBody());
+            case "show" ->
+                request = HttpRequest.newBuilder(base.resolve("/config")).GET();
+            case "history" ->
+                request =
+                        HttpRequest.newBuilder(base.resolve("/config/versions")).GET();
+            case "rollback" ->
+                request = HttpRequest.newBuilder(base.resolve("/config/rollback"))
+                        .POST(HttpRequest.BodyPublishers.noBody());
             default -> {
-                err.println("flotilla: unknown config action '" + action + "'; use push, diff, show, history or rollback");
+                err.println(
+                        "flotilla: unknown config action '" + action + "'; use push, diff, show, history or rollback");
                 return Main.USAGE;
             }
         }
@@ -107,7 +114,9 @@ final class ConfigCommand {
             request.header("Authorization", "Bearer " + token);
         }
         try {
-            HttpResponse<String> response = HttpClient.newBuilder().connectTimeout(wait).build()
+            HttpResponse<String> response = HttpClient.newBuilder()
+                    .connectTimeout(wait)
+                    .build()
                     .send(request.timeout(wait).build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
             int status = response.statusCode();
             if (diffAgainst != null && status == 200) {
@@ -139,16 +148,27 @@ final class ConfigCommand {
 
     /** The versions as a table, newest first; the one this node runs is marked with '*'. */
     static String historyTable(String versionsJson) {
-        java.util.regex.Matcher running = java.util.regex.Pattern.compile("\"running\":(\\d+)").matcher(versionsJson);
+        java.util.regex.Matcher running =
+                java.util.regex.Pattern.compile("\"running\":(\\d+)").matcher(versionsJson);
         String runs = running.find() ? running.group(1) : "?";
-        StringBuilder b = new StringBuilder(String.format("%-8s %-25s %-16s %-13s %7s  %s%n",
+        StringBuilder b = new StringBuilder(String.format(
+                "%-8s %-25s %-16s %-13s %7s  %s%n",
                 "version", "published_at", "source", "digest", "bytes", "publisher"));
         java.util.regex.Matcher v = VERSION.matcher(versionsJson);
         while (v.find()) {
-            b.append(String.format("%-8s %-25s %-16s %-13s %7s  %s%n", (v.group(1).equals(runs) ? "*" : " ") + v.group(1),
-                    v.group(2), unquote(v.group(3)), v.group(5), v.group(6), unquote(v.group(4))));
+            b.append(String.format(
+                    "%-8s %-25s %-16s %-13s %7s  %s%n",
+                    (v.group(1).equals(runs) ? "*" : " ") + v.group(1),
+                    v.group(2),
+                    unquote(v.group(3)),
+                    v.group(5),
+                    v.group(6),
+                    unquote(v.group(4))));
         }
-        return b.append("* the version this node runs (").append(runs).append(")\n").toString();
+        return b.append("* the version this node runs (")
+                .append(runs)
+                .append(")\n")
+                .toString();
     }
 
     private static String unquote(String json) {

@@ -17,8 +17,7 @@ final class ConfigDiff {
     /** Sections a push leaves as they are on every other node of a fleet. */
     private static final Set<String> OWN = Set.of("node", "listeners", "cluster");
 
-    private ConfigDiff() {
-    }
+    private ConfigDiff() {}
 
     /** The report: each section unchanged, added, removed or changed (with its lines), then a count. */
     static String compare(String running, String file) {
@@ -37,11 +36,14 @@ final class ConfigDiff {
                 continue;
             }
             differ++;
-            out.append(name).append(a.isEmpty() ? ": added" : b.isEmpty() ? ": removed" : ": changed").append(own)
+            out.append(name)
+                    .append(a.isEmpty() ? ": added" : b.isEmpty() ? ": removed" : ": changed")
+                    .append(own)
                     .append('\n');
             lines(a, b, out);
         }
-        return out.append(differ == 0 ? "no changes\n" : differ + " section(s) differ\n").toString();
+        return out.append(differ == 0 ? "no changes\n" : differ + " section(s) differ\n")
+                .toString();
     }
 
     /** Top-level sections in order; text before the first key (comments) is the section "(header)". */
@@ -49,8 +51,11 @@ final class ConfigDiff {
         Map<String, List<String>> sections = new LinkedHashMap<>();
         String current = "(header)";
         for (String line : text.split("\n", -1)) {
-            if (!line.isEmpty() && !Character.isWhitespace(line.charAt(0)) && line.charAt(0) != '#'
-                    && line.charAt(0) != '-' && line.indexOf(':') > 0) {
+            if (!line.isEmpty()
+                    && !Character.isWhitespace(line.charAt(0))
+                    && line.charAt(0) != '#'
+                    && line.charAt(0) != '-'
+                    && line.indexOf(':') > 0) {
                 current = line.substring(0, line.indexOf(':')).trim();
             }
             if (!line.isBlank()) {
@@ -65,7 +70,8 @@ final class ConfigDiff {
         int[][] common = new int[a.size() + 1][b.size() + 1];
         for (int i = a.size() - 1; i >= 0; i--) {
             for (int j = b.size() - 1; j >= 0; j--) {
-                common[i][j] = a.get(i).equals(b.get(j)) ? common[i + 1][j + 1] + 1
+                common[i][j] = a.get(i).equals(b.get(j))
+                        ? common[i + 1][j + 1] + 1
                         : Math.max(common[i + 1][j], common[i][j + 1]);
             }
         }

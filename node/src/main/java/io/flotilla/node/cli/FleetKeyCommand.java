@@ -2,7 +2,6 @@ package io.flotilla.node.cli;
 
 import com.beust.jcommander.Parameters;
 import io.flotilla.cluster.security.FleetKeys;
-
 import java.io.PrintStream;
 
 /** {@code flotilla fleet-key}: prints a new fleet secret, one base64 line for a key file or {@code cluster.keys}. */

@@ -14,8 +14,7 @@ import java.util.logging.Logger;
 final class Logging {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ISO_INSTANT.withZone(ZoneOffset.UTC);
 
-    private Logging() {
-    }
+    private Logging() {}
 
     static void configure() {
         Logger root = Logger.getLogger("");
@@ -29,10 +28,14 @@ final class Logging {
             public String format(LogRecord r) {
                 String name = r.getLoggerName() == null ? "" : r.getLoggerName();
                 StringBuilder b = new StringBuilder(128)
-                        .append(TIME.format(Instant.ofEpochMilli(r.getMillis()))).append(' ')
-                        .append(r.getLevel().getName()).append(' ')
-                        .append(name.substring(name.lastIndexOf('.') + 1)).append(": ")
-                        .append(formatMessage(r)).append('\n');
+                        .append(TIME.format(Instant.ofEpochMilli(r.getMillis())))
+                        .append(' ')
+                        .append(r.getLevel().getName())
+                        .append(' ')
+                        .append(name.substring(name.lastIndexOf('.') + 1))
+                        .append(": ")
+                        .append(formatMessage(r))
+                        .append('\n');
                 if (r.getThrown() != null) {
                     b.append("  ").append(r.getThrown()).append('\n');
                 }

@@ -3,7 +3,6 @@ package io.flotilla.node.cli;
 import com.beust.jcommander.JCommander;
 import com.beust.jcommander.Parameter;
 import com.beust.jcommander.ParameterException;
-
 import java.io.PrintStream;
 
 /**
@@ -16,10 +15,15 @@ public final class Main {
     public static final int USAGE = 2;
     public static final int BAD_CONFIG = 3;
 
-    @Parameter(names = {"-h", "--help"}, help = true, description = "Show this help")
+    @Parameter(
+            names = {"-h", "--help"},
+            help = true,
+            description = "Show this help")
     private boolean help;
 
-    @Parameter(names = {"-V", "--version"}, description = "Print the version")
+    @Parameter(
+            names = {"-V", "--version"},
+            description = "Print the version")
     private boolean version;
 
     public static void main(String[] args) {

@@ -5,12 +5,10 @@ import com.beust.jcommander.Parameters;
 import io.flotilla.node.config.ConfigException;
 import io.flotilla.node.config.ConfigLoader;
 import io.flotilla.node.server.FlotillaNode;
-
-import sun.misc.Signal;
-import sun.misc.SignalHandler;
-
 import java.io.PrintStream;
 import java.nio.file.Path;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /** {@code flotilla node --config FILE}: runs a node until it is stopped (SIGTERM or SIGINT). */
 @Parameters(commandDescription = "Run a node with the given config")
@@ -18,10 +16,14 @@ final class NodeCommand {
     private static volatile boolean running;
     private static volatile boolean stopping;
     private static volatile FlotillaNode started;
-    private static final java.util.concurrent.atomic.AtomicBoolean hangupPending = new java.util.concurrent.atomic.AtomicBoolean();
+    private static final java.util.concurrent.atomic.AtomicBoolean hangupPending =
+            new java.util.concurrent.atomic.AtomicBoolean();
     private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(NodeCommand.class.getName());
 
-    @Parameter(names = {"-c", "--config"}, required = true, description = "Config file (YAML)")
+    @Parameter(
+            names = {"-c", "--config"},
+            required = true,
+            description = "Config file (YAML)")
     private String config;
 
     static boolean running() {
@@ -45,8 +47,8 @@ final class NodeCommand {
             return Main.BAD_CONFIG;
         }
         Logging.configure();
-        LOG.info(() -> "starting from " + loaded.config().source() + " (pid " + ProcessHandle.current().pid()
-                + "); a SIGHUP from now on reloads the file, once the node is up");
+        LOG.info(() -> "starting from " + loaded.config().source() + " (pid "
+                + ProcessHandle.current().pid() + "); a SIGHUP from now on reloads the file, once the node is up");
         try {
             FlotillaNode node = FlotillaNode.start(loaded);
             promoteStartupHeap();
@@ -58,15 +60,17 @@ final class NodeCommand {
                     Runtime.getRuntime().halt(Main.FAILED);
                 }
                 stopping = true;
-                Thread stopper = new Thread(() -> {
-                    try {
-                        node.drain().get();
-                        node.close();
-                    } catch (Exception e) {
-                        Thread.currentThread().interrupt();
-                    }
-                    System.exit(Main.OK);
-                }, "flotilla-drain");
+                Thread stopper = new Thread(
+                        () -> {
+                            try {
+                                node.drain().get();
+                                node.close();
+                            } catch (Exception e) {
+                                Thread.currentThread().interrupt();
+                            }
+                            System.exit(Main.OK);
+                        },
+                        "flotilla-drain");
                 stopper.start();
             };
             Signal.handle(new Signal("TERM"), drainAndExit);

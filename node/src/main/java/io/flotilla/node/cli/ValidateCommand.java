@@ -5,7 +5,6 @@ import com.beust.jcommander.Parameters;
 import io.flotilla.node.config.ConfigException;
 import io.flotilla.node.config.ConfigLoader;
 import io.flotilla.node.config.FlotillaConfig;
-
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,7 +19,8 @@ final class ValidateCommand {
         try {
             FlotillaConfig config = ConfigLoader.load(Path.of(files.get(0)));
             out.println(files.get(0) + ": ok (" + config.listeners().size() + " listener(s), "
-                    + config.upstreams().size() + " upstream(s), " + config.routes().size() + " route(s))");
+                    + config.upstreams().size() + " upstream(s), "
+                    + config.routes().size() + " route(s))");
             return Main.OK;
         } catch (ConfigException e) {
             err.println(e.getMessage());

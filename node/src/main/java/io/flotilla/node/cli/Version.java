@@ -6,8 +6,7 @@ import java.util.Properties;
 
 /** The build's version, from a resource Maven filters at build time. */
 final class Version {
-    private Version() {
-    }
+    private Version() {}
 
     static String current() {
         try (InputStream in = Version.class.getResourceAsStream("/flotilla-version.properties")) {

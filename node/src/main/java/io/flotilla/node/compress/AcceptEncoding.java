@@ -12,8 +12,7 @@ import java.util.List;
 final class AcceptEncoding {
     private static final int UNSET = -1;
 
-    private AcceptEncoding() {
-    }
+    private AcceptEncoding() {}
 
     /**
      * The coding to answer with.

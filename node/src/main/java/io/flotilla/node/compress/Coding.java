@@ -62,8 +62,13 @@ public enum Coding {
             throw new IllegalStateException(token + " is not available here");
         }
         return switch (this) {
-            case BR -> BodyCodec.netty(new BrotliEncoder(new Encoder.Parameters().setQuality(config.brotliLevel())
-                    .setWindow(BROTLI_WINDOW).setMode(Encoder.Mode.TEXT), false));
+            case BR ->
+                BodyCodec.netty(new BrotliEncoder(
+                        new Encoder.Parameters()
+                                .setQuality(config.brotliLevel())
+                                .setWindow(BROTLI_WINDOW)
+                                .setMode(Encoder.Mode.TEXT),
+                        false));
             case ZSTD -> BodyCodec.zstd(config.zstdLevel(), ZSTD_WINDOW);
             case GZIP -> BodyCodec.gzip(config.gzipLevel());
             case IDENTITY -> throw new IllegalStateException("identity has no encoder");

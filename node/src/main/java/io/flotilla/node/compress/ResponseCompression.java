@@ -5,7 +5,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -64,8 +63,10 @@ public final class ResponseCompression {
      */
     public Coding negotiate(HttpRequest request) {
         HttpHeaders h = request.headers();
-        Coding chosen = request.protocolVersion().minorVersion() == 0 && request.protocolVersion().majorVersion() == 1
-                || h.contains(HttpHeaderNames.RANGE) || noTransform(h)
+        Coding chosen = request.protocolVersion().minorVersion() == 0
+                                && request.protocolVersion().majorVersion() == 1
+                        || h.contains(HttpHeaderNames.RANGE)
+                        || noTransform(h)
                 ? Coding.IDENTITY
                 : AcceptEncoding.negotiate(h.getAll(HttpHeaderNames.ACCEPT_ENCODING), offered);
         h.set(HttpHeaderNames.ACCEPT_ENCODING, chosen.token());
@@ -89,7 +90,9 @@ public final class ResponseCompression {
         if (status != 200 && status != 403 && status != 404) {
             return null;
         }
-        if (h.contains(HttpHeaderNames.CONTENT_ENCODING) || noTransform(h) || !listedType(h.get(HttpHeaderNames.CONTENT_TYPE))) {
+        if (h.contains(HttpHeaderNames.CONTENT_ENCODING)
+                || noTransform(h)
+                || !listedType(h.get(HttpHeaderNames.CONTENT_TYPE))) {
             return null;
         }
         long length = contentLength(h);
@@ -135,7 +138,8 @@ public final class ResponseCompression {
             return false;
         }
         int semi = contentType.indexOf(';');
-        String type = (semi < 0 ? contentType : contentType.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
+        String type =
+                (semi < 0 ? contentType : contentType.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
         if (config.types().contains(type)) {
             return true;
         }

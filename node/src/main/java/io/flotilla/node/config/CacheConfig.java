@@ -21,9 +21,17 @@ import java.util.List;
  *                           fills of the node (0 = a tenth of the heap, at least two max_entry); a fill
  *                           that finds no room is relayed, not stored
  */
-public record CacheConfig(long maxSize, long maxEntry, String tagHeader, List<String> targeted, boolean stripTargeted,
-                          double heuristicFraction, Duration heuristicMax, Duration collapseWait, Duration keepStale,
-                          long fillMemory) {
+public record CacheConfig(
+        long maxSize,
+        long maxEntry,
+        String tagHeader,
+        List<String> targeted,
+        boolean stripTargeted,
+        double heuristicFraction,
+        Duration heuristicMax,
+        Duration collapseWait,
+        Duration keepStale,
+        long fillMemory) {
     public static final long DEFAULT_MAX_SIZE = 256L << 20;
     public static final long DEFAULT_MAX_ENTRY = 8L << 20;
     public static final String DEFAULT_TAG_HEADER = "Surrogate-Key";
@@ -39,11 +47,22 @@ public record CacheConfig(long maxSize, long maxEntry, String tagHeader, List<St
 
     /** The fill budget in bytes: as configured, else a tenth of the heap, never under two of the largest entries. */
     public long fillMemoryBytes() {
-        return fillMemory > 0 ? fillMemory : Math.max(2 * maxEntry, Runtime.getRuntime().maxMemory() / 10);
+        return fillMemory > 0
+                ? fillMemory
+                : Math.max(2 * maxEntry, Runtime.getRuntime().maxMemory() / 10);
     }
 
     public static CacheConfig defaults() {
-        return new CacheConfig(DEFAULT_MAX_SIZE, DEFAULT_MAX_ENTRY, DEFAULT_TAG_HEADER, DEFAULT_TARGETED, true,
-                DEFAULT_HEURISTIC_FRACTION, DEFAULT_HEURISTIC_MAX, DEFAULT_COLLAPSE_WAIT, DEFAULT_KEEP_STALE, 0);
+        return new CacheConfig(
+                DEFAULT_MAX_SIZE,
+                DEFAULT_MAX_ENTRY,
+                DEFAULT_TAG_HEADER,
+                DEFAULT_TARGETED,
+                true,
+                DEFAULT_HEURISTIC_FRACTION,
+                DEFAULT_HEURISTIC_MAX,
+                DEFAULT_COLLAPSE_WAIT,
+                DEFAULT_KEEP_STALE,
+                0);
     }
 }

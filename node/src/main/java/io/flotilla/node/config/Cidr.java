@@ -11,7 +11,8 @@ public record Cidr(byte[] network, int prefix) {
         String s = text.trim();
         int slash = s.indexOf('/');
         String address = slash < 0 ? s : s.substring(0, slash);
-        if (address.isEmpty() || !(Character.digit(address.charAt(0), 16) >= 0 || address.charAt(0) == ':')
+        if (address.isEmpty()
+                || !(Character.digit(address.charAt(0), 16) >= 0 || address.charAt(0) == ':')
                 || address.chars().anyMatch(c -> !(Character.digit(c, 16) >= 0 || c == '.' || c == ':'))) {
             throw new IllegalArgumentException("expected an IP address or network like 10.0.0.0/8, got '" + text + "'");
         }

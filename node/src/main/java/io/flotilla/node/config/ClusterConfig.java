@@ -22,9 +22,19 @@ import java.util.Optional;
  * @param keys         the fleet secret inline, when there is no key file
  * @param insecure     a fleet bound beyond loopback may run without a secret
  */
-public record ClusterConfig(String name, HostPort bind, int gossipPort, List<HostPort> peers, String discovery,
-                            String dns, int expectedSize, long nearCache, int probeOwners, Optional<Path> keyFile,
-                            List<String> keys, boolean insecure) {
+public record ClusterConfig(
+        String name,
+        HostPort bind,
+        int gossipPort,
+        List<HostPort> peers,
+        String discovery,
+        String dns,
+        int expectedSize,
+        long nearCache,
+        int probeOwners,
+        Optional<Path> keyFile,
+        List<String> keys,
+        boolean insecure) {
     public static final int DEFAULT_GOSSIP_PORT = 7800;
     public static final long DEFAULT_NEAR_CACHE = 32L << 20;
     public static final int DEFAULT_PROBE_OWNERS = 2;

@@ -1,5 +1,7 @@
 package io.flotilla.node.config;
 
+import static io.flotilla.node.config.ConfigValues.*;
+
 import io.flotilla.cluster.security.FleetKeys;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -7,8 +9,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-
-import static io.flotilla.node.config.ConfigValues.*;
 
 /** The {@code cluster} section: the fleet's name, addresses, peers and key. */
 final class ClusterSection {
@@ -27,8 +27,21 @@ final class ClusterSection {
         if (section.isEmpty()) {
             return Optional.empty();
         }
-        YamlMap m = section.get().asMap().allowOnly("name", "bind", "gossip_port", "peers", "discovery", "dns",
-                "expected_size", "near_cache", "probe_owners", "key_file", "keys", "insecure");
+        YamlMap m = section.get()
+                .asMap()
+                .allowOnly(
+                        "name",
+                        "bind",
+                        "gossip_port",
+                        "peers",
+                        "discovery",
+                        "dns",
+                        "expected_size",
+                        "near_cache",
+                        "probe_owners",
+                        "key_file",
+                        "keys",
+                        "insecure");
         String name = name(m.required("name"), "cluster name", "nodes join only a fleet of the same name");
         HostPort bind = loader.bind(m.required("bind"));
         List<HostPort> peers = new ArrayList<>();
@@ -50,8 +63,10 @@ final class ClusterSection {
         if (discoveryNode.isPresent()) {
             discovery = discoveryNode.get().asString().trim();
             if (!List.of("static", "dns", "multicast").contains(discovery)) {
-                throw discoveryNode.get().error("expected static, dns or multicast, got '" + discovery + "'"
-                        + DidYouMean.hint(discovery, List.of("static", "dns", "multicast")));
+                throw discoveryNode
+                        .get()
+                        .error("expected static, dns or multicast, got '" + discovery + "'"
+                                + DidYouMean.hint(discovery, List.of("static", "dns", "multicast")));
             }
         }
         String dns = m.get("dns").isPresent() ? m.get("dns").get().asString().trim() : "";
@@ -63,16 +78,24 @@ final class ClusterSection {
         List<String> keys = fleetKeys(m, keyFile);
         boolean insecure = m.bool("insecure", false);
         if (keyFile.isEmpty() && keys.isEmpty() && !insecure && !isLoopback(bind)) {
-            throw m.required("bind").error("a fleet bound beyond loopback needs its secret: key_file: FILE (make one"
-                    + " with: flotilla fleet-key > FILE) or keys: [...]; or insecure: true on a network private by"
-                    + " other means");
+            throw m.required("bind")
+                    .error("a fleet bound beyond loopback needs its secret: key_file: FILE (make one"
+                            + " with: flotilla fleet-key > FILE) or keys: [...]; or insecure: true on a network private by"
+                            + " other means");
         }
-        return Optional.of(new ClusterConfig(name, bind,
-                m.integer("gossip_port", ClusterConfig.DEFAULT_GOSSIP_PORT, 0, 65535), peers, discovery, dns,
+        return Optional.of(new ClusterConfig(
+                name,
+                bind,
+                m.integer("gossip_port", ClusterConfig.DEFAULT_GOSSIP_PORT, 0, 65535),
+                peers,
+                discovery,
+                dns,
                 m.integer("expected_size", 1, 1, 10_000),
                 m.size("near_cache", ClusterConfig.DEFAULT_NEAR_CACHE, 0, Long.MAX_VALUE),
-                m.integer("probe_owners", ClusterConfig.DEFAULT_PROBE_OWNERS, 1, 100), keyFile,
-                keys, insecure));
+                m.integer("probe_owners", ClusterConfig.DEFAULT_PROBE_OWNERS, 1, 100),
+                keyFile,
+                keys,
+                insecure));
     }
 
     /** The inline fleet keys (empty with a key_file or no secret), both forms checked; not both given. */

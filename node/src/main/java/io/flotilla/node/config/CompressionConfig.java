@@ -20,25 +20,60 @@ import java.util.Set;
  * @param brotliLevel 0-11
  * @param zstdLevel   1-22
  */
-public record CompressionConfig(boolean enabled, List<String> codings, Set<String> types, long minLength,
-                                int gzipLevel, int brotliLevel, int zstdLevel) {
+public record CompressionConfig(
+        boolean enabled,
+        List<String> codings,
+        Set<String> types,
+        long minLength,
+        int gzipLevel,
+        int brotliLevel,
+        int zstdLevel) {
     /** NGINX's gzip_types default is text/html only; these are the types CDNs compress by default. */
     public static final Set<String> DEFAULT_TYPES = Set.of(
-            "text/html", "text/plain", "text/css", "text/javascript", "text/xml", "text/csv", "text/markdown",
-            "text/x-component", "application/javascript", "application/x-javascript", "application/json",
-            "application/ld+json", "application/manifest+json", "application/problem+json", "application/xml",
-            "application/rss+xml", "application/atom+xml", "application/xhtml+xml", "application/wasm",
-            "application/graphql-response+json", "application/vnd.api+json", "image/svg+xml",
-            "image/x-icon", "image/vnd.microsoft.icon", "font/ttf", "font/otf", "application/vnd.ms-fontobject");
+            "text/html",
+            "text/plain",
+            "text/css",
+            "text/javascript",
+            "text/xml",
+            "text/csv",
+            "text/markdown",
+            "text/x-component",
+            "application/javascript",
+            "application/x-javascript",
+            "application/json",
+            "application/ld+json",
+            "application/manifest+json",
+            "application/problem+json",
+            "application/xml",
+            "application/rss+xml",
+            "application/atom+xml",
+            "application/xhtml+xml",
+            "application/wasm",
+            "application/graphql-response+json",
+            "application/vnd.api+json",
+            "image/svg+xml",
+            "image/x-icon",
+            "image/vnd.microsoft.icon",
+            "font/ttf",
+            "font/otf",
+            "application/vnd.ms-fontobject");
+
     public static final List<String> DEFAULT_CODINGS = List.of("br", "zstd", "gzip");
     private static final Set<String> KNOWN_CODINGS = Set.of("br", "zstd", "gzip");
     /** Below a few hundred bytes the coding's framing eats most of what it saves. */
     public static final long DEFAULT_MIN_LENGTH = 256;
+
     public static final int DEFAULT_GZIP_LEVEL = 5;
     public static final int DEFAULT_BROTLI_LEVEL = 4;
     public static final int DEFAULT_ZSTD_LEVEL = 3;
-    public static final CompressionConfig DEFAULT = new CompressionConfig(false, DEFAULT_CODINGS, DEFAULT_TYPES,
-            DEFAULT_MIN_LENGTH, DEFAULT_GZIP_LEVEL, DEFAULT_BROTLI_LEVEL, DEFAULT_ZSTD_LEVEL);
+    public static final CompressionConfig DEFAULT = new CompressionConfig(
+            false,
+            DEFAULT_CODINGS,
+            DEFAULT_TYPES,
+            DEFAULT_MIN_LENGTH,
+            DEFAULT_GZIP_LEVEL,
+            DEFAULT_BROTLI_LEVEL,
+            DEFAULT_ZSTD_LEVEL);
 
     public CompressionConfig {
         codings = List.copyOf(codings);
@@ -47,8 +82,9 @@ public record CompressionConfig(boolean enabled, List<String> codings, Set<Strin
 
     /** The same settings with another on/off default (a route's own switch). */
     public CompressionConfig withEnabled(boolean on) {
-        return on == enabled ? this : new CompressionConfig(on, codings, types, minLength, gzipLevel, brotliLevel,
-                zstdLevel);
+        return on == enabled
+                ? this
+                : new CompressionConfig(on, codings, types, minLength, gzipLevel, brotliLevel, zstdLevel);
     }
 
     /** Parses the top-level {@code compression} section; absent means {@link #DEFAULT}. */
@@ -59,8 +95,9 @@ public record CompressionConfig(boolean enabled, List<String> codings, Set<Strin
         if (node.get().isScalar()) {
             return DEFAULT.withEnabled(node.get().asBoolean());
         }
-        YamlMap m = node.get().asMap().allowOnly("enabled", "codings", "types", "min_length", "gzip_level",
-                "brotli_level", "zstd_level");
+        YamlMap m = node.get()
+                .asMap()
+                .allowOnly("enabled", "codings", "types", "min_length", "gzip_level", "brotli_level", "zstd_level");
         List<String> codings = new ArrayList<>();
         if (m.get("codings").isPresent()) {
             for (YamlNode n : m.get("codings").get().asList()) {
@@ -74,7 +111,9 @@ public record CompressionConfig(boolean enabled, List<String> codings, Set<Strin
                 codings.add(coding);
             }
             if (codings.isEmpty()) {
-                throw m.get("codings").get().error("needs at least one coding (to turn compression off: enabled: false)");
+                throw m.get("codings")
+                        .get()
+                        .error("needs at least one coding (to turn compression off: enabled: false)");
             }
         } else {
             codings.addAll(DEFAULT_CODINGS);
@@ -91,7 +130,10 @@ public record CompressionConfig(boolean enabled, List<String> codings, Set<Strin
         } else {
             types.addAll(DEFAULT_TYPES);
         }
-        return new CompressionConfig(m.bool("enabled", true), codings, types,
+        return new CompressionConfig(
+                m.bool("enabled", true),
+                codings,
+                types,
                 m.size("min_length", DEFAULT_MIN_LENGTH, 0, Integer.MAX_VALUE),
                 m.integer("gzip_level", DEFAULT_GZIP_LEVEL, 1, 9),
                 m.integer("brotli_level", DEFAULT_BROTLI_LEVEL, 0, 11),

@@ -35,14 +35,24 @@ public final class ConfigException extends Exception {
         return b.append(problem).toString();
     }
 
-    public String file() { return file; }
+    public String file() {
+        return file;
+    }
 
     /** 1-based; 0 when the problem is not tied to a line (an unreadable file). */
-    public int line() { return line; }
+    public int line() {
+        return line;
+    }
 
-    public int column() { return column; }
+    public int column() {
+        return column;
+    }
 
-    public String field() { return field; }
+    public String field() {
+        return field;
+    }
 
-    public String problem() { return problem; }
+    public String problem() {
+        return problem;
+    }
 }

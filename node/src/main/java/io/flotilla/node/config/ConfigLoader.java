@@ -1,6 +1,5 @@
 package io.flotilla.node.config;
 
-
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.charset.CharacterCodingException;
@@ -50,8 +49,7 @@ public final class ConfigLoader {
     }
 
     /** A config file as loaded, with the text it was loaded from (the file may change after). */
-    public record Loaded(FlotillaConfig config, String text) {
-    }
+    public record Loaded(FlotillaConfig config, String text) {}
 
     /**
      * As {@link #load(Path)}, with the very text that was validated: what a node records as the
@@ -101,8 +99,11 @@ public final class ConfigLoader {
             throw new ConfigException(sourceName, 0, 0, null, "not usable as a source name: " + e.getReason());
         }
         Path base = baseDir.toAbsolutePath().normalize();
-        return new ConfigLoader(sourceName, base, "; relative paths in " + sourceName + " resolve against " + base
-                + " (" + why + ")").read(yamlText, source);
+        return new ConfigLoader(
+                        sourceName,
+                        base,
+                        "; relative paths in " + sourceName + " resolve against " + base + " (" + why + ")")
+                .read(yamlText, source);
     }
 
     private FlotillaConfig read(String text, Path source) throws ConfigException {
@@ -114,9 +115,19 @@ public final class ConfigLoader {
             throw top.error("the top level must be a mapping of sections (node, listeners, upstreams, routes, "
                     + "...), got " + top.describe());
         }
-        YamlMap root = top.asMap().allowOnly(
-                "node", "listeners", "upstreams", "routes", "timeouts", "limits", "headers", "cache", "cluster",
-                "websocket", "compression");
+        YamlMap root = top.asMap()
+                .allowOnly(
+                        "node",
+                        "listeners",
+                        "upstreams",
+                        "routes",
+                        "timeouts",
+                        "limits",
+                        "headers",
+                        "cache",
+                        "cluster",
+                        "websocket",
+                        "compression");
         // One line per section; each section's parser is its own class (XxxSection.parse).
         NodeSettings node = NodeSection.parse(this, root.get("node"));
         List<ListenerConfig> listeners = ListenerSection.parse(this, root);
@@ -129,8 +140,19 @@ public final class ConfigLoader {
         Optional<ClusterConfig> cluster = ClusterSection.parse(this, root.get("cluster"));
         WebSocketConfig websocket = WebSocketConfig.parse(root.get("websocket"));
         CompressionConfig compression = CompressionConfig.parse(root.get("compression"));
-        return new FlotillaConfig(source, node, listeners, upstreams, routes, timeouts, limits, headers, cache,
-                cluster, websocket, compression);
+        return new FlotillaConfig(
+                source,
+                node,
+                listeners,
+                upstreams,
+                routes,
+                timeouts,
+                limits,
+                headers,
+                cache,
+                cluster,
+                websocket,
+                compression);
     }
 
     private Node compose(String text) throws ConfigException {
@@ -145,14 +167,25 @@ public final class ConfigLoader {
             Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
             StringBuilder problem = new StringBuilder("YAML syntax error: ").append(e.getProblem());
             if (e.getContext() != null && e.getContextMark() != null) {
-                problem.append(" (").append(e.getContext()).append(" at line ")
-                        .append(e.getContextMark().getLine() + 1).append(')');
+                problem.append(" (")
+                        .append(e.getContext())
+                        .append(" at line ")
+                        .append(e.getContextMark().getLine() + 1)
+                        .append(')');
             }
-            throw new ConfigException(sourceName, mark == null ? 0 : mark.getLine() + 1,
-                    mark == null ? 0 : mark.getColumn() + 1, null, problem.toString());
+            throw new ConfigException(
+                    sourceName,
+                    mark == null ? 0 : mark.getLine() + 1,
+                    mark == null ? 0 : mark.getColumn() + 1,
+                    null,
+                    problem.toString());
         } catch (ReaderException e) {
             int[] lineColumn = lineAndColumn(body, e.getPosition());
-            throw new ConfigException(sourceName, lineColumn[0], lineColumn[1], null,
+            throw new ConfigException(
+                    sourceName,
+                    lineColumn[0],
+                    lineColumn[1],
+                    null,
                     String.format("character U+%04X is not allowed in YAML", e.getCodePoint()));
         } catch (YAMLException e) {
             throw new ConfigException(sourceName, 0, 0, null, "YAML error: " + e.getMessage());
@@ -180,16 +213,15 @@ public final class ConfigLoader {
         HostPort address = n.asHostPort();
         for (Bound other : bound) {
             if (overlaps(address, other.address())) {
-                throw n.error(address + " clashes with " + other.field() + " " + other.address()
-                        + " (line " + other.line() + ")");
+                throw n.error(address + " clashes with " + other.field() + " " + other.address() + " (line "
+                        + other.line() + ")");
             }
         }
         bound.add(new Bound(address, n.path(), n.line()));
         return address;
     }
 
-    private record Bound(HostPort address, String field, int line) {
-    }
+    private record Bound(HostPort address, String field, int line) {}
 
     /** Whether two sockets could not both be bound: port 0 never clashes, and wildcards cover their family. */
     private static boolean overlaps(HostPort a, HostPort b) {
@@ -214,8 +246,9 @@ public final class ConfigLoader {
         }
         Path file = baseDir.resolve(node.get().asString()).toAbsolutePath().normalize();
         if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
-            throw node.get().error("cannot read " + file
-                    + (Path.of(node.get().asString()).isAbsolute() ? "" : baseNote));
+            throw node.get()
+                    .error("cannot read " + file
+                            + (Path.of(node.get().asString()).isAbsolute() ? "" : baseNote));
         }
         return Optional.of(file);
     }

@@ -6,8 +6,7 @@ import java.util.regex.Pattern;
 
 /** Checks and readers that several config sections share: names, header names, keywords, non-empty lists. */
 final class ConfigValues {
-    private ConfigValues() {
-    }
+    private ConfigValues() {}
 
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]+");
 
@@ -22,8 +21,7 @@ final class ConfigValues {
     static String name(YamlNode n, String what, String why) throws ConfigException {
         String value = n.asString();
         if (!NAME.matcher(value).matches()) {
-            throw n.error(what + " may use only letters, digits, '.', '_' and '-' (" + why + "), got '"
-                    + value + "'");
+            throw n.error(what + " may use only letters, digits, '.', '_' and '-' (" + why + "), got '" + value + "'");
         }
         return value;
     }

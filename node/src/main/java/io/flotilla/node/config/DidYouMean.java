@@ -6,8 +6,7 @@ import java.util.Optional;
 
 /** Finds the known name an operator most likely meant when they typed an unknown one. */
 final class DidYouMean {
-    private DidYouMean() {
-    }
+    private DidYouMean() {}
 
     /** The closest candidate within a small edit distance, or empty when nothing is close enough to help. */
     static Optional<String> closest(String typed, Collection<String> candidates) {
@@ -30,7 +29,9 @@ final class DidYouMean {
 
     /** {@code " (did you mean 'x'?)"}, or the empty string. */
     static String hint(String typed, Collection<String> candidates) {
-        return closest(typed, candidates).map(c -> " (did you mean '" + c + "'?)").orElse("");
+        return closest(typed, candidates)
+                .map(c -> " (did you mean '" + c + "'?)")
+                .orElse("");
     }
 
     private static String squash(String s) {

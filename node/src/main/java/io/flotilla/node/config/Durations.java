@@ -7,8 +7,7 @@ public final class Durations {
     private static final String[] UNITS = {"d", "h", "m", "s", "ms"};
     private static final long[] UNIT_MILLIS = {86_400_000L, 3_600_000L, 60_000L, 1_000L, 1L};
 
-    private Durations() {
-    }
+    private Durations() {}
 
     /**
      * Parses one or more number-unit pairs, largest unit first ({@code 1h}, {@code 2s}, {@code 1m30s});
@@ -29,8 +28,8 @@ public final class Durations {
                 return Duration.ZERO;
             }
             // A bare number is most often seconds, but guessing would hide a factor-1000 mistake.
-            throw new IllegalArgumentException("duration '" + text + "' needs a unit (ms, s, m, h or d), e.g. "
-                    + s + "s or " + s + "ms");
+            throw new IllegalArgumentException(
+                    "duration '" + text + "' needs a unit (ms, s, m, h or d), e.g. " + s + "s or " + s + "ms");
         }
         long millis = 0;
         int lastUnit = -1;
@@ -53,8 +52,8 @@ public final class Durations {
                         + "' in '" + text + "'; use ms, s, m, h or d");
             }
             if (unit <= lastUnit) {
-                throw new IllegalArgumentException("duration '" + text
-                        + "' must list each unit once, largest first, e.g. 1m30s");
+                throw new IllegalArgumentException(
+                        "duration '" + text + "' must list each unit once, largest first, e.g. 1m30s");
             }
             lastUnit = unit;
             try {

@@ -36,29 +36,86 @@ public record FlotillaConfig(
         CompressionConfig compression) {
 
     /** A config with the default WebSocket settings and without a {@code compression} section (compression off). */
-    public FlotillaConfig(Path source, NodeSettings node, List<ListenerConfig> listeners,
-                          Map<String, UpstreamConfig> upstreams, List<RouteConfig> routes, TimeoutConfig timeouts,
-                          LimitConfig limits, HeaderPolicy headers, CacheConfig cache, Optional<ClusterConfig> cluster) {
-        this(source, node, listeners, upstreams, routes, timeouts, limits, headers, cache, cluster,
-                WebSocketConfig.defaults(), CompressionConfig.DEFAULT);
+    public FlotillaConfig(
+            Path source,
+            NodeSettings node,
+            List<ListenerConfig> listeners,
+            Map<String, UpstreamConfig> upstreams,
+            List<RouteConfig> routes,
+            TimeoutConfig timeouts,
+            LimitConfig limits,
+            HeaderPolicy headers,
+            CacheConfig cache,
+            Optional<ClusterConfig> cluster) {
+        this(
+                source,
+                node,
+                listeners,
+                upstreams,
+                routes,
+                timeouts,
+                limits,
+                headers,
+                cache,
+                cluster,
+                WebSocketConfig.defaults(),
+                CompressionConfig.DEFAULT);
     }
 
     /** A config without a {@code compression} section (compression off). */
-    public FlotillaConfig(Path source, NodeSettings node, List<ListenerConfig> listeners,
-                          Map<String, UpstreamConfig> upstreams, List<RouteConfig> routes, TimeoutConfig timeouts,
-                          LimitConfig limits, HeaderPolicy headers, CacheConfig cache, Optional<ClusterConfig> cluster,
-                          WebSocketConfig websocket) {
-        this(source, node, listeners, upstreams, routes, timeouts, limits, headers, cache, cluster, websocket,
+    public FlotillaConfig(
+            Path source,
+            NodeSettings node,
+            List<ListenerConfig> listeners,
+            Map<String, UpstreamConfig> upstreams,
+            List<RouteConfig> routes,
+            TimeoutConfig timeouts,
+            LimitConfig limits,
+            HeaderPolicy headers,
+            CacheConfig cache,
+            Optional<ClusterConfig> cluster,
+            WebSocketConfig websocket) {
+        this(
+                source,
+                node,
+                listeners,
+                upstreams,
+                routes,
+                timeouts,
+                limits,
+                headers,
+                cache,
+                cluster,
+                websocket,
                 CompressionConfig.DEFAULT);
     }
 
     /** A config with the default WebSocket settings. */
-    public FlotillaConfig(Path source, NodeSettings node, List<ListenerConfig> listeners,
-                          Map<String, UpstreamConfig> upstreams, List<RouteConfig> routes, TimeoutConfig timeouts,
-                          LimitConfig limits, HeaderPolicy headers, CacheConfig cache, Optional<ClusterConfig> cluster,
-                          CompressionConfig compression) {
-        this(source, node, listeners, upstreams, routes, timeouts, limits, headers, cache, cluster,
-                WebSocketConfig.defaults(), compression);
+    public FlotillaConfig(
+            Path source,
+            NodeSettings node,
+            List<ListenerConfig> listeners,
+            Map<String, UpstreamConfig> upstreams,
+            List<RouteConfig> routes,
+            TimeoutConfig timeouts,
+            LimitConfig limits,
+            HeaderPolicy headers,
+            CacheConfig cache,
+            Optional<ClusterConfig> cluster,
+            CompressionConfig compression) {
+        this(
+                source,
+                node,
+                listeners,
+                upstreams,
+                routes,
+                timeouts,
+                limits,
+                headers,
+                cache,
+                cluster,
+                WebSocketConfig.defaults(),
+                compression);
     }
 
     public FlotillaConfig {

@@ -14,12 +14,7 @@ import java.util.Optional;
  * @param requestId  header carrying a request id, generated when absent; empty to disable
  */
 public record HeaderPolicy(
-        String host,
-        boolean xForwarded,
-        boolean forwarded,
-        boolean via,
-        String server,
-        Optional<String> requestId) {
+        String host, boolean xForwarded, boolean forwarded, boolean via, String server, Optional<String> requestId) {
 
     public static final String HOST_PASS = "pass";
     public static final String HOST_UPSTREAM = "upstream";

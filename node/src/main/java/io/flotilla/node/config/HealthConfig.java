@@ -17,8 +17,13 @@ import java.util.Optional;
  * @param tryTimeout for idempotent requests without a body: a try whose response head has not come
  *                  within this is abandoned and retried on another server; 0 = no per-try timeout
  */
-public record HealthConfig(Optional<Active> active, Passive passive, int retries, Duration slowStart,
-                           Circuit circuit, Duration tryTimeout) {
+public record HealthConfig(
+        Optional<Active> active,
+        Passive passive,
+        int retries,
+        Duration slowStart,
+        Circuit circuit,
+        Duration tryTimeout) {
     public static final int DEFAULT_RETRIES = 1;
 
     public HealthConfig(Optional<Active> active, Passive passive, int retries, Duration slowStart) {
@@ -53,8 +58,12 @@ public record HealthConfig(Optional<Active> active, Passive passive, int retries
         public static final int DEFAULT_MIN_RETRIES = 3;
 
         public static Circuit defaults() {
-            return new Circuit(DEFAULT_MAX_REQUESTS, DEFAULT_MAX_PENDING, DEFAULT_MAX_CONNECTIONS,
-                    DEFAULT_RETRY_BUDGET_PERCENT, DEFAULT_MIN_RETRIES);
+            return new Circuit(
+                    DEFAULT_MAX_REQUESTS,
+                    DEFAULT_MAX_PENDING,
+                    DEFAULT_MAX_CONNECTIONS,
+                    DEFAULT_RETRY_BUDGET_PERCENT,
+                    DEFAULT_MIN_RETRIES);
         }
     }
 
@@ -73,8 +82,18 @@ public record HealthConfig(Optional<Active> active, Passive passive, int retries
      * @param rise      consecutive successes that mark an unhealthy server healthy
      * @param fall      consecutive failures that mark a healthy server unhealthy
      */
-    public record Active(boolean tcp, String method, String path, Optional<String> host, int minStatus, int maxStatus,
-                         Optional<String> body, Duration interval, Duration timeout, int rise, int fall) {
+    public record Active(
+            boolean tcp,
+            String method,
+            String path,
+            Optional<String> host,
+            int minStatus,
+            int maxStatus,
+            Optional<String> body,
+            Duration interval,
+            Duration timeout,
+            int rise,
+            int fall) {
         public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(2);
         public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(1);
         public static final int DEFAULT_RISE = 2;
@@ -102,7 +121,8 @@ public record HealthConfig(Optional<Active> active, Passive passive, int retries
         }
 
         public static Passive defaults() {
-            return new Passive(DEFAULT_FAILURES, DEFAULT_EJECTION, DEFAULT_MAX_EJECTED_PERCENT, DEFAULT_FAILURE_STATUSES);
+            return new Passive(
+                    DEFAULT_FAILURES, DEFAULT_EJECTION, DEFAULT_MAX_EJECTED_PERCENT, DEFAULT_FAILURE_STATUSES);
         }
     }
 }

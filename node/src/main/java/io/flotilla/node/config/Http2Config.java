@@ -26,9 +26,18 @@ import java.util.Optional;
  * @param maxSmallContinuations CONTINUATION frames smaller than 8 KiB in one header block before GOAWAY
  *                              (CVE-2024-27316 and its kin)
  */
-public record Http2Config(boolean enabled, boolean cleartext, int maxConcurrentStreams, int initialStreamWindow,
-                          int maxFrameSize, int maxResets, Duration resetWindow, int maxControlFramesPerSecond,
-                          int maxQueuedControlFrames, int maxEmptyFrames, int maxSmallContinuations) {
+public record Http2Config(
+        boolean enabled,
+        boolean cleartext,
+        int maxConcurrentStreams,
+        int initialStreamWindow,
+        int maxFrameSize,
+        int maxResets,
+        Duration resetWindow,
+        int maxControlFramesPerSecond,
+        int maxQueuedControlFrames,
+        int maxEmptyFrames,
+        int maxSmallContinuations) {
     public static final int DEFAULT_MAX_CONCURRENT_STREAMS = 128;
     public static final int DEFAULT_INITIAL_STREAM_WINDOW = 64 * 1024;
     public static final int DEFAULT_MAX_FRAME_SIZE = 16 * 1024;
@@ -41,9 +50,18 @@ public record Http2Config(boolean enabled, boolean cleartext, int maxConcurrentS
 
     /** HTTP/2 offered on TLS (by ALPN), no h2c, default limits. */
     public static Http2Config defaults() {
-        return new Http2Config(true, false, DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_INITIAL_STREAM_WINDOW,
-                DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_RESETS, DEFAULT_RESET_WINDOW, DEFAULT_MAX_CONTROL_FRAMES_PER_SECOND,
-                DEFAULT_MAX_QUEUED_CONTROL_FRAMES, DEFAULT_MAX_EMPTY_FRAMES, DEFAULT_MAX_SMALL_CONTINUATIONS);
+        return new Http2Config(
+                true,
+                false,
+                DEFAULT_MAX_CONCURRENT_STREAMS,
+                DEFAULT_INITIAL_STREAM_WINDOW,
+                DEFAULT_MAX_FRAME_SIZE,
+                DEFAULT_MAX_RESETS,
+                DEFAULT_RESET_WINDOW,
+                DEFAULT_MAX_CONTROL_FRAMES_PER_SECOND,
+                DEFAULT_MAX_QUEUED_CONTROL_FRAMES,
+                DEFAULT_MAX_EMPTY_FRAMES,
+                DEFAULT_MAX_SMALL_CONTINUATIONS);
     }
 
     /** Whether connections of a listener with or without TLS may speak HTTP/2. */
@@ -60,8 +78,9 @@ public record Http2Config(boolean enabled, boolean cleartext, int maxConcurrentS
         boolean enabled = listener.bool("http2", true);
         boolean cleartext = listener.bool("h2c", false);
         if (cleartext && tls) {
-            throw listener.required("h2c").error("h2c is HTTP/2 without TLS; this listener has tls, where "
-                    + "clients ask for h2 by ALPN (http2: true)");
+            throw listener.required("h2c")
+                    .error("h2c is HTTP/2 without TLS; this listener has tls, where "
+                            + "clients ask for h2 by ALPN (http2: true)");
         }
         if (cleartext && !enabled) {
             throw listener.required("h2c").error("h2c: true with http2: false; say which one is meant");
@@ -69,21 +88,42 @@ public record Http2Config(boolean enabled, boolean cleartext, int maxConcurrentS
         Optional<YamlNode> section = listener.get("http2_limits");
         if (section.isEmpty() || section.get().isNull()) {
             Http2Config d = defaults();
-            return new Http2Config(enabled, cleartext, d.maxConcurrentStreams, d.initialStreamWindow, d.maxFrameSize,
-                    d.maxResets, d.resetWindow, d.maxControlFramesPerSecond, d.maxQueuedControlFrames,
-                    d.maxEmptyFrames, d.maxSmallContinuations);
+            return new Http2Config(
+                    enabled,
+                    cleartext,
+                    d.maxConcurrentStreams,
+                    d.initialStreamWindow,
+                    d.maxFrameSize,
+                    d.maxResets,
+                    d.resetWindow,
+                    d.maxControlFramesPerSecond,
+                    d.maxQueuedControlFrames,
+                    d.maxEmptyFrames,
+                    d.maxSmallContinuations);
         }
-        YamlMap m = section.get().asMap().allowOnly("max_concurrent_streams", "initial_stream_window",
-                "max_frame_size", "max_resets", "reset_window", "max_control_frames_per_second",
-                "max_queued_control_frames", "max_empty_frames", "max_small_continuations");
-        return new Http2Config(enabled, cleartext,
+        YamlMap m = section.get()
+                .asMap()
+                .allowOnly(
+                        "max_concurrent_streams",
+                        "initial_stream_window",
+                        "max_frame_size",
+                        "max_resets",
+                        "reset_window",
+                        "max_control_frames_per_second",
+                        "max_queued_control_frames",
+                        "max_empty_frames",
+                        "max_small_continuations");
+        return new Http2Config(
+                enabled,
+                cleartext,
                 m.integer("max_concurrent_streams", DEFAULT_MAX_CONCURRENT_STREAMS, 1, 1 << 20),
                 // RFC 9113 §6.5.2: the window and frame size have protocol bounds of their own.
                 (int) m.size("initial_stream_window", DEFAULT_INITIAL_STREAM_WINDOW, 1024, Integer.MAX_VALUE),
                 (int) m.size("max_frame_size", DEFAULT_MAX_FRAME_SIZE, 16 * 1024, (1 << 24) - 1),
                 m.integer("max_resets", DEFAULT_MAX_RESETS, 1, Integer.MAX_VALUE),
                 m.positiveDuration("reset_window", DEFAULT_RESET_WINDOW),
-                m.integer("max_control_frames_per_second", DEFAULT_MAX_CONTROL_FRAMES_PER_SECOND, 10, Integer.MAX_VALUE),
+                m.integer(
+                        "max_control_frames_per_second", DEFAULT_MAX_CONTROL_FRAMES_PER_SECOND, 10, Integer.MAX_VALUE),
                 m.integer("max_queued_control_frames", DEFAULT_MAX_QUEUED_CONTROL_FRAMES, 10, Integer.MAX_VALUE),
                 m.integer("max_empty_frames", DEFAULT_MAX_EMPTY_FRAMES, 1, Integer.MAX_VALUE),
                 m.integer("max_small_continuations", DEFAULT_MAX_SMALL_CONTINUATIONS, 1, Integer.MAX_VALUE));

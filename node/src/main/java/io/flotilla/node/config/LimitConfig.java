@@ -17,7 +17,7 @@ public record LimitConfig(int requestLine, int headerLine, int headersTotal, int
     public static final long DEFAULT_BODY = 1024L * 1024 * 1024;
 
     public static LimitConfig defaults() {
-        return new LimitConfig(DEFAULT_REQUEST_LINE, DEFAULT_HEADER_LINE, DEFAULT_HEADERS_TOTAL,
-                DEFAULT_HEADER_COUNT, DEFAULT_BODY);
+        return new LimitConfig(
+                DEFAULT_REQUEST_LINE, DEFAULT_HEADER_LINE, DEFAULT_HEADERS_TOTAL, DEFAULT_HEADER_COUNT, DEFAULT_BODY);
     }
 }

@@ -15,9 +15,14 @@ import java.util.Optional;
  * @param redirectHttps  on a plain listener: answer every request with a redirect to https
  * @param http2          HTTP/2 to clients: h2 by ALPN, h2c, and its limits ({@link Http2Config})
  */
-public record ListenerConfig(HostPort bind, int maxConnections, boolean proxyProtocol, List<Cidr> trustedProxies,
-                             Optional<ListenerTlsConfig> tls, Optional<RedirectConfig> redirectHttps,
-                             Http2Config http2) {
+public record ListenerConfig(
+        HostPort bind,
+        int maxConnections,
+        boolean proxyProtocol,
+        List<Cidr> trustedProxies,
+        Optional<ListenerTlsConfig> tls,
+        Optional<RedirectConfig> redirectHttps,
+        Http2Config http2) {
     public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
 
     public ListenerConfig {
@@ -38,8 +43,12 @@ public record ListenerConfig(HostPort bind, int maxConnections, boolean proxyPro
      * listener's certificates, keys and TLS settings are swapped live (so a reload can renew them).
      */
     public boolean needsRestartFor(ListenerConfig next) {
-        return !bind.equals(next.bind) || maxConnections != next.maxConnections || proxyProtocol != next.proxyProtocol
-                || !trustedProxies.equals(next.trustedProxies) || tls.isPresent() != next.tls.isPresent()
-                || !redirectHttps.equals(next.redirectHttps) || !http2.equals(next.http2);
+        return !bind.equals(next.bind)
+                || maxConnections != next.maxConnections
+                || proxyProtocol != next.proxyProtocol
+                || !trustedProxies.equals(next.trustedProxies)
+                || tls.isPresent() != next.tls.isPresent()
+                || !redirectHttps.equals(next.redirectHttps)
+                || !http2.equals(next.http2);
     }
 }

@@ -1,13 +1,13 @@
 package io.flotilla.node.config;
 
+import static io.flotilla.node.config.ConfigValues.*;
+
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.time.Duration;
-
-import static io.flotilla.node.config.ConfigValues.*;
 
 /** The {@code listeners} section: binds, connection limits, PROXY protocol, TLS (certificates read and checked now), redirects. */
 final class ListenerSection {
@@ -26,11 +26,20 @@ final class ListenerSection {
         List<YamlNode> items = nonEmptyList(root, "listeners", "listener");
         List<ListenerConfig> listeners = new ArrayList<>();
         for (YamlNode item : items) {
-            YamlMap m = item.asMap().allowOnly("bind", "max_connections", "proxy_protocol", "trusted_proxies", "tls",
-                    "redirect_https", "http2", "h2c", "http2_limits");
+            YamlMap m = item.asMap()
+                    .allowOnly(
+                            "bind",
+                            "max_connections",
+                            "proxy_protocol",
+                            "trusted_proxies",
+                            "tls",
+                            "redirect_https",
+                            "http2",
+                            "h2c",
+                            "http2_limits");
             HostPort bind = loader.bind(m.required("bind"));
-            int maxConnections = m.integer("max_connections", ListenerConfig.DEFAULT_MAX_CONNECTIONS,
-                    1, Integer.MAX_VALUE);
+            int maxConnections =
+                    m.integer("max_connections", ListenerConfig.DEFAULT_MAX_CONNECTIONS, 1, Integer.MAX_VALUE);
             boolean proxyProtocol = m.bool("proxy_protocol", false);
             List<Cidr> trusted = new ArrayList<>();
             Optional<YamlNode> trustedNode = m.get("trusted_proxies");
@@ -44,16 +53,24 @@ final class ListenerSection {
                 }
             }
             if (proxyProtocol && trusted.isEmpty()) {
-                throw m.required("proxy_protocol").error("proxy_protocol needs trusted_proxies: the addresses of the "
-                        + "L4 front allowed to state the client's address");
+                throw m.required("proxy_protocol")
+                        .error("proxy_protocol needs trusted_proxies: the addresses of the "
+                                + "L4 front allowed to state the client's address");
             }
             Optional<ListenerTlsConfig> tls = listenerTls(m.get("tls"));
             Optional<RedirectConfig> redirect = redirectHttps(m.get("redirect_https"));
             if (tls.isPresent() && redirect.isPresent()) {
-                throw m.required("redirect_https").error("this listener already speaks https (it has tls); "
-                        + "redirect_https belongs on a plain listener");
+                throw m.required("redirect_https")
+                        .error("this listener already speaks https (it has tls); "
+                                + "redirect_https belongs on a plain listener");
             }
-            listeners.add(new ListenerConfig(bind, maxConnections, proxyProtocol, trusted, tls, redirect,
+            listeners.add(new ListenerConfig(
+                    bind,
+                    maxConnections,
+                    proxyProtocol,
+                    trusted,
+                    tls,
+                    redirect,
                     Http2Config.parse(m, tls.isPresent())));
         }
         return listeners;
@@ -63,8 +80,8 @@ final class ListenerSection {
         if (section.isEmpty()) {
             return Optional.empty();
         }
-        YamlMap m = section.get().asMap().allowOnly("certificates", "provider", "session_tickets", "hsts",
-                "check_every");
+        YamlMap m =
+                section.get().asMap().allowOnly("certificates", "provider", "session_tickets", "hsts", "check_every");
         List<ListenerTlsConfig.Certificate> certificates = new ArrayList<>();
         for (YamlNode item : nonEmptyList(m, "certificates", "certificate")) {
             certificates.add(certificate(item));
@@ -75,13 +92,19 @@ final class ListenerSection {
             String value = providerNode.get().asString().trim();
             List<String> accepted = List.of("auto", "openssl", "jdk");
             if (!accepted.contains(value)) {
-                throw providerNode.get().error("unknown provider '" + value + "'" + DidYouMean.hint(value, accepted)
-                        + "; accepted: " + String.join(", ", accepted));
+                throw providerNode
+                        .get()
+                        .error("unknown provider '" + value + "'" + DidYouMean.hint(value, accepted) + "; accepted: "
+                                + String.join(", ", accepted));
             }
             provider = ListenerTlsConfig.Provider.valueOf(value.toUpperCase(Locale.ROOT));
         }
-        return Optional.of(new ListenerTlsConfig(certificates, provider, sessionTickets(m.get("session_tickets")),
-                hsts(m.get("hsts")), m.zeroOrPositiveDuration("check_every", ListenerTlsConfig.DEFAULT_CHECK_EVERY)));
+        return Optional.of(new ListenerTlsConfig(
+                certificates,
+                provider,
+                sessionTickets(m.get("session_tickets")),
+                hsts(m.get("hsts")),
+                m.zeroOrPositiveDuration("check_every", ListenerTlsConfig.DEFAULT_CHECK_EVERY)));
     }
 
     /** A certificate and key, read and checked now so a wrong file is a config error, not a failed start. */
@@ -122,8 +145,9 @@ final class ListenerSection {
         Optional<Path> file = loader.readableFile(m, "file");
         boolean fleet = m.bool("fleet", false);
         if ((file.isPresent() ? 1 : 0) + (keysNode.isPresent() ? 1 : 0) + (fleet ? 1 : 0) != 1) {
-            throw section.get().error("needs exactly one of fleet: true (the fleet's own keys, rotated), file (a key "
-                    + "file) or keys (a list of base64 keys)");
+            throw section.get()
+                    .error("needs exactly one of fleet: true (the fleet's own keys, rotated), file (a key "
+                            + "file) or keys (a list of base64 keys)");
         }
         if (fleet) {
             Duration every = m.positiveDuration("rotate_every", ListenerTlsConfig.SessionTickets.DEFAULT_ROTATE_EVERY);
@@ -133,8 +157,9 @@ final class ListenerSection {
             return Optional.of(ListenerTlsConfig.SessionTickets.ofFleet(every));
         }
         if (m.get("rotate_every").isPresent()) {
-            throw m.required("rotate_every").error("applies to fleet: true only; keys from a file or the config are "
-                    + "rotated by changing them");
+            throw m.required("rotate_every")
+                    .error("applies to fleet: true only; keys from a file or the config are "
+                            + "rotated by changing them");
         }
         List<String> keys = new ArrayList<>();
         YamlNode at = file.isPresent() ? m.required("file") : keysNode.get();
@@ -144,7 +169,8 @@ final class ListenerSection {
             }
         }
         try {
-            io.flotilla.node.tlsfiles.TicketKeys.decode(file.isPresent() ? io.flotilla.node.tlsfiles.TicketKeys.lines(file.get()) : keys);
+            io.flotilla.node.tlsfiles.TicketKeys.decode(
+                    file.isPresent() ? io.flotilla.node.tlsfiles.TicketKeys.lines(file.get()) : keys);
         } catch (IllegalArgumentException e) {
             throw at.error(e.getMessage());
         }
@@ -161,8 +187,8 @@ final class ListenerSection {
         boolean subdomains = m.bool("include_subdomains", false);
         boolean preload = m.bool("preload", false);
         if (preload && (!subdomains || maxAge.compareTo(DEFAULT_HSTS_MAX_AGE) < 0)) {
-            throw m.required("preload").error("the preload list takes only include_subdomains: true with a max_age "
-                    + "of at least 365d");
+            throw m.required("preload")
+                    .error("the preload list takes only include_subdomains: true with a max_age " + "of at least 365d");
         }
         return Optional.of("max-age=" + maxAge.toSeconds() + (subdomains ? "; includeSubDomains" : "")
                 + (preload ? "; preload" : ""));

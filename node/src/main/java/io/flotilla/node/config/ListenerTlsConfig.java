@@ -17,8 +17,12 @@ import java.util.Optional;
  * @param checkEvery     how often the certificate, key, OCSP and ticket-key files are checked for changes;
  *                       0 = only on reload
  */
-public record ListenerTlsConfig(List<Certificate> certificates, Provider provider,
-                                Optional<SessionTickets> sessionTickets, Optional<String> hsts, Duration checkEvery) {
+public record ListenerTlsConfig(
+        List<Certificate> certificates,
+        Provider provider,
+        Optional<SessionTickets> sessionTickets,
+        Optional<String> hsts,
+        Duration checkEvery) {
     public static final Duration DEFAULT_CHECK_EVERY = Duration.ofSeconds(5);
 
     public ListenerTlsConfig {

@@ -1,13 +1,13 @@
 package io.flotilla.node.config;
 
+import static io.flotilla.node.config.ConfigValues.*;
+
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 import java.time.Duration;
-
-import static io.flotilla.node.config.ConfigValues.*;
+import java.util.Optional;
 
 /** The {@code node} section: name, admin API and its token, event loops, drain, access log, re-resolving. */
 final class NodeSection {
@@ -32,10 +32,20 @@ final class NodeSection {
         if (section.isEmpty()) {
             return new NodeSettings(defaultNodeName(), Optional.empty(), NodeSettings.DEFAULT_EVENT_LOOPS);
         }
-        YamlMap m = section.get().asMap().allowOnly("name", "admin", "event_loops", "admin_token", "drain_grace",
-                "drain_timeout", "access_log", "resolve_every");
+        YamlMap m = section.get()
+                .asMap()
+                .allowOnly(
+                        "name",
+                        "admin",
+                        "event_loops",
+                        "admin_token",
+                        "drain_grace",
+                        "drain_timeout",
+                        "access_log",
+                        "resolve_every");
         Optional<YamlNode> nameNode = m.get("name");
-        String name = nameNode.isPresent() ? name(nameNode.get(), "node name", "it is sent in Via headers")
+        String name = nameNode.isPresent()
+                ? name(nameNode.get(), "node name", "it is sent in Via headers")
                 : defaultNodeName();
         Optional<YamlNode> adminNode = m.get("admin");
         Optional<HostPort> admin = Optional.empty();
@@ -48,14 +58,18 @@ final class NodeSection {
         if (tokenNode.isPresent() && !tokenNode.get().isNull()) {
             String value = tokenNode.get().asString();
             if (value.length() < MIN_TOKEN_LENGTH || value.chars().anyMatch(c -> c <= 0x20 || c >= 0x7f)) {
-                throw tokenNode.get().error("an admin token needs at least " + MIN_TOKEN_LENGTH
-                        + " printable characters without spaces");
+                throw tokenNode
+                        .get()
+                        .error("an admin token needs at least " + MIN_TOKEN_LENGTH
+                                + " printable characters without spaces");
             }
             token = Optional.of(value);
         }
         if (admin.isPresent() && token.isEmpty() && !isLoopback(admin.get())) {
-            throw adminNode.get().error("the admin API is bound beyond loopback (" + admin.get()
-                    + "): set node.admin_token, or bind it to 127.0.0.1");
+            throw adminNode
+                    .get()
+                    .error("the admin API is bound beyond loopback (" + admin.get()
+                            + "): set node.admin_token, or bind it to 127.0.0.1");
         }
         Duration drainGrace = m.zeroOrPositiveDuration("drain_grace", NodeSettings.DEFAULT_DRAIN_GRACE);
         Duration drainTimeout = m.positiveDuration("drain_timeout", NodeSettings.DEFAULT_DRAIN_TIMEOUT);
@@ -65,17 +79,20 @@ final class NodeSection {
             YamlMap log = logNode.get().asMap().allowOnly("path", "format");
             String path = log.required("path").asString();
             Optional<YamlNode> formatNode = log.get("format");
-            String format = formatNode.isPresent() ? formatNode.get().asString().toLowerCase()
+            String format = formatNode.isPresent()
+                    ? formatNode.get().asString().toLowerCase()
                     : NodeSettings.AccessLogConfig.JSON;
-            if (!format.equals(NodeSettings.AccessLogConfig.JSON) && !format.equals(NodeSettings.AccessLogConfig.COMBINED)) {
+            if (!format.equals(NodeSettings.AccessLogConfig.JSON)
+                    && !format.equals(NodeSettings.AccessLogConfig.COMBINED)) {
                 throw formatNode.get().error("expected json or combined, got '" + format + "'");
             }
             if (!path.equals("-")) {
                 Path file = loader.baseDir.resolve(path).normalize();
                 Path parent = file.toAbsolutePath().getParent();
                 if (parent == null || !Files.isDirectory(parent)) {
-                    throw log.required("path").error("directory " + parent + " does not exist"
-                            + (Path.of(path).isAbsolute() ? "" : loader.baseNote));
+                    throw log.required("path")
+                            .error("directory " + parent + " does not exist"
+                                    + (Path.of(path).isAbsolute() ? "" : loader.baseNote));
                 }
                 path = file.toAbsolutePath().toString();
             }

@@ -16,13 +16,25 @@ import java.util.Optional;
  * @param accessLog    where and how requests are logged; absent means no access log
  * @param resolveEvery how often upstream servers named by DNS names are resolved again; 0 = never
  */
-public record NodeSettings(String name, Optional<HostPort> admin, int eventLoops, Optional<String> adminToken,
-                           Duration drainGrace, Duration drainTimeout, Optional<AccessLogConfig> accessLog,
-                           Duration resolveEvery) {
+public record NodeSettings(
+        String name,
+        Optional<HostPort> admin,
+        int eventLoops,
+        Optional<String> adminToken,
+        Duration drainGrace,
+        Duration drainTimeout,
+        Optional<AccessLogConfig> accessLog,
+        Duration resolveEvery) {
     public static final Duration DEFAULT_RESOLVE_EVERY = Duration.ofSeconds(30);
 
-    public NodeSettings(String name, Optional<HostPort> admin, int eventLoops, Optional<String> adminToken,
-                        Duration drainGrace, Duration drainTimeout, Optional<AccessLogConfig> accessLog) {
+    public NodeSettings(
+            String name,
+            Optional<HostPort> admin,
+            int eventLoops,
+            Optional<String> adminToken,
+            Duration drainGrace,
+            Duration drainTimeout,
+            Optional<AccessLogConfig> accessLog) {
         this(name, admin, eventLoops, adminToken, drainGrace, drainTimeout, accessLog, DEFAULT_RESOLVE_EVERY);
     }
 
@@ -31,7 +43,14 @@ public record NodeSettings(String name, Optional<HostPort> admin, int eventLoops
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
 
     public NodeSettings(String name, Optional<HostPort> admin, int eventLoops) {
-        this(name, admin, eventLoops, Optional.empty(), DEFAULT_DRAIN_GRACE, DEFAULT_DRAIN_TIMEOUT, Optional.empty(),
+        this(
+                name,
+                admin,
+                eventLoops,
+                Optional.empty(),
+                DEFAULT_DRAIN_GRACE,
+                DEFAULT_DRAIN_TIMEOUT,
+                Optional.empty(),
                 DEFAULT_RESOLVE_EVERY);
     }
 

@@ -13,8 +13,12 @@ import java.util.List;
  *                       {@code header:NAME}, {@code cookie:NAME} or {@code query:NAME}, each true when
  *                       the request has it
  */
-public record RouteCacheConfig(boolean keyQuery, List<String> keyHeaders, List<String> keyCookies,
-                               boolean allowSetCookie, List<String> bypass) {
+public record RouteCacheConfig(
+        boolean keyQuery,
+        List<String> keyHeaders,
+        List<String> keyCookies,
+        boolean allowSetCookie,
+        List<String> bypass) {
     public RouteCacheConfig {
         keyHeaders = List.copyOf(keyHeaders);
         keyCookies = List.copyOf(keyCookies);

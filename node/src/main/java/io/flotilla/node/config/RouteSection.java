@@ -1,17 +1,17 @@
 package io.flotilla.node.config;
 
+import static io.flotilla.node.config.ConfigValues.*;
+
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.time.Duration;
-
-import static io.flotilla.node.config.ConfigValues.*;
 
 /** The {@code routes} section: host and path, upstream or static root, rewrite, rate limit and cache per route. */
 final class RouteSection {
@@ -22,7 +22,8 @@ final class RouteSection {
     }
 
     /** Parses the section; errors name the file, line and field. */
-    static List<RouteConfig> parse(ConfigLoader loader, YamlMap root, Map<String, UpstreamConfig> upstreams) throws ConfigException {
+    static List<RouteConfig> parse(ConfigLoader loader, YamlMap root, Map<String, UpstreamConfig> upstreams)
+            throws ConfigException {
         return new RouteSection(loader).routes(root, upstreams);
     }
 
@@ -31,8 +32,18 @@ final class RouteSection {
         List<RouteConfig> routes = new ArrayList<>();
         Map<String, YamlNode> seen = new HashMap<>();
         for (YamlNode item : items) {
-            YamlMap m = item.asMap().allowOnly("host", "path", "upstream", "static", "strip_prefix", "rewrite", "cache",
-                    "rate_limit", "websocket", "compression");
+            YamlMap m = item.asMap()
+                    .allowOnly(
+                            "host",
+                            "path",
+                            "upstream",
+                            "static",
+                            "strip_prefix",
+                            "rewrite",
+                            "cache",
+                            "rate_limit",
+                            "websocket",
+                            "compression");
             Optional<YamlNode> hostNode = m.get("host");
             Optional<String> host = hostNode.isPresent() ? Optional.of(host(hostNode.get())) : Optional.empty();
             String path = "/";
@@ -57,17 +68,26 @@ final class RouteSection {
             }
             Optional<RouteCacheConfig> cache = routeCache(m.get("cache"));
             if (cache.isPresent() && upstream.isEmpty()) {
-                throw m.get("cache").get().error("only a route to an upstream caches; static files are served from disk");
+                throw m.get("cache")
+                        .get()
+                        .error("only a route to an upstream caches; static files are served from disk");
             }
-            routes.add(new RouteConfig(host, path, upstream, staticRoot, rewrite(m), cache, rateLimit(m.get("rate_limit")),
+            routes.add(new RouteConfig(
+                    host,
+                    path,
+                    upstream,
+                    staticRoot,
+                    rewrite(m),
+                    cache,
+                    rateLimit(m.get("rate_limit")),
                     WebSocketConfig.routeSwitch(m.get("websocket"), upstream.isPresent()),
                     CompressionConfig.routeSwitch(m.get("compression"))));
 
             String key = host.orElse("") + ' ' + path;
             YamlNode first = seen.putIfAbsent(key, item);
             if (first != null) {
-                throw item.error("same host (" + host.map(h -> "'" + h + "'").orElse("any") + ") and path '"
-                        + path + "' as " + first.path() + " at line " + first.line() + "; one would never match");
+                throw item.error("same host (" + host.map(h -> "'" + h + "'").orElse("any") + ") and path '" + path
+                        + "' as " + first.path() + " at line " + first.line() + "; one would never match");
             }
         }
         return routes;
@@ -88,8 +108,7 @@ final class RouteSection {
         return path;
     }
 
-    private static String upstreamReference(YamlNode n, Map<String, UpstreamConfig> upstreams)
-            throws ConfigException {
+    private static String upstreamReference(YamlNode n, Map<String, UpstreamConfig> upstreams) throws ConfigException {
         String name = n.asString();
         if (upstreams.containsKey(name)) {
             return name;
@@ -115,7 +134,8 @@ final class RouteSection {
         }
         String shown = "'" + text + "'" + (Path.of(text).isAbsolute() ? "" : " (" + dir + ")");
         if (!Files.exists(dir)) {
-            throw n.error("directory " + shown + " does not exist" + (Path.of(text).isAbsolute() ? "" : loader.baseNote));
+            throw n.error(
+                    "directory " + shown + " does not exist" + (Path.of(text).isAbsolute() ? "" : loader.baseNote));
         }
         if (!Files.isDirectory(dir)) {
             throw n.error(shown + " is not a directory");
@@ -152,7 +172,8 @@ final class RouteSection {
         Optional<YamlNode> keyNode = m.get("key");
         if (keyNode.isPresent()) {
             key = keyNode.get().asString().trim();
-            boolean header = key.startsWith("header:") && TOKEN.matcher(key.substring(7)).matches();
+            boolean header =
+                    key.startsWith("header:") && TOKEN.matcher(key.substring(7)).matches();
             if (!header && !key.equals(RateLimitConfig.CLIENT_IP) && !key.equals(RateLimitConfig.ROUTE)) {
                 throw keyNode.get().error("expected client_ip, route or header:NAME, got '" + key + "'");
             }
@@ -205,7 +226,7 @@ final class RouteSection {
                 bypass.add(kind + ":" + (kind.equals("header") ? name.toLowerCase(Locale.ROOT) : name));
             }
         }
-        return Optional.of(new RouteCacheConfig(keyQuery, keyHeaders, keyCookies,
-                m.bool("allow_set_cookie", d.allowSetCookie()), bypass));
+        return Optional.of(new RouteCacheConfig(
+                keyQuery, keyHeaders, keyCookies, m.bool("allow_set_cookie", d.allowSetCookie()), bypass));
     }
 }

@@ -4,8 +4,7 @@ import java.util.Locale;
 
 /** Parses the byte sizes written in config files, such as {@code 8k}, {@code 1m} or {@code 2g} (1024-based). */
 public final class Sizes {
-    private Sizes() {
-    }
+    private Sizes() {}
 
     /**
      * Parses a whole number of bytes with an optional unit {@code k}/{@code kb}, {@code m}/{@code mb} or
@@ -30,17 +29,19 @@ public final class Sizes {
         }
         String unit = s.substring(digitsEnd).trim();
         if (unit.startsWith(".") || unit.startsWith(",")) {
-            throw new IllegalArgumentException("size '" + text
-                    + "' must be a whole number; use a smaller unit instead (1536k, not 1.5m)");
+            throw new IllegalArgumentException(
+                    "size '" + text + "' must be a whole number; use a smaller unit instead (1536k, not 1.5m)");
         }
-        long multiplier = switch (unit) {
-            case "" -> 1L;
-            case "k", "kb" -> 1L << 10;
-            case "m", "mb" -> 1L << 20;
-            case "g", "gb" -> 1L << 30;
-            default -> throw new IllegalArgumentException("unknown size unit '" + unit + "' in '" + text
-                    + "'; use k, m or g (1024-based), or no unit for bytes");
-        };
+        long multiplier =
+                switch (unit) {
+                    case "" -> 1L;
+                    case "k", "kb" -> 1L << 10;
+                    case "m", "mb" -> 1L << 20;
+                    case "g", "gb" -> 1L << 30;
+                    default ->
+                        throw new IllegalArgumentException("unknown size unit '" + unit + "' in '" + text
+                                + "'; use k, m or g (1024-based), or no unit for bytes");
+                };
         try {
             return Math.multiplyExact(Long.parseLong(s.substring(0, digitsEnd)), multiplier);
         } catch (NumberFormatException | ArithmeticException e) {

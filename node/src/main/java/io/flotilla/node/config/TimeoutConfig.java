@@ -32,7 +32,13 @@ public record TimeoutConfig(
     public static final Duration DEFAULT_UPSTREAM_WRITE = Duration.ofSeconds(60);
 
     public static TimeoutConfig defaults() {
-        return new TimeoutConfig(DEFAULT_CLIENT_HEADER, DEFAULT_CLIENT_BODY, DEFAULT_KEEP_ALIVE,
-                DEFAULT_CLIENT_WRITE, DEFAULT_UPSTREAM_CONNECT, DEFAULT_UPSTREAM_READ, DEFAULT_UPSTREAM_WRITE);
+        return new TimeoutConfig(
+                DEFAULT_CLIENT_HEADER,
+                DEFAULT_CLIENT_BODY,
+                DEFAULT_KEEP_ALIVE,
+                DEFAULT_CLIENT_WRITE,
+                DEFAULT_UPSTREAM_CONNECT,
+                DEFAULT_UPSTREAM_READ,
+                DEFAULT_UPSTREAM_WRITE);
     }
 }

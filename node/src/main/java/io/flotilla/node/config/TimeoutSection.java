@@ -4,16 +4,23 @@ import java.util.Optional;
 
 /** The {@code timeouts} section. */
 final class TimeoutSection {
-    private TimeoutSection() {
-    }
+    private TimeoutSection() {}
 
     /** Parses the section; errors name the file, line and field. */
     static TimeoutConfig parse(Optional<YamlNode> section) throws ConfigException {
         if (section.isEmpty()) {
             return TimeoutConfig.defaults();
         }
-        YamlMap m = section.get().asMap().allowOnly("client_header", "client_body", "keepalive", "client_write",
-                "upstream_connect", "upstream_read", "upstream_write");
+        YamlMap m = section.get()
+                .asMap()
+                .allowOnly(
+                        "client_header",
+                        "client_body",
+                        "keepalive",
+                        "client_write",
+                        "upstream_connect",
+                        "upstream_read",
+                        "upstream_write");
         return new TimeoutConfig(
                 m.positiveDuration("client_header", TimeoutConfig.DEFAULT_CLIENT_HEADER),
                 m.positiveDuration("client_body", TimeoutConfig.DEFAULT_CLIENT_BODY),

@@ -18,9 +18,16 @@ import java.util.List;
  * @param protocol what the node speaks to the servers: HTTP/1.1 on pooled connections (the default),
  *                or HTTP/2, each request a stream of one shared connection per server and event loop
  */
-public record UpstreamConfig(String name, String balance, String hashOn, List<ServerConfig> servers, PoolConfig pool,
-                             HealthConfig health, java.util.Optional<String> stickyCookie,
-                             java.util.Optional<UpstreamTlsConfig> tls, Protocol protocol) {
+public record UpstreamConfig(
+        String name,
+        String balance,
+        String hashOn,
+        List<ServerConfig> servers,
+        PoolConfig pool,
+        HealthConfig health,
+        java.util.Optional<String> stickyCookie,
+        java.util.Optional<UpstreamTlsConfig> tls,
+        Protocol protocol) {
     /** The protocol to the servers, as {@code protocol:} names it. */
     public enum Protocol {
         /** HTTP/1.1, pooled keep-alive connections. */
@@ -45,9 +52,15 @@ public record UpstreamConfig(String name, String balance, String hashOn, List<Se
         }
     }
 
-    public UpstreamConfig(String name, String balance, String hashOn, List<ServerConfig> servers, PoolConfig pool,
-                          HealthConfig health, java.util.Optional<String> stickyCookie,
-                          java.util.Optional<UpstreamTlsConfig> tls) {
+    public UpstreamConfig(
+            String name,
+            String balance,
+            String hashOn,
+            List<ServerConfig> servers,
+            PoolConfig pool,
+            HealthConfig health,
+            java.util.Optional<String> stickyCookie,
+            java.util.Optional<UpstreamTlsConfig> tls) {
         this(name, balance, hashOn, servers, pool, health, stickyCookie, tls, Protocol.HTTP1);
     }
 
@@ -61,17 +74,36 @@ public record UpstreamConfig(String name, String balance, String hashOn, List<Se
     }
 
     public UpstreamConfig(String name, String balance, List<ServerConfig> servers, PoolConfig pool) {
-        this(name, balance, DEFAULT_HASH_ON, servers, pool, HealthConfig.defaults(), java.util.Optional.empty(),
+        this(
+                name,
+                balance,
+                DEFAULT_HASH_ON,
+                servers,
+                pool,
+                HealthConfig.defaults(),
+                java.util.Optional.empty(),
                 java.util.Optional.empty());
     }
 
-    public UpstreamConfig(String name, String balance, String hashOn, List<ServerConfig> servers, PoolConfig pool,
-                          HealthConfig health) {
+    public UpstreamConfig(
+            String name,
+            String balance,
+            String hashOn,
+            List<ServerConfig> servers,
+            PoolConfig pool,
+            HealthConfig health) {
         this(name, balance, hashOn, servers, pool, health, java.util.Optional.empty(), java.util.Optional.empty());
     }
 
     public UpstreamConfig(String name, String balance, String hashOn, List<ServerConfig> servers, PoolConfig pool) {
-        this(name, balance, hashOn, servers, pool, HealthConfig.defaults(), java.util.Optional.empty(),
+        this(
+                name,
+                balance,
+                hashOn,
+                servers,
+                pool,
+                HealthConfig.defaults(),
+                java.util.Optional.empty(),
                 java.util.Optional.empty());
     }
 

@@ -1,6 +1,9 @@
 package io.flotilla.node.config;
 
+import static io.flotilla.node.config.ConfigValues.*;
+
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -8,9 +11,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.time.Duration;
-
-import static io.flotilla.node.config.ConfigValues.*;
 
 /** The {@code upstreams} section: servers and weights, balancing, active and passive health, circuit, pool, TLS to servers. */
 final class UpstreamSection {
@@ -35,8 +35,22 @@ final class UpstreamSection {
         }
         for (YamlMap.Entry e : section.get().asMap().entries()) {
             String name = name(e.key(), "upstream name", "it appears in logs and metrics");
-            YamlMap m = e.value().asMap().allowOnly("balance", "hash_on", "servers", "pool", "health", "passive",
-                    "retries", "slow_start", "circuit", "sticky", "tls", "try_timeout", "protocol");
+            YamlMap m = e.value()
+                    .asMap()
+                    .allowOnly(
+                            "balance",
+                            "hash_on",
+                            "servers",
+                            "pool",
+                            "health",
+                            "passive",
+                            "retries",
+                            "slow_start",
+                            "circuit",
+                            "sticky",
+                            "tls",
+                            "try_timeout",
+                            "protocol");
             String balance = UpstreamConfig.DEFAULT_BALANCE;
             Optional<YamlNode> balanceNode = m.get("balance");
             String hashOn = UpstreamConfig.DEFAULT_HASH_ON;
@@ -45,7 +59,9 @@ final class UpstreamSection {
                 hashOn = hashNode.get().asString();
                 boolean named = (hashOn.startsWith("header:") || hashOn.startsWith("cookie:"))
                         && hashOn.indexOf(':') < hashOn.length() - 1
-                        && hashOn.substring(hashOn.indexOf(':') + 1).chars().allMatch(c -> c > 0x20 && c < 0x7f && c != ':');
+                        && hashOn.substring(hashOn.indexOf(':') + 1)
+                                .chars()
+                                .allMatch(c -> c > 0x20 && c < 0x7f && c != ':');
                 if (!hashOn.equals("client_ip") && !named) {
                     throw hashNode.get().error("expected client_ip, header:NAME or cookie:NAME, got '" + hashOn + "'");
                 }
@@ -54,13 +70,18 @@ final class UpstreamSection {
                 balance = balanceNode.get().asString();
                 List<String> accepted = UpstreamConfig.BALANCERS;
                 if (!accepted.contains(balance)) {
-                    throw balanceNode.get().error("unknown balance '" + balance + "'"
-                            + DidYouMean.hint(balance, accepted) + "; accepted: " + String.join(", ", accepted));
+                    throw balanceNode
+                            .get()
+                            .error("unknown balance '" + balance + "'" + DidYouMean.hint(balance, accepted)
+                                    + "; accepted: " + String.join(", ", accepted));
                 }
             }
-            HealthConfig health = new HealthConfig(active(m.get("health")), passive(m.get("passive")),
+            HealthConfig health = new HealthConfig(
+                    active(m.get("health")),
+                    passive(m.get("passive")),
                     m.integer("retries", HealthConfig.DEFAULT_RETRIES, 0, 10),
-                    m.zeroOrPositiveDuration("slow_start", Duration.ZERO), circuit(m.get("circuit")),
+                    m.zeroOrPositiveDuration("slow_start", Duration.ZERO),
+                    circuit(m.get("circuit")),
                     m.zeroOrPositiveDuration("try_timeout", Duration.ZERO));
             Optional<String> sticky = Optional.empty();
             Optional<YamlNode> stickyNode = m.get("sticky");
@@ -68,14 +89,25 @@ final class UpstreamSection {
                 YamlMap st = stickyNode.get().asMap().allowOnly("cookie");
                 YamlNode cookie = st.required("cookie");
                 String cookieName = cookie.asString();
-                if (cookieName.isEmpty() || !cookieName.chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '_' || c == '-')) {
+                if (cookieName.isEmpty()
+                        || !cookieName.chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '_' || c == '-')) {
                     throw cookie.error("a cookie name of letters, digits, '_' and '-', got '" + cookieName + "'");
                 }
                 sticky = Optional.of(cookieName);
             }
             Optional<UpstreamTlsConfig> tls = upstreamTls(m.get("tls"));
-            upstreams.put(name, new UpstreamConfig(name, balance, hashOn, servers(m), pool(m.get("pool")), health, sticky,
-                    tls, protocol(m, tls.isPresent())));
+            upstreams.put(
+                    name,
+                    new UpstreamConfig(
+                            name,
+                            balance,
+                            hashOn,
+                            servers(m),
+                            pool(m.get("pool")),
+                            health,
+                            sticky,
+                            tls,
+                            protocol(m, tls.isPresent())));
         }
         return upstreams;
     }
@@ -113,8 +145,9 @@ final class UpstreamSection {
         if (section.isEmpty() || section.get().isNull()) {
             return Optional.empty();
         }
-        YamlMap m = section.get().asMap().allowOnly("tcp", "method", "path", "host", "expect", "body", "interval",
-                "timeout", "rise", "fall");
+        YamlMap m = section.get()
+                .asMap()
+                .allowOnly("tcp", "method", "path", "host", "expect", "body", "interval", "timeout", "rise", "fall");
         boolean tcp = m.bool("tcp", false);
         String method = "GET";
         Optional<YamlNode> methodNode = m.get("method");
@@ -132,9 +165,11 @@ final class UpstreamSection {
                 throw pathNode.get().error("a probe path starts with / and has no spaces or control characters");
             }
         } else if (!tcp) {
-            throw m.required("path", "an HTTP health check needs a path (or tcp: true)").error("unreachable");
+            throw m.required("path", "an HTTP health check needs a path (or tcp: true)")
+                    .error("unreachable");
         }
-        Optional<String> host = m.get("host").map(n -> n.isNull() ? null : safeString(n)).filter(v -> v != null);
+        Optional<String> host =
+                m.get("host").map(n -> n.isNull() ? null : safeString(n)).filter(v -> v != null);
         int min = 200;
         int max = 399;
         Optional<YamlNode> expect = m.get("expect");
@@ -142,8 +177,11 @@ final class UpstreamSection {
             String range = expect.get().asString().trim();
             try {
                 int dash = range.indexOf('-');
-                min = Integer.parseInt(dash < 0 ? range : range.substring(0, dash).trim());
-                max = dash < 0 ? min : Integer.parseInt(range.substring(dash + 1).trim());
+                min = Integer.parseInt(
+                        dash < 0 ? range : range.substring(0, dash).trim());
+                max = dash < 0
+                        ? min
+                        : Integer.parseInt(range.substring(dash + 1).trim());
             } catch (NumberFormatException e) {
                 throw expect.get().error("expected a status or a range like 200-399, got '" + range + "'");
             }
@@ -151,13 +189,23 @@ final class UpstreamSection {
                 throw expect.get().error("expected a status range within 100-599, got '" + range + "'");
             }
         }
-        Optional<String> body = m.get("body").map(n -> n.isNull() ? null : safeString(n)).filter(v -> v != null);
+        Optional<String> body =
+                m.get("body").map(n -> n.isNull() ? null : safeString(n)).filter(v -> v != null);
         Duration interval = m.positiveDuration("interval", HealthConfig.Active.DEFAULT_INTERVAL);
         Duration timeout = m.positiveDuration("timeout", HealthConfig.Active.DEFAULT_TIMEOUT);
         if (timeout.compareTo(interval) > 0) {
             throw m.required("timeout").error("a probe timeout longer than its interval would overlap the next probe");
         }
-        return Optional.of(new HealthConfig.Active(tcp, method, path, host, min, max, body, interval, timeout,
+        return Optional.of(new HealthConfig.Active(
+                tcp,
+                method,
+                path,
+                host,
+                min,
+                max,
+                body,
+                interval,
+                timeout,
                 m.integer("rise", HealthConfig.Active.DEFAULT_RISE, 1, 100),
                 m.integer("fall", HealthConfig.Active.DEFAULT_FALL, 1, 100)));
     }
@@ -207,8 +255,9 @@ final class UpstreamSection {
         if (section.isEmpty() || section.get().isNull()) {
             return HealthConfig.Circuit.defaults();
         }
-        YamlMap m = section.get().asMap().allowOnly("max_requests", "max_pending", "max_connections",
-                "retry_budget_percent", "min_retries");
+        YamlMap m = section.get()
+                .asMap()
+                .allowOnly("max_requests", "max_pending", "max_connections", "retry_budget_percent", "min_retries");
         return new HealthConfig.Circuit(
                 m.integer("max_requests", HealthConfig.Circuit.DEFAULT_MAX_REQUESTS, 1, Integer.MAX_VALUE),
                 m.integer("max_pending", HealthConfig.Circuit.DEFAULT_MAX_PENDING, 0, Integer.MAX_VALUE),

@@ -12,6 +12,5 @@ import java.util.Optional;
  * @param cert   client certificate chain (PEM) for mutual TLS; with {@code key}
  * @param key    the client certificate's private key (PKCS#8 PEM)
  */
-public record UpstreamTlsConfig(Optional<Path> ca, boolean verify, Optional<String> sni, Optional<Path> cert,
-                                Optional<Path> key) {
-}
+public record UpstreamTlsConfig(
+        Optional<Path> ca, boolean verify, Optional<String> sni, Optional<Path> cert, Optional<Path> key) {}

@@ -28,7 +28,8 @@ public record WebSocketConfig(int maxTunnels, Duration idleTimeout) {
             return defaults();
         }
         YamlMap m = section.get().asMap().allowOnly("max_tunnels", "idle_timeout");
-        return new WebSocketConfig(m.integer("max_tunnels", DEFAULT_MAX_TUNNELS, 0, Integer.MAX_VALUE),
+        return new WebSocketConfig(
+                m.integer("max_tunnels", DEFAULT_MAX_TUNNELS, 0, Integer.MAX_VALUE),
                 m.positiveDuration("idle_timeout", DEFAULT_IDLE_TIMEOUT));
     }
 
@@ -39,7 +40,8 @@ public record WebSocketConfig(int maxTunnels, Duration idleTimeout) {
         }
         boolean on = node.get().asBoolean();
         if (on && !toUpstream) {
-            throw node.get().error("only a route to an upstream tunnels WebSocket; static files have no one to talk to");
+            throw node.get()
+                    .error("only a route to an upstream tunnels WebSocket; static files have no one to talk to");
         }
         return on;
     }

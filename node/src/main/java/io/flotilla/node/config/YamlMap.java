@@ -12,8 +12,7 @@ import java.util.Optional;
  */
 final class YamlMap {
     /** A key by name, its node (which locates the key itself) and its value. */
-    record Entry(String name, YamlNode key, YamlNode value) {
-    }
+    record Entry(String name, YamlNode key, YamlNode value) {}
 
     private final YamlNode self;
     private final Map<String, Entry> entries;
@@ -32,8 +31,10 @@ final class YamlMap {
         List<String> keys = List.of(allowed);
         for (Map.Entry<String, Entry> e : entries.entrySet()) {
             if (!keys.contains(e.getKey())) {
-                throw e.getValue().key().error("unknown key '" + e.getKey() + "'" + DidYouMean.hint(e.getKey(), keys)
-                        + "; valid keys: " + String.join(", ", keys));
+                throw e.getValue()
+                        .key()
+                        .error("unknown key '" + e.getKey() + "'" + DidYouMean.hint(e.getKey(), keys) + "; valid keys: "
+                                + String.join(", ", keys));
             }
         }
         return this;

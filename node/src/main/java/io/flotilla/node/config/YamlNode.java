@@ -101,7 +101,8 @@ final class YamlNode {
             YamlMap.Entry previous = entries.get(key);
             YamlNode located = new YamlNode(k, source, childPath(key));
             if (previous != null) {
-                throw located.error("duplicate key '" + key + "' (first at line " + previous.key().line() + ")");
+                throw located.error("duplicate key '" + key + "' (first at line "
+                        + previous.key().line() + ")");
             }
             YamlNode value = new YamlNode(tuple.getValueNode(), source, childPath(key));
             entries.put(key, new YamlMap.Entry(key, located, value));

@@ -20,7 +20,6 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
-
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -42,8 +41,12 @@ public final class DemoOrigin implements AutoCloseable {
     }
 
     /** Starts on {@code address} (port 0 for any) using {@code group}'s threads. */
-    public static DemoOrigin start(EventLoopGroup group, Class<? extends io.netty.channel.ServerChannel> channelClass,
-                                   InetSocketAddress address, String name) throws InterruptedException {
+    public static DemoOrigin start(
+            EventLoopGroup group,
+            Class<? extends io.netty.channel.ServerChannel> channelClass,
+            InetSocketAddress address,
+            String name)
+            throws InterruptedException {
         DemoOrigin[] origin = new DemoOrigin[1];
         Channel channel = new ServerBootstrap()
                 .group(group)
@@ -57,7 +60,9 @@ public final class DemoOrigin implements AutoCloseable {
                                 .addLast(origin[0].new Handler(name));
                     }
                 })
-                .bind(address).sync().channel();
+                .bind(address)
+                .sync()
+                .channel();
         origin[0] = new DemoOrigin(channel, name);
         return origin[0];
     }
@@ -77,6 +82,7 @@ public final class DemoOrigin implements AutoCloseable {
 
     /** Answered with 503 while down (the demo's "backend kill"), so health checks and requests fail. */
     private final java.util.concurrent.atomic.AtomicBoolean down = new java.util.concurrent.atomic.AtomicBoolean();
+
     private final java.util.concurrent.atomic.AtomicLong served = new java.util.concurrent.atomic.AtomicLong();
 
     /** Requests this origin answered, which shows what the cache spared it. */
@@ -109,7 +115,8 @@ public final class DemoOrigin implements AutoCloseable {
             served.incrementAndGet();
             if (path.endsWith("/cached")) {
                 FullHttpResponse cached = text("made by " + name + " at " + java.time.Instant.now() + "\n");
-                cached.headers().set(HttpHeaderNames.CACHE_CONTROL, "public, max-age=300")
+                cached.headers()
+                        .set(HttpHeaderNames.CACHE_CONTROL, "public, max-age=300")
                         .set("Surrogate-Key", "demo");
                 send(ctx, HttpUtil.isKeepAlive(request), cached);
                 return;
@@ -132,23 +139,35 @@ public final class DemoOrigin implements AutoCloseable {
             }
             if (path.endsWith("/echo")) {
                 StringBuilder b = new StringBuilder();
-                b.append(request.method()).append(' ').append(request.uri()).append(' ')
-                        .append(request.protocolVersion()).append('\n');
+                b.append(request.method())
+                        .append(' ')
+                        .append(request.uri())
+                        .append(' ')
+                        .append(request.protocolVersion())
+                        .append('\n');
                 for (Map.Entry<String, String> h : request.headers()) {
                     b.append(h.getKey()).append(": ").append(h.getValue()).append('\n');
                 }
-                b.append("\n(body: ").append(request.content().readableBytes()).append(" bytes, served by ")
-                        .append(name).append(")\n");
+                b.append("\n(body: ")
+                        .append(request.content().readableBytes())
+                        .append(" bytes, served by ")
+                        .append(name)
+                        .append(")\n");
                 send(ctx, HttpUtil.isKeepAlive(request), text(b.toString()));
                 return;
             }
-            send(ctx, HttpUtil.isKeepAlive(request), text("Hello from " + name + ", behind Flotilla.\n"
-                    + "Try /echo (what the proxy forwarded), /slow?ms=500, /bytes?n=65536\n"));
+            send(
+                    ctx,
+                    HttpUtil.isKeepAlive(request),
+                    text("Hello from " + name + ", behind Flotilla.\n"
+                            + "Try /echo (what the proxy forwarded), /slow?ms=500, /bytes?n=65536\n"));
         }
 
         private static long param(QueryStringDecoder query, String key, long fallback) {
             try {
-                return Long.parseLong(query.parameters().getOrDefault(key, java.util.List.of("" + fallback)).get(0));
+                return Long.parseLong(query.parameters()
+                        .getOrDefault(key, java.util.List.of("" + fallback))
+                        .get(0));
             } catch (NumberFormatException e) {
                 return fallback;
             }
@@ -160,7 +179,8 @@ public final class DemoOrigin implements AutoCloseable {
 
         private static FullHttpResponse response(ByteBuf body, String type) {
             FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
-            response.headers().set(HttpHeaderNames.CONTENT_TYPE, type)
+            response.headers()
+                    .set(HttpHeaderNames.CONTENT_TYPE, type)
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
                     .set(HttpHeaderNames.SERVER, "demo-origin");
             return response;

@@ -9,8 +9,7 @@ public final class ByteRanges {
     /** The answer for a range that starts past the end: 416. */
     public static final long[] UNSATISFIABLE = new long[0];
 
-    private ByteRanges() {
-    }
+    private ByteRanges() {}
 
     /**
      * Parses a Range value (RFC 9110 §14.1.2) against a representation of {@code size} bytes: returns

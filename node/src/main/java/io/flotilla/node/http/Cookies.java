@@ -5,8 +5,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 
 /** Reading one cookie of a request (RFC 6265 §5.4), for keys: hashing, caching, bypass conditions. */
 public final class Cookies {
-    private Cookies() {
-    }
+    private Cookies() {}
 
     /** The value of the request's cookie {@code name}, or null when it has none. */
     public static String value(HttpHeaders headers, String name) {

@@ -7,7 +7,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.FastThreadLocal;
-
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -31,11 +30,17 @@ public final class ForwardingHeaders {
     private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
     private static final AsciiString X_REAL_IP = AsciiString.cached("x-real-ip");
     private static final AsciiString FORWARDED = AsciiString.cached("forwarded");
-    private static final List<AsciiString> HOP_BY_HOP = List.of(HttpHeaderNames.CONNECTION, KEEP_ALIVE,
-            PROXY_CONNECTION, HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.TRANSFER_ENCODING,
+    private static final List<AsciiString> HOP_BY_HOP = List.of(
+            HttpHeaderNames.CONNECTION,
+            KEEP_ALIVE,
+            PROXY_CONNECTION,
+            HttpHeaderNames.TE,
+            HttpHeaderNames.TRAILER,
+            HttpHeaderNames.TRANSFER_ENCODING,
             HttpHeaderNames.UPGRADE);
     /** Fields whose removal would change message framing or routing: never dropped on a client's say-so. */
     private static final Set<String> PROTECTED = Set.of("host", "content-length");
+
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     private final String viaName;
@@ -54,8 +59,13 @@ public final class ForwardingHeaders {
      * @param server        {@code pass}, {@code hide} or a replacement value for the origin's Server
      * @param requestIdHeader header carrying the request id; empty disables
      */
-    public ForwardingHeaders(String nodeName, boolean xForwarded, boolean forwarded, boolean via, String server,
-                             Optional<String> requestIdHeader) {
+    public ForwardingHeaders(
+            String nodeName,
+            boolean xForwarded,
+            boolean forwarded,
+            boolean via,
+            String server,
+            Optional<String> requestIdHeader) {
         this.viaName = nodeName;
         this.via11 = "1.1 " + nodeName;
         this.xForwarded = xForwarded;
@@ -160,8 +170,8 @@ public final class ForwardingHeaders {
      * @param version      the client's HTTP version, for Via
      * @return the request id now on the request, or null when ids are disabled
      */
-    public CharSequence prepareRequest(HttpHeaders headers, InetSocketAddress client, String clientHost, String scheme,
-                                 HttpVersion version) {
+    public CharSequence prepareRequest(
+            HttpHeaders headers, InetSocketAddress client, String clientHost, String scheme, HttpVersion version) {
         stripHopByHop(headers);
         headers.remove(HttpHeaderNames.EXPECT); // 100-continue is answered here, not by the origin
         String ip = clientIp(client);
@@ -185,8 +195,8 @@ public final class ForwardingHeaders {
             }
             element.append(";proto=").append(scheme);
             List<String> previous = headers.getAll(FORWARDED);
-            headers.set(FORWARDED, previous.isEmpty()
-                    ? element.toString() : String.join(", ", previous) + ", " + element);
+            headers.set(
+                    FORWARDED, previous.isEmpty() ? element.toString() : String.join(", ", previous) + ", " + element);
         }
         if (via) {
             appendVia(headers, version);
@@ -229,7 +239,9 @@ public final class ForwardingHeaders {
     }
 
     private void appendVia(HttpHeaders headers, HttpVersion version) {
-        String hop = version.minorVersion() == 1 ? via11 : version.majorVersion() + "." + version.minorVersion() + " " + viaName;
+        String hop = version.minorVersion() == 1
+                ? via11
+                : version.majorVersion() + "." + version.minorVersion() + " " + viaName;
         if (!headers.contains(HttpHeaderNames.VIA)) {
             headers.set(HttpHeaderNames.VIA, hop);
         } else {

@@ -2,8 +2,7 @@ package io.flotilla.node.http;
 
 /** The Host field (RFC 9110 §7.2) as routing reads it. */
 public final class HostHeader {
-    private HostHeader() {
-    }
+    private HostHeader() {}
 
     /**
      * The host of a Host value: lower case, without the port, without a trailing dot ("example.com."

@@ -31,7 +31,6 @@ import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
-
 import java.util.Map;
 
 /**
@@ -100,7 +99,8 @@ public final class Http2StreamCodec extends ChannelDuplexHandler implements Clie
         } else if (msg instanceof Http2DataFrame data) {
             // The frame is only a holder of its content, whose reference passes on with it.
             ByteBuf content = data.content();
-            ctx.fireChannelRead(data.isEndStream() ? new DefaultLastHttpContent(content) : new DefaultHttpContent(content));
+            ctx.fireChannelRead(
+                    data.isEndStream() ? new DefaultLastHttpContent(content) : new DefaultHttpContent(content));
         } else {
             // A reset from the client closes this stream's channel by itself; nothing else is for the request.
             ReferenceCountUtil.release(msg);
@@ -132,7 +132,8 @@ public final class Http2StreamCodec extends ChannelDuplexHandler implements Clie
         if (authority != null && (authority.length() == 0 || AsciiString.indexOf(authority, '@', 0) >= 0)) {
             return null; // §8.3.1: no userinfo in :authority
         }
-        HttpHeaders headers = DefaultHttpHeadersFactory.headersFactory().withValidation(false).newHeaders();
+        HttpHeaders headers =
+                DefaultHttpHeadersFactory.headersFactory().withValidation(false).newHeaders();
         StringBuilder cookie = null;
         int count = 0;
         for (Map.Entry<CharSequence, CharSequence> field : h) {
@@ -146,7 +147,9 @@ public final class Http2StreamCodec extends ChannelDuplexHandler implements Clie
             }
             if (HttpHeaderNames.COOKIE.contentEquals(name)) {
                 // §8.2.3: cookie crumbs come as several fields; HTTP/1.1 needs them as one.
-                cookie = cookie == null ? new StringBuilder(value) : cookie.append("; ").append(value);
+                cookie = cookie == null
+                        ? new StringBuilder(value)
+                        : cookie.append("; ").append(value);
             } else {
                 headers.add(name, value);
             }

@@ -1,8 +1,8 @@
 package io.flotilla.node.http;
 
+import java.time.DateTimeException;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
-import java.time.DateTimeException;
 import java.util.Locale;
 
 /**
@@ -14,11 +14,14 @@ import java.util.Locale;
 public final class HttpDates {
     public static final long INVALID = Long.MIN_VALUE;
     private static final String[] DAYS = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
-    private static final String[] LONG_DAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"};
-    private static final String[] MONTHS = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
+    private static final String[] LONG_DAYS = {
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    };
+    private static final String[] MONTHS = {
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"
+    };
 
-    private HttpDates() {
-    }
+    private HttpDates() {}
 
     /** Epoch millis, or {@link #INVALID}. */
     public static long parse(String value) {
@@ -42,8 +45,13 @@ public final class HttpDates {
 
     // Sun, 06 Nov 1994 08:49:37 GMT
     private static long imfFixdate(String s) {
-        if (s.length() != 29 || index(DAYS, s.substring(0, 3)) < 0 || s.charAt(4) != ' ' || s.charAt(7) != ' '
-                || s.charAt(11) != ' ' || s.charAt(16) != ' ' || s.charAt(25) != ' '
+        if (s.length() != 29
+                || index(DAYS, s.substring(0, 3)) < 0
+                || s.charAt(4) != ' '
+                || s.charAt(7) != ' '
+                || s.charAt(11) != ' '
+                || s.charAt(16) != ' '
+                || s.charAt(25) != ' '
                 || !s.substring(26).equalsIgnoreCase("GMT")) {
             return INVALID;
         }
@@ -56,8 +64,13 @@ public final class HttpDates {
             return INVALID;
         }
         String rest = s.substring(comma + 1);
-        if (rest.length() != 23 || rest.charAt(0) != ' ' || rest.charAt(3) != '-' || rest.charAt(7) != '-'
-                || rest.charAt(10) != ' ' || rest.charAt(19) != ' ' || !rest.substring(20).equalsIgnoreCase("GMT")) {
+        if (rest.length() != 23
+                || rest.charAt(0) != ' '
+                || rest.charAt(3) != '-'
+                || rest.charAt(7) != '-'
+                || rest.charAt(10) != ' '
+                || rest.charAt(19) != ' '
+                || !rest.substring(20).equalsIgnoreCase("GMT")) {
             return INVALID;
         }
         int yy = digits(rest, 8, 2);
@@ -72,8 +85,12 @@ public final class HttpDates {
 
     // Sun Nov  6 08:49:37 1994
     private static long asctime(String s) {
-        if (s.length() != 24 || index(DAYS, s.substring(0, 3)) < 0 || s.charAt(3) != ' ' || s.charAt(7) != ' '
-                || s.charAt(10) != ' ' || s.charAt(19) != ' ') {
+        if (s.length() != 24
+                || index(DAYS, s.substring(0, 3)) < 0
+                || s.charAt(3) != ' '
+                || s.charAt(7) != ' '
+                || s.charAt(10) != ' '
+                || s.charAt(19) != ' ') {
             return INVALID;
         }
         int day = s.charAt(8) == ' ' ? digits(s, 9, 1) : digits(s, 8, 2);

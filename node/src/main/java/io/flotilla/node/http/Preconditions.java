@@ -3,7 +3,6 @@ package io.flotilla.node.http;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
-
 import java.util.List;
 
 /**
@@ -16,8 +15,7 @@ public final class Preconditions {
     /** No Last-Modified to compare with. */
     public static final long NO_DATE = Long.MIN_VALUE;
 
-    private Preconditions() {
-    }
+    private Preconditions() {}
 
     /**
      * All preconditions of a GET or HEAD, in the order of §13.2.2: 412 (If-Match, If-Unmodified-Since),
@@ -35,9 +33,13 @@ public final class Preconditions {
                 return HttpResponseStatus.PRECONDITION_FAILED;
             }
         }
-        return notModified(request.getAll(HttpHeaderNames.IF_NONE_MATCH),
-                single(request.getAll(HttpHeaderNames.IF_MODIFIED_SINCE)), etag, lastModified)
-                ? HttpResponseStatus.NOT_MODIFIED : null;
+        return notModified(
+                        request.getAll(HttpHeaderNames.IF_NONE_MATCH),
+                        single(request.getAll(HttpHeaderNames.IF_MODIFIED_SINCE)),
+                        etag,
+                        lastModified)
+                ? HttpResponseStatus.NOT_MODIFIED
+                : null;
     }
 
     /**
@@ -47,8 +49,8 @@ public final class Preconditions {
      * @param ifNoneMatch the If-None-Match field lines (empty: absent)
      * @param ifModifiedSince the If-Modified-Since value, or null
      */
-    public static boolean notModified(List<String> ifNoneMatch, String ifModifiedSince, String etag,
-                                      long lastModified) {
+    public static boolean notModified(
+            List<String> ifNoneMatch, String ifModifiedSince, String etag, long lastModified) {
         if (!ifNoneMatch.isEmpty()) {
             return matches(ifNoneMatch, etag, false);
         }
@@ -109,7 +111,9 @@ public final class Preconditions {
                 if (close < 0) {
                     return false;
                 }
-                if (opaque != null && !(strong && (weak || currentWeak)) && list.regionMatches(i, opaque, 0, opaque.length())
+                if (opaque != null
+                        && !(strong && (weak || currentWeak))
+                        && list.regionMatches(i, opaque, 0, opaque.length())
                         && close + 1 - i == opaque.length()) {
                     return true;
                 }

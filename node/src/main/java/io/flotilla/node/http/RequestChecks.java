@@ -8,7 +8,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-
 import java.util.List;
 
 /**
@@ -26,12 +25,10 @@ public final class RequestChecks {
         for (char c : "-._~".toCharArray()) HOST_CHAR[c] = true;
     }
 
-    private RequestChecks() {
-    }
+    private RequestChecks() {}
 
     /** Why a request is refused: the status and a short reason for the log and the body. */
-    public record Refusal(HttpResponseStatus status, String reason) {
-    }
+    public record Refusal(HttpResponseStatus status, String reason) {}
 
     /**
      * Returns why this request must be refused, or null. For an absolute-form target it rewrites the
@@ -69,7 +66,8 @@ public final class RequestChecks {
         }
         if (uri.equals("*")) {
             return HttpMethod.OPTIONS.equals(request.method())
-                    ? null : new Refusal(HttpResponseStatus.BAD_REQUEST, "asterisk-form is only for OPTIONS");
+                    ? null
+                    : new Refusal(HttpResponseStatus.BAD_REQUEST, "asterisk-form is only for OPTIONS");
         }
         String lower = uri.length() > 8 ? uri.substring(0, 8).toLowerCase() : uri.toLowerCase();
         int schemeEnd = lower.startsWith("http://") ? 7 : lower.startsWith("https://") ? 8 : -1;
@@ -78,7 +76,8 @@ public final class RequestChecks {
         }
         int pathStart = uri.indexOf('/', schemeEnd);
         int queryStart = uri.indexOf('?', schemeEnd);
-        int authorityEnd = pathStart < 0 ? (queryStart < 0 ? uri.length() : queryStart)
+        int authorityEnd = pathStart < 0
+                ? (queryStart < 0 ? uri.length() : queryStart)
                 : (queryStart < 0 ? pathStart : Math.min(pathStart, queryStart));
         String authority = uri.substring(schemeEnd, authorityEnd);
         if (authority.isEmpty() || !validHost(authority)) {

@@ -7,6 +7,5 @@ package io.flotilla.node.http;
 public final class RequestHeadStarted {
     public static final RequestHeadStarted INSTANCE = new RequestHeadStarted();
 
-    private RequestHeadStarted() {
-    }
+    private RequestHeadStarted() {}
 }

@@ -4,15 +4,14 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.FileRegion;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpStatusClass;
-
 import java.util.ArrayDeque;
 import java.util.List;
 
@@ -33,7 +32,7 @@ public final class ServerCodec implements ClientCodec {
         void add(long received, long sent);
     }
 
-    private static final ByteSink NOWHERE = (in, out) -> { };
+    private static final ByteSink NOWHERE = (in, out) -> {};
 
     private ByteSink sink = NOWHERE;
     private CharSequence stampName;
@@ -48,6 +47,7 @@ public final class ServerCodec implements ClientCodec {
         this.stampValue = value;
         return this;
     }
+
     private long received;
     private long sent;
 
@@ -152,7 +152,8 @@ public final class ServerCodec implements ClientCodec {
         @Override
         public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
             // Counted here, where every response passes, whoever made it (proxy, static files, errors).
-            if (msg instanceof HttpResponse response && response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
+            if (msg instanceof HttpResponse response
+                    && response.status().codeClass() != HttpStatusClass.INFORMATIONAL) {
                 lastStatus = response.status().code();
                 bodyBytes = 0;
                 if (stampName != null) {

@@ -12,7 +12,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -58,6 +57,7 @@ public class StrictRequestDecoder extends HttpRequestDecoder {
     private boolean expectingHead = true;
     /** Bytes past the reader index already scanned, so a head arriving in pieces is scanned once. */
     private int scannedAhead;
+
     private boolean broken;
     private boolean headSignalled;
 
@@ -72,6 +72,7 @@ public class StrictRequestDecoder extends HttpRequestDecoder {
     private boolean lastWasCr;
     /** Leading bytes of the current field name that spell "content-length", or -1 once one differs. */
     private int contentLengthMatched;
+
     private int contentLengthFields;
 
     public StrictRequestDecoder(HttpDecoderConfig config, int maxRequestLine, int maxHeaderLine, int maxHeaderCount) {
@@ -110,7 +111,8 @@ public class StrictRequestDecoder extends HttpRequestDecoder {
             Object last = out.get(out.size() - 1);
             if (last instanceof LastHttpContent) {
                 startNextHead();
-            } else if (last instanceof HttpRequest && ((HttpRequest) last).decoderResult().isFailure()) {
+            } else if (last instanceof HttpRequest
+                    && ((HttpRequest) last).decoderResult().isFailure()) {
                 broken = true;
             }
         }
@@ -183,7 +185,8 @@ public class StrictRequestDecoder extends HttpRequestDecoder {
                 }
                 if (b == ' ') {
                     requestLineSpaces++;
-                } else if (requestLineSpaces == 2 && versionBytes < HTTP_NAME.length
+                } else if (requestLineSpaces == 2
+                        && versionBytes < HTTP_NAME.length
                         && b != HTTP_NAME[versionBytes++]) {
                     // Netty upper-cases the version, so "http/1.1" would pass as HTTP/1.1 (RFC 9112 §2.3).
                     return new IllegalArgumentException("HTTP-version must start with HTTP/ exactly");
@@ -217,11 +220,15 @@ public class StrictRequestDecoder extends HttpRequestDecoder {
                 }
                 inValue = true;
             } else if (!TCHAR[b]) {
-                return new IllegalArgumentException(b == ' ' || b == '\t'
-                        ? "whitespace in or after a header name" : "invalid character in a header name");
+                return new IllegalArgumentException(
+                        b == ' ' || b == '\t'
+                                ? "whitespace in or after a header name"
+                                : "invalid character in a header name");
             } else if (contentLengthMatched >= 0) {
                 contentLengthMatched = contentLengthMatched < CONTENT_LENGTH.length
-                        && (b | 0x20) == CONTENT_LENGTH[contentLengthMatched] ? contentLengthMatched + 1 : -1;
+                                && (b | 0x20) == CONTENT_LENGTH[contentLengthMatched]
+                        ? contentLengthMatched + 1
+                        : -1;
             }
         }
         // Leave a trailing CR unscanned: whether LF follows is only known on the next read.

@@ -14,7 +14,6 @@ import io.flotilla.cluster.membership.Membership;
 import io.flotilla.cluster.rate.RateCounters;
 import io.flotilla.cluster.security.Outsiders;
 import io.flotilla.cluster.tickets.TicketKeyRing;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -35,8 +34,8 @@ import java.util.function.Supplier;
  */
 public final class FleetMetrics implements FleetStatistics.Observer {
     /** Every kind of round trip, so that each series exists at 0 from startup. */
-    public static final List<String> KINDS = List.of("remote_get", "fill_claim", "store", "purge",
-            "rate_sync", "config_publish");
+    public static final List<String> KINDS =
+            List.of("remote_get", "fill_claim", "store", "purge", "rate_sync", "config_publish");
 
     private final NodeMetrics metrics;
     private final Map<String, LatencyHistogram> latency;
@@ -78,7 +77,8 @@ public final class FleetMetrics implements FleetStatistics.Observer {
         fleet.observe(this);
         FleetStatistics stats = fleet.statistics();
         Membership membership = fleet.membership();
-        metrics.gauge("flotilla.fleet.members.gossip", () -> membership.members().size());
+        metrics.gauge(
+                "flotilla.fleet.members.gossip", () -> membership.members().size());
         metrics.gauge("flotilla.fleet.members.shared", stats::sharedMembers);
         // 1 while JGroups (who is in the fleet) and Hazelcast (who holds the data) see as many members.
         metrics.gauge("flotilla.fleet.view_agrees", () -> membership.members().size() == stats.sharedMembers() ? 1 : 0);
@@ -87,8 +87,8 @@ public final class FleetMetrics implements FleetStatistics.Observer {
         metrics.gauge("flotilla.fleet.partitions_lost_total", stats::partitionsLost);
         metrics.gauge("flotilla.fleet.merges_total", stats::merges);
         metrics.gauge("flotilla.fleet.rate_sync_lag_milliseconds", stats::rateSyncLagMillis);
-        return new ObservedFleetState(fleet, new ObservedResponseStore(fleet.responses()),
-                new ObservedConfigStore(fleet.config()));
+        return new ObservedFleetState(
+                fleet, new ObservedResponseStore(fleet.responses()), new ObservedConfigStore(fleet.config()));
     }
 
     private <T> T timed(String kind, Supplier<T> call) {

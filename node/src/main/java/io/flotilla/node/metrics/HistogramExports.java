@@ -2,7 +2,6 @@ package io.flotilla.node.metrics;
 
 import com.codahale.metrics.MetricRegistry;
 import io.prometheus.client.Collector;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +19,9 @@ final class HistogramExports extends Collector {
     static {
         for (int i = 0; i < LatencyHistogram.BOUNDS_NANOS.length; i++) {
             // As Go's client prints them (0.0001, 2.5, 10): the same bucket has the same le everywhere.
-            LE[i] = java.math.BigDecimal.valueOf(LatencyHistogram.BOUNDS_NANOS[i], 9).stripTrailingZeros().toPlainString();
+            LE[i] = java.math.BigDecimal.valueOf(LatencyHistogram.BOUNDS_NANOS[i], 9)
+                    .stripTrailingZeros()
+                    .toPlainString();
         }
         LE[LE.length - 1] = "+Inf";
     }
@@ -43,8 +44,8 @@ final class HistogramExports extends Collector {
             }
         });
         List<MetricFamilySamples> out = new ArrayList<>(families.size());
-        families.forEach((family, samples) -> out.add(new MetricFamilySamples(family, Type.HISTOGRAM,
-                help.getOrDefault(family, family), samples)));
+        families.forEach((family, samples) ->
+                out.add(new MetricFamilySamples(family, Type.HISTOGRAM, help.getOrDefault(family, family), samples)));
         return out;
     }
 
@@ -58,8 +59,8 @@ final class HistogramExports extends Collector {
             out.add(new MetricFamilySamples.Sample(h.family() + "_bucket", names, values, cumulative[i]));
         }
         // _count is the +Inf bucket read above, so the two always agree within one scrape.
-        out.add(new MetricFamilySamples.Sample(h.family() + "_count", h.labelNames(), h.labelValues(),
-                cumulative[cumulative.length - 1]));
+        out.add(new MetricFamilySamples.Sample(
+                h.family() + "_count", h.labelNames(), h.labelValues(), cumulative[cumulative.length - 1]));
         out.add(new MetricFamilySamples.Sample(h.family() + "_sum", h.labelNames(), h.labelValues(), h.sumSeconds()));
     }
 }

@@ -2,7 +2,6 @@ package io.flotilla.node.metrics;
 
 import com.codahale.metrics.Counting;
 import com.codahale.metrics.Metric;
-
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -25,17 +24,30 @@ public final class LatencyHistogram implements Metric, Counting {
      * about three per decade, as a proxy's latencies spread over five decades.
      */
     static final long[] BOUNDS_NANOS = {
-        100_000, 250_000, 500_000,
-        1_000_000, 2_500_000, 5_000_000,
-        10_000_000, 25_000_000, 50_000_000,
-        100_000_000, 250_000_000, 500_000_000,
-        1_000_000_000, 2_500_000_000L, 5_000_000_000L, 10_000_000_000L};
+        100_000,
+        250_000,
+        500_000,
+        1_000_000,
+        2_500_000,
+        5_000_000,
+        10_000_000,
+        25_000_000,
+        50_000_000,
+        100_000_000,
+        250_000_000,
+        500_000_000,
+        1_000_000_000,
+        2_500_000_000L,
+        5_000_000_000L,
+        10_000_000_000L
+    };
 
     private final String family;
     private final List<String> labelNames;
     private final List<String> labelValues;
     /** One per bound, and the last for values above every bound (+Inf). */
     private final LongAdder[] buckets = new LongAdder[BOUNDS_NANOS.length + 1];
+
     private final LongAdder sumNanos = new LongAdder();
 
     /** A histogram exported as {@code family} with these labels (names and values in the same order). */

@@ -14,14 +14,13 @@ import io.prometheus.client.dropwizard.DropwizardExports;
 import io.prometheus.client.dropwizard.samplebuilder.CustomMappingSampleBuilder;
 import io.prometheus.client.dropwizard.samplebuilder.MapperConfig;
 import io.prometheus.client.exporter.common.TextFormat;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
-import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -67,52 +66,70 @@ public final class NodeMetrics {
         registry.register("jvm.gc", new GarbageCollectorMetricSet());
         registry.register("jvm.threads", new ThreadStatesGaugeSet());
         registry.register("jvm.buffers", new BufferPoolMetricSet(ManagementFactory.getPlatformMBeanServer()));
-        registry.register("netty.pooled.direct.bytes",
-                (Gauge<Long>) () -> PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory());
-        registry.register("netty.pooled.heap.bytes",
-                (Gauge<Long>) () -> PooledByteBufAllocator.DEFAULT.metric().usedHeapMemory());
+        registry.register("netty.pooled.direct.bytes", (Gauge<Long>)
+                () -> PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory());
+        registry.register("netty.pooled.heap.bytes", (Gauge<Long>)
+                () -> PooledByteBufAllocator.DEFAULT.metric().usedHeapMemory());
         CustomMappingSampleBuilder labels = new CustomMappingSampleBuilder(List.of(
-                new MapperConfig("flotilla.requests.*.*.*", "flotilla_requests_total",
+                new MapperConfig(
+                        "flotilla.requests.*.*.*",
+                        "flotilla_requests_total",
                         labels("route", "${0}", "status", "${1}", "method", "${2}")),
-                new MapperConfig("flotilla.upstream.requests.*.*.*", "flotilla_upstream_requests_total",
+                new MapperConfig(
+                        "flotilla.upstream.requests.*.*.*",
+                        "flotilla_upstream_requests_total",
                         labels("upstream", "${0}", "server", "${1}", "outcome", "${2}")),
-                new MapperConfig("flotilla.upstream.connections.*.*.*", "flotilla_upstream_connections",
+                new MapperConfig(
+                        "flotilla.upstream.connections.*.*.*",
+                        "flotilla_upstream_connections",
                         labels("upstream", "${0}", "server", "${1}", "state", "${2}")),
-                new MapperConfig("flotilla.upstream.available.*.*", "flotilla_upstream_server_available",
+                new MapperConfig(
+                        "flotilla.upstream.available.*.*",
+                        "flotilla_upstream_server_available",
                         labels("upstream", "${0}", "server", "${1}")),
-                new MapperConfig("flotilla.upstream.ejections.*.*", "flotilla_upstream_ejections_total",
+                new MapperConfig(
+                        "flotilla.upstream.ejections.*.*",
+                        "flotilla_upstream_ejections_total",
                         labels("upstream", "${0}", "server", "${1}")),
                 new MapperConfig("flotilla.rate_limited.*", "flotilla_rate_limited_total", labels("route", "${0}")),
                 new MapperConfig("flotilla.errors.*", "flotilla_errors_total", labels("kind", "${0}")),
                 new MapperConfig("flotilla.cache.events.*", "flotilla_cache_events_total", labels("event", "${0}")),
-                new MapperConfig("flotilla.fleet.operations.*", "flotilla_fleet_operations_total",
+                new MapperConfig(
+                        "flotilla.fleet.operations.*", "flotilla_fleet_operations_total", labels("kind", "${0}")),
+                new MapperConfig(
+                        "flotilla.fleet.operation_failures.*",
+                        "flotilla_fleet_operation_failures_total",
                         labels("kind", "${0}")),
-                new MapperConfig("flotilla.fleet.operation_failures.*", "flotilla_fleet_operation_failures_total",
-                        labels("kind", "${0}")),
-                new MapperConfig("flotilla.fleet.near_cache.*", "flotilla_fleet_near_cache_total",
-                        labels("result", "${0}")),
+                new MapperConfig(
+                        "flotilla.fleet.near_cache.*", "flotilla_fleet_near_cache_total", labels("result", "${0}")),
                 new MapperConfig("flotilla.fleet.members.*", "flotilla_fleet_members", labels("view", "${0}")),
                 new MapperConfig("flotilla.local.*", "flotilla_local_responses_total", labels("status", "${0}")),
                 new MapperConfig("flotilla.timeouts.*", "flotilla_timeouts_total", labels("phase", "${0}")),
-                new MapperConfig("flotilla.websocket.refused.*", "flotilla_websocket_refused_total",
-                        labels("reason", "${0}")),
-                new MapperConfig("flotilla.websocket.closed.*", "flotilla_websocket_closed_total",
-                        labels("reason", "${0}")),
-                new MapperConfig("flotilla.websocket.bytes.*", "flotilla_websocket_bytes_total",
-                        labels("direction", "${0}")),
-                new MapperConfig("flotilla.listener.connections.*", "flotilla_listener_connections",
-                        labels("listener", "${0}")),
-                new MapperConfig("flotilla.listener.bytes.*.*", "flotilla_listener_bytes_total",
+                new MapperConfig(
+                        "flotilla.websocket.refused.*", "flotilla_websocket_refused_total", labels("reason", "${0}")),
+                new MapperConfig(
+                        "flotilla.websocket.closed.*", "flotilla_websocket_closed_total", labels("reason", "${0}")),
+                new MapperConfig(
+                        "flotilla.websocket.bytes.*", "flotilla_websocket_bytes_total", labels("direction", "${0}")),
+                new MapperConfig(
+                        "flotilla.listener.connections.*", "flotilla_listener_connections", labels("listener", "${0}")),
+                new MapperConfig(
+                        "flotilla.listener.bytes.*.*",
+                        "flotilla_listener_bytes_total",
                         labels("listener", "${0}", "direction", "${1}")),
                 new MapperConfig("flotilla.fleet.refused.*", "flotilla_fleet_refused_total", labels("kind", "${0}")),
-                new MapperConfig("flotilla.client.connections.*", "flotilla_client_connections_total",
+                new MapperConfig(
+                        "flotilla.client.connections.*",
+                        "flotilla_client_connections_total",
                         labels("protocol", "${0}")),
                 new MapperConfig("flotilla.http2.streams", "flotilla_http2_streams_total", Map.of())));
         this.exports = new DropwizardExports(registry, MetricFilter.ALL, labels);
-        this.histograms = new HistogramExports(registry, Map.of(
-                REQUEST_DURATION, "Request head in to response end, by route",
-                UPSTREAM_TTFB, "Request sent upstream to response head, by upstream",
-                FLEET_OPERATION, "Round trips to the fleet's shared state, by kind"));
+        this.histograms = new HistogramExports(
+                registry,
+                Map.of(
+                        REQUEST_DURATION, "Request head in to response end, by route",
+                        UPSTREAM_TTFB, "Request sent upstream to response head, by upstream",
+                        FLEET_OPERATION, "Round trips to the fleet's shared state, by kind"));
         this.fleet = new FleetMetrics(this);
     }
 
@@ -157,14 +174,15 @@ public final class NodeMetrics {
     public void registerCache(io.flotilla.node.cache.ResponseCache cache) {
         for (io.flotilla.node.cache.CacheStats.Event event : io.flotilla.node.cache.CacheStats.Event.values()) {
             String name = event.name().toLowerCase(java.util.Locale.ROOT);
-            registry.register("flotilla.cache.events." + name, (Gauge<Long>) () -> cache.stats().get(event));
+            registry.register("flotilla.cache.events." + name, (Gauge<Long>)
+                    () -> cache.stats().get(event));
         }
         registry.register("flotilla.cache.entries", (Gauge<Long>) cache::entries);
         registry.register("flotilla.cache.bytes", (Gauge<Long>) cache::bytes);
         // Round trips to the fleet by kind (none for a lone node): what a miss and a remote hit cost.
         for (String kind : cache.fleetOperations().keySet()) {
-            registry.register("flotilla.fleet.operations." + kind,
-                    (Gauge<Long>) () -> cache.fleetOperations().getOrDefault(kind, 0L));
+            registry.register("flotilla.fleet.operations." + kind, (Gauge<Long>)
+                    () -> cache.fleetOperations().getOrDefault(kind, 0L));
         }
     }
 
@@ -192,11 +210,12 @@ public final class NodeMetrics {
     }
 
     /** Error kinds, proxy-made statuses and timeout phases a node counts; each shows as 0 from startup. */
-    private static final List<String> ERROR_KINDS = List.of("cut_response", "aborted", "rate_limited", "circuit_open",
-            "retry", "retry_budget_exhausted");
+    private static final List<String> ERROR_KINDS =
+            List.of("cut_response", "aborted", "rate_limited", "circuit_open", "retry", "retry_budget_exhausted");
+
     private static final List<Integer> LOCAL_STATUSES = List.of(400, 404, 408, 429, 502, 503, 504);
-    private static final List<String> TIMEOUT_PHASES = List.of("client_header", "keep_alive", "client_body",
-            "client_write", "upstream_read", "upstream_write");
+    private static final List<String> TIMEOUT_PHASES =
+            List.of("client_header", "keep_alive", "client_body", "client_write", "upstream_read", "upstream_write");
 
     /**
      * Makes the series of every label value known now exist at 0 (issue 17: a quiet, healthy fleet
@@ -217,19 +236,24 @@ public final class NodeMetrics {
 
     /** Counts one error by kind: one of {@link #ERROR_KINDS} (the manual lists them). */
     public void error(String kind) {
-        errors.computeIfAbsent(kind, k -> registry.counter("flotilla.errors." + k)).inc();
+        errors.computeIfAbsent(kind, k -> registry.counter("flotilla.errors." + k))
+                .inc();
     }
 
     /** Counts a response the proxy made itself (404, 502, 504, ...). */
     public void localResponse(int status) {
-        local.computeIfAbsent(status, k -> registry.counter("flotilla.local." + k)).inc();
+        local.computeIfAbsent(status, k -> registry.counter("flotilla.local." + k))
+                .inc();
     }
 
     /** Time from the request sent upstream to the response head, per upstream. */
     public LatencyHistogram upstreamTtfb(String upstream) {
         LatencyHistogram found = ttfb.get(upstream); // per request: no capturing lambda unless it is new
-        return found != null ? found : ttfb.computeIfAbsent(upstream,
-                u -> histogram("flotilla.upstream.ttfb." + segment(u), UPSTREAM_TTFB, "upstream", segment(u)));
+        return found != null
+                ? found
+                : ttfb.computeIfAbsent(
+                        upstream,
+                        u -> histogram("flotilla.upstream.ttfb." + segment(u), UPSTREAM_TTFB, "upstream", segment(u)));
     }
 
     /** The latency of one kind of round trip to the fleet's shared state (remote_get, store, ...). */
@@ -242,14 +266,15 @@ public final class NodeMetrics {
         // Keyed without building a name: this runs for every request.
         Counter counter = upstreamOutcomes.get(new OutcomeKey(upstream, server, outcome));
         if (counter == null) {
-            counter = upstreamOutcomes.computeIfAbsent(new OutcomeKey(upstream, server, outcome), k -> registry.counter(
-                    "flotilla.upstream.requests." + segment(upstream) + "." + segment(server) + "." + outcome));
+            counter = upstreamOutcomes.computeIfAbsent(
+                    new OutcomeKey(upstream, server, outcome),
+                    k -> registry.counter(
+                            "flotilla.upstream.requests." + segment(upstream) + "." + segment(server) + "." + outcome));
         }
         counter.inc();
     }
 
-    private record OutcomeKey(String upstream, String server, String outcome) {
-    }
+    private record OutcomeKey(String upstream, String server, String outcome) {}
 
     public Counter timeouts(String phase) {
         return registry.counter("flotilla.timeouts." + phase);

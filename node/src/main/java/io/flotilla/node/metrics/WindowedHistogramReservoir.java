@@ -2,7 +2,6 @@ package io.flotilla.node.metrics;
 
 import com.codahale.metrics.Reservoir;
 import com.codahale.metrics.Snapshot;
-
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -39,6 +38,7 @@ public final class WindowedHistogramReservoir implements Reservoir {
     private final AtomicLongArray[] counts;
     /** The sub-window index each slot currently holds (time / slotNanos); written under the lock. */
     private final long[] epochs;
+
     private volatile long currentEpoch = Long.MIN_VALUE;
 
     /** A window of {@code window} in {@code slots} steps, on {@link System#nanoTime()}. */

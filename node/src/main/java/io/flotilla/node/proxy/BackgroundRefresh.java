@@ -17,7 +17,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
-
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -34,6 +33,7 @@ final class BackgroundRefresh implements UpstreamListener {
     private final CacheFlow flow;
     /** The coding the refreshed variant is stored in (its key's Accept-Encoding), or null off compressing routes. */
     private final ResponseCompression compression;
+
     private final Coding coding;
     private ContentEncoder encoder;
     private UpstreamConnection connection;
@@ -42,8 +42,13 @@ final class BackgroundRefresh implements UpstreamListener {
     private boolean reusable;
     private boolean done;
 
-    private BackgroundRefresh(ConnectionPool pool, Upstream upstream, ServerSelection selection, CacheFlow flow,
-                              ResponseCompression compression, Coding coding) {
+    private BackgroundRefresh(
+            ConnectionPool pool,
+            Upstream upstream,
+            ServerSelection selection,
+            CacheFlow flow,
+            ResponseCompression compression,
+            Coding coding) {
         this.pool = pool;
         this.upstream = upstream;
         this.selection = selection;
@@ -57,9 +62,16 @@ final class BackgroundRefresh implements UpstreamListener {
      * to the server {@code selection} picked, and gives the answer to {@code flow}, encoded in
      * {@code coding} as the exchange's own response would be (null: not a compressing route).
      */
-    static void start(ConnectionPool pool, Upstream upstream, ServerSelection selection, HttpRequest request,
-                      CacheFlow flow, EventLoop loop, Duration timeout, ResponseCompression compression,
-                      Coding coding) {
+    static void start(
+            ConnectionPool pool,
+            Upstream upstream,
+            ServerSelection selection,
+            HttpRequest request,
+            CacheFlow flow,
+            EventLoop loop,
+            Duration timeout,
+            ResponseCompression compression,
+            Coding coding) {
         BackgroundRefresh refresh = new BackgroundRefresh(pool, upstream, selection, flow, compression, coding);
         refresh.timeout = loop.schedule(() -> refresh.end(false), timeout.toMillis(), TimeUnit.MILLISECONDS);
         Future<UpstreamConnection> acquired = pool.acquire(upstream, selection.server(), false);
@@ -135,8 +147,7 @@ final class BackgroundRefresh implements UpstreamListener {
     }
 
     @Override
-    public void onUpstreamWritabilityChanged(UpstreamConnection from) {
-    }
+    public void onUpstreamWritabilityChanged(UpstreamConnection from) {}
 
     @Override
     public void onUpstreamClosed(UpstreamConnection from, Throwable cause) {

@@ -33,7 +33,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 
@@ -47,8 +46,8 @@ import java.util.ArrayDeque;
  * while the upstream socket is writable), relay the response the same way in the other direction,
  * then hand the upstream connection back to the pool if both messages ended cleanly.
  */
-final class Exchange implements Stage.Context, UpstreamListener, ResponseFinisher.Context, FinalHeadPass,
-        ChannelFutureListener {
+final class Exchange
+        implements Stage.Context, UpstreamListener, ResponseFinisher.Context, FinalHeadPass, ChannelFutureListener {
     private final ProxyHandler connection;
     private final ChannelHandlerContext ctx;
     private final ProxyRuntime runtime;
@@ -67,6 +66,7 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
     private boolean bodySent;
     /** Whether the request's end (LastHttpContent) was written on the current upstream connection. */
     private boolean endWritten;
+
     private long bodyBytes;
     private ArrayDeque<HttpContent> early;
     private boolean expectContinue;
@@ -75,6 +75,7 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
     private ServerSelection selection;
     /** The selection's current server (cached: read on every upstream event). */
     private UpstreamServer server;
+
     private UpstreamConnection upstream;
     private HttpRequest upstreamRequest;
     private boolean staleRetried;
@@ -94,6 +95,7 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
 
     /** The route's stages, and the next one to run. */
     private RouteChain chain;
+
     private int nextStage;
     /** The cache's part in this request, on a caching route; null elsewhere. */
     private CacheFlow flow;
@@ -105,10 +107,18 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
     private WebSocketUpgrade upgrade;
     /** The coding negotiated on a compressing route (null elsewhere), and the response body's encoder. */
     private Coding coding;
+
     private ContentEncoder encoder;
 
-    Exchange(ProxyHandler connection, ProxyRuntime runtime, HttpRequest request, Route route, String path,
-             String query, boolean hasBody, boolean keepAlive) {
+    Exchange(
+            ProxyHandler connection,
+            ProxyRuntime runtime,
+            HttpRequest request,
+            Route route,
+            String path,
+            String query,
+            boolean hasBody,
+            boolean keepAlive) {
         this.connection = connection;
         this.ctx = connection.ctx();
         this.runtime = runtime;
@@ -168,7 +178,10 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
      * response cannot be framed on a persistent connection ({@code framed} false).
      */
     private void decidePersistence(boolean framed) {
-        keepAlive = keepAlive && framed && (requestComplete || !hasBody) && !connection.closed()
+        keepAlive = keepAlive
+                && framed
+                && (requestComplete || !hasBody)
+                && !connection.closed()
                 && !connection.services().draining();
     }
 
@@ -273,8 +286,7 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
     public void serveStatic() {
         decidePersistence(true);
         responseStarted = true;
-        route.statics().respond(ctx, request, route.remainder(path), this)
-                .addListener(this);
+        route.statics().respond(ctx, request, route.remainder(path), this).addListener(this);
     }
 
     /** A static file's head, for the route's compression; the encoder for its body, or null. */
@@ -356,11 +368,20 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
     }
 
     /** The head sent upstream for this request or a refresh of its stored response ({@link UpstreamRequest}). */
-    private HttpRequest upstreamRequest(HttpMethod method, HttpHeaders headers, boolean withBody, UpstreamServer to,
-                                        CacheFlow cache) {
+    private HttpRequest upstreamRequest(
+            HttpMethod method, HttpHeaders headers, boolean withBody, UpstreamServer to, CacheFlow cache) {
         String target = "*".equals(request.uri()) ? "*" : route.rewrite(path) + query;
-        HttpRequest sent = UpstreamRequest.build(runtime, request, method, headers, withBody, to, cache,
-                connection.clientAddress(), connection.scheme(), target);
+        HttpRequest sent = UpstreamRequest.build(
+                runtime,
+                request,
+                method,
+                headers,
+                withBody,
+                to,
+                cache,
+                connection.clientAddress(),
+                connection.scheme(),
+                target);
         if (upgrade != null) {
             upgrade.prepareUpstream(sent.headers());
         }
@@ -372,14 +393,24 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
      * built and sent the way this exchange's would be, on this connection's event loop and pool.
      */
     private void refreshInBackground(CacheFlow refresh) {
-        ServerSelection refreshing = new ServerSelection(route.upstream(), ctx.channel().eventLoop());
+        ServerSelection refreshing =
+                new ServerSelection(route.upstream(), ctx.channel().eventLoop());
         if (!refreshing.pickAny()) {
             refresh.finish();
             return;
         }
-        HttpRequest get = upstreamRequest(HttpMethod.GET, request.headers().copy(), false, refreshing.server(), refresh);
-        BackgroundRefresh.start(connection.pool(), route.upstream(), refreshing, get, refresh,
-                ctx.channel().eventLoop(), runtime.timeouts().upstreamRead(), route.compression(), coding);
+        HttpRequest get =
+                upstreamRequest(HttpMethod.GET, request.headers().copy(), false, refreshing.server(), refresh);
+        BackgroundRefresh.start(
+                connection.pool(),
+                route.upstream(),
+                refreshing,
+                get,
+                refresh,
+                ctx.channel().eventLoop(),
+                runtime.timeouts().upstreamRead(),
+                route.compression(),
+                coding);
     }
 
     /**
@@ -593,8 +624,11 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
                     // 100 is not: the proxy answered Expect itself and never forwards it.
                     HttpHeaders interim = response.headers();
                     runtime.headers().prepareResponse(interim, response.protocolVersion());
-                    ctx.write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(),
-                            io.netty.buffer.Unpooled.EMPTY_BUFFER, interim,
+                    ctx.write(new DefaultFullHttpResponse(
+                            HttpVersion.HTTP_1_1,
+                            response.status(),
+                            io.netty.buffer.Unpooled.EMPTY_BUFFER,
+                            interim,
                             io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE));
                 }
             } else {
@@ -718,7 +752,11 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
             if (ctx.channel().isWritable()) {
                 from.channel().read();
             } else {
-                connection.responseWatch().arm(Phase.CLIENT_WRITE, runtime.timeouts().clientWrite().toNanos());
+                connection
+                        .responseWatch()
+                        .arm(
+                                Phase.CLIENT_WRITE,
+                                runtime.timeouts().clientWrite().toNanos());
             }
         }
     }
@@ -762,7 +800,10 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
      * false (and changes nothing) when no retry is left or no other server can take it.
      */
     private boolean retryElsewhere() {
-        if (!selection.retryElsewhere(request.headers(), connection.clientAddress(), connection.services().metrics())) {
+        if (!selection.retryElsewhere(
+                request.headers(),
+                connection.clientAddress(),
+                connection.services().metrics())) {
             return false;
         }
         server = selection.server();
@@ -791,7 +832,9 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
             armUpstreamRead();
             upstream.channel().read();
         } else {
-            connection.responseWatch().arm(Phase.CLIENT_WRITE, runtime.timeouts().clientWrite().toNanos());
+            connection
+                    .responseWatch()
+                    .arm(Phase.CLIENT_WRITE, runtime.timeouts().clientWrite().toNanos());
         }
     }
 
@@ -817,7 +860,8 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
             }
             case UPSTREAM_READ, UPSTREAM_WRITE -> {
                 selection.tryFailed(connection.services().metrics(), "timeout");
-                if (!responseStarted && phase == Phase.UPSTREAM_READ
+                if (!responseStarted
+                        && phase == Phase.UPSTREAM_READ
                         && selection.retriesAfterTimeout(request.method(), hasBody)) {
                     closeUpstream(); // its answer, should it come, must not be mistaken for the next try's
                     if (retryElsewhere()) {
@@ -868,8 +912,12 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
             UpstreamConnection done = upstream;
             upstream = null;
             // After a handshake the origin answered without 101, its state is its own: never reused.
-            connection.pool().release(done, upstreamReusable && requestSent && responseReceived && upgrade == null,
-                    route.upstream());
+            connection
+                    .pool()
+                    .release(
+                            done,
+                            upstreamReusable && requestSent && responseReceived && upgrade == null,
+                            route.upstream());
         }
     }
 
@@ -925,7 +973,18 @@ final class Exchange implements Stage.Context, UpstreamListener, ResponseFinishe
             selection.end();
         }
         int sent = responseStarted ? (status != 0 ? status : connection.codec().lastStatus()) : 0;
-        ExchangeLog.record(connection, runtime, request, originalTarget, route, server, sent, bodyBytes,
-                responseStarted ? connection.codec().bodyBytesSent() : 0, startNanos, upstreamNanos, upgrade);
+        ExchangeLog.record(
+                connection,
+                runtime,
+                request,
+                originalTarget,
+                route,
+                server,
+                sent,
+                bodyBytes,
+                responseStarted ? connection.codec().bodyBytesSent() : 0,
+                startNanos,
+                upstreamNanos,
+                upgrade);
     }
 }

@@ -14,8 +14,7 @@ import io.netty.handler.codec.http.HttpRequest;
  * Called once per exchange, however it ended (static: nothing allocated unless a log line is written).
  */
 final class ExchangeLog {
-    private ExchangeLog() {
-    }
+    private ExchangeLog() {}
 
     /**
      * @param status         the status sent, 0 when no response started
@@ -24,24 +23,48 @@ final class ExchangeLog {
      * @param responseBytes  body bytes sent to the client
      * @param upgrade        a WebSocket upgrade that may take the log line to write when its tunnel closes; or null
      */
-    static void record(ProxyHandler connection, ProxyRuntime runtime, HttpRequest request, String originalTarget,
-                       Route route, UpstreamServer server, int status, long requestBytes, long responseBytes,
-                       long startNanos, long upstreamNanos, WebSocketUpgrade upgrade) {
+    static void record(
+            ProxyHandler connection,
+            ProxyRuntime runtime,
+            HttpRequest request,
+            String originalTarget,
+            Route route,
+            UpstreamServer server,
+            int status,
+            long requestBytes,
+            long responseBytes,
+            long startNanos,
+            long upstreamNanos,
+            WebSocketUpgrade upgrade) {
         long duration = System.nanoTime() - startNanos;
         ProxyServices services = connection.services();
-        String routeName = route == null ? "none" : route.upstream() != null ? route.upstream().name() : "static";
+        String routeName = route == null
+                ? "none"
+                : route.upstream() != null ? route.upstream().name() : "static";
         services.metrics().route(routeName).record(status, request.method().name(), duration);
         AccessLog log = services.accessLog();
         if (log != null) {
             HttpHeaders h = request.headers();
-            String requestId = runtime.headers().requestIdHeader() == null ? null
+            String requestId = runtime.headers().requestIdHeader() == null
+                    ? null
                     : h.get(runtime.headers().requestIdHeader());
-            AccessRecord line = new AccessRecord(System.currentTimeMillis() - duration / 1_000_000, requestId,
-                    ForwardingHeaders.clientIp(connection.clientAddress()), request.method().name(), originalTarget,
-                    protocol(connection, request), h.get(HttpHeaderNames.HOST), status, requestBytes,
-                    responseBytes, duration, route == null ? "-" : route.toString(),
-                    server == null ? "-" : server.address().toString(), upstreamNanos,
-                    h.get(HttpHeaderNames.USER_AGENT), h.get(HttpHeaderNames.REFERER));
+            AccessRecord line = new AccessRecord(
+                    System.currentTimeMillis() - duration / 1_000_000,
+                    requestId,
+                    ForwardingHeaders.clientIp(connection.clientAddress()),
+                    request.method().name(),
+                    originalTarget,
+                    protocol(connection, request),
+                    h.get(HttpHeaderNames.HOST),
+                    status,
+                    requestBytes,
+                    responseBytes,
+                    duration,
+                    route == null ? "-" : route.toString(),
+                    server == null ? "-" : server.address().toString(),
+                    upstreamNanos,
+                    h.get(HttpHeaderNames.USER_AGENT),
+                    h.get(HttpHeaderNames.REFERER));
             if (upgrade == null || !upgrade.logWhenClosed(line)) {
                 log.log(line);
             }

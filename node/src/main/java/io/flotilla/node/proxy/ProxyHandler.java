@@ -1,10 +1,10 @@
 package io.flotilla.node.proxy;
 
 import io.flotilla.node.config.RedirectConfig;
+import io.flotilla.node.http.ClientCodec;
 import io.flotilla.node.http.ErrorResponses;
 import io.flotilla.node.http.HostHeader;
 import io.flotilla.node.http.RequestHeadStarted;
-import io.flotilla.node.http.ClientCodec;
 import io.flotilla.node.route.PathNormalizer;
 import io.flotilla.node.route.Route;
 import io.flotilla.node.upstream.ConnectionPool;
@@ -18,7 +18,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
-
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
@@ -72,8 +71,13 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
      * @param scheme   {@code http} or {@code https}, as clients reach this listener
      * @param redirect when set, every request is answered with a redirect to https instead of routed
      */
-    public ProxyHandler(Supplier<ProxyRuntime> runtimes, ProxyServices services, ClientCodec codec,
-                        ConnectionPool pool, String scheme, RedirectConfig redirect) {
+    public ProxyHandler(
+            Supplier<ProxyRuntime> runtimes,
+            ProxyServices services,
+            ClientCodec codec,
+            ConnectionPool pool,
+            String scheme,
+            RedirectConfig redirect) {
         this.runtimes = runtimes;
         this.services = services;
         this.codec = codec;
@@ -102,7 +106,8 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         // From accept, a client has the header timeout to send a complete head: an idle connect is cut too.
-        requestWatch.arm(Phase.CLIENT_HEADER, runtimes.get().timeouts().clientHeader().toNanos());
+        requestWatch.arm(
+                Phase.CLIENT_HEADER, runtimes.get().timeouts().clientHeader().toNanos());
         ctx.read();
     }
 
@@ -120,7 +125,9 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         if (evt == RequestHeadStarted.INSTANCE) {
             if (current == null && pipelined.isEmpty()) {
                 headStarted = true;
-                requestWatch.arm(Phase.CLIENT_HEADER, runtimes.get().timeouts().clientHeader().toNanos());
+                requestWatch.arm(
+                        Phase.CLIENT_HEADER,
+                        runtimes.get().timeouts().clientHeader().toNanos());
             }
             return;
         }
@@ -197,7 +204,8 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         requestWatch.disarm();
         headStarted = false;
         ProxyRuntime runtime = runtimes.get();
-        HttpResponseStatus refused = RequestGuard.refusal(request, runtime.limits().body());
+        HttpResponseStatus refused =
+                RequestGuard.refusal(request, runtime.limits().body());
         if (refused != null) {
             refuse(request, refused, runtime);
             return;
@@ -218,8 +226,8 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         Route route = runtime.routes().match(host, path);
-        current = new Exchange(this, runtime, request, route, path, query < 0 ? "" : uri.substring(query),
-                hasBody, keepAlive);
+        current = new Exchange(
+                this, runtime, request, route, path, query < 0 ? "" : uri.substring(query), hasBody, keepAlive);
         if (route == null) {
             current.respondLocally(HttpResponseStatus.NOT_FOUND);
         } else if (WebSocketUpgrade.admit(current, route, request, this, runtime)) {
@@ -231,8 +239,14 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
      * Sends the client to the same URL over https, path and query as it sent them (an absolute-form
      * target keeps only its path). Without a Host there is no URL to name: 400.
      */
-    private void redirect(HttpRequest request, String host, String rawPath, String query, boolean hasBody,
-                          boolean keepAlive, ProxyRuntime runtime) {
+    private void redirect(
+            HttpRequest request,
+            String host,
+            String rawPath,
+            String query,
+            boolean hasBody,
+            boolean keepAlive,
+            ProxyRuntime runtime) {
         if (host == null || host.isEmpty()) {
             refuse(request, HttpResponseStatus.BAD_REQUEST, runtime);
             return;
@@ -303,7 +317,8 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             current.flushUpstream(); // no read is being handled here, so nothing else would flush
         }
         if (current == null && !closed) {
-            requestWatch.arm(Phase.KEEP_ALIVE, runtimes.get().timeouts().keepAlive().toNanos());
+            requestWatch.arm(
+                    Phase.KEEP_ALIVE, runtimes.get().timeouts().keepAlive().toNanos());
         }
         maybeRead();
     }

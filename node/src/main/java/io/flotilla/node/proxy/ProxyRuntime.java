@@ -3,12 +3,6 @@ package io.flotilla.node.proxy;
 import io.flotilla.cluster.rate.RateCounters;
 import io.flotilla.node.cache.ResponseCache;
 import io.flotilla.node.config.FlotillaConfig;
-import io.flotilla.node.upstream.UpstreamServer;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpVersion;
-
-import java.net.InetSocketAddress;
 import io.flotilla.node.config.LimitConfig;
 import io.flotilla.node.config.TimeoutConfig;
 import io.flotilla.node.config.WebSocketConfig;
@@ -16,7 +10,11 @@ import io.flotilla.node.http.ForwardingHeaders;
 import io.flotilla.node.route.Route;
 import io.flotilla.node.route.RouteTable;
 import io.flotilla.node.upstream.Upstream;
-
+import io.flotilla.node.upstream.UpstreamServer;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpVersion;
+import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -35,8 +33,14 @@ public final class ProxyRuntime {
     /** Each route's request path, by {@link Route#index()}. */
     private final RouteChain[] chains;
 
-    private ProxyRuntime(RouteTable routes, Map<String, Upstream> upstreams, ForwardingHeaders headers,
-                         TimeoutConfig timeouts, LimitConfig limits, String hostPolicy, WebSocketConfig websocket) {
+    private ProxyRuntime(
+            RouteTable routes,
+            Map<String, Upstream> upstreams,
+            ForwardingHeaders headers,
+            TimeoutConfig timeouts,
+            LimitConfig limits,
+            String hostPolicy,
+            WebSocketConfig websocket) {
         this.routes = routes;
         this.websocket = websocket;
         this.chains = new RouteChain[routes.routes().size()];
@@ -59,10 +63,21 @@ public final class ProxyRuntime {
         Map<String, Upstream> upstreams = new LinkedHashMap<>();
         config.upstreams().forEach((name, upstream) -> upstreams.put(name, Upstream.of(upstream)));
         var policy = config.headers();
-        ForwardingHeaders headers = new ForwardingHeaders(config.node().name(), policy.xForwarded(),
-                policy.forwarded(), policy.via(), policy.server(), policy.requestId());
-        return new ProxyRuntime(RouteTable.compile(config.routes(), upstreams, cache, rates, config.compression()), Map.copyOf(upstreams), headers,
-                config.timeouts(), config.limits(), policy.host(), config.websocket());
+        ForwardingHeaders headers = new ForwardingHeaders(
+                config.node().name(),
+                policy.xForwarded(),
+                policy.forwarded(),
+                policy.via(),
+                policy.server(),
+                policy.requestId());
+        return new ProxyRuntime(
+                RouteTable.compile(config.routes(), upstreams, cache, rates, config.compression()),
+                Map.copyOf(upstreams),
+                headers,
+                config.timeouts(),
+                config.limits(),
+                policy.host(),
+                config.websocket());
     }
 
     public RouteTable routes() {
@@ -99,8 +114,8 @@ public final class ProxyRuntime {
      * Turns a client's request headers into what goes upstream to {@code server}: hop-by-hop fields
      * out, forwarding fields in, and the Host the policy says.
      */
-    public void prepareUpstreamHeaders(HttpHeaders headers, InetSocketAddress client, String scheme,
-                                       HttpVersion version, UpstreamServer server) {
+    public void prepareUpstreamHeaders(
+            HttpHeaders headers, InetSocketAddress client, String scheme, HttpVersion version, UpstreamServer server) {
         String clientHost = headers.get(HttpHeaderNames.HOST);
         this.headers.prepareRequest(headers, client, clientHost, scheme, version);
         hostPolicy.apply(headers, clientHost, server);

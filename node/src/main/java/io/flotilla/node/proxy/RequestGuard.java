@@ -12,8 +12,7 @@ import io.netty.handler.codec.http.HttpUtil;
  * what the decoder let through but the proxy refuses. Nothing is forwarded and no body is read.
  */
 final class RequestGuard {
-    private RequestGuard() {
-    }
+    private RequestGuard() {}
 
     /**
      * The status to refuse {@code request} with, or null to let it on: the framing and smuggling

@@ -64,8 +64,7 @@ final class ResponseFinisher {
         String stickyCookie();
     }
 
-    private ResponseFinisher() {
-    }
+    private ResponseFinisher() {}
 
     /**
      * Adds the proxy's fields to {@code response} (a final one) from {@code context}.

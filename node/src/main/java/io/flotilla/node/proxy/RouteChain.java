@@ -4,7 +4,6 @@ import io.flotilla.cluster.rate.RateDecision;
 import io.flotilla.node.compress.ResponseCompression;
 import io.flotilla.node.ratelimit.RouteRateLimit;
 import io.flotilla.node.route.Route;
-
 import java.util.ArrayList;
 import java.util.List;
 

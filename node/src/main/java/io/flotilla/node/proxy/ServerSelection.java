@@ -8,7 +8,6 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
-
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -84,8 +83,8 @@ final class ServerSelection {
         if (retries >= upstream.health().retries()) {
             return false;
         }
-        LoopServer next = (LoopServer) balancer.balancer().pickOther(picked,
-                upstream.hashes() ? hashKey(headers, client) : null);
+        LoopServer next =
+                (LoopServer) balancer.balancer().pickOther(picked, upstream.hashes() ? hashKey(headers, client) : null);
         if (next == null) {
             return false;
         }
@@ -108,9 +107,13 @@ final class ServerSelection {
      * without a body whose method makes repeating it harmless (RFC 9110 §9.2.2).
      */
     static boolean repeatable(HttpMethod method, boolean hasBody) {
-        return !hasBody && (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)
-                || method.equals(HttpMethod.OPTIONS) || method.equals(HttpMethod.TRACE)
-                || method.equals(HttpMethod.PUT) || method.equals(HttpMethod.DELETE));
+        return !hasBody
+                && (method.equals(HttpMethod.GET)
+                        || method.equals(HttpMethod.HEAD)
+                        || method.equals(HttpMethod.OPTIONS)
+                        || method.equals(HttpMethod.TRACE)
+                        || method.equals(HttpMethod.PUT)
+                        || method.equals(HttpMethod.DELETE));
     }
 
     /** Whether a try that timed out waiting for the response head is retried: the upstream sets try_timeout. */

@@ -5,7 +5,6 @@ import io.flotilla.node.compress.Coding;
 import io.flotilla.node.route.Route;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpRequest;
-
 import java.net.InetSocketAddress;
 
 /**

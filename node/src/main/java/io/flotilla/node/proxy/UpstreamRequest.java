@@ -10,7 +10,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-
 import java.net.InetSocketAddress;
 
 /**
@@ -20,8 +19,7 @@ import java.net.InetSocketAddress;
  * and a revalidation's validators.
  */
 final class UpstreamRequest {
-    private UpstreamRequest() {
-    }
+    private UpstreamRequest() {}
 
     /**
      * @param client  the client's request (its version, framing and target)
@@ -29,9 +27,17 @@ final class UpstreamRequest {
      * @param target  the target after the route's rewrite
      * @param cache   the cache's part in the request, adding validators; null when not caching
      */
-    static HttpRequest build(ProxyRuntime runtime, HttpRequest client, HttpMethod method, HttpHeaders headers,
-                             boolean withBody, UpstreamServer to, CacheFlow cache, InetSocketAddress from,
-                             String scheme, String target) {
+    static HttpRequest build(
+            ProxyRuntime runtime,
+            HttpRequest client,
+            HttpMethod method,
+            HttpHeaders headers,
+            boolean withBody,
+            UpstreamServer to,
+            CacheFlow cache,
+            InetSocketAddress from,
+            String scheme,
+            String target) {
         boolean chunked = withBody && HttpUtil.isTransferEncodingChunked(client);
         runtime.prepareUpstreamHeaders(headers, from, scheme, client.protocolVersion(), to);
         if (chunked) {
@@ -56,7 +62,9 @@ final class UpstreamRequest {
 
     /** GET, HEAD, DELETE and TRACE: methods for which content has no defined meaning (RFC 9110 §9.3). */
     private static boolean contentMeansNothing(HttpMethod method) {
-        return method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD) || method.equals(HttpMethod.DELETE)
+        return method.equals(HttpMethod.GET)
+                || method.equals(HttpMethod.HEAD)
+                || method.equals(HttpMethod.DELETE)
                 || method.equals(HttpMethod.TRACE);
     }
 }

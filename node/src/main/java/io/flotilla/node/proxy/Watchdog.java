@@ -2,7 +2,6 @@ package io.flotilla.node.proxy;
 
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
-
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 

@@ -51,8 +51,8 @@ final class WebSocketUpgrade {
      * {@code websocket: false}, and its Upgrade field is stripped as ever), an upgrade to carry (the
      * exchange gets it), or a refused handshake, answered here. Returns false when it answered.
      */
-    static boolean admit(Exchange exchange, Route route, HttpRequest request, ProxyHandler connection,
-                         ProxyRuntime runtime) {
+    static boolean admit(
+            Exchange exchange, Route route, HttpRequest request, ProxyHandler connection, ProxyRuntime runtime) {
         if (!route.websocket() || !WebSocketHandshake.requested(request)) {
             return true;
         }
@@ -67,7 +67,8 @@ final class WebSocketUpgrade {
             exchange.respond(response);
             return false;
         }
-        if (connection.services().draining() || !tunnels.tryReserve(runtime.websocket().maxTunnels())) {
+        if (connection.services().draining()
+                || !tunnels.tryReserve(runtime.websocket().maxTunnels())) {
             tunnels.refused(connection.services().draining() ? "draining" : "over_limit");
             exchange.respondLocally(HttpResponseStatus.SERVICE_UNAVAILABLE);
             return false;
@@ -100,10 +101,10 @@ final class WebSocketUpgrade {
         HttpHeaders headers = response.headers();
         runtime.headers().prepareResponse(headers, response.protocolVersion());
         WebSocketHandshake.restoreUpgradeFields(headers);
-        ctx.write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(), Unpooled.EMPTY_BUFFER,
-                headers, EmptyHttpHeaders.INSTANCE));
-        tunnel = new Tunnel(tunnels, runtime.websocket().idleTimeout(), Tunnel.Framing.BYTES, Tunnel.Framing.BYTES,
-                this::closed);
+        ctx.write(new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1, response.status(), Unpooled.EMPTY_BUFFER, headers, EmptyHttpHeaders.INSTANCE));
+        tunnel = new Tunnel(
+                tunnels, runtime.websocket().idleTimeout(), Tunnel.Framing.BYTES, Tunnel.Framing.BYTES, this::closed);
         // Ends first, then the HTTP handlers out: a decoder leaving hands the bytes it holds to the end.
         ChannelPipeline client = ctx.pipeline();
         client.addAfter(ctx.name(), "tunnel", tunnel.clientEnd());
@@ -149,9 +150,22 @@ final class WebSocketUpgrade {
             return;
         }
         handshakeLine = null;
-        log.log(new AccessRecord(h.startMillis(), h.requestId(), h.client(), h.method(), h.target(), h.version(),
-                h.host(), h.status(), closed.bytesToUpstream(), closed.bytesToClient(),
-                h.durationNanos() + closed.ageNanos(), h.route(), h.upstream(), h.upstreamNanos(), h.userAgent(),
+        log.log(new AccessRecord(
+                h.startMillis(),
+                h.requestId(),
+                h.client(),
+                h.method(),
+                h.target(),
+                h.version(),
+                h.host(),
+                h.status(),
+                closed.bytesToUpstream(),
+                closed.bytesToClient(),
+                h.durationNanos() + closed.ageNanos(),
+                h.route(),
+                h.upstream(),
+                h.upstreamNanos(),
+                h.userAgent(),
                 h.referer()));
     }
 }

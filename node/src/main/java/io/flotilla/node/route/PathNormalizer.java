@@ -6,8 +6,7 @@ package io.flotilla.node.route;
  * dots count as dots for this, since many origins decode them before resolving.
  */
 public final class PathNormalizer {
-    private PathNormalizer() {
-    }
+    private PathNormalizer() {}
 
     /** Returns the normalized path, or null when the path climbs above the root. */
     public static String normalize(String path) {

@@ -22,8 +22,17 @@ public final class Route {
     private final int index;
     private final boolean websocket;
 
-    Route(int index, String host, String prefix, String rewrite, Upstream upstream, StaticFileResponder statics,
-          RouteCache cache, RouteRateLimit rateLimit, boolean websocket, ResponseCompression compression) {
+    Route(
+            int index,
+            String host,
+            String prefix,
+            String rewrite,
+            Upstream upstream,
+            StaticFileResponder statics,
+            RouteCache cache,
+            RouteRateLimit rateLimit,
+            boolean websocket,
+            ResponseCompression compression) {
         this.websocket = websocket;
         this.index = index;
         this.host = host;

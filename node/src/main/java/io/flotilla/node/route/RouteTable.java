@@ -2,15 +2,13 @@ package io.flotilla.node.route;
 
 import io.flotilla.cluster.rate.RateCounters;
 import io.flotilla.node.cache.ResponseCache;
+import io.flotilla.node.cache.RouteCache;
 import io.flotilla.node.compress.ResponseCompression;
 import io.flotilla.node.config.CompressionConfig;
-import io.flotilla.node.ratelimit.RouteRateLimit;
-import io.flotilla.node.cache.RouteCache;
-
 import io.flotilla.node.config.RouteConfig;
+import io.flotilla.node.ratelimit.RouteRateLimit;
 import io.flotilla.node.statics.StaticFileResponder;
 import io.flotilla.node.upstream.Upstream;
-
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -27,11 +25,15 @@ public final class RouteTable {
     private final Map<String, List<Route>> exact;
     /** Wildcard suffixes (".example.com") with their routes, longest suffix first. */
     private final List<Map.Entry<String, List<Route>>> wildcards;
+
     private final List<Route> anyHost;
     private final List<Route> all;
 
-    private RouteTable(Map<String, List<Route>> exact, List<Map.Entry<String, List<Route>>> wildcards,
-                       List<Route> anyHost, List<Route> all) {
+    private RouteTable(
+            Map<String, List<Route>> exact,
+            List<Map.Entry<String, List<Route>>> wildcards,
+            List<Route> anyHost,
+            List<Route> all) {
         this.exact = exact;
         this.wildcards = wildcards;
         this.anyHost = anyHost;
@@ -44,44 +46,65 @@ public final class RouteTable {
     }
 
     /** As {@link #compile(List, Map)}, with the cache that routes enabling it use (null: none). */
-    public static RouteTable compile(List<RouteConfig> routes, Map<String, Upstream> upstreams, ResponseCache cache,
-                                     RateCounters rates) {
+    public static RouteTable compile(
+            List<RouteConfig> routes, Map<String, Upstream> upstreams, ResponseCache cache, RateCounters rates) {
         return compile(routes, upstreams, cache, rates, CompressionConfig.DEFAULT);
     }
 
     /** As {@link #compile(List, Map, ResponseCache, RateCounters)}, with the {@code compression} section. */
-    public static RouteTable compile(List<RouteConfig> routes, Map<String, Upstream> upstreams, ResponseCache cache,
-                                     RateCounters rates, CompressionConfig compression) {
+    public static RouteTable compile(
+            List<RouteConfig> routes,
+            Map<String, Upstream> upstreams,
+            ResponseCache cache,
+            RateCounters rates,
+            CompressionConfig compression) {
         Map<String, List<Route>> exact = new HashMap<>();
         Map<String, List<Route>> wildcard = new HashMap<>();
         List<Route> any = new ArrayList<>();
         List<Route> all = new ArrayList<>(routes.size());
         for (RouteConfig config : routes) {
             Upstream upstream = config.upstream().map(upstreams::get).orElse(null);
-            StaticFileResponder statics = config.staticRoot().map(StaticFileResponder::new).orElse(null);
+            StaticFileResponder statics =
+                    config.staticRoot().map(StaticFileResponder::new).orElse(null);
             String host = config.host().map(String::toLowerCase).orElse(null);
-            RouteCache routeCache = cache == null ? null : config.cache().map(cache::forRoute).orElse(null);
+            RouteCache routeCache =
+                    cache == null ? null : config.cache().map(cache::forRoute).orElse(null);
             String name = (host == null ? "*" : host) + config.path();
-            RouteRateLimit limit = rates == null ? null
-                    : config.rateLimit().map(l -> new RouteRateLimit(name, l, rates)).orElse(null);
-            Route route = new Route(all.size(), host, config.path(), config.rewrite().orElse(null), upstream, statics,
-                    routeCache, limit, config.websocket() && upstream != null,
+            RouteRateLimit limit = rates == null
+                    ? null
+                    : config.rateLimit()
+                            .map(l -> new RouteRateLimit(name, l, rates))
+                            .orElse(null);
+            Route route = new Route(
+                    all.size(),
+                    host,
+                    config.path(),
+                    config.rewrite().orElse(null),
+                    upstream,
+                    statics,
+                    routeCache,
+                    limit,
+                    config.websocket() && upstream != null,
                     ResponseCompression.forRoute(compression, config.compression()));
             all.add(route);
             if (host == null) {
                 any.add(route);
             } else if (host.startsWith("*.")) {
-                wildcard.computeIfAbsent(host.substring(1), k -> new ArrayList<>()).add(route);
+                wildcard.computeIfAbsent(host.substring(1), k -> new ArrayList<>())
+                        .add(route);
             } else {
                 exact.computeIfAbsent(host, k -> new ArrayList<>()).add(route);
             }
         }
-        Comparator<Route> longestFirst = Comparator.comparingInt((Route r) -> r.prefix().length()).reversed();
+        Comparator<Route> longestFirst =
+                Comparator.comparingInt((Route r) -> r.prefix().length()).reversed();
         exact.values().forEach(list -> list.sort(longestFirst));
         wildcard.values().forEach(list -> list.sort(longestFirst));
         any.sort(longestFirst);
         List<Map.Entry<String, List<Route>>> wildcards = new ArrayList<>(wildcard.entrySet());
-        wildcards.sort(Comparator.comparingInt((Map.Entry<String, List<Route>> e) -> e.getKey().length()).reversed());
+        wildcards.sort(Comparator.comparingInt(
+                        (Map.Entry<String, List<Route>> e) -> e.getKey().length())
+                .reversed());
         return new RouteTable(Map.copyOf(exact), List.copyOf(wildcards), List.copyOf(any), List.copyOf(all));
     }
 
@@ -126,5 +149,4 @@ public final class RouteTable {
         }
         return null;
     }
-
 }

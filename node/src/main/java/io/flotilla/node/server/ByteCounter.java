@@ -1,7 +1,6 @@
 package io.flotilla.node.server;
 
 import io.flotilla.node.http.ServerCodec;
-
 import java.util.concurrent.atomic.LongAdder;
 
 /**

@@ -7,13 +7,11 @@ import io.flotilla.cluster.security.FleetKeys;
 import io.flotilla.node.config.ClusterConfig;
 import io.flotilla.node.config.FlotillaConfig;
 import io.flotilla.node.config.HostPort;
-
 import java.util.Locale;
 
 /** Opens the fleet state a config asks for: this node alone, or a member of the fleet it names. */
 final class FleetStates {
-    private FleetStates() {
-    }
+    private FleetStates() {}
 
     static ClusterSettings settings(FlotillaConfig config) {
         ClusterSettings.Builder b = ClusterSettings.builder()
@@ -32,11 +30,16 @@ final class FleetStates {
                     .expectedFleetSize(c.expectedSize())
                     .nearCacheMaxBytes(c.nearCache())
                     .probeOwners(c.probeOwners())
-                    .keys(c.keyFile().isEmpty() && c.keys().isEmpty() ? FleetKeys.none() : FleetKeys.decode(c.keysNow()))
+                    .keys(
+                            c.keyFile().isEmpty() && c.keys().isEmpty()
+                                    ? FleetKeys.none()
+                                    : FleetKeys.decode(c.keysNow()))
                     .insecure(c.insecure())
                     // A fill whose node died stops blocking the key after about as long as a waiter waits.
-                    .fillLease(config.cache().collapseWait().isZero() ? ClusterSettings.DEFAULT_FILL_LEASE
-                            : config.cache().collapseWait().multipliedBy(2));
+                    .fillLease(
+                            config.cache().collapseWait().isZero()
+                                    ? ClusterSettings.DEFAULT_FILL_LEASE
+                                    : config.cache().collapseWait().multipliedBy(2));
         }
         return b.build();
     }

@@ -2,21 +2,22 @@ package io.flotilla.node.server;
 
 import io.flotilla.cluster.FleetState;
 import io.flotilla.cluster.config.ConfigVersion;
-import io.flotilla.node.config.ConfigException;
-import io.flotilla.node.config.ConfigLoader;
-import io.flotilla.node.cache.ResponseCache;
-import io.flotilla.node.config.FlotillaConfig;
-import io.flotilla.node.config.ListenerConfig;
 import io.flotilla.node.accesslog.AccessLog;
 import io.flotilla.node.admin.AdminServer;
 import io.flotilla.node.admin.NodeOperations;
+import io.flotilla.node.cache.ResponseCache;
+import io.flotilla.node.config.ConfigException;
+import io.flotilla.node.config.ConfigLoader;
+import io.flotilla.node.config.FlotillaConfig;
+import io.flotilla.node.config.ListenerConfig;
 import io.flotilla.node.metrics.NodeMetrics;
 import io.flotilla.node.proxy.ProxyRuntime;
 import io.flotilla.node.proxy.ProxyServices;
+import io.flotilla.node.tls.ServerTls;
+import io.flotilla.node.upstream.ConnectionPool;
 import io.flotilla.node.upstream.DnsRefresher;
 import io.flotilla.node.upstream.Upstream;
 import io.flotilla.node.upstream.UpstreamServer;
-import io.flotilla.node.upstream.ConnectionPool;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -25,9 +26,6 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.concurrent.EventExecutor;
-
-import io.flotilla.node.tls.ServerTls;
-
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -59,6 +57,7 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
     private final AccessLog accessLog;
     /** Per listener, in config order: its TLS, or null for a plain listener. */
     private final List<ServerTls> tls;
+
     private final ScheduledExecutorService tlsWatcher;
     private AdminServer admin;
     private DnsRefresher dns;
@@ -69,10 +68,18 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
     private final NodeDrain drain;
     private final java.util.concurrent.atomic.AtomicLong reloads = new java.util.concurrent.atomic.AtomicLong();
 
-    private FlotillaNode(EventLoopGroup group, Transport transport, AtomicReference<ProxyRuntime> runtime,
-                         FlotillaConfig config, Map<EventLoop, ConnectionPool> pools, List<Channel> listeners,
-                         List<FrontendInitializer> frontends, ProxyServices services, AccessLog accessLog,
-                         List<ServerTls> tls, ScheduledExecutorService tlsWatcher) {
+    private FlotillaNode(
+            EventLoopGroup group,
+            Transport transport,
+            AtomicReference<ProxyRuntime> runtime,
+            FlotillaConfig config,
+            Map<EventLoop, ConnectionPool> pools,
+            List<Channel> listeners,
+            List<FrontendInitializer> frontends,
+            ProxyServices services,
+            AccessLog accessLog,
+            List<ServerTls> tls,
+            ScheduledExecutorService tlsWatcher) {
         this.group = group;
         this.transport = transport;
         this.runtime = runtime;
@@ -98,7 +105,8 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
      * As {@link #start(FlotillaConfig)}, with the resolver that re-resolves upstream names (tests move
      * a name from one loopback address to another with it).
      */
-    public static FlotillaNode start(FlotillaConfig config, java.util.function.Function<String, java.net.InetAddress> resolver)
+    public static FlotillaNode start(
+            FlotillaConfig config, java.util.function.Function<String, java.net.InetAddress> resolver)
             throws InterruptedException, IOException {
         return start(config, resolver, null, System::currentTimeMillis);
     }
@@ -120,13 +128,16 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
         return start(loaded.config(), DnsRefresher.SYSTEM, loaded.text(), System::currentTimeMillis);
     }
 
-    private static FlotillaNode start(FlotillaConfig config,
-                                      java.util.function.Function<String, java.net.InetAddress> resolver, String text,
-                                      java.util.function.LongSupplier cacheClock)
+    private static FlotillaNode start(
+            FlotillaConfig config,
+            java.util.function.Function<String, java.net.InetAddress> resolver,
+            String text,
+            java.util.function.LongSupplier cacheClock)
             throws InterruptedException, IOException {
         Transport transport = Transport.detect();
         int threads = config.node().eventLoops() > 0
-                ? config.node().eventLoops() : Runtime.getRuntime().availableProcessors();
+                ? config.node().eventLoops()
+                : Runtime.getRuntime().availableProcessors();
         EventLoopGroup group = transport.newGroup(threads, "flotilla-io");
         NodeMetrics metrics = new NodeMetrics();
         FleetState fleet = FleetStates.open(config);
@@ -140,9 +151,14 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
         Map<EventLoop, ConnectionPool> pools = new IdentityHashMap<>();
         for (EventExecutor executor : group) {
             EventLoop loop = (EventLoop) executor;
-            pools.put(loop, new ConnectionPool(loop, transport.socketChannel(), config.timeouts().upstreamConnect()));
+            pools.put(
+                    loop,
+                    new ConnectionPool(
+                            loop, transport.socketChannel(), config.timeouts().upstreamConnect()));
         }
-        AccessLog accessLog = config.node().accessLog().isPresent() ? AccessLog.open(config.node().accessLog().get()) : null;
+        AccessLog accessLog = config.node().accessLog().isPresent()
+                ? AccessLog.open(config.node().accessLog().get())
+                : null;
         ProxyServices services = new ProxyServices(metrics, accessLog, cache, fleet);
         metrics.registerCache(cache);
         List<Channel> bound = new ArrayList<>();
@@ -156,12 +172,17 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
         });
         try {
             for (ListenerConfig listener : config.listeners()) {
-                ServerTls listenerTls = listener.tls().isEmpty() ? null
-                        : ServerTls.start(listener.bind().toString(), listener.tls().get(), tlsWatcher,
-                                listener.http2().enabled(), fleet.tickets());
+                ServerTls listenerTls = listener.tls().isEmpty()
+                        ? null
+                        : ServerTls.start(
+                                listener.bind().toString(),
+                                listener.tls().get(),
+                                tlsWatcher,
+                                listener.http2().enabled(),
+                                fleet.tickets());
                 tls.add(listenerTls);
-                FrontendInitializer initializer = new FrontendInitializer(runtime::get, services, pools, listener,
-                        listenerTls);
+                FrontendInitializer initializer =
+                        new FrontendInitializer(runtime::get, services, pools, listener, listenerTls);
                 frontends.add(initializer);
                 Channel channel = new ServerBootstrap()
                         .group(group)
@@ -172,7 +193,8 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
                         // No TCP_NODELAY here: Netty's socket config already sets it on every accepted
                         // socket, and asking again cost a second setsockopt per connection (strace).
                         .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-                        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
+                        .childOption(
+                                ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
                         .childHandler(initializer)
                         .bind(listener.bind().toSocketAddress())
                         .sync()
@@ -189,19 +211,33 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
             }
             throw e;
         }
-        FlotillaNode node = new FlotillaNode(group, transport, runtime, config, Map.copyOf(pools), List.copyOf(bound),
-                List.copyOf(frontends), services, accessLog, java.util.Collections.unmodifiableList(tls), tlsWatcher);
+        FlotillaNode node = new FlotillaNode(
+                group,
+                transport,
+                runtime,
+                config,
+                Map.copyOf(pools),
+                List.copyOf(bound),
+                List.copyOf(frontends),
+                services,
+                accessLog,
+                java.util.Collections.unmodifiableList(tls),
+                tlsWatcher);
         node.resolver = resolver;
         node.registerGauges(config);
         node.startHealthChecks();
         if (!config.node().resolveEvery().isZero()) {
-            node.dns = new DnsRefresher(() -> node.runtime.get().upstreams().values(), config.node().resolveEvery(),
-                    resolver);
+            node.dns = new DnsRefresher(
+                    () -> node.runtime.get().upstreams().values(), config.node().resolveEvery(), resolver);
         }
         if (config.node().admin().isPresent()) {
             try {
-                node.admin = AdminServer.start(group, transport.serverChannel(), config.node().admin().get(),
-                        config.node().adminToken(), node);
+                node.admin = AdminServer.start(
+                        group,
+                        transport.serverChannel(),
+                        config.node().admin().get(),
+                        config.node().adminToken(),
+                        node);
             } catch (Exception e) {
                 node.close();
                 throw e;
@@ -213,9 +249,13 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
         node.live.join();
         LOG.info(() -> "node '" + config.node().name() + "' serving on " + node.addresses() + " with "
                 + threads + " " + transport.name() + " event loop(s), config " + config.source()
-                + node.adminAddress().map(a -> ", admin on " + a.getHostString() + ":" + a.getPort()).orElse("")
-                + (node.inFleet() ? ", fleet '" + config.cluster().get().name() + "' gossip on "
-                        + node.fleet().membership().gossipAddress() : ""));
+                + node.adminAddress()
+                        .map(a -> ", admin on " + a.getHostString() + ":" + a.getPort())
+                        .orElse("")
+                + (node.inFleet()
+                        ? ", fleet '" + config.cluster().get().name() + "' gossip on "
+                                + node.fleet().membership().gossipAddress()
+                        : ""));
         return node;
     }
 
@@ -240,7 +280,8 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
     /** Swaps in a new configuration for new requests; listeners are not changed by this. */
     public void apply(FlotillaConfig config) {
         services.cache().configure(config.cache());
-        ProxyRuntime compiled = ProxyRuntime.compile(config, services.cache(), services.fleet().rates());
+        ProxyRuntime compiled =
+                ProxyRuntime.compile(config, services.cache(), services.fleet().rates());
         resolveNames(compiled, resolver);
         runtime.set(compiled);
         this.config.set(config);
@@ -249,7 +290,8 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
     }
 
     /** Resolves servers named by DNS names before they take traffic (blocking: never on an event loop). */
-    private static void resolveNames(ProxyRuntime runtime, java.util.function.Function<String, java.net.InetAddress> resolver) {
+    private static void resolveNames(
+            ProxyRuntime runtime, java.util.function.Function<String, java.net.InetAddress> resolver) {
         for (Upstream upstream : runtime.upstreams().values()) {
             for (UpstreamServer server : upstream.servers()) {
                 if (server.named() && !server.reresolve(resolver)) {
@@ -293,7 +335,8 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
         }
         boolean sameSockets = next.listeners().size() == current.listeners().size();
         for (int i = 0; sameSockets && i < next.listeners().size(); i++) {
-            sameSockets = !current.listeners().get(i).needsRestartFor(next.listeners().get(i));
+            sameSockets =
+                    !current.listeners().get(i).needsRestartFor(next.listeners().get(i));
         }
         if (!sameSockets) {
             throw new ReloadRefused("listeners differ from the running ones; changing listeners needs a restart "
@@ -311,7 +354,8 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
             List<Runnable> tlsSwaps = new ArrayList<>();
             for (int i = 0; i < tls.size(); i++) {
                 if (tls.get(i) != null) {
-                    tlsSwaps.add(tls.get(i).prepare(next.listeners().get(i).tls().orElseThrow()));
+                    tlsSwaps.add(
+                            tls.get(i).prepare(next.listeners().get(i).tls().orElseThrow()));
                 }
             }
             apply(next);
@@ -339,6 +383,7 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
 
     /** How a config change arrived, as recorded in the history. */
     public static final String FROM_FILE = "file";
+
     public static final String FROM_SIGHUP = "sighup";
 
     /**
@@ -447,7 +492,6 @@ public final class FlotillaNode implements AutoCloseable, NodeOperations {
     public io.flotilla.node.tunnel.Tunnels tunnels() {
         return services.tunnels();
     }
-
 
     /** The admin API's address, if it runs. */
     public java.util.Optional<InetSocketAddress> adminAddress() {

@@ -3,31 +3,29 @@ package io.flotilla.node.server;
 import com.codahale.metrics.Counter;
 import io.flotilla.node.config.Http2Config;
 import io.flotilla.node.config.LimitConfig;
-import io.flotilla.node.http.Http2StreamCodec;
-import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
-import io.netty.handler.codec.http2.Http2Settings;
-import java.net.InetSocketAddress;
 import io.flotilla.node.config.ListenerConfig;
-import io.flotilla.node.proxy.ProxyServices;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.util.concurrent.GlobalEventExecutor;
+import io.flotilla.node.http.Http2StreamCodec;
 import io.flotilla.node.http.ServerCodec;
 import io.flotilla.node.proxy.ProxyHandler;
 import io.flotilla.node.proxy.ProxyRuntime;
+import io.flotilla.node.proxy.ProxyServices;
+import io.flotilla.node.tls.ServerTls;
 import io.flotilla.node.upstream.ConnectionPool;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-
-import io.flotilla.node.tls.ServerTls;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.util.AsciiString;
-
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -67,8 +65,7 @@ final class FrontendInitializer extends ChannelInboundHandlerAdapter {
     private static final AsciiString STRICT_TRANSPORT_SECURITY = AsciiString.cached("strict-transport-security");
 
     /** The decoder settings built for one set of limits; replaced when a reload brings new limits. */
-    private record Decoding(LimitConfig limits, HttpDecoderConfig config) {
-    }
+    private record Decoding(LimitConfig limits, HttpDecoderConfig config) {}
 
     private final Supplier<ProxyRuntime> runtimes;
     private final ProxyServices services;
@@ -84,8 +81,12 @@ final class FrontendInitializer extends ChannelInboundHandlerAdapter {
     private final Counter http1Connections;
     private final Counter http2Streams;
 
-    FrontendInitializer(Supplier<ProxyRuntime> runtimes, ProxyServices services, Map<EventLoop, ConnectionPool> pools,
-                        ListenerConfig listener, ServerTls tls) {
+    FrontendInitializer(
+            Supplier<ProxyRuntime> runtimes,
+            ProxyServices services,
+            Map<EventLoop, ConnectionPool> pools,
+            ListenerConfig listener,
+            ServerTls tls) {
         this.runtimes = runtimes;
         this.services = services;
         this.pools = pools;
@@ -142,7 +143,8 @@ final class FrontendInitializer extends ChannelInboundHandlerAdapter {
             serverChannel.config().setAutoRead(false);
         }
         ch.closeFuture().addListener(f -> {
-            if (open.decrementAndGet() < maxConnections && serverChannel != null
+            if (open.decrementAndGet() < maxConnections
+                    && serverChannel != null
                     && !serverChannel.config().isAutoRead()) {
                 serverChannel.config().setAutoRead(true);
             }
@@ -153,8 +155,12 @@ final class FrontendInitializer extends ChannelInboundHandlerAdapter {
         }
         if (tls != null) {
             // The ClientHello must come within client_header too; ProxyHandler's watch covers the rest.
-            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(),
-                    runtimes.get().timeouts().clientHeader().toMillis()));
+            ch.pipeline()
+                    .addLast(
+                            "tls",
+                            tls.newHandler(
+                                    ch.alloc(),
+                                    runtimes.get().timeouts().clientHeader().toMillis()));
             if (listener.speaksHttp2()) {
                 ch.pipeline().addLast("alpn", new AlpnSwitch(this)); // the rest once ALPN has chosen
                 return;
@@ -171,16 +177,24 @@ final class FrontendInitializer extends ChannelInboundHandlerAdapter {
     /** The HTTP/1.1 handlers: the codec, then the proxy handler, which serves one request at a time. */
     void installHttp1(Channel ch) {
         LimitConfig limits = runtimes.get().limits();
-        ServerCodec codec = new ServerCodec(decoderConfig(limits), limits.requestLine(), limits.headerLine(),
-                limits.headerCount()).countInto(bytes);
+        ServerCodec codec = new ServerCodec(
+                        decoderConfig(limits), limits.requestLine(), limits.headerLine(), limits.headerCount())
+                .countInto(bytes);
         if (tls != null) {
             tls.hsts().ifPresent(value -> codec.stampResponses(STRICT_TRANSPORT_SECURITY, value));
         }
         ch.pipeline()
                 .addLast("http-encoder", codec.encoder())
                 .addLast("http-decoder", codec.decoder())
-                .addLast("proxy", new ProxyHandler(runtimes, services, codec, pools.get(ch.eventLoop()), scheme(),
-                        listener.redirectHttps().orElse(null)));
+                .addLast(
+                        "proxy",
+                        new ProxyHandler(
+                                runtimes,
+                                services,
+                                codec,
+                                pools.get(ch.eventLoop()),
+                                scheme(),
+                                listener.redirectHttps().orElse(null)));
     }
 
     /** Counts a connection that speaks HTTP/1.1 (a plain listener's, or one that did not choose h2). */
@@ -213,8 +227,11 @@ final class FrontendInitializer extends ChannelInboundHandlerAdapter {
                 .encoderEnforceMaxRstFramesPerWindow(h2.maxResets(), resetWindow)
                 .decoderEnforceMaxSmallContinuationFrames(h2.maxSmallContinuations())
                 .build();
-        Http2ConnectionWatch watch = new Http2ConnectionWatch(runtime.timeouts().clientHeader().toNanos(),
-                runtime.timeouts().keepAlive().toNanos(), services.metrics(), this::initStream);
+        Http2ConnectionWatch watch = new Http2ConnectionWatch(
+                runtime.timeouts().clientHeader().toNanos(),
+                runtime.timeouts().keepAlive().toNanos(),
+                services.metrics(),
+                this::initStream);
         ch.pipeline()
                 .addLast("h2-guard", new Http2FloodGuard(h2.maxControlFramesPerSecond(), bytes, services.metrics()))
                 .addLast("h2-frames", frames)
@@ -227,18 +244,28 @@ final class FrontendInitializer extends ChannelInboundHandlerAdapter {
     /** One HTTP/2 stream's pipeline: its codec, then the same proxy handler an HTTP/1.1 connection has. */
     private void initStream(Channel stream) {
         stream.config().setAutoRead(false); // the proxy handler reads the request body as the upstream takes it
-        InetSocketAddress client = stream.parent().attr(ProxyHandler.CLIENT_ADDRESS).get();
+        InetSocketAddress client =
+                stream.parent().attr(ProxyHandler.CLIENT_ADDRESS).get();
         if (client != null) {
             stream.attr(ProxyHandler.CLIENT_ADDRESS).set(client); // as the PROXY protocol header stated it
         }
         String hsts = tls == null ? null : tls.hsts().orElse(null);
-        Http2StreamCodec codec = new Http2StreamCodec(hsts == null ? null : STRICT_TRANSPORT_SECURITY, hsts,
+        Http2StreamCodec codec = new Http2StreamCodec(
+                hsts == null ? null : STRICT_TRANSPORT_SECURITY,
+                hsts,
                 runtimes.get().limits().headerCount());
         http2Streams.inc();
         stream.pipeline()
                 .addLast("h2-stream", codec)
-                .addLast("proxy", new ProxyHandler(runtimes, services, codec, pools.get(stream.eventLoop()), scheme(),
-                        listener.redirectHttps().orElse(null)));
+                .addLast(
+                        "proxy",
+                        new ProxyHandler(
+                                runtimes,
+                                services,
+                                codec,
+                                pools.get(stream.eventLoop()),
+                                scheme(),
+                                listener.redirectHttps().orElse(null)));
     }
 
     private String scheme() {

@@ -8,7 +8,6 @@ import io.flotilla.node.upstream.Upstream;
 import io.flotilla.node.upstream.UpstreamServer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +24,7 @@ final class HealthWiring {
     private final EventLoopGroup group;
     private final Class<? extends SocketChannel> socketChannel;
     private final List<HealthChecker> checkers = new CopyOnWriteArrayList<>();
-    private Runnable subscription = () -> { };
+    private Runnable subscription = () -> {};
 
     HealthWiring(EventLoopGroup group, Class<? extends SocketChannel> socketChannel) {
         this.group = group;
@@ -71,6 +70,6 @@ final class HealthWiring {
         checkers.forEach(HealthChecker::close);
         checkers.clear();
         subscription.run();
-        subscription = () -> { };
+        subscription = () -> {};
     }
 }

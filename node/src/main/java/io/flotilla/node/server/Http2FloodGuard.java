@@ -7,7 +7,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
-
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -42,6 +41,7 @@ final class Http2FloodGuard extends ChannelDuplexHandler {
     private int headerFill;
     /** Bytes still to pass over unread: the connection preface, then each frame's payload. */
     private long skip = PREFACE_LENGTH;
+
     private long windowStart = System.nanoTime();
     private int controlFrames;
     private boolean flooded;
@@ -75,8 +75,10 @@ final class Http2FloodGuard extends ChannelDuplexHandler {
             flooded = true;
             buf.release();
             metrics.error("http2_flood");
-            ctx.fireExceptionCaught(Http2Exception.connectionError(Http2Error.ENHANCE_YOUR_CALM,
-                    "more than %d control frames in a second", maxControlFramesPerSecond));
+            ctx.fireExceptionCaught(Http2Exception.connectionError(
+                    Http2Error.ENHANCE_YOUR_CALM,
+                    "more than %d control frames in a second",
+                    maxControlFramesPerSecond));
             return;
         }
         ctx.fireChannelRead(buf);

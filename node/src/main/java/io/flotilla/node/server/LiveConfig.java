@@ -8,7 +8,6 @@ import io.flotilla.node.config.ConfigException;
 import io.flotilla.node.config.ConfigLoader;
 import io.flotilla.node.config.FlotillaConfig;
 import io.flotilla.node.proxy.ProxyRuntime;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,13 +28,15 @@ final class LiveConfig {
     private final ConfigStore store;
     /** Where the node's config came from at start: its file's absolute path, or a name for a text. */
     private final Path startSource;
+
     private final AtomicReference<String> text = new AtomicReference<>();
     /** The fleet config version this node runs (0: its own file, not yet published). */
     private volatile long version;
+
     private volatile String runningDigest;
     private volatile String fileDigest;
     private volatile String rule = "no version yet";
-    private Runnable subscription = () -> { };
+    private Runnable subscription = () -> {};
 
     LiveConfig(FlotillaNode node, ConfigStore store, Path startSource) {
         this.node = node;
@@ -77,10 +78,13 @@ final class LiveConfig {
     FlotillaConfig parseText(String document, String sourceName) throws ConfigException {
         Path file = startFile();
         return file == null
-                ? ConfigLoader.parse(document, sourceName, Path.of(""), "the node's working directory: it "
-                        + "was not started from a file")
-                : ConfigLoader.parse(document, sourceName, file.getParent(), "the directory of the node's config file "
-                        + file);
+                ? ConfigLoader.parse(
+                        document,
+                        sourceName,
+                        Path.of(""),
+                        "the node's working directory: it " + "was not started from a file")
+                : ConfigLoader.parse(
+                        document, sourceName, file.getParent(), "the directory of the node's config file " + file);
     }
 
     /** The YAML in force: the last one applied by reload, else the file the node started from. */
@@ -115,7 +119,8 @@ final class LiveConfig {
                         + "sections, this node's file (" + fileDigest + ") for node, listeners and cluster";
                 LOG.info(() -> "config: the fleet runs version " + current.version() + " (" + current.source() + " by "
                         + current.publisher() + ", digest " + current.digest() + ")"
-                        + (current.digest().equals(fileDigest) ? ", the same text as this node's file"
+                        + (current.digest().equals(fileDigest)
+                                ? ", the same text as this node's file"
                                 : "; this node's file differs (digest " + fileDigest + ")")
                         + ": the fleet's version wins for upstreams, routes, timeouts, limits, headers and cache; "
                         + "the file for node, listeners and cluster");
@@ -135,7 +140,11 @@ final class LiveConfig {
     private void publishStart(String start) {
         synchronized (node) {
             if (start != null && version == 0) {
-                store.publish(0, start, FlotillaNode.FROM_FILE, node.config().node().name() + " (" + startSource + ")")
+                store.publish(
+                                0,
+                                start,
+                                FlotillaNode.FROM_FILE,
+                                node.config().node().name() + " (" + startSource + ")")
                         .ifPresent(v -> {
                             running(v);
                             rule = "this node's file";
@@ -169,9 +178,19 @@ final class LiveConfig {
     /** The shared sections of {@code pushed} with this node's own node, listeners and cluster sections. */
     private FlotillaConfig withLocalSections(FlotillaConfig pushed) {
         FlotillaConfig local = node.config();
-        return new FlotillaConfig(pushed.source(), local.node(), local.listeners(), pushed.upstreams(), pushed.routes(),
-                pushed.timeouts(), pushed.limits(), pushed.headers(), pushed.cache(), local.cluster(),
-                pushed.websocket(), pushed.compression());
+        return new FlotillaConfig(
+                pushed.source(),
+                local.node(),
+                local.listeners(),
+                pushed.upstreams(),
+                pushed.routes(),
+                pushed.timeouts(),
+                pushed.limits(),
+                pushed.headers(),
+                pushed.cache(),
+                local.cluster(),
+                pushed.websocket(),
+                pushed.compression());
     }
 
     /** As {@link NodeOperations#push}. */
@@ -185,12 +204,14 @@ final class LiveConfig {
                 return "applied (reload " + node.reloads() + ", version " + version + ")";
             }
             try {
-                ProxyRuntime.compile(withLocalSections(next)); // what cannot be compiled is refused before anyone sees it
+                ProxyRuntime.compile(
+                        withLocalSections(next)); // what cannot be compiled is refused before anyone sees it
             } catch (IllegalArgumentException e) {
                 throw new ReloadRefused(e.getMessage());
             }
-            ConfigVersion published = store.publish(expected, document, source, who).orElseThrow(() -> new ReloadRefused(
-                    "another config was published meanwhile (now version " + store.current().version() + "); push again"));
+            ConfigVersion published = store.publish(expected, document, source, who)
+                    .orElseThrow(() -> new ReloadRefused("another config was published meanwhile (now version "
+                            + store.current().version() + "); push again"));
             follow(published);
             return "published version " + published.version() + " to the fleet; applied here";
         }
@@ -220,7 +241,8 @@ final class LiveConfig {
         synchronized (node) {
             Path file = startFile();
             if (file == null) {
-                throw new ReloadRefused("the node was not started from a file (" + startSource + "); push a config instead");
+                throw new ReloadRefused(
+                        "the node was not started from a file (" + startSource + "); push a config instead");
             }
             ConfigLoader.Loaded loaded = ConfigLoader.loadWithText(file);
             FlotillaConfig next = loaded.config();
@@ -230,7 +252,11 @@ final class LiveConfig {
             if (current != null && current.document().equals(document) && current.version() == version) {
                 return "unchanged: version " + version + " is this file (" + current.digest() + ")";
             }
-            return push(next, document, FlotillaNode.FROM_SIGHUP, node.config().node().name() + " (SIGHUP, " + file + ")");
+            return push(
+                    next,
+                    document,
+                    FlotillaNode.FROM_SIGHUP,
+                    node.config().node().name() + " (SIGHUP, " + file + ")");
         }
     }
 
@@ -244,21 +270,23 @@ final class LiveConfig {
             ConfigVersion previous = store.versions().get(1);
             if (!node.inFleet()) {
                 try { // applied before it is recorded: a version that does not apply here is not published
-                    node.reload(parseText(previous.document(), "<config v" + previous.version() + ">"),
+                    node.reload(
+                            parseText(previous.document(), "<config v" + previous.version() + ">"),
                             previous.document());
                 } catch (ConfigException e) {
                     throw new ReloadRefused(e.getMessage());
                 }
             }
-            ConfigVersion rolled = store.rollback(current.version(), who).orElseThrow(() -> new ReloadRefused(
-                    "another config was published meanwhile; look at GET /config/versions and try again"));
+            ConfigVersion rolled = store.rollback(current.version(), who)
+                    .orElseThrow(() -> new ReloadRefused(
+                            "another config was published meanwhile; look at GET /config/versions and try again"));
             if (node.inFleet()) {
                 follow(rolled);
             } else {
                 running(rolled);
             }
-            return "rolled back: version " + rolled.version() + " is the config of version " + previous.version()
-                    + " (" + rolled.digest() + ")";
+            return "rolled back: version " + rolled.version() + " is the config of version " + previous.version() + " ("
+                    + rolled.digest() + ")";
         }
     }
 

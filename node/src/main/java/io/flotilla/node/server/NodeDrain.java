@@ -6,7 +6,6 @@ import io.flotilla.node.proxy.ProxyHandler;
 import io.flotilla.node.proxy.ProxyServices;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
-
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -40,7 +39,9 @@ final class NodeDrain {
             return drained;
         }
         long grace = node.drainGrace().toMillis();
-        long deadline = System.nanoTime() + node.drainGrace().toNanos() + node.drainTimeout().toNanos();
+        long deadline = System.nanoTime()
+                + node.drainGrace().toNanos()
+                + node.drainTimeout().toNanos();
         services.startDraining();
         try {
             services.fleet().membership().setState(MemberState.DRAINING);
@@ -49,12 +50,15 @@ final class NodeDrain {
         }
         LOG.info(() -> "draining: /healthz is 503, still accepting for " + grace + " ms");
         signalConnections();
-        timer.schedule(() -> {
-            listeners.forEach(Channel::close);
-            LOG.info("draining: listeners closed, waiting for in-flight requests");
-            signalConnections();
-            waitForConnections(timer, deadline);
-        }, grace, TimeUnit.MILLISECONDS);
+        timer.schedule(
+                () -> {
+                    listeners.forEach(Channel::close);
+                    LOG.info("draining: listeners closed, waiting for in-flight requests");
+                    signalConnections();
+                    waitForConnections(timer, deadline);
+                },
+                grace,
+                TimeUnit.MILLISECONDS);
         return drained;
     }
 

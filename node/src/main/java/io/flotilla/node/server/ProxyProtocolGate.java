@@ -7,7 +7,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.haproxy.HAProxyCommand;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
-
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.logging.Level;
@@ -31,7 +30,9 @@ final class ProxyProtocolGate extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         InetSocketAddress peer = (InetSocketAddress) ctx.channel().remoteAddress();
-        if (peer == null || peer.getAddress() == null || trusted.stream().noneMatch(c -> c.contains(peer.getAddress()))) {
+        if (peer == null
+                || peer.getAddress() == null
+                || trusted.stream().noneMatch(c -> c.contains(peer.getAddress()))) {
             LOG.log(Level.FINE, () -> "PROXY protocol from untrusted peer " + peer + ": closed");
             ctx.close();
             return;
@@ -48,8 +49,9 @@ final class ProxyProtocolGate extends ChannelInboundHandlerAdapter {
         try {
             // LOCAL is the front's own health check: the peer's address stands.
             if (message.command() == HAProxyCommand.PROXY && message.sourceAddress() != null) {
-                ctx.channel().attr(ProxyHandler.CLIENT_ADDRESS).set(
-                        new InetSocketAddress(message.sourceAddress(), message.sourcePort()));
+                ctx.channel()
+                        .attr(ProxyHandler.CLIENT_ADDRESS)
+                        .set(new InetSocketAddress(message.sourceAddress(), message.sourcePort()));
             }
         } finally {
             message.release();

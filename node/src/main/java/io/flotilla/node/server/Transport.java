@@ -15,14 +15,17 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 /** The socket transport: native epoll where it loads (Linux x86_64), Java NIO elsewhere. */
-public record Transport(String name, IoHandlerFactory ioHandlers, Class<? extends ServerSocketChannel> serverChannel,
-                        Class<? extends SocketChannel> socketChannel) {
+public record Transport(
+        String name,
+        IoHandlerFactory ioHandlers,
+        Class<? extends ServerSocketChannel> serverChannel,
+        Class<? extends SocketChannel> socketChannel) {
 
     /** Epoll when available, unless {@code -Dflotilla.transport=nio} asks for NIO. */
     public static Transport detect() {
         if (!"nio".equals(System.getProperty("flotilla.transport")) && Epoll.isAvailable()) {
-            return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class,
-                    EpollSocketChannel.class);
+            return new Transport(
+                    "epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class, EpollSocketChannel.class);
         }
         return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);
     }

@@ -1,19 +1,21 @@
 package io.flotilla.node.statics;
 
+import io.flotilla.node.compress.ContentEncoder;
+import io.flotilla.node.compress.EncodedChunkedInput;
+import io.flotilla.node.http.ByteRanges;
+import io.flotilla.node.http.FinalHeadPass;
+import io.flotilla.node.http.Preconditions;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.DefaultFileRegion;
-import io.netty.handler.codec.http.HttpChunkedInput;
-import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.stream.ChunkedNioFile;
-import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpChunkedInput;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -22,14 +24,11 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.flotilla.node.compress.ContentEncoder;
-import io.flotilla.node.compress.EncodedChunkedInput;
-import io.flotilla.node.http.ByteRanges;
-import io.flotilla.node.http.FinalHeadPass;
-import io.flotilla.node.http.Preconditions;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.stream.ChunkedNioFile;
+import io.netty.handler.stream.ChunkedWriteHandler;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -133,8 +132,11 @@ public final class StaticFileResponder {
      * @return the future of the last write
      */
     public ChannelFuture respond(ChannelHandlerContext ctx, HttpRequest request, String path, boolean keepAlive) {
-        return respond(ctx, request, path, response ->
-                HttpUtil.setKeepAlive(response.headers(), request.protocolVersion(), keepAlive));
+        return respond(
+                ctx,
+                request,
+                path,
+                response -> HttpUtil.setKeepAlive(response.headers(), request.protocolVersion(), keepAlive));
     }
 
     /**
@@ -215,9 +217,15 @@ public final class StaticFileResponder {
     }
 
     /** Answers for a readable regular file; owns {@code channel} and closes it unless a FileRegion takes it over. */
-    private static ChannelFuture serveFile(ChannelHandlerContext ctx, HttpRequest request, boolean head,
-                                           FinalHeadPass pass, FileChannel channel, String name, long size,
-                                           long mtimeMillis) {
+    private static ChannelFuture serveFile(
+            ChannelHandlerContext ctx,
+            HttpRequest request,
+            boolean head,
+            FinalHeadPass pass,
+            FileChannel channel,
+            String name,
+            long size,
+            long mtimeMillis) {
         boolean handedOff = false;
         try {
             long now = System.currentTimeMillis();
@@ -230,9 +238,7 @@ public final class StaticFileResponder {
             HttpResponseStatus failed = Preconditions.evaluate(requestHeaders, etag, lastModifiedSeconds);
             if (failed == HttpResponseStatus.NOT_MODIFIED) {
                 HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, failed);
-                response.headers()
-                        .set(HttpHeaderNames.ETAG, etag)
-                        .set(HttpHeaderNames.LAST_MODIFIED, lastModified);
+                response.headers().set(HttpHeaderNames.ETAG, etag).set(HttpHeaderNames.LAST_MODIFIED, lastModified);
                 pass.encodeBody(response); // a 304 names the encoded representation by a weak ETag
                 return sendHeadersOnly(ctx, request, response, pass, now);
             }
@@ -244,8 +250,11 @@ public final class StaticFileResponder {
             long count = size;
             HttpResponseStatus status = HttpResponseStatus.OK;
             List<String> ranges = requestHeaders.getAll(HttpHeaderNames.RANGE);
-            if (!head && ranges.size() == 1 && size > 0
-                    && Preconditions.ifRangeHolds(requestHeaders.getAll(HttpHeaderNames.IF_RANGE), etag, lastModifiedSeconds)) {
+            if (!head
+                    && ranges.size() == 1
+                    && size > 0
+                    && Preconditions.ifRangeHolds(
+                            requestHeaders.getAll(HttpHeaderNames.IF_RANGE), etag, lastModifiedSeconds)) {
                 long[] range = ByteRanges.parse(ranges.get(0), size);
                 if (range == ByteRanges.UNSATISFIABLE) {
                     FullHttpResponse response = plain(ctx, HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, false);
@@ -267,8 +276,7 @@ public final class StaticFileResponder {
                     .set(HttpHeaderNames.ETAG, etag)
                     .set(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES);
             if (status == HttpResponseStatus.PARTIAL_CONTENT) {
-                headers.set(HttpHeaderNames.CONTENT_RANGE,
-                        "bytes " + start + "-" + (start + count - 1) + "/" + size);
+                headers.set(HttpHeaderNames.CONTENT_RANGE, "bytes " + start + "-" + (start + count - 1) + "/" + size);
             }
             ContentEncoder encoder = pass.encodeBody(response);
             if (head || count == 0) {
@@ -285,7 +293,8 @@ public final class StaticFileResponder {
                     return send(ctx, request, plain(ctx, HttpResponseStatus.NOT_FOUND, head), pass);
                 }
                 handedOff = true;
-                HttpUtil.setTransferEncodingChunked(response, request.protocolVersion().minorVersion() >= 1);
+                HttpUtil.setTransferEncodingChunked(
+                        response, request.protocolVersion().minorVersion() >= 1);
                 addCommonHeaders(response, request, pass, now);
                 ctx.write(response);
                 return ctx.writeAndFlush(chunks);
@@ -379,7 +388,8 @@ public final class StaticFileResponder {
         String segment;
         try {
             // A strict decoder also rejects overlong forms such as %C0%AE, which would otherwise smuggle a dot.
-            segment = StandardCharsets.UTF_8.newDecoder()
+            segment = StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(octets, 0, n))
@@ -387,8 +397,11 @@ public final class StaticFileResponder {
         } catch (CharacterCodingException e) {
             return null;
         }
-        if (segment.equals(".") || segment.equals("..")
-                || segment.indexOf('/') >= 0 || segment.indexOf('\\') >= 0 || segment.indexOf('\0') >= 0) {
+        if (segment.equals(".")
+                || segment.equals("..")
+                || segment.indexOf('/') >= 0
+                || segment.indexOf('\\') >= 0
+                || segment.indexOf('\0') >= 0) {
             return null;
         }
         return segment;
@@ -406,8 +419,8 @@ public final class StaticFileResponder {
      * Redirects to the URL the client used plus a slash, so a route's prefix and query string survive and
      * relative links in the index resolve inside the directory.
      */
-    private static ChannelFuture redirectToDirectory(ChannelHandlerContext ctx, HttpRequest request, boolean head,
-                                                     FinalHeadPass pass) {
+    private static ChannelFuture redirectToDirectory(
+            ChannelHandlerContext ctx, HttpRequest request, boolean head, FinalHeadPass pass) {
         String uri = request.uri();
         int query = uri.indexOf('?');
         String target = query < 0 ? uri : uri.substring(0, query);
@@ -468,14 +481,14 @@ public final class StaticFileResponder {
         return response;
     }
 
-    private static ChannelFuture send(ChannelHandlerContext ctx, HttpRequest request, FullHttpResponse response,
-                                      FinalHeadPass pass) {
+    private static ChannelFuture send(
+            ChannelHandlerContext ctx, HttpRequest request, FullHttpResponse response, FinalHeadPass pass) {
         addCommonHeaders(response, request, pass, System.currentTimeMillis());
         return ctx.writeAndFlush(response);
     }
 
-    private static ChannelFuture sendHeadersOnly(ChannelHandlerContext ctx, HttpRequest request,
-                                                 HttpResponse response, FinalHeadPass pass, long now) {
+    private static ChannelFuture sendHeadersOnly(
+            ChannelHandlerContext ctx, HttpRequest request, HttpResponse response, FinalHeadPass pass, long now) {
         addCommonHeaders(response, request, pass, now);
         ctx.write(response);
         return ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);

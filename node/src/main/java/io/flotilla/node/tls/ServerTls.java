@@ -23,7 +23,6 @@ import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.util.DomainWildcardMappingBuilder;
 import io.netty.util.Mapping;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -70,10 +69,15 @@ public final class ServerTls implements AutoCloseable {
      * order the server prefers for TLS 1.2 (TLS 1.3 suites are all strong; BoringSSL picks among them).
      */
     static final List<String> CIPHERS = List.of(
-            "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
-            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+            "TLS_AES_128_GCM_SHA256",
+            "TLS_AES_256_GCM_SHA384",
+            "TLS_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
     /** Key exchange groups, X25519 first. The JDK's default order already starts with x25519. */
     static final String[] GROUPS = {"X25519", "P-256", "P-384"};
 
@@ -83,10 +87,11 @@ public final class ServerTls implements AutoCloseable {
     private final String listener;
     private final SslProvider provider;
     private final TicketKeyRing tickets;
-    private Runnable stopFollowing = () -> { };
+    private Runnable stopFollowing = () -> {};
     private ScheduledFuture<?> rotation;
     /** The protocols offered by ALPN, the server's preference first. */
     private final List<String> alpn;
+
     private volatile ListenerTlsConfig config;
     private volatile Snapshot current;
     private volatile byte[] lastFailed;
@@ -96,13 +101,20 @@ public final class ServerTls implements AutoCloseable {
      * What connections accepted now use; immutable. {@code only} is the context when there is just one
      * certificate (no SNI choice to make), else null.
      */
-    private record Snapshot(Mapping<String, SslContext> contexts, SslContext only, Map<SslContext, byte[]> ocsp,
-                            List<SslContext> all, byte[] fingerprint) {
-    }
+    private record Snapshot(
+            Mapping<String, SslContext> contexts,
+            SslContext only,
+            Map<SslContext, byte[]> ocsp,
+            List<SslContext> all,
+            byte[] fingerprint) {}
 
-    private ServerTls(String listener, SslProvider provider, List<String> alpn, ListenerTlsConfig config,
-                      TicketKeyRing tickets,
-                      Snapshot first) {
+    private ServerTls(
+            String listener,
+            SslProvider provider,
+            List<String> alpn,
+            ListenerTlsConfig config,
+            TicketKeyRing tickets,
+            Snapshot first) {
         this.listener = listener;
         this.provider = provider;
         this.alpn = alpn;
@@ -119,14 +131,21 @@ public final class ServerTls implements AutoCloseable {
      *
      * @throws IllegalArgumentException when a file does not load or a forced provider is missing
      */
-    public static ServerTls start(String listener, ListenerTlsConfig config, ScheduledExecutorService watcher,
-                                  boolean http2, TicketKeyRing tickets) {
+    public static ServerTls start(
+            String listener,
+            ListenerTlsConfig config,
+            ScheduledExecutorService watcher,
+            boolean http2,
+            TicketKeyRing tickets) {
         SslProvider provider = provider(config.provider());
-        List<String> alpn = http2 ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
+        List<String> alpn = http2
+                ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
                 : List.of(ApplicationProtocolNames.HTTP_1_1);
-        ServerTls tls = new ServerTls(listener, provider, alpn, config, tickets, build(provider, alpn, config, tickets));
-        LOG.info(() -> "listener " + listener + ": TLS by " + tls.providerName() + ", " + config.certificates().size()
-                + " certificate(s)" + (config.sessionTickets().isPresent() ? ", shared session-ticket keys" : ""));
+        ServerTls tls =
+                new ServerTls(listener, provider, alpn, config, tickets, build(provider, alpn, config, tickets));
+        LOG.info(() -> "listener " + listener + ": TLS by " + tls.providerName() + ", "
+                + config.certificates().size() + " certificate(s)"
+                + (config.sessionTickets().isPresent() ? ", shared session-ticket keys" : ""));
         if (config.sessionTickets().isPresent() && provider == SslProvider.JDK) {
             LOG.warning(() -> "listener " + listener + ": the JDK provider cannot take session-ticket keys; "
                     + "sessions resume only on the node that issued them");
@@ -140,8 +159,8 @@ public final class ServerTls implements AutoCloseable {
         }
         if (provider != SslProvider.JDK) {
             tls.stopFollowing = tickets.onChange(tls::takeFleetKeys);
-            tls.rotation = watcher.scheduleWithFixedDelay(tls::rotateFleetKeysIfDue, ROTATION_CHECK_MILLIS,
-                    ROTATION_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+            tls.rotation = watcher.scheduleWithFixedDelay(
+                    tls::rotateFleetKeysIfDue, ROTATION_CHECK_MILLIS, ROTATION_CHECK_MILLIS, TimeUnit.MILLISECONDS);
         }
         return tls;
     }
@@ -174,7 +193,9 @@ public final class ServerTls implements AutoCloseable {
     }
 
     private static boolean usesFleetKeys(ListenerTlsConfig config) {
-        return config.sessionTickets().map(ListenerTlsConfig.SessionTickets::fleet).orElse(false);
+        return config.sessionTickets()
+                .map(ListenerTlsConfig.SessionTickets::fleet)
+                .orElse(false);
     }
 
     private static SslProvider provider(ListenerTlsConfig.Provider wanted) {
@@ -182,8 +203,8 @@ public final class ServerTls implements AutoCloseable {
             case JDK -> SslProvider.JDK;
             case OPENSSL -> {
                 if (!OpenSsl.isAvailable()) {
-                    throw new IllegalArgumentException("provider: openssl is set but OpenSSL does not load: "
-                            + OpenSsl.unavailabilityCause());
+                    throw new IllegalArgumentException(
+                            "provider: openssl is set but OpenSSL does not load: " + OpenSsl.unavailabilityCause());
                 }
                 yield SslProvider.OPENSSL;
             }
@@ -206,7 +227,8 @@ public final class ServerTls implements AutoCloseable {
     public ChannelHandler newHandler(ByteBufAllocator allocator, long handshakeTimeoutMillis) {
         Snapshot snapshot = current;
         if (snapshot.only() != null) {
-            SslHandler handler = configure(snapshot, snapshot.only(), snapshot.only().newHandler(allocator));
+            SslHandler handler =
+                    configure(snapshot, snapshot.only(), snapshot.only().newHandler(allocator));
             handler.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
             return handler;
         }
@@ -284,8 +306,8 @@ public final class ServerTls implements AutoCloseable {
         }
     }
 
-    private static Snapshot build(SslProvider provider, List<String> alpn, ListenerTlsConfig config,
-                                  TicketKeyRing tickets) {
+    private static Snapshot build(
+            SslProvider provider, List<String> alpn, ListenerTlsConfig config, TicketKeyRing tickets) {
         // Taken before reading, so a file that changes while we build differs from it at the next check.
         byte[] fingerprint = fingerprint(config);
         List<OpenSslSessionTicketKey> ticketKeys = ticketKeys(config, tickets);
@@ -297,8 +319,8 @@ public final class ServerTls implements AutoCloseable {
             List<X509Certificate> chain = PemFiles.certificates(certificate.cert());
             PrivateKey key = PemFiles.privateKey(certificate.key());
             PemFiles.checkPair(chain.get(0), key, certificate.key());
-            SslContext context = context(provider, alpn, chain, key, certificate.ocspResponse().isPresent(),
-                    ticketKeys);
+            SslContext context = context(
+                    provider, alpn, chain, key, certificate.ocspResponse().isPresent(), ticketKeys);
             certificate.ocspResponse().ifPresent(file -> ocsp.put(context, read(file)));
             all.add(context);
             if (mapping == null) {
@@ -313,18 +335,23 @@ public final class ServerTls implements AutoCloseable {
         if (mapping == null) {
             throw new IllegalArgumentException("no certificate");
         }
-        return new Snapshot(mapping.build(), config.certificates().size() == 1 ? first : null, ocsp, List.copyOf(all),
-                fingerprint);
+        return new Snapshot(
+                mapping.build(), config.certificates().size() == 1 ? first : null, ocsp, List.copyOf(all), fingerprint);
     }
 
-    private static SslContext context(SslProvider provider, List<String> alpn, List<X509Certificate> chain,
-                                      PrivateKey key,
-                                      boolean staple, List<OpenSslSessionTicketKey> ticketKeys) {
+    private static SslContext context(
+            SslProvider provider,
+            List<String> alpn,
+            List<X509Certificate> chain,
+            PrivateKey key,
+            boolean staple,
+            List<OpenSslSessionTicketKey> ticketKeys) {
         SslContextBuilder builder = SslContextBuilder.forServer(keyManagers(provider, chain, key))
                 .sslProvider(provider)
                 .protocols(PROTOCOLS)
                 .ciphers(CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
-                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                .applicationProtocolConfig(new ApplicationProtocolConfig(
+                        ApplicationProtocolConfig.Protocol.ALPN,
                         ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                         ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
                         alpn));
@@ -355,12 +382,13 @@ public final class ServerTls implements AutoCloseable {
             store.load(null, null);
             store.setKeyEntry("server", key, password, chain.toArray(X509Certificate[]::new));
             KeyManagerFactory base = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            KeyManagerFactory factory = provider == SslProvider.JDK ? base : new OpenSslCachingX509KeyManagerFactory(base);
+            KeyManagerFactory factory =
+                    provider == SslProvider.JDK ? base : new OpenSslCachingX509KeyManagerFactory(base);
             factory.init(store, password);
             return factory;
         } catch (GeneralSecurityException | IOException e) {
-            throw new IllegalArgumentException("cannot hold the key of " + chain.get(0).getSubjectX500Principal().getName()
-                    + ": " + e.getMessage());
+            throw new IllegalArgumentException("cannot hold the key of "
+                    + chain.get(0).getSubjectX500Principal().getName() + ": " + e.getMessage());
         }
     }
 
@@ -372,7 +400,8 @@ public final class ServerTls implements AutoCloseable {
         if (tickets.fleet()) {
             return openSslKeys(ring.current().keys());
         }
-        List<String> encoded = tickets.file().isPresent() ? TicketKeys.lines(tickets.file().get()) : tickets.keys();
+        List<String> encoded =
+                tickets.file().isPresent() ? TicketKeys.lines(tickets.file().get()) : tickets.keys();
         return openSslKeys(TicketKeys.decode(encoded));
     }
 
@@ -380,8 +409,8 @@ public final class ServerTls implements AutoCloseable {
     private static List<OpenSslSessionTicketKey> openSslKeys(List<byte[]> raw) {
         List<OpenSslSessionTicketKey> keys = new ArrayList<>(raw.size());
         for (byte[] key : raw) {
-            keys.add(new OpenSslSessionTicketKey(Arrays.copyOfRange(key, 0, 16), Arrays.copyOfRange(key, 16, 32),
-                    Arrays.copyOfRange(key, 32, 48)));
+            keys.add(new OpenSslSessionTicketKey(
+                    Arrays.copyOfRange(key, 0, 16), Arrays.copyOfRange(key, 16, 32), Arrays.copyOfRange(key, 32, 48)));
         }
         return keys;
     }

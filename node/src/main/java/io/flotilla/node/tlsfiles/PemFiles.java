@@ -34,15 +34,14 @@ public final class PemFiles {
     private static final String KEY_BEGIN = "-----BEGIN PRIVATE KEY-----";
     private static final String KEY_END = "-----END PRIVATE KEY-----";
 
-    private PemFiles() {
-    }
+    private PemFiles() {}
 
     /** The chain in {@code file}, leaf first; at least one certificate. */
     public static List<X509Certificate> certificates(Path file) {
         try {
             byte[] bytes = Files.readAllBytes(file);
-            Collection<? extends java.security.cert.Certificate> read = CertificateFactory.getInstance("X.509")
-                    .generateCertificates(new ByteArrayInputStream(bytes));
+            Collection<? extends java.security.cert.Certificate> read =
+                    CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(bytes));
             List<X509Certificate> chain = new ArrayList<>();
             for (java.security.cert.Certificate c : read) {
                 chain.add((X509Certificate) c);

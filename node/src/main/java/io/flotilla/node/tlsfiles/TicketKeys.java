@@ -14,8 +14,7 @@ import java.util.List;
 public final class TicketKeys {
     public static final int KEY_BYTES = 48;
 
-    private TicketKeys() {
-    }
+    private TicketKeys() {}
 
     /** Decodes keys; a problem names the key by its position. */
     public static List<byte[]> decode(List<String> encoded) {

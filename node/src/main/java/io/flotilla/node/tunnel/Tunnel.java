@@ -8,7 +8,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
-
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -89,8 +88,12 @@ public final class Tunnel {
      * @param idleTimeout closes the tunnel when no byte crossed it either way for this long
      * @param onClose     told once, on the event loop, with why the tunnel closed
      */
-    public Tunnel(Tunnels registry, Duration idleTimeout, Framing clientFraming, Framing upstreamFraming,
-                  BiConsumer<Tunnel, String> onClose) {
+    public Tunnel(
+            Tunnels registry,
+            Duration idleTimeout,
+            Framing clientFraming,
+            Framing upstreamFraming,
+            BiConsumer<Tunnel, String> onClose) {
         this.registry = registry;
         this.idleNanos = idleTimeout.toNanos();
         this.onClose = onClose;
@@ -199,8 +202,16 @@ public final class Tunnel {
             // To the origin the proxy speaks as a client, whose frames are masked (RFC 6455 §5.3).
             byte[] mask = new byte[4];
             java.util.concurrent.ThreadLocalRandom.current().nextBytes(mask);
-            byte[] frame = {(byte) 0x88, (byte) 0x82, mask[0], mask[1], mask[2], mask[3],
-                    (byte) (0x03 ^ mask[0]), (byte) (0xe9 ^ mask[1])};
+            byte[] frame = {
+                (byte) 0x88,
+                (byte) 0x82,
+                mask[0],
+                mask[1],
+                mask[2],
+                mask[3],
+                (byte) (0x03 ^ mask[0]),
+                (byte) (0xe9 ^ mask[1])
+            };
             upstream.ctx.writeAndFlush(upstream.framing.wrap(Unpooled.wrappedBuffer(frame)));
         }
     }

@@ -2,7 +2,6 @@ package io.flotilla.node.tunnel;
 
 import com.codahale.metrics.Counter;
 import io.flotilla.node.metrics.NodeMetrics;
-
 import java.util.List;
 import java.util.Map;
 import java.util.Set;

@@ -9,7 +9,6 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-
 import java.util.Base64;
 import java.util.List;
 
@@ -22,14 +21,13 @@ import java.util.List;
 public final class WebSocketHandshake {
     /** The one version RFC 6455 defines; a client asking for another gets 426 naming it (§4.4). */
     public static final String VERSION = "13";
+
     private static final String WEBSOCKET = "websocket";
 
-    private WebSocketHandshake() {
-    }
+    private WebSocketHandshake() {}
 
     /** Why a handshake is refused: the status, a reason for the log, and the field a 426 carries. */
-    public record Refusal(HttpResponseStatus status, String reason) {
-    }
+    public record Refusal(HttpResponseStatus status, String reason) {}
 
     /**
      * Whether {@code request} asks to upgrade to WebSocket: an {@code Upgrade} field naming

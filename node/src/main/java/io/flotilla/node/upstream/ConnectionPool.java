@@ -12,7 +12,6 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
-
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -62,7 +61,8 @@ public final class ConnectionPool {
                 .option(ChannelOption.AUTO_READ, false)
                 // TCP_NODELAY is on already: Netty's socket config sets it on every new socket.
                 .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
+                        Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024));
         this.multiplexed = new MultiplexedConnections(loop, bootstrap);
     }
@@ -100,7 +100,8 @@ public final class ConnectionPool {
         Promise<UpstreamConnection> promise = loop.newPromise();
         promise.addListener(f -> upstream.endConnect());
         UpstreamConnection connection = new UpstreamConnection(server);
-        ChannelFuture connect = bootstrap.clone()
+        ChannelFuture connect = bootstrap
+                .clone()
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -138,8 +139,8 @@ public final class ConnectionPool {
                 && connection.channel().isActive()
                 && (limits.maxRequests() == 0 || connection.requests() < limits.maxRequests())
                 && connection.ageNanos() < limits.maxAge().toNanos();
-        ArrayDeque<UpstreamConnection> queue = keep
-                ? idle.computeIfAbsent(connection.server(), s -> new ArrayDeque<>()) : null;
+        ArrayDeque<UpstreamConnection> queue =
+                keep ? idle.computeIfAbsent(connection.server(), s -> new ArrayDeque<>()) : null;
         if (!keep || queue.size() >= limits.maxIdle()) {
             connection.channel().close();
             return;

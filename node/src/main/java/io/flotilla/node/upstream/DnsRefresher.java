@@ -38,17 +38,23 @@ public final class DnsRefresher implements AutoCloseable {
      * @param every     time between rounds
      * @param resolver  how a name becomes an address
      */
-    public DnsRefresher(Supplier<Collection<Upstream>> upstreams, Duration every, Function<String, InetAddress> resolver) {
+    public DnsRefresher(
+            Supplier<Collection<Upstream>> upstreams, Duration every, Function<String, InetAddress> resolver) {
         long period = Math.max(1, every.toMillis());
-        thread.scheduleWithFixedDelay(() -> {
-            for (Upstream upstream : upstreams.get()) {
-                for (UpstreamServer server : upstream.servers()) {
-                    if (server.named() && server.reresolve(resolver)) {
-                        LOG.info(() -> server + " now resolves to " + server.resolvedAddress().getAddress().getHostAddress());
+        thread.scheduleWithFixedDelay(
+                () -> {
+                    for (Upstream upstream : upstreams.get()) {
+                        for (UpstreamServer server : upstream.servers()) {
+                            if (server.named() && server.reresolve(resolver)) {
+                                LOG.info(() -> server + " now resolves to "
+                                        + server.resolvedAddress().getAddress().getHostAddress());
+                            }
+                        }
                     }
-                }
-            }
-        }, period, period, TimeUnit.MILLISECONDS);
+                },
+                period,
+                period,
+                TimeUnit.MILLISECONDS);
     }
 
     @Override

@@ -3,7 +3,6 @@ package io.flotilla.node.upstream;
 import io.flotilla.node.http.Cookies;
 import io.flotilla.node.http.ForwardingHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
-
 import java.net.InetSocketAddress;
 
 /**

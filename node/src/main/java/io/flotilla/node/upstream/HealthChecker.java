@@ -2,7 +2,6 @@ package io.flotilla.node.upstream;
 
 import io.flotilla.cluster.health.BackendHealth;
 import io.flotilla.cluster.health.HealthRegistry;
-
 import io.flotilla.node.config.HealthConfig;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
@@ -25,7 +24,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.concurrent.ScheduledFuture;
-
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,10 +48,14 @@ public final class HealthChecker implements AutoCloseable {
     private final List<ServerProbe> probes = new ArrayList<>();
     /** The fleet's health, or null for a lone node: then every server is probed here. */
     private final HealthRegistry shared;
+
     private volatile boolean closed;
 
-    private HealthChecker(Upstream upstream, HealthConfig.Active config, Class<? extends SocketChannel> channelClass,
-                          HealthRegistry shared) {
+    private HealthChecker(
+            Upstream upstream,
+            HealthConfig.Active config,
+            Class<? extends SocketChannel> channelClass,
+            HealthRegistry shared) {
         this.upstream = upstream;
         this.config = config;
         this.channelClass = channelClass;
@@ -61,7 +63,8 @@ public final class HealthChecker implements AutoCloseable {
     }
 
     /** Starts probing every server of {@code upstream}, which must have an active health config. */
-    public static HealthChecker start(Upstream upstream, EventLoopGroup group, Class<? extends SocketChannel> channelClass) {
+    public static HealthChecker start(
+            Upstream upstream, EventLoopGroup group, Class<? extends SocketChannel> channelClass) {
         return start(upstream, group, channelClass, null);
     }
 
@@ -71,9 +74,13 @@ public final class HealthChecker implements AutoCloseable {
      * within an interval when a member leaves), and verdicts are published to {@code shared}, whose
      * changes every node applies.
      */
-    public static HealthChecker start(Upstream upstream, EventLoopGroup group, Class<? extends SocketChannel> channelClass,
-                                      HealthRegistry shared) {
-        HealthChecker checker = new HealthChecker(upstream, upstream.health().active().orElseThrow(), channelClass, shared);
+    public static HealthChecker start(
+            Upstream upstream,
+            EventLoopGroup group,
+            Class<? extends SocketChannel> channelClass,
+            HealthRegistry shared) {
+        HealthChecker checker =
+                new HealthChecker(upstream, upstream.health().active().orElseThrow(), channelClass, shared);
         long interval = checker.config.interval().toNanos();
         for (UpstreamServer server : upstream.servers()) {
             ServerProbe probe = checker.new ServerProbe(server, group.next());
@@ -135,7 +142,8 @@ public final class HealthChecker implements AutoCloseable {
             Bootstrap bootstrap = new Bootstrap()
                     .group(loop)
                     .channel(channelClass)
-                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.timeout().toMillis())
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
+                            config.timeout().toMillis())
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
@@ -143,17 +151,23 @@ public final class HealthChecker implements AutoCloseable {
                                 ch.pipeline().addLast(upstream.newTlsHandler(ch.alloc(), server));
                             }
                             if (!config.tcp()) {
-                                ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(MAX_PROBE_RESPONSE),
-                                        new ResponseCheck(finish));
+                                ch.pipeline()
+                                        .addLast(
+                                                new HttpClientCodec(),
+                                                new HttpObjectAggregator(MAX_PROBE_RESPONSE),
+                                                new ResponseCheck(finish));
                             }
                         }
                     });
             ChannelFuture connect = bootstrap.connect(server.resolvedAddress());
             Channel channel = connect.channel();
-            ScheduledFuture<?> timeout = loop.schedule(() -> {
-                finish.accept(false);
-                channel.close();
-            }, config.timeout().toNanos(), TimeUnit.NANOSECONDS);
+            ScheduledFuture<?> timeout = loop.schedule(
+                    () -> {
+                        finish.accept(false);
+                        channel.close();
+                    },
+                    config.timeout().toNanos(),
+                    TimeUnit.NANOSECONDS);
             channel.closeFuture().addListener(f -> {
                 timeout.cancel(false);
                 finish.accept(false); // closed before an answer (no-op if one was already judged)
@@ -165,10 +179,15 @@ public final class HealthChecker implements AutoCloseable {
                     finish.accept(true);
                     channel.close();
                 } else {
-                    FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(config.method()),
-                            config.path(), Unpooled.EMPTY_BUFFER);
+                    FullHttpRequest request = new DefaultFullHttpRequest(
+                            HttpVersion.HTTP_1_1,
+                            HttpMethod.valueOf(config.method()),
+                            config.path(),
+                            Unpooled.EMPTY_BUFFER);
                     request.headers()
-                            .set(HttpHeaderNames.HOST, config.host().orElse(server.address().authority()))
+                            .set(
+                                    HttpHeaderNames.HOST,
+                                    config.host().orElse(server.address().authority()))
                             .set(HttpHeaderNames.USER_AGENT, "flotilla-health-check")
                             .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
                     channel.writeAndFlush(request);
@@ -195,7 +214,8 @@ public final class HealthChecker implements AutoCloseable {
                 // Published when it differs from the fleet's verdict (a change, or a new owner's first word).
                 BackendHealth fleet = shared.health(server.backendId());
                 if (fleet == null ? !ok : fleet.up() != ok) {
-                    shared.report(server.backendId(), ok, ok ? successes + " good probes" : failures + " failed probes");
+                    shared.report(
+                            server.backendId(), ok, ok ? successes + " good probes" : failures + " failed probes");
                 }
             }
         }
@@ -212,9 +232,14 @@ public final class HealthChecker implements AutoCloseable {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse response) {
             int status = response.status().code();
-            boolean ok = response.decoderResult().isSuccess() && status >= config.minStatus() && status <= config.maxStatus()
-                    && config.body().map(text -> response.content().toString(StandardCharsets.UTF_8).contains(text))
-                    .orElse(true);
+            boolean ok = response.decoderResult().isSuccess()
+                    && status >= config.minStatus()
+                    && status <= config.maxStatus()
+                    && config.body()
+                            .map(text -> response.content()
+                                    .toString(StandardCharsets.UTF_8)
+                                    .contains(text))
+                            .orElse(true);
             finish.accept(ok);
             ctx.close();
         }

@@ -21,7 +21,6 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
-
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +49,7 @@ final class MultiplexedConnections {
         int streams;
         /** Streams opened on it: a stream whose HEADERS never left has no id, and the codec would not close it. */
         final java.util.Set<Channel> open = new java.util.HashSet<>();
+
         boolean ending; // GOAWAY received: no new streams on it
         ScheduledFuture<?> idleClose;
 
@@ -137,18 +137,22 @@ final class MultiplexedConnections {
             return;
         }
         long idle = upstream.pool().idleTimeout().toNanos();
-        s.idleClose = loop.schedule(() -> {
-            if (s.streams == 0) {
-                s.parent.close();
-            }
-        }, idle, TimeUnit.NANOSECONDS);
+        s.idleClose = loop.schedule(
+                () -> {
+                    if (s.streams == 0) {
+                        s.parent.close();
+                    }
+                },
+                idle,
+                TimeUnit.NANOSECONDS);
     }
 
     private Session connect(Upstream upstream, UpstreamServer server) {
         Session s = new Session(server);
         sessions.put(server, s);
         boolean tls = upstream.protocol() == UpstreamConfig.Protocol.H2;
-        bootstrap.clone()
+        bootstrap
+                .clone()
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -156,10 +160,14 @@ final class MultiplexedConnections {
                             ch.pipeline().addLast("tls", upstream.newTlsHandler(ch.alloc(), server));
                         }
                         ch.pipeline()
-                                .addLast("h2", Http2FrameCodecBuilder.forClient()
-                                        // Origins do not push to a proxy; the window is the stream's backpressure.
-                                        .initialSettings(Http2Settings.defaultSettings().pushEnabled(false))
-                                        .build())
+                                .addLast(
+                                        "h2",
+                                        Http2FrameCodecBuilder.forClient()
+                                                // Origins do not push to a proxy; the window is the stream's
+                                                // backpressure.
+                                                .initialSettings(Http2Settings.defaultSettings()
+                                                        .pushEnabled(false))
+                                                .build())
                                 .addLast("streams", new Http2MultiplexHandler(new RefusePushes()))
                                 .addLast("session", new SessionEvents(s));
                     }
@@ -191,8 +199,8 @@ final class MultiplexedConnections {
                             s.ready.tryFailure(h.cause());
                             parent.close();
                         } else if (!ApplicationProtocolNames.HTTP_2.equals(ssl.applicationProtocol())) {
-                            s.ready.tryFailure(new IllegalStateException(server + " did not agree to HTTP/2 (ALPN: "
-                                    + ssl.applicationProtocol() + ")"));
+                            s.ready.tryFailure(new IllegalStateException(
+                                    server + " did not agree to HTTP/2 (ALPN: " + ssl.applicationProtocol() + ")"));
                             parent.close();
                         } else {
                             s.ready.trySuccess(parent);
@@ -254,8 +262,10 @@ final class MultiplexedConnections {
         @Override
         public void write(ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) {
             if (msg instanceof io.netty.handler.codec.http.HttpRequest request) {
-                request.headers().set(io.netty.handler.codec.http.HttpHeaderNames.TE,
-                        io.netty.handler.codec.http.HttpHeaderValues.TRAILERS);
+                request.headers()
+                        .set(
+                                io.netty.handler.codec.http.HttpHeaderNames.TE,
+                                io.netty.handler.codec.http.HttpHeaderValues.TRAILERS);
             }
             ctx.write(msg, promise);
         }

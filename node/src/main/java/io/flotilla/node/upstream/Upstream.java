@@ -1,18 +1,16 @@
 package io.flotilla.node.upstream;
 
 import io.flotilla.cluster.health.HealthRegistry;
-
 import io.flotilla.node.config.HealthConfig;
 import io.flotilla.node.config.PoolConfig;
-import io.flotilla.node.config.UpstreamTlsConfig;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.flotilla.node.config.UpstreamConfig;
+import io.flotilla.node.config.UpstreamTlsConfig;
 import io.flotilla.node.upstream.balance.Balancer;
 import io.flotilla.node.upstream.balance.BalancerFactory;
 import io.netty.channel.EventLoop;
-
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -45,12 +43,19 @@ public final class Upstream {
     private final java.util.concurrent.atomic.AtomicInteger retrying = new java.util.concurrent.atomic.AtomicInteger();
 
     /** One event loop's balancer and its views of the servers, in server order. */
-    public record LoopBalancer(Balancer balancer, List<LoopServer> views) {
-    }
+    public record LoopBalancer(Balancer balancer, List<LoopServer> views) {}
 
-    private Upstream(String name, String balance, String hashOn, List<UpstreamServer> servers, PoolConfig pool,
-                     HealthConfig health, java.util.Optional<String> stickyCookie, SslContext tls,
-                     java.util.Optional<String> sni, UpstreamConfig.Protocol protocol) {
+    private Upstream(
+            String name,
+            String balance,
+            String hashOn,
+            List<UpstreamServer> servers,
+            PoolConfig pool,
+            HealthConfig health,
+            java.util.Optional<String> stickyCookie,
+            SslContext tls,
+            java.util.Optional<String> sni,
+            UpstreamConfig.Protocol protocol) {
         this.protocol = protocol;
         this.stickyCookie = stickyCookie;
         this.tls = tls;
@@ -70,10 +75,19 @@ public final class Upstream {
         for (UpstreamConfig.ServerConfig server : config.servers()) {
             servers.add(new UpstreamServer(config.name(), server.address(), server.weight()));
         }
-        return new Upstream(config.name(), config.balance(), config.hashOn(), servers, config.pool(), config.health(),
+        return new Upstream(
+                config.name(),
+                config.balance(),
+                config.hashOn(),
+                servers,
+                config.pool(),
+                config.health(),
                 config.stickyCookie(),
-                config.tls().map(t -> clientContext(config.name(), t, config.protocol())).orElse(null),
-                config.tls().flatMap(UpstreamTlsConfig::sni), config.protocol());
+                config.tls()
+                        .map(t -> clientContext(config.name(), t, config.protocol()))
+                        .orElse(null),
+                config.tls().flatMap(UpstreamTlsConfig::sni),
+                config.protocol());
     }
 
     /** One client context per upstream, shared by every connection to it (SslContext is thread-safe). */
@@ -98,12 +112,13 @@ public final class Upstream {
                 }
             }
             if (tls.cert().isPresent()) {
-                builder.keyManager(tls.cert().get().toFile(), tls.key().orElseThrow().toFile());
+                builder.keyManager(
+                        tls.cert().get().toFile(), tls.key().orElseThrow().toFile());
             }
             return builder.build();
         } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("upstreams." + upstream + ".tls: cannot load the certificates: "
-                    + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    "upstreams." + upstream + ".tls: cannot load the certificates: " + e.getMessage(), e);
         }
     }
 
@@ -118,8 +133,10 @@ public final class Upstream {
     }
 
     /** A new TLS handler for a connection to {@code server}, sending SNI and checking the name. */
-    public io.netty.handler.ssl.SslHandler newTlsHandler(io.netty.buffer.ByteBufAllocator alloc, UpstreamServer server) {
-        return tls.newHandler(alloc, sni.orElse(server.address().host()), server.address().port());
+    public io.netty.handler.ssl.SslHandler newTlsHandler(
+            io.netty.buffer.ByteBufAllocator alloc, UpstreamServer server) {
+        return tls.newHandler(
+                alloc, sni.orElse(server.address().host()), server.address().port());
     }
 
     public String name() {
@@ -275,12 +292,14 @@ public final class Upstream {
     /** The balancer of {@code loop}, made on first use. */
     public LoopBalancer forLoop(EventLoop loop) {
         LoopBalancer existing = perLoop.get(loop);
-        return existing != null ? existing : perLoop.computeIfAbsent(loop, l -> {
-            List<LoopServer> views = new ArrayList<>(servers.size());
-            for (UpstreamServer server : servers) {
-                views.add(new LoopServer(server, health.slowStart().toNanos()));
-            }
-            return new LoopBalancer(factory.newBalancer(views), List.copyOf(views));
-        });
+        return existing != null
+                ? existing
+                : perLoop.computeIfAbsent(loop, l -> {
+                    List<LoopServer> views = new ArrayList<>(servers.size());
+                    for (UpstreamServer server : servers) {
+                        views.add(new LoopServer(server, health.slowStart().toNanos()));
+                    }
+                    return new LoopBalancer(factory.newBalancer(views), List.copyOf(views));
+                });
     }
 }

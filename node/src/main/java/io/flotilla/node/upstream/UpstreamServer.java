@@ -1,7 +1,6 @@
 package io.flotilla.node.upstream;
 
 import io.flotilla.node.config.HostPort;
-
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,7 +19,7 @@ public final class UpstreamServer {
     // Health, shared by all event loops: written by probes and by exchanges, read by every pick.
     private volatile boolean healthy = true;
     private volatile boolean draining;
-    private volatile long ejectedUntil;           // System.nanoTime() deadline; 0 = not ejected
+    private volatile long ejectedUntil; // System.nanoTime() deadline; 0 = not ejected
     private volatile long availableSince = System.nanoTime();
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     private final AtomicInteger ejections = new AtomicInteger();
@@ -35,11 +34,14 @@ public final class UpstreamServer {
         this.label = address.toString();
         // A name is resolved by the node (DnsRefresher's resolver) before the server takes traffic,
         // never here and never on an event loop; an IP literal needs no lookup.
-        this.resolved = named() ? InetSocketAddress.createUnresolved(address.host(), address.port())
+        this.resolved = named()
+                ? InetSocketAddress.createUnresolved(address.host(), address.port())
                 : address.toSocketAddress();
         // Derived from the address alone, so every node of a fleet gives a server the same id.
-        this.stickyId = Long.toHexString(java.util.UUID.nameUUIDFromBytes(
-                address.authority().getBytes(java.nio.charset.StandardCharsets.UTF_8)).getMostSignificantBits());
+        this.stickyId = Long.toHexString(java.util
+                .UUID
+                .nameUUIDFromBytes(address.authority().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .getMostSignificantBits());
     }
 
     private final String stickyId;

@@ -1,11 +1,9 @@
 package io.flotilla.node.admin;
 
-import io.flotilla.node.testing.ExternalTool;
-import org.junit.jupiter.api.Test;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.flotilla.node.testing.ExternalTool;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,9 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /**
  * The alerting rules in {@code prometheus/}: valid by {@code promtool check rules}, each alert's unit
@@ -38,8 +37,14 @@ class AlertRulesTest {
     void promtoolChecksAndTestsTheRules() throws Exception {
         Path promtool = ExternalTool.require("/usr/bin/promtool", "prometheus");
         Path dir = repository().resolve("prometheus");
-        String check = ExternalTool.run(PROMTOOL_TIMEOUT, "",
-                List.of(promtool.toString(), "check", "rules", dir.resolve("flotilla-alerts.yml").toString()));
+        String check = ExternalTool.run(
+                PROMTOOL_TIMEOUT,
+                "",
+                List.of(
+                        promtool.toString(),
+                        "check",
+                        "rules",
+                        dir.resolve("flotilla-alerts.yml").toString()));
         assertTrue(check.contains("SUCCESS") && !check.contains("FAILED"), check);
         List<String> command = new ArrayList<>(List.of(promtool.toString(), "test", "rules"));
         try (var files = Files.list(dir.resolve("tests"))) {
@@ -72,13 +77,19 @@ class AlertRulesTest {
             assertTrue(tests.contains("alertname: " + name + "\n"), name + " has no promtool test");
             assertTrue(runbook.contains("\n## " + name + "\n"), name + " has no section in docs/runbook.md");
             Map<?, ?> annotations = (Map<?, ?>) rule.get("annotations");
-            assertTrue(annotations != null && ("docs/runbook.md#" + ((String) name).toLowerCase(Locale.ROOT))
-                    .equals(annotations.get("runbook")), name + ": runbook annotation " + annotations);
+            assertTrue(
+                    annotations != null
+                            && ("docs/runbook.md#" + ((String) name).toLowerCase(Locale.ROOT))
+                                    .equals(annotations.get("runbook")),
+                    name + ": runbook annotation " + annotations);
         }
     }
 
     private static List<String> alerts(Path file) throws Exception {
-        return rules(file).stream().map(r -> (String) r.get("alert")).filter(a -> a != null).toList();
+        return rules(file).stream()
+                .map(r -> (String) r.get("alert"))
+                .filter(a -> a != null)
+                .toList();
     }
 
     @SuppressWarnings("unchecked")

@@ -1,5 +1,12 @@
 package io.flotilla.node.admin;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,15 +14,6 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.flotilla.node.testing.RawClient;
 import io.flotilla.node.testing.TestNode;
 import io.flotilla.node.testing.TestOrigin;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -43,13 +41,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /**
  * The Grafana dashboards in {@code grafana/}: that Grafana's file provisioning can load them, and that
@@ -58,18 +57,21 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class DashboardTest {
     private static final Path PROMETHEUS = Path.of("/usr/bin/prometheus");
-    private static final Set<String> PANEL_TYPES = Set.of("row", "stat", "timeseries", "gauge", "bargauge", "table",
-            "text");
+    private static final Set<String> PANEL_TYPES =
+            Set.of("row", "stat", "timeseries", "gauge", "bargauge", "table", "text");
     /** Grafana's variable syntaxes: $name, ${name} and [[name]]. */
     private static final Pattern VARIABLE = Pattern.compile("\\$\\{(\\w+)}|\\$(\\w+)|\\[\\[(\\w+)]]");
+
     private static final JsonMapper JSON = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private Process prometheus;
+
     @TempDir
     Path dir;
 
@@ -107,7 +109,8 @@ class DashboardTest {
         Map<String, Object> provider = only(yaml("provisioning/dashboards/flotilla.yaml"), "providers");
         assertEquals("file", provider.get("type"), "dashboards are provisioned from files");
         Object options = provider.get("options");
-        assertTrue(options instanceof Map<?, ?> m && m.get("path") instanceof String p && !p.isBlank(),
+        assertTrue(
+                options instanceof Map<?, ?> m && m.get("path") instanceof String p && !p.isBlank(),
                 "the dashboards provider needs options.path: " + provider);
 
         Map<String, JsonNode> dashboards = dashboards();
@@ -118,12 +121,19 @@ class DashboardTest {
             String file = entry.getKey();
             JsonNode d = entry.getValue();
             String uid = text(d, "uid", file);
-            assertTrue(uid.matches("[A-Za-z0-9_-]{1,40}"), file + ": Grafana uids are at most 40 of [A-Za-z0-9_-]: " + uid);
+            assertTrue(
+                    uid.matches("[A-Za-z0-9_-]{1,40}"),
+                    file + ": Grafana uids are at most 40 of [A-Za-z0-9_-]: " + uid);
             assertTrue(uids.add(uid), file + ": uid " + uid + " is used twice");
-            assertTrue(titles.add(text(d, "title", file)), file + ": two dashboards in one folder need distinct titles");
-            assertTrue(d.path("schemaVersion").isInt() && d.path("schemaVersion").asInt() >= 36
-                    && d.path("schemaVersion").asInt() <= 41, file + ": schemaVersion " + d.path("schemaVersion"));
-            assertTrue(d.path("id").isNull() || d.path("id").isMissingNode(),
+            assertTrue(
+                    titles.add(text(d, "title", file)), file + ": two dashboards in one folder need distinct titles");
+            assertTrue(
+                    d.path("schemaVersion").isInt()
+                            && d.path("schemaVersion").asInt() >= 36
+                            && d.path("schemaVersion").asInt() <= 41,
+                    file + ": schemaVersion " + d.path("schemaVersion"));
+            assertTrue(
+                    d.path("id").isNull() || d.path("id").isMissingNode(),
                     file + ": a provisioned dashboard must not carry a database id");
 
             Map<String, JsonNode> variables = variables(d, datasource, file);
@@ -136,8 +146,11 @@ class DashboardTest {
             List<JsonNode> panels = panels(d);
             assertFalse(panels.isEmpty(), file + ": no panels");
             for (JsonNode panel : panels) {
-                String where = file + " panel " + panel.path("id") + " '" + panel.path("title").asText() + "'";
-                assertTrue(panel.path("id").isInt() && ids.add(panel.path("id").asInt()), where + ": ids must be unique ints");
+                String where = file + " panel " + panel.path("id") + " '"
+                        + panel.path("title").asText() + "'";
+                assertTrue(
+                        panel.path("id").isInt() && ids.add(panel.path("id").asInt()),
+                        where + ": ids must be unique ints");
                 assertTrue(PANEL_TYPES.contains(panel.path("type").asText()), where + ": type " + panel.path("type"));
                 text(panel, "title", where);
                 checkGridPos(panel, placed, where);
@@ -152,15 +165,21 @@ class DashboardTest {
                     assertTrue(refIds.add(text(target, "refId", where)), where + ": refId repeated");
                     String expr = text(target, "expr", where);
                     if (target.has("datasource")) {
-                        assertEquals(datasource, target.path("datasource").path("uid").asText(), where + ": target datasource");
+                        assertEquals(
+                                datasource,
+                                target.path("datasource").path("uid").asText(),
+                                where + ": target datasource");
                     }
                     for (String name : variablesIn(expr)) {
-                        assertTrue(variables.containsKey(name), where + ": $" + name + " is not a dashboard variable: " + expr);
+                        assertTrue(
+                                variables.containsKey(name),
+                                where + ": $" + name + " is not a dashboard variable: " + expr);
                         used.add(name);
                     }
                 }
             }
-            assertEquals(new TreeSet<>(variables.keySet()), used, file + ": every variable is used by some panel query");
+            assertEquals(
+                    new TreeSet<>(variables.keySet()), used, file + ": every variable is used by some panel query");
         }
     }
 
@@ -176,8 +195,10 @@ class DashboardTest {
         assertTrue(w >= 1 && h >= 1 && x + w <= 24, where + ": gridPos outside the 24 columns: " + g);
         for (JsonNode other : placed) {
             JsonNode o = other.path("gridPos");
-            boolean overlap = x < o.get("x").asInt() + o.get("w").asInt() && o.get("x").asInt() < x + w
-                    && y < o.get("y").asInt() + o.get("h").asInt() && o.get("y").asInt() < y + h;
+            boolean overlap = x < o.get("x").asInt() + o.get("w").asInt()
+                    && o.get("x").asInt() < x + w
+                    && y < o.get("y").asInt() + o.get("h").asInt()
+                    && o.get("y").asInt() < y + h;
             assertFalse(overlap, where + " overlaps panel " + other.path("id") + " (Grafana would move one)");
         }
         placed.add(panel);
@@ -200,13 +221,17 @@ class DashboardTest {
             if ("true".equals(System.getenv("CI"))) {
                 fail(PROMETHEUS + " is missing: .ci/run should have installed Debian's prometheus package");
             }
-            Assumptions.abort(PROMETHEUS + " is missing (apt-get install prometheus); skipping the live dashboard check");
+            Assumptions.abort(
+                    PROMETHEUS + " is missing (apt-get install prometheus); skipping the live dashboard check");
         }
         List<PanelQuery> queries = new ArrayList<>();
         for (Map.Entry<String, JsonNode> d : dashboards().entrySet()) {
             for (JsonNode panel : panels(d.getValue())) {
                 for (JsonNode target : panel.path("targets")) {
-                    queries.add(new PanelQuery(d.getKey(), panel.path("title").asText(), target.path("refId").asText(),
+                    queries.add(new PanelQuery(
+                            d.getKey(),
+                            panel.path("title").asText(),
+                            target.path("refId").asText(),
                             target.path("expr").asText()));
                 }
             }
@@ -216,7 +241,10 @@ class DashboardTest {
         for (Map.Entry<String, JsonNode> d : dashboards().entrySet()) {
             for (JsonNode a : d.getValue().path("annotations").path("list")) {
                 if (a.has("expr")) {
-                    annotations.add(new PanelQuery(d.getKey(), "annotation " + a.path("name").asText(), "-",
+                    annotations.add(new PanelQuery(
+                            d.getKey(),
+                            "annotation " + a.path("name").asText(),
+                            "-",
                             a.path("expr").asText()));
                 }
             }
@@ -229,7 +257,8 @@ class DashboardTest {
         for (int i = 0; i < nodes.size(); i++) {
             driveTraffic(nodes, i);
         }
-        List<String> instances = nodes.stream().map(n -> "127.0.0.1:" + n.adminPort()).toList();
+        List<String> instances =
+                nodes.stream().map(n -> "127.0.0.1:" + n.adminPort()).toList();
         String api = startPrometheus(instances);
 
         AtomicReference<Throwable> trafficFailure = new AtomicReference<>();
@@ -242,8 +271,12 @@ class DashboardTest {
             // inside the window the panels are given below (10 s), while the background traffic runs.
             awaitQuery(api, "count(count_over_time(up{job=\"flotilla\"}[10s]) >= 3)", 3.0);
             Map<String, String> values = Map.of(
-                    "node", "127.0.0.1:(" + nodes.stream().map(n -> String.valueOf(n.adminPort()))
-                            .collect(Collectors.joining("|")) + ")",
+                    "node",
+                            "127.0.0.1:("
+                                    + nodes.stream()
+                                            .map(n -> String.valueOf(n.adminPort()))
+                                            .collect(Collectors.joining("|"))
+                                    + ")",
                     "route", ".*",
                     "__rate_interval", "10s",
                     "__interval", "1s");
@@ -266,40 +299,65 @@ class DashboardTest {
                     Thread.sleep(500);
                 }
             }
-            assertTrue(pending.isEmpty(), () -> "panel queries without data from every node after 25 s (traffic "
-                    + "failure: " + trafficFailure.get() + "):\n" + pending.stream().map(q -> q + "\n    -> " + last.get(q))
-                    .collect(Collectors.joining("\n")) + "\nPrometheus log:\n" + prometheusLog());
+            assertTrue(
+                    pending.isEmpty(),
+                    () -> "panel queries without data from every node after 25 s (traffic "
+                            + "failure: " + trafficFailure.get() + "):\n"
+                            + pending.stream()
+                                    .map(q -> q + "\n    -> " + last.get(q))
+                                    .collect(Collectors.joining("\n")) + "\nPrometheus log:\n" + prometheusLog());
             for (PanelQuery a : annotations) {
                 query(api, substitute(a.expr(), values), a); // Prometheus accepts it (it has data only on a change)
             }
-            perInstance(api, "sum by (instance) (rate(flotilla_requests_total[10s]))", all).forEach((node, rate) ->
-                    assertTrue(rate > 0, "the background traffic shows as a request rate on " + node));
+            perInstance(api, "sum by (instance) (rate(flotilla_requests_total[10s]))", all)
+                    .forEach((node, rate) ->
+                            assertTrue(rate > 0, "the background traffic shows as a request rate on " + node));
 
             // The variables' label_values() queries, as Grafana sends them.
             assertEquals(new TreeSet<>(instances), labelValues(api, "instance", "up{job=\"flotilla\"}"));
-            assertTrue(labelValues(api, "route", "flotilla_requests_total").containsAll(Set.of("app", "dead", "none")),
+            assertTrue(
+                    labelValues(api, "route", "flotilla_requests_total").containsAll(Set.of("app", "dead", "none")),
                     "routes: the upstream names, and none for 404s");
-            assertEquals(3.0, sample(query(api, "sum(up{job=\"flotilla\"})", null).get(0)), "all members up");
+            assertEquals(
+                    3.0, sample(query(api, "sum(up{job=\"flotilla\"})", null).get(0)), "all members up");
             // What the traffic did shows where it should: the fleet's numbers, not just some number.
-            perInstance(api, "sum by (instance) (flotilla_requests_total)", all).forEach((node, requests) ->
-                    assertTrue(requests >= 100, requests + " requests counted on " + node));
-            perInstance(api, "flotilla_fleet_members{view=\"shared\"}", all).forEach((node, members) ->
-                    assertEquals(3.0, members, node + " sees three shared-state members"));
-            perInstance(api, "flotilla_fleet_view_agrees", all).forEach((node, agrees) ->
-                    assertEquals(1.0, agrees, node + ": JGroups and Hazelcast agree"));
+            perInstance(api, "sum by (instance) (flotilla_requests_total)", all)
+                    .forEach(
+                            (node, requests) -> assertTrue(requests >= 100, requests + " requests counted on " + node));
+            perInstance(api, "flotilla_fleet_members{view=\"shared\"}", all)
+                    .forEach((node, members) -> assertEquals(3.0, members, node + " sees three shared-state members"));
+            perInstance(api, "flotilla_fleet_view_agrees", all)
+                    .forEach((node, agrees) -> assertEquals(1.0, agrees, node + ": JGroups and Hazelcast agree"));
             perInstance(api, "sum by (instance) (flotilla_fleet_near_cache_total{result=\"hit\"})", all)
                     .forEach((node, hits) -> assertTrue(hits > 0, node + " answered from its near cache"));
             perInstance(api, "flotilla_fleet_operation_seconds_count{kind=\"remote_get\"}", all)
                     .forEach((node, gets) -> assertTrue(gets > 0, node + " read entries another node stored"));
-            assertTrue(sample(query(api, "sum(flotilla_fleet_operation_seconds_count{kind=\"purge\"})", null).get(0)) > 0,
+            assertTrue(
+                    sample(query(api, "sum(flotilla_fleet_operation_seconds_count{kind=\"purge\"})", null)
+                                    .get(0))
+                            > 0,
                     "purges went to the fleet");
-            assertTrue(sample(query(api, "sum(flotilla_rate_limited_total)", null).get(0)) > 0, "429s by route");
-            assertTrue(sample(query(api, "sum(flotilla_cache_events_total{event=\"hit\"})", null).get(0)) > 0);
-            assertEquals(0.0, sample(query(api, "max(flotilla_upstream_server_available{server=\"127_0_0_1_"
-                    + refused + "\", upstream=\"pair\"})", null).get(0)), "the failed server is out on every node");
+            assertTrue(
+                    sample(query(api, "sum(flotilla_rate_limited_total)", null).get(0)) > 0, "429s by route");
+            assertTrue(sample(query(api, "sum(flotilla_cache_events_total{event=\"hit\"})", null)
+                            .get(0))
+                    > 0);
+            assertEquals(
+                    0.0,
+                    sample(query(
+                                    api,
+                                    "max(flotilla_upstream_server_available{server=\"127_0_0_1_" + refused
+                                            + "\", upstream=\"pair\"})",
+                                    null)
+                            .get(0)),
+                    "the failed server is out on every node");
             // The fleet p99 from summed buckets: a real number of seconds, below the upstream_read timeout.
-            double p99 = sample(query(api, "histogram_quantile(0.99, sum by (le) "
-                    + "(rate(flotilla_request_duration_seconds_bucket{route=\"app\"}[30s])))", null).get(0));
+            double p99 = sample(query(
+                            api,
+                            "histogram_quantile(0.99, sum by (le) "
+                                    + "(rate(flotilla_request_duration_seconds_bucket{route=\"app\"}[30s])))",
+                            null)
+                    .get(0));
             assertTrue(p99 > 0 && p99 < 2, "fleet p99 of the app route: " + p99);
             assertNull(trafficFailure.get(), "the background traffic failed");
 
@@ -326,8 +384,8 @@ class DashboardTest {
         }
     }
 
-    private static final Pattern STARTED = Pattern.compile(
-            "serving on \\[/127\\.0\\.0\\.1:(\\d+)].*admin on 127\\.0\\.0\\.1:(\\d+), fleet");
+    private static final Pattern STARTED =
+            Pattern.compile("serving on \\[/127\\.0\\.0\\.1:(\\d+)].*admin on 127\\.0\\.0\\.1:(\\d+), fleet");
 
     /**
      * Three fleet members: the first alone, the others joining it by its gossip address; two in this
@@ -363,12 +421,25 @@ class DashboardTest {
     private Member startProcess(String config) throws Exception {
         Path file = Files.writeString(dir.resolve("dash-process.yaml"), config);
         Path log = dir.resolve("dash-process.log");
-        String java = ProcessHandle.current().info().command()
+        String java = ProcessHandle.current()
+                .info()
+                .command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        Process process = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-Dhazelcast.phone.home.enabled=false", "-cp", System.getProperty("java.class.path"),
-                "io.flotilla.node.cli.Main", "node", "--config", file.toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process process = new ProcessBuilder(
+                        java,
+                        "-Xmx256m",
+                        "-XX:+UseSerialGC",
+                        "-XX:TieredStopAtLevel=1",
+                        "-Dhazelcast.phone.home.enabled=false",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        "io.flotilla.node.cli.Main",
+                        "node",
+                        "--config",
+                        file.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         AutoCloseable stop = track(() -> {
             process.destroy(); // SIGTERM: the node drains and exits
             if (!process.waitFor(20, TimeUnit.SECONDS)) {
@@ -401,12 +472,16 @@ class DashboardTest {
                 return TestOrigin.ok("late").respond(request, out);
             }
             case "/app/cut" -> {
-                out.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial".getBytes(StandardCharsets.ISO_8859_1));
+                out.write(
+                        "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial".getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
                 return false;
             }
             default -> {
-                TestOrigin.writeResponse(out, 200, Map.of("Cache-Control", "max-age=300", "Surrogate-Key", "dash"),
+                TestOrigin.writeResponse(
+                        out,
+                        200,
+                        Map.of("Cache-Control", "max-age=300", "Surrogate-Key", "dash"),
                         ("origin:" + request.target()).getBytes(StandardCharsets.US_ASCII),
                         !request.method().equals("HEAD"));
                 return true;
@@ -441,14 +516,16 @@ class DashboardTest {
         Member node = nodes.get(i);
         try (RawClient client = node.client()) {
             for (int k = 0; k < 100; k++) {
-                String target = switch (k % 10) {
-                    case 0 -> "/missing";
-                    case 1 -> "/dead/x";
-                    case 2, 3 -> "/limited/" + k;
-                    case 4 -> "/pair/" + k;
-                    case 5, 6 -> "/app/from-" + ((i + nodes.size() - 1) % nodes.size()) + "-" + k; // the previous node's
-                    default -> "/app/from-" + i + "-" + k;
-                };
+                String target =
+                        switch (k % 10) {
+                            case 0 -> "/missing";
+                            case 1 -> "/dead/x";
+                            case 2, 3 -> "/limited/" + k;
+                            case 4 -> "/pair/" + k;
+                            case 5, 6 ->
+                                "/app/from-" + ((i + nodes.size() - 1) % nodes.size()) + "-" + k; // the previous node's
+                            default -> "/app/from-" + i + "-" + k;
+                        };
                 int status = client.get(target, "dash").status();
                 int expected = k % 10 == 0 ? 404 : k % 10 == 1 ? 502 : 200;
                 if (k % 10 == 2 || k % 10 == 3) {
@@ -462,7 +539,8 @@ class DashboardTest {
             assertEquals(504, client.get("/app/slow", "dash").status());
         }
         try (RawClient client = node.client()) {
-            String cut = client.send("GET /app/cut HTTP/1.1\r\nHost: dash\r\n\r\n").readAll();
+            String cut =
+                    client.send("GET /app/cut HTTP/1.1\r\nHost: dash\r\n\r\n").readAll();
             assertTrue(cut.startsWith("HTTP/1.1 200") && cut.endsWith("partial"), "a truncated response: " + cut);
         }
         purge(node, "/app/from-" + i + "-9");
@@ -474,7 +552,8 @@ class DashboardTest {
         try (RawClient admin = new RawClient(node.adminPort())) {
             String url = URLEncoder.encode("http://dash" + path, StandardCharsets.UTF_8);
             RawClient.Response r = admin.send("POST /cache/purge?url=" + url + " HTTP/1.1\r\nHost: admin\r\n"
-                    + "Content-Length: 0\r\n\r\n").read();
+                            + "Content-Length: 0\r\n\r\n")
+                    .read();
             assertEquals(200, r.status(), r.bodyText());
         }
     }
@@ -491,7 +570,8 @@ class DashboardTest {
                     try (RawClient client = node.client()) {
                         client.get("/app/tick-" + i + "-" + tick, "dash");
                         if (tick > 0) {
-                            client.get("/app/tick-" + ((i + nodes.size() - 1) % nodes.size()) + "-" + (tick - 1), "dash");
+                            client.get(
+                                    "/app/tick-" + ((i + nodes.size() - 1) % nodes.size()) + "-" + (tick - 1), "dash");
                         }
                         client.get("/app/hot", "dash");
                         client.get("/limited/tick", "dash");
@@ -555,18 +635,23 @@ class DashboardTest {
         Path config = dir.resolve("prometheus.yml");
         // The shipped rules, their `for` cut to 3 s: the same expressions, pending and firing in seconds.
         Path rules = dir.resolve("flotilla-alerts.yml");
-        Files.writeString(rules, Files.readString(AlertRulesTest.repository().resolve("prometheus/flotilla-alerts.yml"))
-                .replaceAll("(?m)^(?<indent>\\s+for: )\\d+[smh]$", "${indent}3s"));
-        Files.writeString(config, "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
-                + "rule_files: ['" + rules + "']\n"
-                + "scrape_configs:\n  - job_name: flotilla\n    static_configs:\n      - targets: ["
-                + instances.stream().map(i -> "'" + i + "'").collect(Collectors.joining(", ")) + "]\n");
+        Files.writeString(
+                rules,
+                Files.readString(AlertRulesTest.repository().resolve("prometheus/flotilla-alerts.yml"))
+                        .replaceAll("(?m)^(?<indent>\\s+for: )\\d+[smh]$", "${indent}3s"));
+        Files.writeString(
+                config,
+                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
+                        + "rule_files: ['" + rules + "']\n"
+                        + "scrape_configs:\n  - job_name: flotilla\n    static_configs:\n      - targets: ["
+                        + instances.stream().map(i -> "'" + i + "'").collect(Collectors.joining(", ")) + "]\n");
         int port = unusedPort();
-        prometheus = new ProcessBuilder(PROMETHEUS.toString(),
-                "--config.file=" + config,
-                "--storage.tsdb.path=" + dir.resolve("data"),
-                "--web.listen-address=127.0.0.1:" + port,
-                "--log.level=warn")
+        prometheus = new ProcessBuilder(
+                        PROMETHEUS.toString(),
+                        "--config.file=" + config,
+                        "--storage.tsdb.path=" + dir.resolve("data"),
+                        "--web.listen-address=127.0.0.1:" + port,
+                        "--log.level=warn")
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("prometheus.log").toFile())
                 .start();
@@ -590,7 +675,8 @@ class DashboardTest {
                 fail("Prometheus exited (" + prometheus.exitValue() + "):\n" + prometheusLog());
             }
             try {
-                JsonNode targets = get(api + "/api/v1/targets?state=active").path("data").path("activeTargets");
+                JsonNode targets =
+                        get(api + "/api/v1/targets?state=active").path("data").path("activeTargets");
                 last = targets.toString();
                 Set<String> up = new TreeSet<>();
                 for (JsonNode t : targets) {
@@ -626,7 +712,8 @@ class DashboardTest {
     private static JsonNode query(String api, String promql, PanelQuery from) throws Exception {
         JsonNode answer = get(api + "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
         if (!answer.path("status").asText().equals("success")) {
-            fail("Prometheus refused " + (from == null ? promql : from + "\n    as sent: " + promql) + "\n    " + answer);
+            fail("Prometheus refused " + (from == null ? promql : from + "\n    as sent: " + promql) + "\n    "
+                    + answer);
         }
         return answer.path("data").path("result");
     }
@@ -666,16 +753,19 @@ class DashboardTest {
     }
 
     private static Set<String> labelValues(String api, String label, String match) throws Exception {
-        JsonNode answer = get(api + "/api/v1/label/" + label + "/values?match[]="
-                + URLEncoder.encode(match, StandardCharsets.UTF_8));
+        JsonNode answer = get(
+                api + "/api/v1/label/" + label + "/values?match[]=" + URLEncoder.encode(match, StandardCharsets.UTF_8));
         Set<String> values = new TreeSet<>();
         answer.path("data").forEach(v -> values.add(v.asText()));
         return values;
     }
 
     private static JsonNode get(String url) throws IOException, InterruptedException {
-        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(url))
-                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = HTTP.send(
+                HttpRequest.newBuilder(URI.create(url))
+                        .timeout(Duration.ofSeconds(5))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         return JSON.readTree(response.body());
     }
 
@@ -783,7 +873,8 @@ class DashboardTest {
     @SuppressWarnings("unchecked")
     private static Map<String, Object> only(Map<String, Object> doc, String list) {
         Object items = doc.get(list);
-        assertTrue(items instanceof List<?> l && l.size() == 1 && l.get(0) instanceof Map, list + ": one entry expected");
+        assertTrue(
+                items instanceof List<?> l && l.size() == 1 && l.get(0) instanceof Map, list + ": one entry expected");
         return (Map<String, Object>) ((List<?>) items).get(0);
     }
 }

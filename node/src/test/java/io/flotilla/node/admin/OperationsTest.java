@@ -1,12 +1,13 @@
 package io.flotilla.node.admin;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.flotilla.node.testing.RawClient;
 import io.flotilla.node.testing.TestNode;
 import io.flotilla.node.testing.TestOrigin;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -15,16 +16,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The admin API, its auth rules, metrics, the access log, PROXY protocol and graceful drain. */
 class OperationsTest {
     private static final String TOKEN = "s3cret-token-0123456789";
     private final List<AutoCloseable> closeables = new ArrayList<>();
+
     @TempDir
     Path dir;
 
@@ -50,7 +50,9 @@ class OperationsTest {
     private static RawClient.Response admin(TestNode node, String method, String path, String token) throws Exception {
         try (RawClient client = new RawClient(node.adminPort())) {
             return client.send(method + " " + path + " HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n"
-                    + (token == null ? "" : "Authorization: Bearer " + token + "\r\n") + "Content-Length: 0\r\n\r\n").read();
+                            + (token == null ? "" : "Authorization: Bearer " + token + "\r\n")
+                            + "Content-Length: 0\r\n\r\n")
+                    .read();
         }
     }
 
@@ -81,8 +83,13 @@ class OperationsTest {
         assertEquals(0.0, metric(text, "flotilla_local_responses_total", "status=\"504\""));
         assertEquals(4.0, metric(text, "flotilla_upstream_ttfb_seconds_count", "upstream=\"app\""));
         assertEquals(4.0, metric(text, "flotilla_upstream_requests_total", "upstream=\"app\"", "outcome=\"response\""));
-        assertEquals(1.0, metric(text, "flotilla_upstream_connections", "state=\"open\"",
-                "server=\"127_0_0_1_" + origin.port() + "\""));
+        assertEquals(
+                1.0,
+                metric(
+                        text,
+                        "flotilla_upstream_connections",
+                        "state=\"open\"",
+                        "server=\"127_0_0_1_" + origin.port() + "\""));
         assertTrue(metric(text, "flotilla_listener_bytes_total", "direction=\"received\"") > 100);
         assertEquals(0.0, metric(text, "flotilla_draining"));
         assertTrue(metric(text, "jvm_memory_heap_used") > 0);
@@ -116,7 +123,8 @@ class OperationsTest {
         TestNode node = node(origin, ", access_log: {path: " + log + ", format: json}", "");
         try (RawClient client = node.client()) {
             client.send("GET /logged?q=1 HTTP/1.1\r\nHost: shop\r\nUser-Agent: \"quoted\" agent\r\n"
-                    + "X-Request-Id: rid-7\r\n\r\n").read();
+                            + "X-Request-Id: rid-7\r\n\r\n")
+                    .read();
             client.get("/missing-host-route", "shop");
         }
         List<String> lines = waitForLines(log, 2);
@@ -141,8 +149,11 @@ class OperationsTest {
             client.get("/c", "shop");
         }
         String line = waitForLines(log, 1).get(0);
-        assertTrue(line.matches("127\\.0\\.0\\.1 - - \\[[^]]+] \"GET /c HTTP/1\\.1\" 200 2 \"-\" \"-\" \\S+ \\d+\\.\\d{3} \\S+ "
-                + "127\\.0\\.0\\.1:\\d+"), line);
+        assertTrue(
+                line.matches(
+                        "127\\.0\\.0\\.1 - - \\[[^]]+] \"GET /c HTTP/1\\.1\" 200 2 \"-\" \"-\" \\S+ \\d+\\.\\d{3} \\S+ "
+                                + "127\\.0\\.0\\.1:\\d+"),
+                line);
     }
 
     private static List<String> waitForLines(Path log, int n) throws Exception {

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 /** RFC 9111's arithmetic and rules, checked against the numbers worked from the RFC's own text. */
 class CachePolicyTest {
     private static final long T0 = 1_700_000_000_000L;
-    private final CachePolicy policy = new CachePolicy(List.of("Flotilla-Cache-Control", "CDN-Cache-Control"),
-            0.1, 86_400_000L, false);
+    private final CachePolicy policy =
+            new CachePolicy(List.of("Flotilla-Cache-Control", "CDN-Cache-Control"), 0.1, 86_400_000L, false);
 
     private static CachedHead head(int status, long requestTime, long responseTime, String... kv) {
         HttpHeaders h = new DefaultHttpHeaders();
@@ -40,7 +40,8 @@ class CachePolicyTest {
         assertEquals(-1, cc.seconds("min-fresh", 0));
         assertEquals(0, CacheControl.parse("max-age=abc").seconds("max-age", 0), "invalid: treated as stale");
         assertEquals(0, CacheControl.parse("max-age=5, max-age=10").seconds("max-age", 0), "conflicting duplicates");
-        assertEquals(Integer.MAX_VALUE, CacheControl.parse("max-age=99999999999999").seconds("max-age", 0));
+        assertEquals(
+                Integer.MAX_VALUE, CacheControl.parse("max-age=99999999999999").seconds("max-age", 0));
     }
 
     @Test
@@ -57,7 +58,8 @@ class CachePolicyTest {
 
     @Test
     void freshnessLifetimePrecedence() {
-        assertEquals(30_000, policy.freshnessLifetime(head(200, T0, T0), CacheControl.parse("max-age=60, s-maxage=30")));
+        assertEquals(
+                30_000, policy.freshnessLifetime(head(200, T0, T0), CacheControl.parse("max-age=60, s-maxage=30")));
         assertEquals(60_000, policy.freshnessLifetime(head(200, T0, T0), CacheControl.parse("max-age=60")));
         CachedHead expires = head(200, T0, T0, "Date", date(T0), "Expires", date(T0 + 120_000));
         assertEquals(120_000, policy.freshnessLifetime(expires, CacheControl.NONE));
@@ -115,8 +117,8 @@ class CachePolicyTest {
         for (int i = 0; i < kv.length; i += 2) {
             response.add(kv[i], kv[i + 1]);
         }
-        return policy.unstorable(request, CachePolicy.requestDirectives(request), status, response,
-                policy.responseDirectives(response));
+        return policy.unstorable(
+                request, CachePolicy.requestDirectives(request), status, response, policy.responseDirectives(response));
     }
 
     @Test
@@ -135,8 +137,10 @@ class CachePolicyTest {
         assertTrue(j.staleWhileRevalidate());
         assertEquals(-20, j.ttlSeconds());
         assertEquals(300_000, j.staleIfErrorMillis());
-        assertTrue(policy.judge(h, cc, CacheControl.parse("max-stale=30"), stale).usableWithoutValidation());
-        assertFalse(policy.judge(h, cc, CacheControl.parse("max-stale=10"), stale).usableWithoutValidation());
+        assertTrue(
+                policy.judge(h, cc, CacheControl.parse("max-stale=30"), stale).usableWithoutValidation());
+        assertFalse(
+                policy.judge(h, cc, CacheControl.parse("max-stale=10"), stale).usableWithoutValidation());
         assertTrue(policy.judge(h, cc, CacheControl.parse("max-stale"), stale).usableWithoutValidation());
         assertFalse(policy.judge(h, cc, CacheControl.NONE, T0 + 151_000).staleWhileRevalidate());
         CacheControl strict = CacheControl.parse("max-age=100, must-revalidate, stale-if-error=300");
@@ -147,8 +151,18 @@ class CachePolicyTest {
 
     @Test
     void headRoundTripsThroughItsWireForm() {
-        CachedHead h = head(203, T0, T0 + 5, "ETag", "\"a\"", "X-Long", "v".repeat(70_000), "Set-Cookie", "a=1",
-                "Set-Cookie", "b=2");
+        CachedHead h = head(
+                203,
+                T0,
+                T0 + 5,
+                "ETag",
+                "\"a\"",
+                "X-Long",
+                "v".repeat(70_000),
+                "Set-Cookie",
+                "a=1",
+                "Set-Cookie",
+                "b=2");
         CachedHead back = CachedHead.decode(h.encode());
         assertEquals(h, back);
         assertEquals(List.of("a=1", "b=2"), back.headerValues("set-cookie"));
@@ -156,13 +170,15 @@ class CachePolicyTest {
         future[0] = 99;
         assertNull(CachedHead.decode(future), "another layout version is a miss, not a crash");
         CachedHead marker = CachedHead.varyMarker(List.of("accept-encoding"), T0);
-        assertEquals(List.of("accept-encoding"), CachedHead.decode(marker.encode()).vary());
+        assertEquals(
+                List.of("accept-encoding"), CachedHead.decode(marker.encode()).vary());
     }
 
     @Test
     void a304RefreshesHeadersButNotFraming() {
         CachedHead h = head(200, T0, T0, "Content-Length", "10", "ETag", "\"a\"", "Cache-Control", "max-age=1");
-        HttpHeaders notModified = new DefaultHttpHeaders().add("Cache-Control", "max-age=60").add("Content-Length", "0");
+        HttpHeaders notModified =
+                new DefaultHttpHeaders().add("Cache-Control", "max-age=60").add("Content-Length", "0");
         CachedHead refreshed = h.refreshedBy(notModified, T0 + 10, T0 + 20);
         assertEquals("10", refreshed.header("Content-Length"));
         assertEquals("max-age=60", refreshed.header("Cache-Control"));
@@ -172,8 +188,8 @@ class CachePolicyTest {
 
     @Test
     void severalExpiresAreInvalid() {
-        CachedHead twoExpires = head(200, T0, T0, "Date", date(T0), "Expires", date(T0 + 60_000), "Expires",
-                date(T0 + 60_000));
+        CachedHead twoExpires =
+                head(200, T0, T0, "Date", date(T0), "Expires", date(T0 + 60_000), "Expires", date(T0 + 60_000));
         assertEquals(0, policy.freshnessLifetime(twoExpires, CacheControl.NONE), "several Expires: invalid");
     }
 

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.flotilla.cluster.cache.StoredResponse;
 import io.flotilla.node.testing.RawClient;
 import io.flotilla.node.testing.TestNode;
 import io.flotilla.node.testing.TestOrigin;
-import io.flotilla.cluster.cache.StoredResponse;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -26,7 +26,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,13 +34,13 @@ import org.junit.jupiter.api.Test;
  */
 class CacheTest {
     /** What the origin answers for one path; {@code version} counts the origin's answers for it. */
-    record Reply(int status, Map<String, String> headers, String body) {
-    }
+    record Reply(int status, Map<String, String> headers, String body) {}
 
     private final Map<String, Function<TestOrigin.Received, Reply>> script = new ConcurrentHashMap<>();
     private final AtomicInteger version = new AtomicInteger();
     /** How far the cache's clock is ahead of the wall clock: tests move time on instead of sleeping. */
     private final AtomicLong ahead = new AtomicLong();
+
     private TestOrigin origin;
     private TestNode node;
 
@@ -65,16 +64,18 @@ class CacheTest {
     }
 
     private TestNode startNode(String extra) throws Exception {
-        return TestNode.startWith("node: {name: cache-node, event_loops: 1, admin: 127.0.0.1:0}\n"
-                + "listeners:\n  - bind: 127.0.0.1:0\n"
-                + "upstreams:\n  app:\n    servers: [" + origin.address() + "]\n"
-                + "routes:\n"
-                + "  - {path: /, upstream: app, cache: true}\n"
-                + "  - {path: /nocache/, upstream: app}\n"
-                + "  - {path: /cookies/, upstream: app, cache: {allow_set_cookie: true}}\n"
-                + "  - {path: /keyed/, upstream: app, cache: {key: {headers: [X-Device]}, bypass: ['header:X-Bypass', 'cookie:session']}}\n"
-                + "  - {path: /noquery/, upstream: app, cache: {key: {query: false}}}\n"
-                + "cache: {max_entry: 64k}\n" + extra, () -> System.currentTimeMillis() + ahead.get());
+        return TestNode.startWith(
+                "node: {name: cache-node, event_loops: 1, admin: 127.0.0.1:0}\n"
+                        + "listeners:\n  - bind: 127.0.0.1:0\n"
+                        + "upstreams:\n  app:\n    servers: [" + origin.address() + "]\n"
+                        + "routes:\n"
+                        + "  - {path: /, upstream: app, cache: true}\n"
+                        + "  - {path: /nocache/, upstream: app}\n"
+                        + "  - {path: /cookies/, upstream: app, cache: {allow_set_cookie: true}}\n"
+                        + "  - {path: /keyed/, upstream: app, cache: {key: {headers: [X-Device]}, bypass: ['header:X-Bypass', 'cookie:session']}}\n"
+                        + "  - {path: /noquery/, upstream: app, cache: {key: {query: false}}}\n"
+                        + "cache: {max_entry: 64k}\n" + extra,
+                () -> System.currentTimeMillis() + ahead.get());
     }
 
     /** Moves the cache's clock on, as if {@code millis} had passed. */
@@ -106,7 +107,8 @@ class CacheTest {
     }
 
     private RawClient.Response request(String method, String target, String... headers) throws Exception {
-        StringBuilder raw = new StringBuilder(method).append(' ').append(target).append(" HTTP/1.1\r\nHost: example.com\r\n");
+        StringBuilder raw =
+                new StringBuilder(method).append(' ').append(target).append(" HTTP/1.1\r\nHost: example.com\r\n");
         for (int i = 0; i < headers.length; i += 2) {
             raw.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
         }
@@ -121,7 +123,9 @@ class CacheTest {
     }
 
     private long originCount(String path) {
-        return origin.received().stream().filter(r -> r.target().equals(path) || r.target().startsWith(path + "?")).count();
+        return origin.received().stream()
+                .filter(r -> r.target().equals(path) || r.target().startsWith(path + "?"))
+                .count();
     }
 
     private static String http(long epochMillis) {
@@ -219,7 +223,10 @@ class CacheTest {
 
     @Test
     void errorsAreCachedOnlyWhenTheirHeadersSaySo() throws Exception {
-        script.put("/404", r -> new Reply(404, Map.of("Last-Modified", http(System.currentTimeMillis() - 86_400_000L * 30)), "gone"));
+        script.put(
+                "/404",
+                r -> new Reply(
+                        404, Map.of("Last-Modified", http(System.currentTimeMillis() - 86_400_000L * 30)), "gone"));
         script.put("/404ok", r -> new Reply(404, Map.of("Cache-Control", "max-age=60"), "gone"));
         script.put("/500", r -> new Reply(500, Map.of(), "boom"));
         for (int i = 0; i < 2; i++) {
@@ -261,8 +268,12 @@ class CacheTest {
 
     @Test
     void varyKeepsOneVariantPerSelectingHeaderValue() throws Exception {
-        script.put("/v", r -> new Reply(200, pairs("Cache-Control", "max-age=60", "Vary", "Accept-Language"),
-                "lang=" + r.header("Accept-Language")));
+        script.put(
+                "/v",
+                r -> new Reply(
+                        200,
+                        pairs("Cache-Control", "max-age=60", "Vary", "Accept-Language"),
+                        "lang=" + r.header("Accept-Language")));
         assertEquals("lang=en", get("/v", "Accept-Language", "en").bodyText());
         RawClient.Response fr = get("/v", "Accept-Language", "fr");
         assertEquals("lang=fr", fr.bodyText());
@@ -308,9 +319,11 @@ class CacheTest {
     @Test
     void lastModifiedIsUsedAsValidatorWhenThereIsNoETag() throws Exception {
         String lm = http(System.currentTimeMillis() - 3_600_000);
-        script.put("/lm", r -> lm.equals(r.header("If-Modified-Since"))
-                ? new Reply(304, pairs("Cache-Control", "no-cache"), "")
-                : new Reply(200, pairs("Last-Modified", lm, "Cache-Control", "no-cache"), "lm-body"));
+        script.put(
+                "/lm",
+                r -> lm.equals(r.header("If-Modified-Since"))
+                        ? new Reply(304, pairs("Cache-Control", "no-cache"), "")
+                        : new Reply(200, pairs("Last-Modified", lm, "Cache-Control", "no-cache"), "lm-body"));
         get("/lm");
         RawClient.Response second = get("/lm");
         assertEquals("lm-body", second.bodyText());
@@ -404,8 +417,14 @@ class CacheTest {
     @Test
     void cdnCacheControlWinsOverCacheControlAndIsNotForwarded() throws Exception {
         serve("/cdn", "Cache-Control", "no-store", "CDN-Cache-Control", "max-age=60");
-        serve("/own", "Cache-Control", "max-age=60", "CDN-Cache-Control", "max-age=60",
-                "Flotilla-Cache-Control", "no-store");
+        serve(
+                "/own",
+                "Cache-Control",
+                "max-age=60",
+                "CDN-Cache-Control",
+                "max-age=60",
+                "Flotilla-Cache-Control",
+                "no-store");
         RawClient.Response first = get("/cdn");
         assertNull(first.header("CDN-Cache-Control"));
         assertEquals("no-store", first.header("Cache-Control"), "Cache-Control is for caches downstream");
@@ -424,7 +443,9 @@ class CacheTest {
     void successfulUnsafeMethodsInvalidateTheTargetAndSameOriginLocation() throws Exception {
         serve("/inv", "Cache-Control", "max-age=60");
         serve("/other", "Cache-Control", "max-age=60");
-        script.put("/form", r -> new Reply(303, pairs("Location", "/other", "Content-Location", "http://evil.example/inv"), ""));
+        script.put(
+                "/form",
+                r -> new Reply(303, pairs("Location", "/other", "Content-Location", "http://evil.example/inv"), ""));
         get("/inv");
         get("/other");
         request("POST", "/form");
@@ -439,8 +460,11 @@ class CacheTest {
     void failedUnsafeMethodsInvalidateNothing() throws Exception {
         serve("/keep", "Cache-Control", "max-age=60");
         get("/keep");
-        script.put("/keep", r -> r.method().equals("POST") ? new Reply(500, Map.of(), "no")
-                : new Reply(200, pairs("Cache-Control", "max-age=60"), "again"));
+        script.put(
+                "/keep",
+                r -> r.method().equals("POST")
+                        ? new Reply(500, Map.of(), "no")
+                        : new Reply(200, pairs("Cache-Control", "max-age=60"), "again"));
         request("POST", "/keep");
         assertEquals("v1", get("/keep").bodyText());
     }
@@ -453,8 +477,14 @@ class CacheTest {
         // whole seconds, so a max-age=1 copy can be up to a second old (stale) when it is stored.
         script.put("/swr", r -> {
             int v = version.incrementAndGet();
-            return new Reply(200, pairs("Cache-Control", (v == 1 ? "max-age=1" : "max-age=60")
-                    + ", stale-while-revalidate=30", "ETag", "\"s\""), "v" + v);
+            return new Reply(
+                    200,
+                    pairs(
+                            "Cache-Control",
+                            (v == 1 ? "max-age=1" : "max-age=60") + ", stale-while-revalidate=30",
+                            "ETag",
+                            "\"s\""),
+                    "v" + v);
         });
         get("/swr");
         advance(1300);
@@ -584,8 +614,11 @@ class CacheTest {
         RawClient.Response none = get("/range", "Range", "bytes=20-");
         assertEquals(416, none.status());
         assertEquals("bytes */10", none.header("Content-Range"));
-        assertEquals(200, get("/range", "Range", "bytes=2-5", "If-Range", "\"other\"").status());
-        assertEquals(206, get("/range", "Range", "bytes=2-5", "If-Range", "\"r\"").status());
+        assertEquals(
+                200,
+                get("/range", "Range", "bytes=2-5", "If-Range", "\"other\"").status());
+        assertEquals(
+                206, get("/range", "Range", "bytes=2-5", "If-Range", "\"r\"").status());
         assertEquals(1, originCount("/range"));
     }
 
@@ -626,8 +659,12 @@ class CacheTest {
 
     @Test
     void chunkedResponsesAreStoredWithTheirLength() throws Exception {
-        script.put("/chunked", r -> new Reply(200, pairs("Cache-Control", "max-age=60", "Transfer-Encoding", "chunked"),
-                "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"));
+        script.put(
+                "/chunked",
+                r -> new Reply(
+                        200,
+                        pairs("Cache-Control", "max-age=60", "Transfer-Encoding", "chunked"),
+                        "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"));
         assertEquals("hello world", get("/chunked").bodyText());
         RawClient.Response hit = get("/chunked");
         assertEquals("hello world", hit.bodyText());
@@ -665,8 +702,14 @@ class CacheTest {
         RawClient.Response byUrl = admin("POST", "/cache/purge?url=http://example.com/css/s");
         assertEquals(200, byUrl.status());
         assertEquals("{\"purged\":1}", byUrl.bodyText().trim());
-        assertEquals("{\"purged\":2}", admin("POST", "/cache/purge?tag=product-1").bodyText().trim());
-        assertEquals("{\"purged\":1}", admin("POST", "/cache/purge?prefix=http://example.com/img/").bodyText().trim());
+        assertEquals(
+                "{\"purged\":2}",
+                admin("POST", "/cache/purge?tag=product-1").bodyText().trim());
+        assertEquals(
+                "{\"purged\":1}",
+                admin("POST", "/cache/purge?prefix=http://example.com/img/")
+                        .bodyText()
+                        .trim());
         for (String p : new String[] {"/img/1", "/img/2", "/css/s", "/page"}) {
             assertTrue(get(p).header("Cache-Status").contains("fwd=uri-miss"), p);
             assertEquals(2, originCount(p), p);
@@ -696,8 +739,12 @@ class CacheTest {
 
     @Test
     void unkeyedForwardedHostCannotPoisonWhatOthersGet() throws Exception {
-        script.put("/poison", r -> new Reply(200, pairs("Cache-Control", "max-age=60"),
-                "<script src=//" + r.header("X-Forwarded-Host") + "/app.js>"));
+        script.put(
+                "/poison",
+                r -> new Reply(
+                        200,
+                        pairs("Cache-Control", "max-age=60"),
+                        "<script src=//" + r.header("X-Forwarded-Host") + "/app.js>"));
         RawClient.Response attacker = get("/poison", "X-Forwarded-Host", "evil.example");
         RawClient.Response victim = get("/poison");
         assertFalse(victim.bodyText().contains("evil.example"), victim.bodyText());
@@ -706,7 +753,9 @@ class CacheTest {
 
     @Test
     void staticLookingPathsAreCachedOnlyWhenTheOriginAllowsIt() throws Exception {
-        script.put("/account/x.css", r -> new Reply(200, pairs("Content-Type", "text/html"), "account of " + r.header("Cookie")));
+        script.put(
+                "/account/x.css",
+                r -> new Reply(200, pairs("Content-Type", "text/html"), "account of " + r.header("Cookie")));
         get("/account/x.css", "Cookie", "session=alice");
         RawClient.Response other = get("/account/x.css", "Cookie", "session=bob");
         assertEquals("account of session=bob", other.bodyText());
@@ -739,12 +788,23 @@ class CacheTest {
         assertEquals("1.1 cache-node", get("/via").header("Via"), "a hit on the storing node: one member, not two");
 
         long now = System.currentTimeMillis();
-        HttpHeaders stored = new DefaultHttpHeaders().add("Cache-Control", "max-age=60").add("Content-Length", "5")
-                .add("Via", "1.1 storing-node").add("Date", http(now));
+        HttpHeaders stored = new DefaultHttpHeaders()
+                .add("Cache-Control", "max-age=60")
+                .add("Content-Length", "5")
+                .add("Via", "1.1 storing-node")
+                .add("Date", http(now));
         CachedHead head = CachedHead.of(200, "OK", stored, now, now);
-        cache().store().putAsync(new StoredResponse("http://example.com/other", "http://example.com/other",
-                Set.of(), now, now + 60_000, head.encode(), "other".getBytes(StandardCharsets.US_ASCII)))
-                .toCompletableFuture().join();
+        cache().store()
+                .putAsync(new StoredResponse(
+                        "http://example.com/other",
+                        "http://example.com/other",
+                        Set.of(),
+                        now,
+                        now + 60_000,
+                        head.encode(),
+                        "other".getBytes(StandardCharsets.US_ASCII)))
+                .toCompletableFuture()
+                .join();
         RawClient.Response hit = get("/other");
         assertEquals("other", hit.bodyText());
         assertEquals("1.1 storing-node, 1.1 cache-node", hit.header("Via"));

@@ -16,8 +16,12 @@ import org.junit.jupiter.api.Test;
 class CachedHeadWireTest {
     @Test
     void aHeadRoundTripsWithEveryFieldInOrder() {
-        HttpHeaders h = new DefaultHttpHeaders(false).add("Content-Type", "text/plain").add("Set-Cookie", "a=1")
-                .add("Set-Cookie", "b=2").add("X-Long", "v".repeat(70_000)).add("X-Empty", "");
+        HttpHeaders h = new DefaultHttpHeaders(false)
+                .add("Content-Type", "text/plain")
+                .add("Set-Cookie", "a=1")
+                .add("Set-Cookie", "b=2")
+                .add("X-Long", "v".repeat(70_000))
+                .add("X-Empty", "");
         CachedHead head = CachedHead.of(203, "Non-Authoritative", h, 1_000L, 2_000L);
         CachedHead back = CachedHead.decode(head.encode());
         assertEquals(head, back);
@@ -34,14 +38,19 @@ class CachedHeadWireTest {
     void theLayoutIsPinned() {
         HttpHeaders h = new DefaultHttpHeaders(false).add("ETag", "\"x\"");
         byte[] bytes = CachedHead.of(200, "OK", h, 1L, 2L).encode();
-        assertEquals("0100c800024f4b000000000000000100000000000000020001000445546167",
-                HexFormat.of().formatHex(bytes, 0, 31), "version 1, status, reason, times, header count, name");
-        assertEquals(HexFormat.of().formatHex(CachedHead.decode(bytes).encode()), HexFormat.of().formatHex(bytes));
+        assertEquals(
+                "0100c800024f4b000000000000000100000000000000020001000445546167",
+                HexFormat.of().formatHex(bytes, 0, 31),
+                "version 1, status, reason, times, header count, name");
+        assertEquals(
+                HexFormat.of().formatHex(CachedHead.decode(bytes).encode()),
+                HexFormat.of().formatHex(bytes));
     }
 
     @Test
     void anUnknownLayoutIsAMissNotACrash() {
-        byte[] bytes = CachedHead.of(200, "OK", new DefaultHttpHeaders(), 1L, 2L).encode();
+        byte[] bytes =
+                CachedHead.of(200, "OK", new DefaultHttpHeaders(), 1L, 2L).encode();
         bytes[0] = 9;
         assertNull(CachedHead.decode(bytes));
         assertNull(CachedHead.decode(new byte[] {1, 0}), "truncated");

@@ -47,8 +47,10 @@ class FillMemoryTest {
             out.flush();
             return true;
         });
-        try (origin; TestNode node = TestNode.start("upstreams:\n  app:\n    servers: [" + origin.address() + "]\n"
-                + "routes:\n  - {path: /, upstream: app, cache: true}\ncache: {max_entry: 2m, fill_memory: 3m}\n")) {
+        try (origin;
+                TestNode node = TestNode.start(
+                        "upstreams:\n  app:\n    servers: [" + origin.address() + "]\n"
+                                + "routes:\n  - {path: /, upstream: app, cache: true}\ncache: {max_entry: 2m, fill_memory: 3m}\n")) {
             ResponseCache cache = node.node().cache();
             assertEquals(3L << 20, cache.fillMemoryLimit());
             ExecutorService clients = Executors.newFixedThreadPool(FILLS);

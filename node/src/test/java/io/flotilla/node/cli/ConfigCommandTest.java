@@ -32,7 +32,7 @@ class ConfigCommandTest {
     void pushValidatesLocallyThenAppliesThroughTheAdminApi() throws Exception {
         String token = "0123456789abcdef0123";
         try (TestOrigin origin = TestOrigin.start(TestOrigin.ok("hi"));
-             TestNode node = TestNode.startWith(config(0, origin.address(), token, "/old/"))) {
+                TestNode node = TestNode.startWith(config(0, origin.address(), token, "/old/"))) {
             String admin = "127.0.0.1:" + node.adminPort();
             try (RawClient c = node.client()) {
                 assertEquals(404, c.get("/new/x", "a").status());
@@ -50,7 +50,8 @@ class ConfigCommandTest {
             assertEquals(Main.OK, history.code(), history.err());
             assertTrue(history.out().startsWith("{\"running\":2,\"versions\":[{\"version\":2,"), history.out());
             assertTrue(history.out().contains("{\"version\":1,"), history.out());
-            String table = run("config", "history", "--to", admin, "--token", token).out();
+            String table =
+                    run("config", "history", "--to", admin, "--token", token).out();
             assertTrue(table.contains("\n*2 ") && table.contains("\n 1 "), table + history.out());
             CliRun rolledBack = run("config", "rollback", "--to", admin, "--token", token);
             assertEquals(Main.OK, rolledBack.code(), rolledBack.err());
@@ -59,12 +60,16 @@ class ConfigCommandTest {
                 assertEquals(404, c.get("/new/x", "a").status());
                 assertEquals(200, c.get("/old/x", "a").status());
             }
-            assertEquals(Main.OK, run("config", "push", next.toString(), "--to", admin, "--token", token).code());
+            assertEquals(
+                    Main.OK,
+                    run("config", "push", next.toString(), "--to", admin, "--token", token)
+                            .code());
             CliRun shown = run("config", "show", "--to", admin, "--token", token);
             assertEquals(Main.OK, shown.code());
             assertTrue(shown.out().contains("path: /new/"), shown.out());
 
-            Path bad = Files.writeString(dir.resolve("bad.yaml"),
+            Path bad = Files.writeString(
+                    dir.resolve("bad.yaml"),
                     config(0, origin.address(), token, "/x/").replace("upstream: app", "upstream: ap"));
             CliRun refused = run("config", "push", bad.toString(), "--to", admin, "--token", token);
             assertEquals(Main.BAD_CONFIG, refused.code());
@@ -80,7 +85,8 @@ class ConfigCommandTest {
     @Test
     void usageAndUnreachableNode() throws Exception {
         assertEquals(Main.USAGE, run("config", "push", "--to", "127.0.0.1:1").code());
-        assertEquals(Main.USAGE, run("config", "frobnicate", "--to", "127.0.0.1:1").code());
+        assertEquals(
+                Main.USAGE, run("config", "frobnicate", "--to", "127.0.0.1:1").code());
         assertEquals(Main.USAGE, run("config", "show", "--to", "nowhere").code());
         int closedPort;
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {

@@ -28,8 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * node's routes, /config/versions, /fleet and the version metric are what is asserted.
  */
 class ConfigSourcesTest {
-    private static final Pattern STARTED = Pattern.compile(
-            "serving on \\[/127\\.0\\.0\\.1:(\\d+)].*admin on 127\\.0\\.0\\.1:(\\d+)");
+    private static final Pattern STARTED =
+            Pattern.compile("serving on \\[/127\\.0\\.0\\.1:(\\d+)].*admin on 127\\.0\\.0\\.1:(\\d+)");
 
     @TempDir
     Path dir;
@@ -43,7 +43,11 @@ class ConfigSourcesTest {
     @BeforeEach
     void origin() throws Exception {
         origin = TestOrigin.start((request, out) -> {
-            TestOrigin.writeResponse(out, 200, Map.of(), ("origin:" + request.target()).getBytes(StandardCharsets.US_ASCII),
+            TestOrigin.writeResponse(
+                    out,
+                    200,
+                    Map.of(),
+                    ("origin:" + request.target()).getBytes(StandardCharsets.US_ASCII),
                     !request.method().equals("HEAD"));
             return true;
         });
@@ -75,12 +79,24 @@ class ConfigSourcesTest {
 
     private Process spawn(Path config) throws IOException {
         log = dir.resolve("node.log");
-        String java = ProcessHandle.current().info().command()
+        String java = ProcessHandle.current()
+                .info()
+                .command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        Process p = new ProcessBuilder(java, "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("java.class.path"),
-                "io.flotilla.node.cli.Main", "node", "--config", config.toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = new ProcessBuilder(
+                        java,
+                        "-Xmx128m",
+                        "-XX:+UseSerialGC",
+                        "-XX:TieredStopAtLevel=1",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        "io.flotilla.node.cli.Main",
+                        "node",
+                        "--config",
+                        config.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         processes.add(p);
         return p;
     }
@@ -109,7 +125,9 @@ class ConfigSourcesTest {
     }
 
     private static void hangup(Process p) throws Exception {
-        Process kill = new ProcessBuilder("sh", "-c", "kill -HUP " + p.pid()).inheritIO().start();
+        Process kill = new ProcessBuilder("sh", "-c", "kill -HUP " + p.pid())
+                .inheritIO()
+                .start();
         assertEquals(0, kill.waitFor(), "kill -HUP");
     }
 
@@ -129,7 +147,8 @@ class ConfigSourcesTest {
     }
 
     private List<String> sources() throws IOException {
-        Matcher m = Pattern.compile("\"source\":\"([^\"]*)\"").matcher(admin("GET", "/config/versions", "").bodyText());
+        Matcher m = Pattern.compile("\"source\":\"([^\"]*)\"")
+                .matcher(admin("GET", "/config/versions", "").bodyText());
         List<String> found = new ArrayList<>();
         while (m.find()) {
             found.add(m.group(1));
@@ -150,8 +169,8 @@ class ConfigSourcesTest {
         assertEquals("origin:/reloaded/x", get("/hup/x").bodyText());
         assertEquals(List.of("sighup", "file"), sources());
 
-        Path pushed = Files.writeString(dir.resolve("pushed.yaml"),
-                config("  - {path: /pushed/, upstream: app, rewrite: /cli/}\n"));
+        Path pushed = Files.writeString(
+                dir.resolve("pushed.yaml"), config("  - {path: /pushed/, upstream: app, rewrite: /cli/}\n"));
         String to = "127.0.0.1:" + admin;
         CliRun push = CliRun.of("config", "push", pushed.toString(), "--to", to);
         assertEquals(0, push.code(), push.err());
@@ -166,15 +185,24 @@ class ConfigSourcesTest {
         assertEquals(List.of("rollback to v2", "cli push", "sighup", "file"), sources());
 
         String history = CliRun.of("config", "history", "--json", "--to", to).out();
-        assertTrue(history.contains("\"running\":4") && history.contains("lone (SIGHUP, " + file + ")")
-                && history.contains("lone (admin API, from 127.0.0.1)"), history);
+        assertTrue(
+                history.contains("\"running\":4")
+                        && history.contains("lone (SIGHUP, " + file + ")")
+                        && history.contains("lone (admin API, from 127.0.0.1)"),
+                history);
         String table = CliRun.of("config", "history", "--to", to).out();
-        assertTrue(table.startsWith("version ") && table.contains("\n*4 ") && table.contains(" rollback to v2 ")
-                && table.contains(" sighup ") && table.contains("lone (SIGHUP, " + file + ")"), table);
+        assertTrue(
+                table.startsWith("version ")
+                        && table.contains("\n*4 ")
+                        && table.contains(" rollback to v2 ")
+                        && table.contains(" sighup ")
+                        && table.contains("lone (SIGHUP, " + file + ")"),
+                table);
         String fleet = admin("GET", "/fleet", "").bodyText();
         assertTrue(fleet.contains("\"config_version\":4"), fleet);
         assertTrue(admin("GET", "/metrics", "").bodyText().contains("flotilla_config_version 4"), "metric");
-        assertEquals("static from www\n", get("/www/index.html").bodyText(), "./www still resolves against the file's dir");
+        assertEquals(
+                "static from www\n", get("/www/index.html").bodyText(), "./www still resolves against the file's dir");
     }
 
     @Test
@@ -186,8 +214,12 @@ class ConfigSourcesTest {
         assertEquals(200, ok.status(), ok.bodyText());
         RawClient.Response bad = admin("POST", "/config", config("").replace("./www", "./nowhere"));
         assertEquals(400, bad.status(), bad.bodyText());
-        assertTrue(bad.bodyText().contains("resolve against " + dir.toRealPath() + " (the directory of the node's config file")
-                || bad.bodyText().contains("resolve against " + dir + " (the directory of the node's config file"),
+        assertTrue(
+                bad.bodyText()
+                                .contains("resolve against " + dir.toRealPath()
+                                        + " (the directory of the node's config file")
+                        || bad.bodyText()
+                                .contains("resolve against " + dir + " (the directory of the node's config file"),
                 bad.bodyText());
         assertEquals(List.of("push", "file"), sources());
     }
@@ -222,18 +254,23 @@ class ConfigSourcesTest {
         String to = "127.0.0.1:" + admin;
         CliRun diff = CliRun.of("config", "diff", next.toString(), "--to", to);
         assertEquals(0, diff.code(), diff.err());
-        assertTrue(diff.out().contains("upstreams: unchanged") && diff.out().contains("routes: changed\n"
-                + "  +   - {path: /next/, upstream: app}\n") && diff.out().contains("1 section(s) differ"), diff.out());
+        assertTrue(
+                diff.out().contains("upstreams: unchanged")
+                        && diff.out().contains("routes: changed\n" + "  +   - {path: /next/, upstream: app}\n")
+                        && diff.out().contains("1 section(s) differ"),
+                diff.out());
         CliRun dry = CliRun.of("config", "push", "--dry-run", next.toString(), "--to", to);
         assertEquals(0, dry.code(), dry.err());
         assertTrue(dry.out().contains("valid; a push would make it version 2"), dry.out());
-        Path bad = Files.writeString(dir.resolve("bad.yaml"), config("").replace("[{bind: '127.0.0.1:0'}]",
-                "[{bind: '127.0.0.1:0'}, {bind: '127.0.0.1:0'}]"));
+        Path bad = Files.writeString(
+                dir.resolve("bad.yaml"),
+                config("").replace("[{bind: '127.0.0.1:0'}]", "[{bind: '127.0.0.1:0'}, {bind: '127.0.0.1:0'}]"));
         CliRun refused = CliRun.of("config", "push", "--dry-run", bad.toString(), "--to", to);
         assertEquals(Main.FAILED, refused.code(), refused.out());
         assertTrue(refused.err().contains("listeners differ"), refused.err());
         assertEquals(List.of("file"), sources(), "a dry run publishes nothing");
         assertEquals("origin:/next/x", get("/next/x").bodyText(), "the catch-all, not a /next/ route");
-        assertTrue(CliRun.of("config", "diff", file.toString(), "--to", to).out().contains("no changes"));
+        assertTrue(
+                CliRun.of("config", "diff", file.toString(), "--to", to).out().contains("no changes"));
     }
 }

@@ -1,7 +1,7 @@
 package io.flotilla.node.cli;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,13 +11,13 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** bin/flotilla sizes the default heap from the machine's memory, within its bounds (issue 16). */
 class LauncherHeapTest {
-    private static final Path LAUNCHER = Path.of("").toAbsolutePath().getParent().resolve("bin/flotilla");
+    private static final Path LAUNCHER =
+            Path.of("").toAbsolutePath().getParent().resolve("bin/flotilla");
     private static final Pattern HEAP = Pattern.compile("-Xms(\\d+)m -Xmx(\\d+)m -Xmn(\\d+)m ");
 
     @TempDir
@@ -47,13 +47,16 @@ class LauncherHeapTest {
     @Test
     void aQuarterOfThisMachinesMemoryWithinTheBounds() throws Exception {
         long hostMb = Files.readAllLines(Path.of("/proc/meminfo")).stream()
-                .filter(l -> l.startsWith("MemTotal:")).mapToLong(l -> Long.parseLong(l.replaceAll("\\D", "")) / 1024)
-                .findFirst().orElseThrow();
+                .filter(l -> l.startsWith("MemTotal:"))
+                .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", "")) / 1024)
+                .findFirst()
+                .orElseThrow();
         long[] h = heap(options(Map.of()));
         assertEquals(h[0], h[1], "a fixed heap");
         assertEquals(h[1] / 2, h[2], "the young generation is half of it");
         // A container limit can only make it smaller than a quarter of the host's memory.
-        assertTrue(h[1] >= 128 && h[1] <= Math.max(128, Math.min(4096, hostMb / 4)), "heap " + h[1] + " MB on " + hostMb);
+        assertTrue(
+                h[1] >= 128 && h[1] <= Math.max(128, Math.min(4096, hostMb / 4)), "heap " + h[1] + " MB on " + hostMb);
     }
 
     @Test

@@ -1,13 +1,12 @@
 package io.flotilla.node.cli;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Exit codes and messages a script can rely on. */
 class MainTest {
@@ -25,7 +24,9 @@ class MainTest {
         assertTrue(version.out().startsWith("flotilla "), version.out());
         CliRun help = run("--help");
         assertEquals(Main.OK, help.code());
-        assertTrue(help.out().contains("validate") && help.out().contains("node") && help.out().contains("demo"));
+        assertTrue(help.out().contains("validate")
+                && help.out().contains("node")
+                && help.out().contains("demo"));
     }
 
     @Test
@@ -34,7 +35,8 @@ class MainTest {
         assertEquals(Main.OK, first.code());
         String key = first.out().trim();
         assertEquals(32, java.util.Base64.getDecoder().decode(key).length);
-        assertTrue(io.flotilla.cluster.security.FleetKeys.decode(java.util.List.of(key)).enabled());
+        assertTrue(io.flotilla.cluster.security.FleetKeys.decode(java.util.List.of(key))
+                .enabled());
         assertTrue(!key.equals(run("fleet-key").out().trim()), "random, not fixed");
     }
 
@@ -53,15 +55,19 @@ class MainTest {
     @Test
     void validateReportsFileLineAndField() throws Exception {
         Path good = dir.resolve("good.yaml");
-        Files.writeString(good, "listeners: [{bind: 127.0.0.1:0}]\nupstreams:\n  app: {servers: [127.0.0.1:1]}\n"
-                + "routes:\n  - {path: /, upstream: app}\n");
+        Files.writeString(
+                good,
+                "listeners: [{bind: 127.0.0.1:0}]\nupstreams:\n  app: {servers: [127.0.0.1:1]}\n"
+                        + "routes:\n  - {path: /, upstream: app}\n");
         CliRun ok = run("validate", good.toString());
         assertEquals(Main.OK, ok.code(), ok.err());
         assertTrue(ok.out().contains("ok"));
 
         Path bad = dir.resolve("bad.yaml");
-        Files.writeString(bad, "listeners: [{bind: 127.0.0.1:0}]\nupstreams:\n  app: {servers: [127.0.0.1:1]}\n"
-                + "routes:\n  - {path: /, upstream: ap}\n");
+        Files.writeString(
+                bad,
+                "listeners: [{bind: 127.0.0.1:0}]\nupstreams:\n  app: {servers: [127.0.0.1:1]}\n"
+                        + "routes:\n  - {path: /, upstream: ap}\n");
         CliRun refused = run("validate", bad.toString());
         assertEquals(Main.BAD_CONFIG, refused.code());
         assertTrue(refused.err().startsWith(bad + ":5:"), refused.err());

@@ -52,8 +52,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CompressionTest {
     /** What the origin answers for one path. */
-    record Reply(int status, Map<String, String> headers, byte[] body) {
-    }
+    record Reply(int status, Map<String, String> headers, byte[] body) {}
 
     private static final byte[] PAGE = page(20_000);
     private static final int LARGE = 32 << 20;
@@ -61,6 +60,7 @@ class CompressionTest {
     private final AtomicLong originWrote = new AtomicLong();
     /** How far the cache's clock is ahead of the wall clock. */
     private final AtomicLong ahead = new AtomicLong();
+
     private TestOrigin origin;
     private TestNode node;
     private HttpClient client;
@@ -93,19 +93,33 @@ class CompressionTest {
         });
         Path statics = Files.createDirectories(dir.resolve("www"));
         Files.write(statics.resolve("page.html"), PAGE);
-        node = TestNode.startWith("node: {name: gz, event_loops: 1, admin: 127.0.0.1:0}\n"
-                + "listeners:\n  - bind: 127.0.0.1:0\n"
-                + "upstreams:\n  app:\n    servers: [" + origin.address() + "]\n"
-                + "compression: {gzip_level: 1, min_length: 300}\n"
-                + "routes:\n"
-                + "  - {path: /cached/, upstream: app, cache: true}\n"
-                + "  - {path: /off/, upstream: app, compression: false}\n"
-                + "  - {path: /static/, static: " + statics + "}\n"
-                + "  - {path: /, upstream: app}\n"
-                + "cache: {max_entry: 1m}\n", () -> System.currentTimeMillis() + ahead.get());
+        node = TestNode.startWith(
+                "node: {name: gz, event_loops: 1, admin: 127.0.0.1:0}\n"
+                        + "listeners:\n  - bind: 127.0.0.1:0\n"
+                        + "upstreams:\n  app:\n    servers: [" + origin.address() + "]\n"
+                        + "compression: {gzip_level: 1, min_length: 300}\n"
+                        + "routes:\n"
+                        + "  - {path: /cached/, upstream: app, cache: true}\n"
+                        + "  - {path: /off/, upstream: app, compression: false}\n"
+                        + "  - {path: /static/, static: " + statics + "}\n"
+                        + "  - {path: /, upstream: app}\n"
+                        + "cache: {max_entry: 1m}\n",
+                () -> System.currentTimeMillis() + ahead.get());
         client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        script.put("/page", r -> new Reply(200, Map.of("Content-Type", "text/html; charset=utf-8",
-                "ETag", "\"v1\"", "Vary", "Origin", "Accept-Ranges", "bytes"), PAGE));
+        script.put(
+                "/page",
+                r -> new Reply(
+                        200,
+                        Map.of(
+                                "Content-Type",
+                                "text/html; charset=utf-8",
+                                "ETag",
+                                "\"v1\"",
+                                "Vary",
+                                "Origin",
+                                "Accept-Ranges",
+                                "bytes"),
+                        PAGE));
     }
 
     @AfterAll
@@ -119,10 +133,17 @@ class CompressionTest {
     @Test
     void curlDecodesEachCodingItAsksFor() throws Exception {
         Path curl = ExternalTool.require("/usr/bin/curl", "curl");
-        for (String[] ask : new String[][] {{null, "br"}, {"gzip", "gzip"}, {"br", "br"}, {"zstd", "zstd"},
-                {"gzip;q=0.5, zstd;q=0.8, br;q=0", "zstd"}}) {
-            List<String> command = new ArrayList<>(List.of(curl.toString(), "-sS", "--compressed", "-D", "-",
-                    "-o", dir.resolve("body").toString()));
+        for (String[] ask : new String[][] {
+            {null, "br"}, {"gzip", "gzip"}, {"br", "br"}, {"zstd", "zstd"}, {"gzip;q=0.5, zstd;q=0.8, br;q=0", "zstd"}
+        }) {
+            List<String> command = new ArrayList<>(List.of(
+                    curl.toString(),
+                    "-sS",
+                    "--compressed",
+                    "-D",
+                    "-",
+                    "-o",
+                    dir.resolve("body").toString()));
             if (ask[0] != null) {
                 command.addAll(List.of("-H", "Accept-Encoding: " + ask[0]));
             }
@@ -147,10 +168,14 @@ class CompressionTest {
         for (Map.Entry<String, String> e : expected.entrySet()) {
             HttpResponse<byte[]> r = get("/a/page", "Accept-Encoding", e.getKey());
             assertEquals(200, r.statusCode());
-            assertEquals(e.getValue(), r.headers().firstValue("Content-Encoding").orElse(null), e.getKey());
+            assertEquals(
+                    e.getValue(), r.headers().firstValue("Content-Encoding").orElse(null), e.getKey());
             assertArrayEquals(PAGE, decode(r), e.getKey());
-            assertEquals("Origin, Accept-Encoding", r.headers().firstValue("Vary").orElseThrow(), "Vary merged");
-            assertEquals(e.getValue() == null ? "\"v1\"" : "W/\"v1\"", r.headers().firstValue("ETag").orElseThrow());
+            assertEquals(
+                    "Origin, Accept-Encoding", r.headers().firstValue("Vary").orElseThrow(), "Vary merged");
+            assertEquals(
+                    e.getValue() == null ? "\"v1\"" : "W/\"v1\"",
+                    r.headers().firstValue("ETag").orElseThrow());
             if (e.getValue() != null) {
                 assertTrue(r.headers().firstValue("Content-Length").isEmpty(), "length unknown while encoding");
                 assertTrue(r.headers().firstValue("Accept-Ranges").isEmpty(), "no ranges of the encoded form");
@@ -165,7 +190,8 @@ class CompressionTest {
         script.put("/etag", r -> {
             String inm = r.header("if-none-match");
             boolean match = inm != null && inm.replace("W/", "").equals("\"e1\""); // weak comparison
-            return match ? new Reply(304, Map.of("ETag", "\"e1\""), new byte[0])
+            return match
+                    ? new Reply(304, Map.of("ETag", "\"e1\""), new byte[0])
                     : new Reply(200, Map.of("Content-Type", "application/json", "ETag", "\"e1\""), PAGE);
         });
         HttpResponse<byte[]> first = get("/a/etag", "Accept-Encoding", "gzip");
@@ -179,9 +205,12 @@ class CompressionTest {
     @Test
     void responsesThatMustNotBeEncodedAreLeftAlone() throws Exception {
         byte[] gz = gzip(PAGE);
-        script.put("/encoded", r -> new Reply(200, Map.of("Content-Type", "text/html", "Content-Encoding", "gzip"), gz));
-        script.put("/notransform", r -> new Reply(200, Map.of("Content-Type", "text/html",
-                "Cache-Control", "public, no-transform"), PAGE));
+        script.put(
+                "/encoded", r -> new Reply(200, Map.of("Content-Type", "text/html", "Content-Encoding", "gzip"), gz));
+        script.put(
+                "/notransform",
+                r -> new Reply(
+                        200, Map.of("Content-Type", "text/html", "Cache-Control", "public, no-transform"), PAGE));
         script.put("/image", r -> new Reply(200, Map.of("Content-Type", "image/png"), PAGE));
         script.put("/small", r -> new Reply(200, Map.of("Content-Type", "text/plain"), new byte[299]));
         script.put("/status", r -> new Reply(500, Map.of("Content-Type", "text/html"), PAGE));
@@ -194,13 +223,24 @@ class CompressionTest {
             assertTrue(r.headers().firstValue("Content-Encoding").isEmpty(), path);
             assertTrue(r.headers().firstValue("Content-Length").isPresent(), path);
         }
-        assertTrue(get("/a/page", "Accept-Encoding", "gzip", "Cache-Control", "no-transform").headers()
-                .firstValue("Content-Encoding").isEmpty(), "a request's no-transform too");
-        assertEquals("Origin", get("/off/page", "Accept-Encoding", "gzip").headers().firstValue("Vary").orElseThrow(),
+        assertTrue(
+                get("/a/page", "Accept-Encoding", "gzip", "Cache-Control", "no-transform")
+                        .headers()
+                        .firstValue("Content-Encoding")
+                        .isEmpty(),
+                "a request's no-transform too");
+        assertEquals(
+                "Origin",
+                get("/off/page", "Accept-Encoding", "gzip")
+                        .headers()
+                        .firstValue("Vary")
+                        .orElseThrow(),
                 "a route with compression off adds no Vary");
         // An HTTP/1.0 client has no chunked framing: identity, as NGINX's gzip_http_version 1.1.
         try (Socket s = new Socket("127.0.0.1", node.port())) {
-            s.getOutputStream().write("GET /a/page HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream()
+                    .write("GET /a/page HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n"
+                            .getBytes(StandardCharsets.ISO_8859_1));
             String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
             assertFalse(response.toLowerCase(Locale.ROOT).contains("content-encoding"), response.substring(0, 300));
         }
@@ -217,8 +257,11 @@ class CompressionTest {
         assertArrayEquals(PAGE, decode(r));
 
         HttpResponse<byte[]> get = get("/a/page", "Accept-Encoding", "br");
-        HttpResponse<Void> head = client.send(HttpRequest.newBuilder(URI.create(url("/a/page")))
-                .method("HEAD", HttpRequest.BodyPublishers.noBody()).header("Accept-Encoding", "br").build(),
+        HttpResponse<Void> head = client.send(
+                HttpRequest.newBuilder(URI.create(url("/a/page")))
+                        .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                        .header("Accept-Encoding", "br")
+                        .build(),
                 HttpResponse.BodyHandlers.discarding());
         for (String field : List.of("Content-Encoding", "Vary", "ETag", "Content-Length", "Content-Type")) {
             assertEquals(get.headers().firstValue(field), head.headers().firstValue(field), field);
@@ -234,8 +277,8 @@ class CompressionTest {
             }
             assertEquals("identity", r.header("accept-encoding"), "a range is of the identity");
             byte[] part = java.util.Arrays.copyOfRange(PAGE, 100, 200);
-            return new Reply(206, Map.of("Content-Type", "text/plain", "Content-Range",
-                    "bytes 100-199/" + PAGE.length), part);
+            return new Reply(
+                    206, Map.of("Content-Type", "text/plain", "Content-Range", "bytes 100-199/" + PAGE.length), part);
         });
         HttpResponse<byte[]> r = get("/a/ranged", "Accept-Encoding", "gzip", "Range", "bytes=100-199");
         assertEquals(206, r.statusCode());
@@ -268,8 +311,12 @@ class CompressionTest {
 
     @Test
     void theCacheStoresEachCodingOnceAndPurgeRemovesEveryVariant() throws Exception {
-        script.put("/hit", r -> new Reply(200, Map.of("Content-Type", "text/css", "Cache-Control", "max-age=300",
-                "ETag", "\"h1\""), PAGE));
+        script.put(
+                "/hit",
+                r -> new Reply(
+                        200,
+                        Map.of("Content-Type", "text/css", "Cache-Control", "max-age=300", "ETag", "\"h1\""),
+                        PAGE));
         long before = originCount("/cached/hit");
         HttpResponse<byte[]> gz = get("/cached/hit", "Accept-Encoding", "gzip, deflate");
         assertEquals("gzip", gz.headers().firstValue("Content-Encoding").orElseThrow());
@@ -290,13 +337,26 @@ class CompressionTest {
         assertArrayEquals(PAGE, plainHit.body());
         assertEquals(2, originCount("/cached/hit") - before, "one fetch per coding");
 
-        HttpResponse<String> purged = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.adminPort()
-                + "/cache/purge?url=http://127.0.0.1:" + node.port() + "/cached/hit"))
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> purged = client.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.adminPort()
+                                + "/cache/purge?url=http://127.0.0.1:" + node.port() + "/cached/hit"))
+                        .POST(HttpRequest.BodyPublishers.noBody())
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertEquals(200, purged.statusCode(), purged.body());
-        assertTrue(get("/cached/hit", "Accept-Encoding", "gzip").headers().firstValue("Cache-Status").orElseThrow()
-                .contains("fwd="), "the gzip variant is gone");
-        assertTrue(get("/cached/hit").headers().firstValue("Cache-Status").orElseThrow().contains("fwd="),
+        assertTrue(
+                get("/cached/hit", "Accept-Encoding", "gzip")
+                        .headers()
+                        .firstValue("Cache-Status")
+                        .orElseThrow()
+                        .contains("fwd="),
+                "the gzip variant is gone");
+        assertTrue(
+                get("/cached/hit")
+                        .headers()
+                        .firstValue("Cache-Status")
+                        .orElseThrow()
+                        .contains("fwd="),
                 "the identity variant is gone");
         assertEquals(4, originCount("/cached/hit") - before);
     }
@@ -304,9 +364,17 @@ class CompressionTest {
     @Test
     void aBackgroundRefreshStoresTheVariantEncodedAsItsKeySays() throws Exception {
         AtomicLong versions = new AtomicLong();
-        script.put("/swr", r -> new Reply(200, Map.of("Content-Type", "application/json",
-                "Cache-Control", "max-age=1, stale-while-revalidate=60"),
-                (versions.incrementAndGet() + new String(PAGE, StandardCharsets.US_ASCII)).getBytes(StandardCharsets.US_ASCII)));
+        script.put(
+                "/swr",
+                r -> new Reply(
+                        200,
+                        Map.of(
+                                "Content-Type",
+                                "application/json",
+                                "Cache-Control",
+                                "max-age=1, stale-while-revalidate=60"),
+                        (versions.incrementAndGet() + new String(PAGE, StandardCharsets.US_ASCII))
+                                .getBytes(StandardCharsets.US_ASCII)));
         get("/cached/swr", "Accept-Encoding", "br");
         ahead.addAndGet(5_000);
         HttpResponse<byte[]> stale = get("/cached/swr", "Accept-Encoding", "br");
@@ -317,7 +385,8 @@ class CompressionTest {
             Thread.sleep(20);
             refreshed = get("/cached/swr", "Accept-Encoding", "br");
         } while (decode(refreshed)[0] != '2' && System.currentTimeMillis() < deadline);
-        assertEquals("br", refreshed.headers().firstValue("Content-Encoding").orElseThrow(), "stored encoded, as keyed");
+        assertEquals(
+                "br", refreshed.headers().firstValue("Content-Encoding").orElseThrow(), "stored encoded, as keyed");
         assertEquals('2', decode(refreshed)[0]);
         assertEquals(2, versions.get());
     }
@@ -330,8 +399,9 @@ class CompressionTest {
         originWrote.set(0);
         try (Socket s = new Socket("127.0.0.1", node.port())) {
             s.setReceiveBufferSize(64 * 1024);
-            s.getOutputStream().write("GET /a/large HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n"
-                    .getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream()
+                    .write("GET /a/large HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n"
+                            .getBytes(StandardCharsets.ISO_8859_1));
             Thread.sleep(1500); // the client reads nothing: the relay must stop reading the origin
             long stalled = originWrote.get();
             long direct = PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory();
@@ -405,10 +475,30 @@ class CompressionTest {
     static byte[] page(int size) {
         StringBuilder b = new StringBuilder(size + 100);
         Random random = new Random(1);
-        String[] words = {"flotilla", "proxy", "node", "fleet", "cache", "route", "<div class=\"item\">", "</div>\n",
-                "upstream", "request", "response", "compression", "the", "a", "of", "and", "{\"id\":", "},\n"};
+        String[] words = {
+            "flotilla",
+            "proxy",
+            "node",
+            "fleet",
+            "cache",
+            "route",
+            "<div class=\"item\">",
+            "</div>\n",
+            "upstream",
+            "request",
+            "response",
+            "compression",
+            "the",
+            "a",
+            "of",
+            "and",
+            "{\"id\":",
+            "},\n"
+        };
         while (b.length() < size) {
-            b.append(words[random.nextInt(words.length)]).append(random.nextInt(1000)).append(' ');
+            b.append(words[random.nextInt(words.length)])
+                    .append(random.nextInt(1000))
+                    .append(' ');
         }
         return b.substring(0, size).getBytes(StandardCharsets.US_ASCII);
     }

@@ -46,10 +46,17 @@ class HitEncodingCostBench {
         Coding[] codings = {Coding.GZIP, Coding.BR, Coding.ZSTD};
         for (int c = 0; c < codings.length; c++) {
             for (int level : sweep[c]) {
-                CompressionConfig config = new CompressionConfig(true, List.of(), java.util.Set.of(), 0,
-                        c == 0 ? level : 5, c == 1 ? level : 4, c == 2 ? level : 3);
+                CompressionConfig config = new CompressionConfig(
+                        true,
+                        List.of(),
+                        java.util.Set.of(),
+                        0,
+                        c == 0 ? level : 5,
+                        c == 1 ? level : 4,
+                        c == 2 ? level : 3);
                 ContentEncoder sized = new ContentEncoder(codings[c].newEncoder(config));
-                io.netty.handler.codec.http.HttpContent out = sized.encode(new DefaultLastHttpContent(Unpooled.wrappedBuffer(body)));
+                io.netty.handler.codec.http.HttpContent out =
+                        sized.encode(new DefaultLastHttpContent(Unpooled.wrappedBuffer(body)));
                 int bytes = out.content().readableBytes();
                 out.release();
                 int times = 300;
@@ -61,8 +68,14 @@ class HitEncodingCostBench {
                     encodeOnce(codings[c], body, config);
                 }
                 double micros = (THREADS.getCurrentThreadCpuTime() - before) / 1000.0 / times;
-                System.out.printf(Locale.ROOT, "level %-4s %2d  %6.1f us per 64 KiB  %5.1f MB/s  size %5.1f%%%n",
-                        codings[c].token(), level, micros, body.length / micros, 100.0 * bytes / body.length);
+                System.out.printf(
+                        Locale.ROOT,
+                        "level %-4s %2d  %6.1f us per 64 KiB  %5.1f MB/s  size %5.1f%%%n",
+                        codings[c].token(),
+                        level,
+                        micros,
+                        body.length / micros,
+                        100.0 * bytes / body.length);
             }
         }
     }
@@ -72,17 +85,30 @@ class HitEncodingCostBench {
         for (int size : new int[] {1024, 64 * 1024}) {
             byte[] body = CompressionTest.page(size);
             try (TestOrigin origin = TestOrigin.start((r, out) -> {
-                TestOrigin.writeResponse(out, 200, Map.of("Content-Type", "text/html", "Cache-Control", "max-age=600"),
-                        body, !r.method().equals("HEAD"));
-                return true;
-            }); TestNode node = TestNode.start("upstreams:\n  app:\n    servers: [" + origin.address() + "]\n"
-                    + "compression: true\nroutes:\n  - {path: /, upstream: app, cache: true}\ncache: {max_entry: 1m}\n")) {
+                        TestOrigin.writeResponse(
+                                out,
+                                200,
+                                Map.of("Content-Type", "text/html", "Cache-Control", "max-age=600"),
+                                body,
+                                !r.method().equals("HEAD"));
+                        return true;
+                    });
+                    TestNode node = TestNode.start(
+                            "upstreams:\n  app:\n    servers: [" + origin.address() + "]\n"
+                                    + "compression: true\nroutes:\n  - {path: /, upstream: app, cache: true}\ncache: {max_entry: 1m}\n")) {
                 for (String coding : List.of("gzip", "br", "zstd")) {
                     int requests = size > 4096 ? 4000 : 20000;
                     double hit = hitMicros(node.port(), coding, requests);
                     double encode = encodeMicros(Coding.of(coding), body, requests / 4);
-                    System.out.printf(Locale.ROOT, "%6d B %-4s  hit as stored %7.1f us/request (event loop CPU)   "
-                                    + "encode again %7.1f us (%.1fx the hit)%n", size, coding, hit, encode, encode / hit);
+                    System.out.printf(
+                            Locale.ROOT,
+                            "%6d B %-4s  hit as stored %7.1f us/request (event loop CPU)   "
+                                    + "encode again %7.1f us (%.1fx the hit)%n",
+                            size,
+                            coding,
+                            hit,
+                            encode,
+                            encode / hit);
                 }
                 assertEquals(3, origin.requestCount(), "one fill per coding, every other request a hit");
             }
@@ -91,12 +117,16 @@ class HitEncodingCostBench {
 
     /** Event-loop CPU per keep-alive request for {@code requests} hits of the variant, after as many to warm up. */
     private static double hitMicros(int port, String coding, int requests) throws Exception {
-        java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create("http://127.0.0.1:" + port + "/page")).header("Accept-Encoding", coding).build(),
-                java.net.http.HttpResponse.BodyHandlers.discarding()); // the miss that stores the variant
+        java.net.http.HttpClient.newHttpClient()
+                .send(
+                        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/page"))
+                                .header("Accept-Encoding", coding)
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.discarding()); // the miss that stores the variant
         try (Socket s = new Socket("127.0.0.1", port)) {
             s.setTcpNoDelay(true);
-            byte[] request = ("GET /page HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nAccept-Encoding: " + coding + "\r\n\r\n")
+            byte[] request = ("GET /page HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nAccept-Encoding: " + coding
+                            + "\r\n\r\n")
                     .getBytes(StandardCharsets.ISO_8859_1);
             OutputStream out = s.getOutputStream();
             InputStream in = new java.io.BufferedInputStream(s.getInputStream(), 1 << 17);

@@ -42,11 +42,13 @@ class NegotiationAndEncodersTest {
                 Map.entry("deflate, compress", Coding.IDENTITY),
                 Map.entry("x-gzip", Coding.GZIP),
                 Map.entry("", Coding.IDENTITY));
-        table.forEach((field, expected) ->
-                assertEquals(expected, AcceptEncoding.negotiate(List.of(field), OFFERED), field));
+        table.forEach(
+                (field, expected) -> assertEquals(expected, AcceptEncoding.negotiate(List.of(field), OFFERED), field));
         assertEquals(Coding.IDENTITY, AcceptEncoding.negotiate(List.of(), OFFERED), "no field: identity");
         assertEquals(Coding.GZIP, AcceptEncoding.negotiate(List.of("br;q=0.1", "gzip"), OFFERED), "two field lines");
-        assertEquals(Coding.GZIP, AcceptEncoding.negotiate(List.of("gzip, br"), List.of(Coding.GZIP, Coding.BR)),
+        assertEquals(
+                Coding.GZIP,
+                AcceptEncoding.negotiate(List.of("gzip, br"), List.of(Coding.GZIP, Coding.BR)),
                 "the server's order breaks ties");
     }
 
@@ -69,10 +71,12 @@ class NegotiationAndEncodersTest {
             assertEquals("kept", ((LastHttpContent) end).trailingHeaders().get("x-trailer"));
             take(end, out);
             encoder.close();
-            assertTrue(producedBeforeEnd > out.size() / 2, coding + ": output streams, not held to the end ("
-                    + producedBeforeEnd + " of " + out.size() + ")");
+            assertTrue(
+                    producedBeforeEnd > out.size() / 2,
+                    coding + ": output streams, not held to the end (" + producedBeforeEnd + " of " + out.size() + ")");
             assertTrue(out.size() < page.length / 2, coding + " ratio " + out.size());
-            assertArrayEquals(page, CompressionTest.decode(response(coding.token(), out.toByteArray())), coding.token());
+            assertArrayEquals(
+                    page, CompressionTest.decode(response(coding.token(), out.toByteArray())), coding.token());
         }
     }
 
@@ -80,7 +84,8 @@ class NegotiationAndEncodersTest {
     void anEncoderCutShortReleasesWhatItHeld() {
         for (Coding coding : OFFERED) {
             ContentEncoder encoder = new ContentEncoder(coding.newEncoder(CompressionConfig.DEFAULT));
-            encoder.encode(new DefaultHttpContent(Unpooled.wrappedBuffer(CompressionTest.page(5000)))).release();
+            encoder.encode(new DefaultHttpContent(Unpooled.wrappedBuffer(CompressionTest.page(5000))))
+                    .release();
             encoder.close(); // the leak detector (PARANOID) fails the class if anything stayed
             encoder.close();
         }
@@ -99,14 +104,37 @@ class NegotiationAndEncodersTest {
     private static HttpResponse<byte[]> response(String coding, byte[] body) {
         HttpHeaders headers = HttpHeaders.of(Map.of("Content-Encoding", List.of(coding)), (a, b) -> true);
         return new HttpResponse<>() {
-            public int statusCode() { return 200; }
-            public java.net.http.HttpRequest request() { return null; }
-            public java.util.Optional<HttpResponse<byte[]>> previousResponse() { return java.util.Optional.empty(); }
-            public HttpHeaders headers() { return headers; }
-            public byte[] body() { return body; }
-            public java.util.Optional<javax.net.ssl.SSLSession> sslSession() { return java.util.Optional.empty(); }
-            public java.net.URI uri() { return null; }
-            public java.net.http.HttpClient.Version version() { return java.net.http.HttpClient.Version.HTTP_1_1; }
+            public int statusCode() {
+                return 200;
+            }
+
+            public java.net.http.HttpRequest request() {
+                return null;
+            }
+
+            public java.util.Optional<HttpResponse<byte[]>> previousResponse() {
+                return java.util.Optional.empty();
+            }
+
+            public HttpHeaders headers() {
+                return headers;
+            }
+
+            public byte[] body() {
+                return body;
+            }
+
+            public java.util.Optional<javax.net.ssl.SSLSession> sslSession() {
+                return java.util.Optional.empty();
+            }
+
+            public java.net.URI uri() {
+                return null;
+            }
+
+            public java.net.http.HttpClient.Version version() {
+                return java.net.http.HttpClient.Version.HTTP_1_1;
+            }
         };
     }
 }

@@ -65,29 +65,48 @@ class CacheConfigTest {
         assertTrue(r.allowSetCookie());
         assertEquals(List.of("header:x-preview", "cookie:session", "query:nocache"), r.bypass());
         assertTrue(c.routes().get(3).cache().isEmpty());
-        assertEquals(new CacheConfig(64L << 20, 1L << 20, "Cache-Tag", List.of("Edge-Cache-Control"), false, 0.2,
-                Duration.ofHours(1), Duration.ofSeconds(2), Duration.ofMinutes(10), 16L << 20), c.cache());
+        assertEquals(
+                new CacheConfig(
+                        64L << 20,
+                        1L << 20,
+                        "Cache-Tag",
+                        List.of("Edge-Cache-Control"),
+                        false,
+                        0.2,
+                        Duration.ofHours(1),
+                        Duration.ofSeconds(2),
+                        Duration.ofMinutes(10),
+                        16L << 20),
+                c.cache());
     }
 
     @Test
     void errorsNameTheField() {
-        assertEquals("edge.yaml:4:47: routes[0].cache.bypass[0]: expected header:NAME, cookie:NAME or query:NAME, "
+        assertEquals(
+                "edge.yaml:4:47: routes[0].cache.bypass[0]: expected header:NAME, cookie:NAME or query:NAME, "
                         + "got 'body:x'",
-                refused("routes:\n  - {path: /, upstream: app, cache: {bypass: ['body:x']}}\n").getMessage());
-        assertTrue(refused("routes:\n  - {path: /, upstream: app, cache: {ttl: 5s}}\n").getMessage()
+                refused("routes:\n  - {path: /, upstream: app, cache: {bypass: ['body:x']}}\n")
+                        .getMessage());
+        assertTrue(refused("routes:\n  - {path: /, upstream: app, cache: {ttl: 5s}}\n")
+                .getMessage()
                 .contains("routes[0].cache.ttl: unknown key 'ttl'"));
-        assertTrue(refused("routes:\n  - {path: /, static: /tmp, cache: true}\n").getMessage()
+        assertTrue(refused("routes:\n  - {path: /, static: /tmp, cache: true}\n")
+                .getMessage()
                 .contains("routes[0].cache: only a route to an upstream caches"));
         ConfigException entry = refused("routes: [{path: /, upstream: app}]\ncache: {max_size: 2m, max_entry: 4m}\n");
         assertEquals(4, entry.line());
         assertEquals("cache.max_entry", entry.field());
-        assertTrue(refused("routes: [{path: /, upstream: app}]\ncache: {heuristic_fraction: 2}\n").getMessage()
+        assertTrue(refused("routes: [{path: /, upstream: app}]\ncache: {heuristic_fraction: 2}\n")
+                .getMessage()
                 .contains("cache.heuristic_fraction: expected a fraction from 0 to 1"));
-        assertTrue(refused("routes: [{path: /, upstream: app}]\ncache: {tag_header: 'Surrogate Key'}\n").getMessage()
+        assertTrue(refused("routes: [{path: /, upstream: app}]\ncache: {tag_header: 'Surrogate Key'}\n")
+                .getMessage()
                 .contains("cache.tag_header: expected a header name"));
-        assertTrue(refused("routes: [{path: /, upstream: app}]\ncache: {max_size: 10q}\n").getMessage()
+        assertTrue(refused("routes: [{path: /, upstream: app}]\ncache: {max_size: 10q}\n")
+                .getMessage()
                 .contains("cache.max_size"));
-        assertTrue(refused("routes: [{path: /, upstream: app}]\ncache: {strip_targeted: perhaps}\n").getMessage()
+        assertTrue(refused("routes: [{path: /, upstream: app}]\ncache: {strip_targeted: perhaps}\n")
+                .getMessage()
                 .contains("cache.strip_targeted"));
     }
 }

@@ -38,19 +38,26 @@ class CompressionConfigTest {
 
         assertTrue(parse("compression: true\n").compression().enabled());
         CompressionConfig c = parse("compression: {codings: [gzip, br], types: [text/*, application/json], "
-                + "min_length: 1k, gzip_level: 6, brotli_level: 5, zstd_level: 7}\n").compression();
-        assertEquals(new CompressionConfig(true, List.of("gzip", "br"), Set.of("text/*", "application/json"), 1024,
-                6, 5, 7), c);
-        assertFalse(parse("compression: {enabled: false, gzip_level: 2}\n").compression().enabled());
+                        + "min_length: 1k, gzip_level: 6, brotli_level: 5, zstd_level: 7}\n")
+                .compression();
+        assertEquals(
+                new CompressionConfig(true, List.of("gzip", "br"), Set.of("text/*", "application/json"), 1024, 6, 5, 7),
+                c);
+        assertFalse(parse("compression: {enabled: false, gzip_level: 2}\n")
+                .compression()
+                .enabled());
     }
 
     @Test
     void errors() {
-        assertEquals("edge.yaml:6:29: compression.codings[1]: unknown coding 'deflate'; known: br, zstd, gzip",
+        assertEquals(
+                "edge.yaml:6:29: compression.codings[1]: unknown coding 'deflate'; known: br, zstd, gzip",
                 refused("compression: {codings: [br, deflate]}\n"));
-        assertEquals("edge.yaml:6:27: compression.gzip_level: must be between 1 and 9, got 11",
+        assertEquals(
+                "edge.yaml:6:27: compression.gzip_level: must be between 1 and 9, got 11",
                 refused("compression: {gzip_level: 11}\n"));
-        assertEquals("edge.yaml:6:23: compression.types[0]: 'html' is not a media type such as text/html or text/*",
+        assertEquals(
+                "edge.yaml:6:23: compression.types[0]: 'html' is not a media type such as text/html or text/*",
                 refused("compression: {types: [html]}\n"));
         assertTrue(refused("compression: {level: 3}\n").contains("unknown key 'level'"));
     }

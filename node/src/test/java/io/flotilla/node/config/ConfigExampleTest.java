@@ -40,6 +40,7 @@ class ConfigExampleTest {
         assertTrue(c.routes().get(0).rateLimit().isPresent());
         assertEquals(3, c.cluster().orElseThrow().expectedSize());
         assertEquals(PoolConfig.defaults(), c.upstreams().get("app").pool());
-        assertEquals(ListenerConfig.DEFAULT_MAX_CONNECTIONS, c.listeners().get(0).maxConnections());
+        assertEquals(
+                ListenerConfig.DEFAULT_MAX_CONNECTIONS, c.listeners().get(0).maxConnections());
     }
 }

@@ -53,8 +53,8 @@ class ConfigLoaderErrorsTest {
                   - path: /
                     upstream: ap
                 """);
-        assertEquals("edge.yaml:6:15: routes[0].upstream: no upstream named 'ap' (did you mean 'app'?)",
-                e.getMessage());
+        assertEquals(
+                "edge.yaml:6:15: routes[0].upstream: no upstream named 'ap' (did you mean 'app'?)", e.getMessage());
         assertAt(e, 6, 15, "routes[0].upstream");
     }
 
@@ -73,8 +73,9 @@ class ConfigLoaderErrorsTest {
                     max_conections: 5
                 """);
         assertAt(e, 3, 5, "listeners[0].max_conections");
-        assertEquals("unknown key 'max_conections' (did you mean 'max_connections'?); valid keys: bind, "
-                + "max_connections, proxy_protocol, trusted_proxies, tls, redirect_https, http2, h2c, http2_limits",
+        assertEquals(
+                "unknown key 'max_conections' (did you mean 'max_connections'?); valid keys: bind, "
+                        + "max_connections, proxy_protocol, trusted_proxies, tls, redirect_https, http2, h2c, http2_limits",
                 e.problem());
     }
 
@@ -145,7 +146,11 @@ class ConfigLoaderErrorsTest {
         assertAt(e, 8, 23, "limits.header_line");
         assertEquals("must be greater than 0", e.problem());
 
-        assertEquals(0, ConfigLoader.parse(BASE + "limits: {body: 0}\n", "edge.yaml").limits().body());
+        assertEquals(
+                0,
+                ConfigLoader.parse(BASE + "limits: {body: 0}\n", "edge.yaml")
+                        .limits()
+                        .body());
     }
 
     @Test
@@ -219,8 +224,7 @@ class ConfigLoaderErrorsTest {
     void clusterBindClashesWithAListener() {
         ConfigException e = refused(BASE + "cluster: {name: prod, bind: '[::]:8080', insecure: true}\n");
         assertAt(e, 8, 29, "cluster.bind");
-        assertEquals("[::]:8080 clashes with listeners[0].bind 127.0.0.1:8080 (line 2)",
-                e.problem());
+        assertEquals("[::]:8080 clashes with listeners[0].bind 127.0.0.1:8080 (line 2)", e.problem());
     }
 
     @Test
@@ -235,7 +239,9 @@ class ConfigLoaderErrorsTest {
         assertEquals(3, config.listeners().size(), "all three listeners accepted");
         assertEquals(8081, config.listeners().get(1).bind().port());
         assertEquals(8080, config.listeners().get(2).bind().port());
-        assertTrue(config.listeners().get(2).bind().host().contains("::1"), config.listeners().get(2).bind().host());
+        assertTrue(
+                config.listeners().get(2).bind().host().contains("::1"),
+                config.listeners().get(2).bind().host());
     }
 
     @Test
@@ -294,7 +300,8 @@ class ConfigLoaderErrorsTest {
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(file));
         assertEquals(file.toString(), e.file());
         assertEquals(3, e.line());
-        assertEquals("directory 'www' (" + dir.toAbsolutePath().normalize().resolve("www") + ") does not exist",
+        assertEquals(
+                "directory 'www' (" + dir.toAbsolutePath().normalize().resolve("www") + ") does not exist",
                 e.problem());
     }
 
@@ -313,7 +320,8 @@ class ConfigLoaderErrorsTest {
                   - {host: EXAMPLE.com, path: /api/, upstream: app}
                 """);
         assertAt(e, 9, 5, "routes[2]");
-        assertEquals("same host ('example.com') and path '/api/' as routes[1] at line 8; one would never match",
+        assertEquals(
+                "same host ('example.com') and path '/api/' as routes[1] at line 8; one would never match",
                 e.problem());
     }
 
@@ -333,8 +341,9 @@ class ConfigLoaderErrorsTest {
 
     @Test
     void badHostPatterns() {
-        for (String host : new String[] {"exa mple.com", "*example.com", "a.*.com", "example..com", "-a.com",
-                "ex_ample.com", "*.", "example.com."}) {
+        for (String host : new String[] {
+            "exa mple.com", "*example.com", "a.*.com", "example..com", "-a.com", "ex_ample.com", "*.", "example.com."
+        }) {
             ConfigException e = refused(BASE + "  - {host: '" + host + "', upstream: app}\n");
             assertAt(e, 8, 12, "routes[1].host");
             assertMentions(e, "expected a host name", host);
@@ -454,7 +463,8 @@ class ConfigLoaderErrorsTest {
                 routes: [{upstream: app}]
                 """);
         assertAt(e, 4, 14, "upstreams.app.balance");
-        assertEquals("unknown balance 'round-robin' (did you mean 'round_robin'?); accepted: round_robin, least_conn, random, ring_hash, maglev",
+        assertEquals(
+                "unknown balance 'round-robin' (did you mean 'round_robin'?); accepted: round_robin, least_conn, random, ring_hash, maglev",
                 e.problem());
     }
 
@@ -551,19 +561,27 @@ class ConfigLoaderErrorsTest {
         Files.writeString(file, io.flotilla.cluster.security.FleetKeys.generate() + "\n");
         e = refused(BASE + "cluster: {name: prod, bind: 10.0.0.1:5701, key_file: '" + file + "', keys: [x]}\n");
         assertMentions(e, "not both");
-        FlotillaConfig ok = ConfigLoader.parse(BASE + "cluster: {name: prod, bind: 10.0.0.1:5701, key_file: '"
-                + file + "'}\n", "edge.yaml");
+        FlotillaConfig ok = ConfigLoader.parse(
+                BASE + "cluster: {name: prod, bind: 10.0.0.1:5701, key_file: '" + file + "'}\n", "edge.yaml");
         assertEquals(1, ok.cluster().orElseThrow().keysNow().size());
-        assertTrue(ConfigLoader.parse(BASE + "cluster: {name: prod, bind: 10.0.0.1:5701, insecure: true}\n",
-                "edge.yaml").cluster().orElseThrow().insecure());
-        assertTrue(ConfigLoader.parse(BASE + "cluster: {name: prod, bind: 127.0.0.1:5701}\n", "edge.yaml")
-                .cluster().orElseThrow().keysNow().isEmpty(), "loopback needs no secret");
+        assertTrue(
+                ConfigLoader.parse(BASE + "cluster: {name: prod, bind: 10.0.0.1:5701, insecure: true}\n", "edge.yaml")
+                        .cluster()
+                        .orElseThrow()
+                        .insecure());
+        assertTrue(
+                ConfigLoader.parse(BASE + "cluster: {name: prod, bind: 127.0.0.1:5701}\n", "edge.yaml")
+                        .cluster()
+                        .orElseThrow()
+                        .keysNow()
+                        .isEmpty(),
+                "loopback needs no secret");
     }
 
     @Test
     void clusterPeerListedTwice() {
-        ConfigException e = refused(BASE
-                + "cluster: {name: prod, bind: ':5701', peers: [10.0.0.1:5701, 10.0.0.1:5701]}\n");
+        ConfigException e =
+                refused(BASE + "cluster: {name: prod, bind: ':5701', peers: [10.0.0.1:5701, 10.0.0.1:5701]}\n");
         assertAt(e, 8, 61, "cluster.peers[1]");
         assertMentions(e, "listed twice");
     }

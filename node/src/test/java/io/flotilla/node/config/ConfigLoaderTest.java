@@ -65,39 +65,86 @@ class ConfigLoaderTest {
 
         assertEquals(file.toAbsolutePath().normalize(), c.source());
         assertEquals(new NodeSettings("edge-1", Optional.of(new HostPort("127.0.0.1", 9901)), 4), c.node());
-        assertEquals(List.of(
-                new ListenerConfig(new HostPort("0.0.0.0", 8080), 500),
-                new ListenerConfig(new HostPort("::1", 8443), ListenerConfig.DEFAULT_MAX_CONNECTIONS)),
+        assertEquals(
+                List.of(
+                        new ListenerConfig(new HostPort("0.0.0.0", 8080), 500),
+                        new ListenerConfig(new HostPort("::1", 8443), ListenerConfig.DEFAULT_MAX_CONNECTIONS)),
                 c.listeners());
 
         assertEquals(List.of("app", "api"), List.copyOf(c.upstreams().keySet()), "file order is kept");
         UpstreamConfig app = c.upstreams().get("app");
-        assertEquals(new UpstreamConfig("app", "round_robin", List.of(
-                new UpstreamConfig.ServerConfig(new HostPort("127.0.0.1", 9001), 3),
-                new UpstreamConfig.ServerConfig(new HostPort("127.0.0.1", 9002), 1),
-                new UpstreamConfig.ServerConfig(new HostPort("backend.internal", 9003), 0)),
-                new PoolConfig(8, Duration.ofSeconds(30), Duration.ofSeconds(90), 0)), app);
-        assertEquals(new UpstreamConfig("api", UpstreamConfig.DEFAULT_BALANCE, List.of(
-                new UpstreamConfig.ServerConfig(new HostPort("10.0.0.5", 80), 1)), PoolConfig.defaults()),
+        assertEquals(
+                new UpstreamConfig(
+                        "app",
+                        "round_robin",
+                        List.of(
+                                new UpstreamConfig.ServerConfig(new HostPort("127.0.0.1", 9001), 3),
+                                new UpstreamConfig.ServerConfig(new HostPort("127.0.0.1", 9002), 1),
+                                new UpstreamConfig.ServerConfig(new HostPort("backend.internal", 9003), 0)),
+                        new PoolConfig(8, Duration.ofSeconds(30), Duration.ofSeconds(90), 0)),
+                app);
+        assertEquals(
+                new UpstreamConfig(
+                        "api",
+                        UpstreamConfig.DEFAULT_BALANCE,
+                        List.of(new UpstreamConfig.ServerConfig(new HostPort("10.0.0.5", 80), 1)),
+                        PoolConfig.defaults()),
                 c.upstreams().get("api"));
 
-        assertEquals(List.of(
-                new RouteConfig(Optional.of("example.com"), "/api/", Optional.of("api"), Optional.empty(),
-                        Optional.of("/"), Optional.empty(), Optional.empty()),
-                new RouteConfig(Optional.of("*.example.com"), "/static/", Optional.empty(),
-                        Optional.of(dir.resolve("www").toAbsolutePath().normalize()), Optional.empty(), Optional.empty(), Optional.empty()),
-                new RouteConfig(Optional.empty(), "/", Optional.of("app"), Optional.empty(), Optional.of("/v2/"), Optional.empty(), Optional.empty())),
+        assertEquals(
+                List.of(
+                        new RouteConfig(
+                                Optional.of("example.com"),
+                                "/api/",
+                                Optional.of("api"),
+                                Optional.empty(),
+                                Optional.of("/"),
+                                Optional.empty(),
+                                Optional.empty()),
+                        new RouteConfig(
+                                Optional.of("*.example.com"),
+                                "/static/",
+                                Optional.empty(),
+                                Optional.of(dir.resolve("www").toAbsolutePath().normalize()),
+                                Optional.empty(),
+                                Optional.empty(),
+                                Optional.empty()),
+                        new RouteConfig(
+                                Optional.empty(),
+                                "/",
+                                Optional.of("app"),
+                                Optional.empty(),
+                                Optional.of("/v2/"),
+                                Optional.empty(),
+                                Optional.empty())),
                 c.routes());
 
-        assertEquals(new TimeoutConfig(Duration.ofSeconds(5), Duration.ofSeconds(20), Duration.ofMinutes(2),
-                Duration.ofSeconds(45), Duration.ofMillis(500), Duration.ofHours(1), Duration.ofSeconds(10)),
+        assertEquals(
+                new TimeoutConfig(
+                        Duration.ofSeconds(5),
+                        Duration.ofSeconds(20),
+                        Duration.ofMinutes(2),
+                        Duration.ofSeconds(45),
+                        Duration.ofMillis(500),
+                        Duration.ofHours(1),
+                        Duration.ofSeconds(10)),
                 c.timeouts());
         assertEquals(new LimitConfig(4096, 2048, 65536, 50, 0), c.limits());
-        assertEquals(new HeaderPolicy("upstream", false, true, false, "hide", Optional.of("X-Trace-Id")),
-                c.headers());
-        assertEquals(Optional.of(new ClusterConfig("prod", new HostPort("10.0.0.11", 5701), 7800,
-                List.of(new HostPort("10.0.0.11", 5701), new HostPort("10.0.0.12", 5701)), "static", "", 1,
-                32L << 20, 2, Optional.empty(), List.of("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="), false)),
+        assertEquals(new HeaderPolicy("upstream", false, true, false, "hide", Optional.of("X-Trace-Id")), c.headers());
+        assertEquals(
+                Optional.of(new ClusterConfig(
+                        "prod",
+                        new HostPort("10.0.0.11", 5701),
+                        7800,
+                        List.of(new HostPort("10.0.0.11", 5701), new HostPort("10.0.0.12", 5701)),
+                        "static",
+                        "",
+                        1,
+                        32L << 20,
+                        2,
+                        Optional.empty(),
+                        List.of("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="),
+                        false)),
                 c.cluster());
     }
 
@@ -109,12 +156,22 @@ class ConfigLoaderTest {
         assertEquals(expectedHostName(), c.node().name());
         assertEquals(Optional.empty(), c.node().admin());
         assertEquals(NodeSettings.DEFAULT_EVENT_LOOPS, c.node().eventLoops());
-        assertEquals(ListenerConfig.DEFAULT_MAX_CONNECTIONS, c.listeners().get(0).maxConnections());
+        assertEquals(
+                ListenerConfig.DEFAULT_MAX_CONNECTIONS, c.listeners().get(0).maxConnections());
         UpstreamConfig app = c.upstreams().get("app");
         assertEquals(UpstreamConfig.DEFAULT_BALANCE, app.balance());
-        assertEquals(UpstreamConfig.ServerConfig.DEFAULT_WEIGHT, app.servers().get(0).weight());
+        assertEquals(
+                UpstreamConfig.ServerConfig.DEFAULT_WEIGHT, app.servers().get(0).weight());
         assertEquals(PoolConfig.defaults(), app.pool());
-        assertEquals(new RouteConfig(Optional.empty(), "/", Optional.of("app"), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()),
+        assertEquals(
+                new RouteConfig(
+                        Optional.empty(),
+                        "/",
+                        Optional.of("app"),
+                        Optional.empty(),
+                        Optional.empty(),
+                        Optional.empty(),
+                        Optional.empty()),
                 c.routes().get(0));
         assertEquals(TimeoutConfig.defaults(), c.timeouts());
         assertEquals(LimitConfig.defaults(), c.limits());
@@ -159,8 +216,8 @@ class ConfigLoaderTest {
 
     @Test
     void hostAndServerTakeLiterals() throws Exception {
-        FlotillaConfig c = ConfigLoader.parse(MINIMAL + "headers: {host: origin.internal:8080, server: Flotilla 1}\n",
-                "t.yaml");
+        FlotillaConfig c =
+                ConfigLoader.parse(MINIMAL + "headers: {host: origin.internal:8080, server: Flotilla 1}\n", "t.yaml");
         assertEquals("origin.internal:8080", c.headers().host());
         assertEquals("Flotilla 1", c.headers().server());
     }
@@ -175,7 +232,8 @@ class ConfigLoaderTest {
                 """.formatted(www.toString()), "t.yaml");
 
         assertTrue(c.upstreams().isEmpty());
-        assertEquals(Optional.of(www.toAbsolutePath().normalize()), c.routes().get(0).staticRoot());
+        assertEquals(
+                Optional.of(www.toAbsolutePath().normalize()), c.routes().get(0).staticRoot());
     }
 
     @Test
@@ -187,7 +245,9 @@ class ConfigLoaderTest {
 
         FlotillaConfig c = ConfigLoader.load(file);
 
-        assertEquals(Optional.of(conf.resolve("public").toAbsolutePath().normalize()), c.routes().get(0).staticRoot());
+        assertEquals(
+                Optional.of(conf.resolve("public").toAbsolutePath().normalize()),
+                c.routes().get(0).staticRoot());
     }
 
     @Test
@@ -223,8 +283,9 @@ class ConfigLoaderTest {
                 routes: [{upstream: a}]
                 """, "t.yaml");
 
-        assertEquals(new PoolConfig(9, Duration.ofSeconds(5), PoolConfig.DEFAULT_MAX_AGE,
-                PoolConfig.DEFAULT_MAX_REQUESTS), c.upstreams().get("b").pool());
+        assertEquals(
+                new PoolConfig(9, Duration.ofSeconds(5), PoolConfig.DEFAULT_MAX_AGE, PoolConfig.DEFAULT_MAX_REQUESTS),
+                c.upstreams().get("b").pool());
     }
 
     @Test
@@ -245,11 +306,14 @@ class ConfigLoaderTest {
 
     @Test
     void adminBeyondLoopbackNeedsAToken() {
-        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(MINIMAL
-                + "node: {admin: \"0.0.0.0:9901\"}\n", "t.yaml"));
+        ConfigException e = assertThrows(
+                ConfigException.class,
+                () -> ConfigLoader.parse(MINIMAL + "node: {admin: \"0.0.0.0:9901\"}\n", "t.yaml"));
         assertTrue(e.getMessage().contains("node.admin: the admin API is bound beyond loopback"), e.getMessage());
-        ConfigException shortToken = assertThrows(ConfigException.class, () -> ConfigLoader.parse(MINIMAL
-                + "node: {admin: \"127.0.0.1:9901\", admin_token: short}\n", "t.yaml"));
+        ConfigException shortToken = assertThrows(
+                ConfigException.class,
+                () -> ConfigLoader.parse(
+                        MINIMAL + "node: {admin: \"127.0.0.1:9901\", admin_token: short}\n", "t.yaml"));
         assertTrue(shortToken.getMessage().contains("node.admin_token"), shortToken.getMessage());
     }
 
@@ -278,7 +342,9 @@ class ConfigLoaderTest {
                 upstreams: {app: {servers: [127.0.0.1:1]}}
                 routes: [{upstream: app}]
                 """, "t.yaml");
-        assertEquals(Optional.of(new NodeSettings.AccessLogConfig("-", "combined")), c.node().accessLog());
+        assertEquals(
+                Optional.of(new NodeSettings.AccessLogConfig("-", "combined")),
+                c.node().accessLog());
         assertEquals(Duration.ZERO, c.node().drainGrace());
         assertEquals(Duration.ofSeconds(3), c.node().drainTimeout());
         ListenerConfig listener = c.listeners().get(0);

@@ -74,8 +74,8 @@ class DurationsTest {
 
     @Test
     void rejectsOverflowInsteadOfWrapping() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Durations.parse("9999999999999999d"));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> Durations.parse("9999999999999999d"));
         assertTrue(e.getMessage().contains("too large"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Durations.parse("99999999999999999999ms"));
     }

@@ -16,7 +16,10 @@ class RateLimitConfigTest {
             """;
 
     private static Optional<RateLimitConfig> limit(String route) throws ConfigException {
-        return ConfigLoader.parse(BASE + "  - " + route + "\n", "edge.yaml").routes().get(0).rateLimit();
+        return ConfigLoader.parse(BASE + "  - " + route + "\n", "edge.yaml")
+                .routes()
+                .get(0)
+                .rateLimit();
     }
 
     private static String refused(String route) {
@@ -26,22 +29,34 @@ class RateLimitConfigTest {
     @Test
     void forms() throws Exception {
         assertEquals(Optional.empty(), limit("{path: /, upstream: app}"));
-        assertEquals(Optional.of(new RateLimitConfig(100, Duration.ofSeconds(1), "client_ip")),
+        assertEquals(
+                Optional.of(new RateLimitConfig(100, Duration.ofSeconds(1), "client_ip")),
                 limit("{path: /, upstream: app, rate_limit: {requests: 100}}"));
-        assertEquals(Optional.of(new RateLimitConfig(5, Duration.ofMinutes(1), "header:X-Api-Key")),
+        assertEquals(
+                Optional.of(new RateLimitConfig(5, Duration.ofMinutes(1), "header:X-Api-Key")),
                 limit("{path: /, upstream: app, rate_limit: {requests: 5, per: 1m, key: 'header:X-Api-Key'}}"));
-        assertEquals("route", limit("{path: /, upstream: app, rate_limit: {requests: 5, key: route}}").get().key());
+        assertEquals(
+                "route",
+                limit("{path: /, upstream: app, rate_limit: {requests: 5, key: route}}")
+                        .get()
+                        .key());
     }
 
     @Test
     void errors() {
-        assertEquals("edge.yaml:4:42: routes[0].rate_limit.requests: required: how many requests per period, "
-                + "e.g. requests: 100", refused("{path: /, upstream: app, rate_limit: {per: 1s}}"));
-        assertEquals("edge.yaml:4:70: routes[0].rate_limit.key: expected client_ip, route or header:NAME, got 'cookie'",
+        assertEquals(
+                "edge.yaml:4:42: routes[0].rate_limit.requests: required: how many requests per period, "
+                        + "e.g. requests: 100",
+                refused("{path: /, upstream: app, rate_limit: {per: 1s}}"));
+        assertEquals(
+                "edge.yaml:4:70: routes[0].rate_limit.key: expected client_ip, route or header:NAME, got 'cookie'",
                 refused("{path: /, upstream: app, rate_limit: {requests: 5, per: 1s, key: cookie}}"));
-        assertEquals("edge.yaml:4:61: routes[0].rate_limit.per: a rate-limit period must be at least 100ms, got 10ms",
+        assertEquals(
+                "edge.yaml:4:61: routes[0].rate_limit.per: a rate-limit period must be at least 100ms, got 10ms",
                 refused("{path: /, upstream: app, rate_limit: {requests: 5, per: 10ms}}"));
-        assertEquals("edge.yaml:4:53: routes[0].rate_limit.requests: must be between 1 and "
-                + (Long.MAX_VALUE / 4) + ", got 0", refused("{path: /, upstream: app, rate_limit: {requests: 0}}"));
+        assertEquals(
+                "edge.yaml:4:53: routes[0].rate_limit.requests: must be between 1 and " + (Long.MAX_VALUE / 4)
+                        + ", got 0",
+                refused("{path: /, upstream: app, rate_limit: {requests: 0}}"));
     }
 }

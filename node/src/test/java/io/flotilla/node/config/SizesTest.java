@@ -34,8 +34,8 @@ class SizesTest {
     @Test
     void rejectsUnknownUnit() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Sizes.parse("1tb"));
-        assertEquals("unknown size unit 'tb' in '1tb'; use k, m or g (1024-based), or no unit for bytes",
-                e.getMessage());
+        assertEquals(
+                "unknown size unit 'tb' in '1tb'; use k, m or g (1024-based), or no unit for bytes", e.getMessage());
     }
 
     @Test
@@ -55,8 +55,7 @@ class SizesTest {
 
     @Test
     void rejectsOverflowInsteadOfWrapping() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Sizes.parse("9999999999999g"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Sizes.parse("9999999999999g"));
         assertTrue(e.getMessage().contains("too large"), e.getMessage());
     }
 }

@@ -1,13 +1,12 @@
 package io.flotilla.node.config;
 
-import org.junit.jupiter.api.Test;
-
-import java.time.Duration;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
 
 /** The websocket section and the route switch: defaults, values, and errors that name the field. */
 class WebSocketConfigTest {
@@ -22,7 +21,8 @@ class WebSocketConfigTest {
 
     @Test
     void defaultsTunnelOnRoutesToAnUpstream() throws ConfigException {
-        FlotillaConfig config = parse("routes: [{path: /, upstream: app}, {path: /off, upstream: app, websocket: false}]\n");
+        FlotillaConfig config =
+                parse("routes: [{path: /, upstream: app}, {path: /off, upstream: app, websocket: false}]\n");
         assertEquals(WebSocketConfig.defaults(), config.websocket());
         assertEquals(Duration.ofHours(1), config.websocket().idleTimeout());
         assertTrue(config.routes().get(0).websocket());
@@ -31,20 +31,22 @@ class WebSocketConfigTest {
 
     @Test
     void readsTheSection() throws ConfigException {
-        FlotillaConfig config = parse("routes: [{path: /, upstream: app}]\nwebsocket: {max_tunnels: 2, idle_timeout: 90s}\n");
+        FlotillaConfig config =
+                parse("routes: [{path: /, upstream: app}]\nwebsocket: {max_tunnels: 2, idle_timeout: 90s}\n");
         assertEquals(new WebSocketConfig(2, Duration.ofSeconds(90)), config.websocket());
     }
 
     @Test
     void refusesWhatCannotWork() {
-        ConfigException unknown = assertThrows(ConfigException.class,
-                () -> parse("routes: [{path: /, upstream: app}]\nwebsocket: {max_tunnel: 2}\n"));
+        ConfigException unknown = assertThrows(
+                ConfigException.class, () -> parse("routes: [{path: /, upstream: app}]\nwebsocket: {max_tunnel: 2}\n"));
         assertEquals(4, unknown.line(), unknown.getMessage());
         assertTrue(unknown.getMessage().contains("did you mean 'max_tunnels'"), unknown.getMessage());
-        ConfigException statics = assertThrows(ConfigException.class,
-                () -> parse("routes: [{path: /, static: /tmp, websocket: true}]\n"));
+        ConfigException statics = assertThrows(
+                ConfigException.class, () -> parse("routes: [{path: /, static: /tmp, websocket: true}]\n"));
         assertTrue(statics.getMessage().contains("websocket"), statics.getMessage());
-        assertThrows(ConfigException.class,
+        assertThrows(
+                ConfigException.class,
                 () -> parse("routes: [{path: /, upstream: app}]\nwebsocket: {idle_timeout: 0s}\n"));
     }
 }

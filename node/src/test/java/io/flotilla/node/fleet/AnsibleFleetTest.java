@@ -114,26 +114,44 @@ class AnsibleFleetTest {
         StringBuilder mounts = new StringBuilder("mount --bind " + root.resolve("etc") + " /etc\n");
         for (String m : MOUNTS) {
             Files.createDirectories(root.resolve(m));
-            mounts.append("mount --bind ").append(root.resolve(m)).append(" /").append(m).append('\n');
+            mounts.append("mount --bind ")
+                    .append(root.resolve(m))
+                    .append(" /")
+                    .append(m)
+                    .append('\n');
         }
         Files.createDirectories(root.resolve("run/sshd"));
-        Path config = Files.writeString(root.resolve("sshd_config"), String.join("\n",
-                "ListenAddress " + address,
-                "HostKey " + dir.resolve("host_key"),
-                "AuthorizedKeysFile " + dir.resolve("id_ed25519.pub"),
-                "PermitRootLogin prohibit-password",
-                "PasswordAuthentication no",
-                "KbdInteractiveAuthentication no",
-                "UsePAM no",
-                "StrictModes no",
-                "PidFile /run/sshd.pid",
-                "MaxStartups 100",
-                "MaxSessions 100",
-                "Subsystem sftp internal-sftp", ""));
+        Path config = Files.writeString(
+                root.resolve("sshd_config"),
+                String.join(
+                        "\n",
+                        "ListenAddress " + address,
+                        "HostKey " + dir.resolve("host_key"),
+                        "AuthorizedKeysFile " + dir.resolve("id_ed25519.pub"),
+                        "PermitRootLogin prohibit-password",
+                        "PasswordAuthentication no",
+                        "KbdInteractiveAuthentication no",
+                        "UsePAM no",
+                        "StrictModes no",
+                        "PidFile /run/sshd.pid",
+                        "MaxStartups 100",
+                        "MaxSessions 100",
+                        "Subsystem sftp internal-sftp",
+                        ""));
         Path log = root.resolve("sshd.log");
-        Process sshd = new ProcessBuilder(net.inNamespace(ns(host), List.of("unshare", "--mount", "--propagation",
-                "private", "/bin/sh", "-ec", mounts + "exec /usr/sbin/sshd -D -e -f " + config)))
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process sshd = new ProcessBuilder(net.inNamespace(
+                        ns(host),
+                        List.of(
+                                "unshare",
+                                "--mount",
+                                "--propagation",
+                                "private",
+                                "/bin/sh",
+                                "-ec",
+                                mounts + "exec /usr/sbin/sshd -D -e -f " + config)))
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         sshds.put(host, sshd);
         await(host + "'s sshd", 20, () -> {
             if (!sshd.isAlive()) {
@@ -151,7 +169,8 @@ class AnsibleFleetTest {
     /** A daemon the playbooks started on {@code host}, by the pid file start-stop-daemon keeps there. */
     private long pid(String host, String daemon) {
         try {
-            return Long.parseLong(Files.readString(root(host).resolve("run/" + daemon + ".pid")).trim());
+            return Long.parseLong(Files.readString(root(host).resolve("run/" + daemon + ".pid"))
+                    .trim());
         } catch (IOException | NumberFormatException e) {
             return -1;
         }
@@ -173,31 +192,50 @@ class AnsibleFleetTest {
         for (Map.Entry<String, List<String>> g : groups.entrySet()) {
             b.append("    ").append(g.getKey()).append(":\n      hosts:\n");
             for (String h : g.getValue()) {
-                b.append("        ").append(h).append(": {ansible_host: ").append(hosts.get(h)).append("}\n");
+                b.append("        ")
+                        .append(h)
+                        .append(": {ansible_host: ")
+                        .append(hosts.get(h))
+                        .append("}\n");
             }
         }
         b.append("  vars:\n")
                 .append("    ansible_user: root\n")
-                .append("    ansible_ssh_private_key_file: ").append(dir.resolve("id_ed25519")).append('\n')
+                .append("    ansible_ssh_private_key_file: ")
+                .append(dir.resolve("id_ed25519"))
+                .append('\n')
                 .append("    ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null\n")
                 .append("    ansible_python_interpreter: /usr/bin/python3\n")
                 .append("    service_manager: process\n")
                 .append("    flotilla_admin_token: \"{{ vault_flotilla_admin_token }}\"\n")
                 .append("    flotilla_fleet_keys: [\"{{ vault_flotilla_fleet_key }}\"]\n")
-                .append("    l4_front_vip: ").append(vip).append('\n')
+                .append("    l4_front_vip: ")
+                .append(vip)
+                .append('\n')
                 .append("    l4_front_vrrp_interface: eth0\n")
                 .append("    l4_front_port: 80\n")
-                .append("    flotilla_jar_src: ").append(jar).append('\n')
-                .append("    flotilla_jar_sha256: ").append(sha256(jar)).append('\n')
-                .append("    flotilla_java: ").append(java()).append('\n')
+                .append("    flotilla_jar_src: ")
+                .append(jar)
+                .append('\n')
+                .append("    flotilla_jar_sha256: ")
+                .append(sha256(jar))
+                .append('\n')
+                .append("    flotilla_java: ")
+                .append(java())
+                .append('\n')
                 .append("    flotilla_heap_min_mb: 128\n")
                 .append("    flotilla_heap_max_mb: 160\n")
                 .append("    flotilla_jvm_extra: [-XX:TieredStopAtLevel=1]\n")
                 .append("    flotilla_drain_grace: 3s\n")
                 .append("    flotilla_drain_timeout: 10s\n")
-                .append("    flotilla_upstreams: {app: {servers: ['").append(subnet).append("1:").append(origin.port())
+                .append("    flotilla_upstreams: {app: {servers: ['")
+                .append(subnet)
+                .append("1:")
+                .append(origin.port())
                 .append("']}}\n")
-                .append("    flotilla_routes: ").append(routes).append('\n')
+                .append("    flotilla_routes: ")
+                .append(routes)
+                .append('\n')
                 .append("    monitoring_scrape_interval: 1s\n")
                 .append("    monitoring_grafana_dashboards_dir: /opt/grafana/dashboards/flotilla\n");
         Path file = Files.writeString(dir.resolve("inventory/hosts.yml"), b.toString());
@@ -206,10 +244,16 @@ class AnsibleFleetTest {
 
     /** Runs a playbook to its end; fails the test with its output unless it succeeds. */
     private String playbook(String playbook, String... extra) throws Exception {
-        List<String> command = new ArrayList<>(List.of("ansible-playbook", "-i", dir.resolve("inventory").toString(),
-                "--vault-password-file", dir.resolve("vault-pass").toString(), ANSIBLE.resolve(playbook).toString()));
+        List<String> command = new ArrayList<>(List.of(
+                "ansible-playbook",
+                "-i",
+                dir.resolve("inventory").toString(),
+                "--vault-password-file",
+                dir.resolve("vault-pass").toString(),
+                ANSIBLE.resolve(playbook).toString()));
         command.addAll(List.of(extra));
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).directory(ANSIBLE.toFile());
+        ProcessBuilder pb =
+                new ProcessBuilder(command).redirectErrorStream(true).directory(ANSIBLE.toFile());
         Map<String, String> env = pb.environment();
         env.put("FLOTILLA_JAR", launcher.toString()); // bin/flotilla on the controller (config-push.yml)
         env.put("ANSIBLE_CONFIG", ANSIBLE.resolve("ansible.cfg").toString());
@@ -227,7 +271,10 @@ class AnsibleFleetTest {
             fail(playbook + " did not finish in 6 minutes:\n" + read(log));
         }
         String output = read(log);
-        System.out.printf("ansible test: %s took %.1f s (%s)%n", playbook, (System.nanoTime() - t0) / 1e9,
+        System.out.printf(
+                "ansible test: %s took %.1f s (%s)%n",
+                playbook,
+                (System.nanoTime() - t0) / 1e9,
                 recap(output).values().stream().map(String::valueOf).collect(Collectors.joining(", ")));
         if (p.exitValue() != 0) {
             fail(playbook + " exited " + p.exitValue() + ":\n" + output);
@@ -238,7 +285,8 @@ class AnsibleFleetTest {
     /** PLAY RECAP: host -> its "changed" count. */
     private static Map<String, Integer> recap(String output) {
         Map<String, Integer> changed = new LinkedHashMap<>();
-        Matcher m = Pattern.compile("(?m)^(\\S+)\\s+: ok=\\d+\\s+changed=(\\d+)").matcher(output);
+        Matcher m =
+                Pattern.compile("(?m)^(\\S+)\\s+: ok=\\d+\\s+changed=(\\d+)").matcher(output);
         while (m.find()) {
             changed.put(m.group(1), Integer.parseInt(m.group(2)));
         }
@@ -285,24 +333,26 @@ class AnsibleFleetTest {
 
         Load start() {
             for (int t = 0; t < 2; t++) {
-                Thread thread = new Thread(() -> {
-                    while (!stop && System.nanoTime() < deadline) {
-                        String target = "/load/" + sent.incrementAndGet();
-                        try {
-                            RawClient.Response r = viaFront(target);
-                            if (r.status() != 200 || !r.bodyText().startsWith("origin:" + target)) {
-                                failures.add(target + ": " + r.status() + " " + r.bodyText());
+                Thread thread = new Thread(
+                        () -> {
+                            while (!stop && System.nanoTime() < deadline) {
+                                String target = "/load/" + sent.incrementAndGet();
+                                try {
+                                    RawClient.Response r = viaFront(target);
+                                    if (r.status() != 200 || !r.bodyText().startsWith("origin:" + target)) {
+                                        failures.add(target + ": " + r.status() + " " + r.bodyText());
+                                    }
+                                } catch (IOException e) {
+                                    failures.add(target + ": " + e);
+                                }
+                                try {
+                                    Thread.sleep(20);
+                                } catch (InterruptedException e) {
+                                    return;
+                                }
                             }
-                        } catch (IOException e) {
-                            failures.add(target + ": " + e);
-                        }
-                        try {
-                            Thread.sleep(20);
-                        } catch (InterruptedException e) {
-                            return;
-                        }
-                    }
-                }, "load-" + t);
+                        },
+                        "load-" + t);
                 threads.add(thread);
                 thread.start();
             }
@@ -332,10 +382,14 @@ class AnsibleFleetTest {
             throw e;
         }
         Runtime.getRuntime().addShutdownHook(processStopper); // also for a JVM stopped mid-test
-        for (String[] tool : List.of(new String[] {"/usr/bin/ansible-playbook", "ansible"},
-                new String[] {"/usr/sbin/sshd", "openssh-server"}, new String[] {"/usr/sbin/haproxy", "haproxy"},
-                new String[] {"/usr/sbin/keepalived", "keepalived"}, new String[] {"/usr/bin/prometheus", "prometheus"},
-                new String[] {"/usr/bin/unshare", "util-linux"}, new String[] {"/usr/bin/systemd-analyze", "systemd"})) {
+        for (String[] tool : List.of(
+                new String[] {"/usr/bin/ansible-playbook", "ansible"},
+                new String[] {"/usr/sbin/sshd", "openssh-server"},
+                new String[] {"/usr/sbin/haproxy", "haproxy"},
+                new String[] {"/usr/sbin/keepalived", "keepalived"},
+                new String[] {"/usr/bin/prometheus", "prometheus"},
+                new String[] {"/usr/bin/unshare", "util-linux"},
+                new String[] {"/usr/bin/systemd-analyze", "systemd"})) {
             ExternalTool.require(tool[0], tool[1]);
         }
         subnet = net.freeSubnet("10.233.");
@@ -346,29 +400,62 @@ class AnsibleFleetTest {
         net.run("addr", "add", subnet + "2/24", "dev", bridge);
         net.run("link", "set", bridge, "up");
 
-        exec(Duration.ofSeconds(30), "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir.resolve("id_ed25519").toString());
-        exec(Duration.ofSeconds(30), "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir.resolve("host_key").toString());
+        exec(
+                Duration.ofSeconds(30),
+                "ssh-keygen",
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-f",
+                dir.resolve("id_ed25519").toString());
+        exec(
+                Duration.ofSeconds(30),
+                "ssh-keygen",
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-f",
+                dir.resolve("host_key").toString());
         Files.createDirectories(dir.resolve("cp"));
         Files.createDirectories(dir.resolve("ansible-tmp"));
 
-        origin = TestOrigin.start((request, out) -> {
-            String path = request.target();
-            int n = counts.computeIfAbsent(path, k -> new AtomicInteger()).incrementAndGet();
-            byte[] body = ("origin:" + path + "#" + n).getBytes(StandardCharsets.US_ASCII);
-            String cache = path.startsWith("/cached/") ? "max-age=600" : "no-store";
-            TestOrigin.writeResponse(out, 200, Map.of("Cache-Control", cache), body, !request.method().equals("HEAD"));
-            return true;
-        }, InetAddress.getByName(subnet + "1"), 0);
+        origin = TestOrigin.start(
+                (request, out) -> {
+                    String path = request.target();
+                    int n = counts.computeIfAbsent(path, k -> new AtomicInteger())
+                            .incrementAndGet();
+                    byte[] body = ("origin:" + path + "#" + n).getBytes(StandardCharsets.US_ASCII);
+                    String cache = path.startsWith("/cached/") ? "max-age=600" : "no-store";
+                    TestOrigin.writeResponse(
+                            out,
+                            200,
+                            Map.of("Cache-Control", cache),
+                            body,
+                            !request.method().equals("HEAD"));
+                    return true;
+                },
+                InetAddress.getByName(subnet + "1"),
+                0);
 
         launcher = launcherJar("flotilla.jar", "1");
         // The admin token lives in a Vault-encrypted file, as the example inventory means it to.
         Files.createDirectories(dir.resolve("inventory/group_vars/all"));
         Files.writeString(dir.resolve("vault-pass"), "vault-" + id + "\n");
-        Path vault = Files.writeString(dir.resolve("inventory/group_vars/all/vault.yml"),
-                "vault_flotilla_admin_token: " + TOKEN + "\n"
-                + "vault_flotilla_fleet_key: " + io.flotilla.cluster.security.FleetKeys.generate() + "\n");
-        exec(Duration.ofSeconds(60), "ansible-vault", "encrypt", "--vault-password-file",
-                dir.resolve("vault-pass").toString(), vault.toString());
+        Path vault = Files.writeString(
+                dir.resolve("inventory/group_vars/all/vault.yml"),
+                "vault_flotilla_admin_token: " + TOKEN + "\n" + "vault_flotilla_fleet_key: "
+                        + io.flotilla.cluster.security.FleetKeys.generate() + "\n");
+        exec(
+                Duration.ofSeconds(60),
+                "ansible-vault",
+                "encrypt",
+                "--vault-password-file",
+                dir.resolve("vault-pass").toString(),
+                vault.toString());
 
         Map<String, String> all = new LinkedHashMap<>();
         for (int i = 1; i <= 4; i++) {
@@ -439,8 +526,10 @@ class AnsibleFleetTest {
         });
         RawClient.Response r = viaFront("/whoami/1");
         assertEquals(200, r.status(), r.bodyText());
-        TestOrigin.Received seen = origin.received().stream().filter(x -> x.target().equals("/whoami/1"))
-                .findFirst().orElseThrow();
+        TestOrigin.Received seen = origin.received().stream()
+                .filter(x -> x.target().equals("/whoami/1"))
+                .findFirst()
+                .orElseThrow();
         assertEquals(subnet + "2", seen.header("X-Real-IP"), "the client's own address reaches the origin");
         assertEquals(subnet + "2", seen.header("X-Forwarded-For"));
         assertTrue(seen.header("Via").matches("1\\.1 n[123]"), seen.header("Via"));
@@ -455,24 +544,34 @@ class AnsibleFleetTest {
         });
         // Grafana is not a Debian package: its provisioning and the dashboards are what can be checked.
         Path grafana = root("m1").resolve("etc/grafana/provisioning");
-        assertTrue(Files.readString(grafana.resolve("datasources/flotilla.yaml")).contains("url: http://" + subnet + "31:9090"));
-        assertTrue(Files.readString(grafana.resolve("dashboards/flotilla.yaml")).contains("path: /opt/grafana/dashboards/flotilla"));
+        assertTrue(Files.readString(grafana.resolve("datasources/flotilla.yaml"))
+                .contains("url: http://" + subnet + "31:9090"));
+        assertTrue(Files.readString(grafana.resolve("dashboards/flotilla.yaml"))
+                .contains("path: /opt/grafana/dashboards/flotilla"));
         for (String d : List.of("fleet-overview.json", "node.json")) {
-            assertEquals(Files.readString(REPO.resolve("grafana/dashboards/" + d)),
+            assertEquals(
+                    Files.readString(REPO.resolve("grafana/dashboards/" + d)),
                     Files.readString(root("m1").resolve("opt/grafana/dashboards/flotilla/" + d)));
         }
         // The unit the role renders for systemd hosts, checked by systemd itself.
         Path unit = root("n1").resolve("etc/systemd/system/flotilla.service");
         String unitText = Files.readString(unit);
-        assertTrue(unitText.contains("NoNewPrivileges=yes") && unitText.contains("ProtectSystem=strict")
-                && unitText.contains("PrivateTmp=yes") && unitText.contains("LimitNOFILE="), unitText);
+        assertTrue(
+                unitText.contains("NoNewPrivileges=yes")
+                        && unitText.contains("ProtectSystem=strict")
+                        && unitText.contains("PrivateTmp=yes")
+                        && unitText.contains("LimitNOFILE="),
+                unitText);
         assertTrue(unitText.contains("-Xmx160m"), "heap from the host's memory, within the inventory's bounds");
         String verified = exec(Duration.ofSeconds(60), "systemd-analyze", "verify", unit.toString());
         assertTrue(!verified.contains("flotilla.service:"), "systemd-analyze verify: " + verified);
         String config = Files.readString(root("n2").resolve("etc/flotilla/flotilla.yaml"));
         assertTrue(config.contains("peers: [\"" + subnet + "11:7800\", \"" + subnet + "13:7800\"]"), config);
-        assertTrue(Files.readString(root("n1").resolve("etc/passwd")).contains("flotilla:"), "the system user, n1's own");
-        assertTrue(!Files.readString(Path.of("/etc/passwd")).contains("\nflotilla:"), "nothing written to this machine's /etc");
+        assertTrue(
+                Files.readString(root("n1").resolve("etc/passwd")).contains("flotilla:"), "the system user, n1's own");
+        assertTrue(
+                !Files.readString(Path.of("/etc/passwd")).contains("\nflotilla:"),
+                "nothing written to this machine's /etc");
         System.out.printf("ansible test: fleet serving through %s after %.1f s%n", vip, elapsed());
     }
 
@@ -500,13 +599,16 @@ class AnsibleFleetTest {
             String output = playbook("scale-out.yml");
             for (String n : List.of("n1", "n2", "n3")) {
                 // The firewall list names the new peer; the node's config, jar and unit stay as they were.
-                assertEquals(List.of("flotilla_node : Render the firewall ports for nftables"), changedTasks(output, n),
+                assertEquals(
+                        List.of("flotilla_node : Render the firewall ports for nftables"),
+                        changedTasks(output, n),
                         n + ": what changed while the fleet grew");
             }
             Thread.sleep(1_000);
         }
-        System.out.printf("ansible test: scale-out under traffic: %d requests, %d failed%n", load.sent.get(),
-                load.failures.size());
+        System.out.printf(
+                "ansible test: scale-out under traffic: %d requests, %d failed%n",
+                load.sent.get(), load.failures.size());
         assertEquals(List.of(), List.copyOf(load.failures), "requests failed during the scale-out");
         pids.forEach((n, pid) -> assertEquals(pid, pid(n, "flotilla"), n + " was restarted"));
         await("n4 to see four members", 30, () -> fleetMembers("n4") == 4);
@@ -519,24 +621,36 @@ class AnsibleFleetTest {
             } catch (IOException e) {
                 return false;
             }
-            return origin.received().stream().anyMatch(x -> x.target().equals(target) && "1.1 n4".equals(x.header("Via")));
+            return origin.received().stream()
+                    .anyMatch(x -> x.target().equals(target) && "1.1 n4".equals(x.header("Via")));
         });
         // n4 itself, asked as a front asks (from f1, with a PROXY header): the fleet's copies, as hits.
         for (int i = 0; i < 8; i++) {
             String path = "/cached/" + i;
-            String response = exec(Duration.ofSeconds(30), net.inNamespace(ns("f1"), List.of("python3", "-c",
-                    "import socket,sys\n"
-                    + "s=socket.create_connection((sys.argv[1],8080),5)\n"
-                    + "s.sendall(('PROXY TCP4 %s %s 40000 8080\\r\\nGET %s HTTP/1.1\\r\\nHost: shop.test\\r\\n"
-                    + "Connection: close\\r\\n\\r\\n'%(sys.argv[2],sys.argv[1],sys.argv[3])).encode())\n"
-                    + "sys.stdout.write(s.makefile('rb').read().decode('latin-1'))\n",
-                    hosts.get("n4"), subnet + "2", path)).toArray(String[]::new));
+            String response = exec(
+                    Duration.ofSeconds(30),
+                    net.inNamespace(
+                                    ns("f1"),
+                                    List.of(
+                                            "python3",
+                                            "-c",
+                                            "import socket,sys\n"
+                                                    + "s=socket.create_connection((sys.argv[1],8080),5)\n"
+                                                    + "s.sendall(('PROXY TCP4 %s %s 40000 8080\\r\\nGET %s HTTP/1.1\\r\\nHost: shop.test\\r\\n"
+                                                    + "Connection: close\\r\\n\\r\\n'%(sys.argv[2],sys.argv[1],sys.argv[3])).encode())\n"
+                                                    + "sys.stdout.write(s.makefile('rb').read().decode('latin-1'))\n",
+                                            hosts.get("n4"),
+                                            subnet + "2",
+                                            path))
+                            .toArray(String[]::new));
             assertTrue(response.startsWith("HTTP/1.1 200"), response);
             assertTrue(response.toLowerCase().contains("\r\ncache-status: flotilla; hit"), response);
             assertTrue(response.endsWith("origin:" + path + "#1"), response);
             assertEquals(1, count(path), path + " fetched from the origin once");
         }
-        await("Prometheus to scrape four nodes", 30,
+        await(
+                "Prometheus to scrape four nodes",
+                30,
                 () -> http(subnet + "31", 9090, "/api/v1/targets").split("\"health\":\"up\"", -1).length - 1 == 4);
     }
 
@@ -554,8 +668,9 @@ class AnsibleFleetTest {
             playbook("rolling-upgrade.yml");
             Thread.sleep(1_000);
         }
-        System.out.printf("ansible test: rolling upgrade under traffic: %d requests, %d failed%n", load.sent.get(),
-                load.failures.size());
+        System.out.printf(
+                "ansible test: rolling upgrade under traffic: %d requests, %d failed%n",
+                load.sent.get(), load.failures.size());
         assertEquals(List.of(), List.copyOf(load.failures), "requests failed during the rolling upgrade");
         String sha = sha256(upgraded);
         for (String n : before.keySet()) {
@@ -592,8 +707,9 @@ class AnsibleFleetTest {
         }
         int after = load.sent.get() - sentAtMove;
         int failedAfter = load.failures.size() - failedAtMove;
-        System.out.printf("ansible test: floating address moved to f2 %d ms after f1's HAProxy stopped; %d requests"
-                + " failed in between (cut or refused by the stopping HAProxy), %d of %d failed after%n",
+        System.out.printf(
+                "ansible test: floating address moved to f2 %d ms after f1's HAProxy stopped; %d requests"
+                        + " failed in between (cut or refused by the stopping HAProxy), %d of %d failed after%n",
                 movedAfterMs, failedAtMove, failedAfter, after);
         assertTrue(movedAfterMs < 10_000, "the move took " + movedAfterMs + " ms");
         assertTrue(after > 50, "traffic continued: " + after + " requests");
@@ -609,13 +725,20 @@ class AnsibleFleetTest {
         // not exist: each node keeps its own node and cluster sections anyway, so the pushed text leaves
         // the access log and the cluster section (the template's last) out.
         String shared = rendered.substring(0, rendered.indexOf("\ncluster:\n") + 1);
-        Path pushed = Files.writeString(dir.resolve("pushed.yaml"), shared.replace("routes: [",
-                "routes: [{\"path\": \"/pushed/\", \"upstream\": \"app\", \"rewrite\": \"/from-push/\"}, ")
-                .replaceAll("(?m)^  access_log: .*\n", ""));
+        Path pushed = Files.writeString(
+                dir.resolve("pushed.yaml"),
+                shared.replace(
+                                "routes: [",
+                                "routes: [{\"path\": \"/pushed/\", \"upstream\": \"app\", \"rewrite\": \"/from-push/\"}, ")
+                        .replaceAll("(?m)^  access_log: .*\n", ""));
         String output = playbook("config-push.yml", "-e", "flotilla_push_file=" + pushed);
         assertTrue(output.contains("published version"), output);
-        System.out.println("ansible test: config-push.yml: " + output.lines()
-                .filter(l -> l.contains("published version")).findFirst().orElse("").trim());
+        System.out.println("ansible test: config-push.yml: "
+                + output.lines()
+                        .filter(l -> l.contains("published version"))
+                        .findFirst()
+                        .orElse("")
+                        .trim());
         for (String n : List.of("n1", "n2", "n3", "n4")) {
             await(n + " to route by the pushed config", 20, () -> {
                 String fleet = http(hosts.get(n), 9901, "/config");
@@ -639,11 +762,14 @@ class AnsibleFleetTest {
         inventory(nodes, deployed);
         String output = playbook("site.yml");
         for (String n : nodes) {
-            assertEquals(List.of("flotilla_node : Render the node's config", "daemon : Signal to reload: flotilla"),
-                    changedTasks(output, n), n + ": what changed");
+            assertEquals(
+                    List.of("flotilla_node : Render the node's config", "daemon : Signal to reload: flotilla"),
+                    changedTasks(output, n),
+                    n + ": what changed");
             assertEquals(pids.get(n), pid(n, "flotilla"), n + " was restarted");
             // A SIGHUP makes the file the fleet's next version (docs/manual.md, "Changing the config").
-            await(n + " to apply its file again", 30, () -> http(hosts.get(n), 9901, "/config").contains("/from-reload/"));
+            await(n + " to apply its file again", 30, () -> http(hosts.get(n), 9901, "/config")
+                    .contains("/from-reload/"));
         }
         // f1's HAProxy (stopped above) is back, and keepalived gives f1 the address again meanwhile.
         await("a request through the floating address to the new route", 20, () -> {
@@ -715,7 +841,9 @@ class AnsibleFleetTest {
     }
 
     private static String java() {
-        return ProcessHandle.current().info().command()
+        return ProcessHandle.current()
+                .info()
+                .command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     }
 

@@ -22,8 +22,10 @@ class AnsibleLintTest {
     void theRolesAndPlaybooksPassTheProductionProfile() throws Exception {
         ExternalTool.require("/usr/bin/ansible-lint", "ansible-lint");
         Path ansible = Path.of("").toAbsolutePath().getParent().resolve("ansible");
-        ProcessBuilder pb = new ProcessBuilder("/usr/bin/ansible-lint", "--offline", "--nocolor", "--profile",
-                "production").directory(ansible.toFile()).redirectErrorStream(true);
+        ProcessBuilder pb = new ProcessBuilder(
+                        "/usr/bin/ansible-lint", "--offline", "--nocolor", "--profile", "production")
+                .directory(ansible.toFile())
+                .redirectErrorStream(true);
         pb.environment().put("ANSIBLE_CONFIG", ansible.resolve("ansible.cfg").toString());
         pb.environment().put("ANSIBLE_LOCAL_TEMP", home.toString());
         Process p = pb.start();

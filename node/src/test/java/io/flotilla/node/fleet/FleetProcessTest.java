@@ -84,7 +84,8 @@ class FleetProcessTest {
         RawClient.Response admin(String method, String target, String body) throws IOException {
             try (RawClient c = new RawClient(admin)) {
                 byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-                c.send(method + " " + target + " HTTP/1.1\r\nHost: admin\r\nContent-Length: " + bytes.length + "\r\n\r\n");
+                c.send(method + " " + target + " HTTP/1.1\r\nHost: admin\r\nContent-Length: " + bytes.length
+                        + "\r\n\r\n");
                 c.send(bytes);
                 return c.timeout(20_000).read();
             }
@@ -116,13 +117,25 @@ class FleetProcessTest {
     private Node start(String name, String peer) throws Exception {
         Path config = Files.writeString(dir.resolve(name + ".yaml"), config(name, peer));
         Path log = dir.resolve(name + ".log");
-        String java = ProcessHandle.current().info().command()
+        String java = ProcessHandle.current()
+                .info()
+                .command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        Process p = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-Dhazelcast.phone.home.enabled=false",
-                "-cp", System.getProperty("java.class.path"),
-                "io.flotilla.node.cli.Main", "node", "--config", config.toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = new ProcessBuilder(
+                        java,
+                        "-Xmx256m",
+                        "-XX:+UseSerialGC",
+                        "-XX:TieredStopAtLevel=1",
+                        "-Dhazelcast.phone.home.enabled=false",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        "io.flotilla.node.cli.Main",
+                        "node",
+                        "--config",
+                        config.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         Node node = new Node(name, p, log);
         nodes.add(node);
         await(name + " to start", 60, () -> {
@@ -151,7 +164,8 @@ class FleetProcessTest {
             String path = request.target();
             counts.computeIfAbsent(path, k -> new AtomicInteger()).incrementAndGet();
             // Refreshes of /swr/ keys are slow, so every node serves the stale copy while one runs.
-            if (path.startsWith("/slow/") || path.startsWith("/private/")
+            if (path.startsWith("/slow/")
+                    || path.startsWith("/private/")
                     || path.startsWith("/swr/") && counts.get(path).get() > 1) {
                 try {
                     Thread.sleep(800);
@@ -160,10 +174,15 @@ class FleetProcessTest {
                 }
             }
             byte[] body = ("origin:" + path).getBytes(StandardCharsets.US_ASCII);
-            String cacheControl = path.startsWith("/swr/") ? "max-age=1, stale-while-revalidate=60"
+            String cacheControl = path.startsWith("/swr/")
+                    ? "max-age=1, stale-while-revalidate=60"
                     : path.startsWith("/private/") ? "private" : "max-age=300";
-            TestOrigin.writeResponse(out, 200, Map.of("Cache-Control", cacheControl, "Surrogate-Key", "all"),
-                    body, !request.method().equals("HEAD"));
+            TestOrigin.writeResponse(
+                    out,
+                    200,
+                    Map.of("Cache-Control", cacheControl, "Surrogate-Key", "all"),
+                    body,
+                    !request.method().equals("HEAD"));
             return true;
         });
         flaky = TestOrigin.start((request, out) -> {
@@ -213,16 +232,25 @@ class FleetProcessTest {
         Map<String, Long> before = fleetOperations(nodes.get(0));
         RawClient.Response first = nodes.get(0).get("/shared/1");
         assertEquals("flotilla; fwd=uri-miss; stored", first.header("Cache-Status"));
-        await("a's store to complete", 10, () -> fleetOperations(nodes.get(0)).getOrDefault("store", 0L) > before.getOrDefault("store", 0L));
-        assertEquals(Map.of("get_or_claim", 1L, "store", 1L), delta(before, fleetOperations(nodes.get(0))),
+        await(
+                "a's store to complete",
+                10,
+                () -> fleetOperations(nodes.get(0)).getOrDefault("store", 0L) > before.getOrDefault("store", 0L));
+        assertEquals(
+                Map.of("get_or_claim", 1L, "store", 1L),
+                delta(before, fleetOperations(nodes.get(0))),
                 "a miss costs its node two round trips to the fleet");
         for (Node n : nodes.subList(1, 3)) {
             Map<String, Long> nodeBefore = fleetOperations(n);
             RawClient.Response hit = n.get("/shared/1");
             assertEquals(200, hit.status());
             assertEquals("origin:/shared/1", hit.bodyText());
-            assertTrue(hit.header("Cache-Status").startsWith("flotilla; hit"), n.name + ": " + hit.header("Cache-Status"));
-            assertEquals(Map.of("get_or_claim", 1L), delta(nodeBefore, fleetOperations(n)), n.name + ": a remote hit costs one");
+            assertTrue(
+                    hit.header("Cache-Status").startsWith("flotilla; hit"), n.name + ": " + hit.header("Cache-Status"));
+            assertEquals(
+                    Map.of("get_or_claim", 1L),
+                    delta(nodeBefore, fleetOperations(n)),
+                    n.name + ": a remote hit costs one");
         }
         assertEquals(1, count("/shared/1"));
     }
@@ -233,7 +261,8 @@ class FleetProcessTest {
             String json = n.admin("GET", "/cache", "").bodyText();
             String ops = json.substring(json.indexOf("\"fleet_operations\":{") + 20);
             Map<String, Long> m = new java.util.TreeMap<>();
-            java.util.regex.Matcher kv = java.util.regex.Pattern.compile("\"(\\w+)\":(\\d+)").matcher(ops.substring(0, ops.indexOf('}')));
+            java.util.regex.Matcher kv =
+                    java.util.regex.Pattern.compile("\"(\\w+)\":(\\d+)").matcher(ops.substring(0, ops.indexOf('}')));
             while (kv.find()) {
                 m.put(kv.group(1), Long.parseLong(kv.group(2)));
             }
@@ -256,12 +285,14 @@ class FleetProcessTest {
     @Test
     @Order(2)
     void aStaleWhileRevalidateRefreshHappensOncePerFleet() throws Exception {
-        assertEquals("flotilla; fwd=uri-miss; stored", nodes.get(0).get("/swr/1").header("Cache-Status"));
+        assertEquals(
+                "flotilla; fwd=uri-miss; stored", nodes.get(0).get("/swr/1").header("Cache-Status"));
         Thread.sleep(2_200); // max-age=1: stale now, and within stale-while-revalidate=60
         for (Node n : nodes) {
             RawClient.Response stale = n.get("/swr/1");
             assertEquals("origin:/swr/1", stale.bodyText());
-            assertTrue(stale.header("Cache-Status").contains("detail=stale-while-revalidate"),
+            assertTrue(
+                    stale.header("Cache-Status").contains("detail=stale-while-revalidate"),
                     n.name + ": " + stale.header("Cache-Status"));
         }
         await("the refresh", 10, () -> count("/swr/1") >= 2);
@@ -322,11 +353,14 @@ class FleetProcessTest {
         assertEquals("origin:/private/1", r.bodyText());
         assertEquals(collapsedBefore + 1, cacheEvent(b, "collapsed"), "b waited on a's fill");
         assertEquals(2, count("/private/1"));
-        assertTrue(waited < 3_500, "b answered after " + waited + " ms: a's 800 ms fetch, then b's own; not collapse_wait");
+        assertTrue(
+                waited < 3_500,
+                "b answered after " + waited + " ms: a's 800 ms fetch, then b's own; not collapse_wait");
     }
 
     private static long cacheEvent(Node n, String event) throws IOException {
-        java.util.regex.Matcher m = Pattern.compile("\"" + event + "\":(\\d+)").matcher(n.admin("GET", "/cache", "").bodyText());
+        java.util.regex.Matcher m = Pattern.compile("\"" + event + "\":(\\d+)")
+                .matcher(n.admin("GET", "/cache", "").bodyText());
         assertTrue(m.find(), event + " in /cache");
         return Long.parseLong(m.group(1));
     }
@@ -379,8 +413,10 @@ class FleetProcessTest {
 
     /** Pushes node {@code name}'s config plus one route through {@code via}; the fleet publishes {@code version}. */
     private void pushWithRoute(Node via, String name, String route, int version) throws IOException {
-        String text = config(name, null).replace("  - {path: /pair/, upstream: pair}\n",
-                "  - {path: /pair/, upstream: pair}\n  - " + route + "\n");
+        String text = config(name, null)
+                .replace(
+                        "  - {path: /pair/, upstream: pair}\n",
+                        "  - {path: /pair/, upstream: pair}\n  - " + route + "\n");
         RawClient.Response response = via.admin("POST", "/config", text);
         assertEquals(200, response.status(), response.bodyText());
         assertTrue(response.bodyText().contains("published version " + version), response.bodyText());
@@ -398,8 +434,11 @@ class FleetProcessTest {
     void aRollbackAfterASighupReloadRestoresTheReloadedRoutesOnEveryNode() throws Exception {
         Node a = nodes.get(0);
         String hup = "  - {path: /pair/, upstream: pair}\n  - {path: /hup/, upstream: app, rewrite: /reloaded/}\n";
-        Files.writeString(dir.resolve("a.yaml"), config("a", null).replace("  - {path: /pair/, upstream: pair}\n", hup));
-        Process kill = new ProcessBuilder("sh", "-c", "kill -HUP " + a.process.pid()).inheritIO().start();
+        Files.writeString(
+                dir.resolve("a.yaml"), config("a", null).replace("  - {path: /pair/, upstream: pair}\n", hup));
+        Process kill = new ProcessBuilder("sh", "-c", "kill -HUP " + a.process.pid())
+                .inheritIO()
+                .start();
         assertEquals(0, kill.waitFor());
         awaitEverywhere("/hup/x", "origin:/reloaded/x", 3);
         RawClient.Response pushed = nodes.get(2).admin("POST", "/config", config("c", null));
@@ -418,7 +457,8 @@ class FleetProcessTest {
         assertTrue(versions.contains("\"publisher\":\"a (SIGHUP, "), versions);
         Set<String> digests = new HashSet<>();
         for (Node n : nodes) {
-            Matcher d = Pattern.compile("\"config_digest\":\"(\\w+)\"").matcher(n.admin("GET", "/fleet", "").bodyText());
+            Matcher d = Pattern.compile("\"config_digest\":\"(\\w+)\"")
+                    .matcher(n.admin("GET", "/fleet", "").bodyText());
             assertTrue(d.find(), n.name);
             digests.add(d.group(1));
         }
@@ -495,12 +535,17 @@ class FleetProcessTest {
         c.getNetworkConfig().setPort(0).getInterfaces().setEnabled(true).addInterface("127.0.0.1");
         c.getNetworkConfig().getJoin().getMulticastConfig().setEnabled(false);
         c.getNetworkConfig().getJoin().getAutoDetectionConfig().setEnabled(false);
-        c.getNetworkConfig().getJoin().getTcpIpConfig().setEnabled(true).setConnectionTimeoutSeconds(2).setMembers(members);
+        c.getNetworkConfig()
+                .getJoin()
+                .getTcpIpConfig()
+                .setEnabled(true)
+                .setConnectionTimeoutSeconds(2)
+                .setMembers(members);
         HazelcastInstance outsider = Hazelcast.newHazelcastInstance(c);
         try {
             assertEquals(1, outsider.getCluster().getMembers().size(), "the outsider joined nothing");
-            for (String map : List.of("flotilla.responses", "flotilla.fills", "flotilla.purges", "flotilla.rates",
-                    "flotilla.config")) {
+            for (String map : List.of(
+                    "flotilla.responses", "flotilla.fills", "flotilla.purges", "flotilla.rates", "flotilla.config")) {
                 IMap<Object, Object> m = outsider.getMap(map);
                 assertEquals(0, m.size(), map + ": nothing of the fleet's to read");
                 m.clear();
@@ -514,7 +559,8 @@ class FleetProcessTest {
             for (int i = 0; i < 5; i++) {
                 RawClient.Response r = n.get("/guarded/" + i);
                 assertEquals("origin:/guarded/" + i, r.bodyText());
-                assertTrue(r.header("Cache-Status").startsWith("flotilla; hit"), n.name + ": " + r.header("Cache-Status"));
+                assertTrue(
+                        r.header("Cache-Status").startsWith("flotilla; hit"), n.name + ": " + r.header("Cache-Status"));
             }
         }
         for (int i = 0; i < 5; i++) {
@@ -529,8 +575,11 @@ class FleetProcessTest {
             if (Long.parseLong(m.group(1)) > 0) {
                 assertTrue(json.contains("\"outsiders\":[{\"kind\":\"member\",\"from\":\"/127.0.0.1:"), json);
             }
-            assertTrue(n.admin("GET", "/metrics", "").bodyText().contains("flotilla_fleet_refused_total{kind=\"member\",}")
-                    || n.admin("GET", "/metrics", "").bodyText().contains("flotilla_fleet_refused_total{kind=\"member\"}"));
+            assertTrue(
+                    n.admin("GET", "/metrics", "").bodyText().contains("flotilla_fleet_refused_total{kind=\"member\",}")
+                            || n.admin("GET", "/metrics", "")
+                                    .bodyText()
+                                    .contains("flotilla_fleet_refused_total{kind=\"member\"}"));
         }
         assertTrue(refused > 0, "the outsider's connections were refused and counted");
     }
@@ -548,8 +597,9 @@ class FleetProcessTest {
             for (int i = 0; i < 20; i++) {
                 RawClient.Response r = n.get("/keep/" + i);
                 assertEquals("origin:/keep/" + i, r.bodyText());
-                assertTrue(r.header("Cache-Status").startsWith("flotilla; hit"), n.name + " /keep/" + i + ": "
-                        + r.header("Cache-Status"));
+                assertTrue(
+                        r.header("Cache-Status").startsWith("flotilla; hit"),
+                        n.name + " /keep/" + i + ": " + r.header("Cache-Status"));
             }
         }
         for (int i = 0; i < 20; i++) {
@@ -566,7 +616,8 @@ class FleetProcessTest {
         Node restarted = start("a", "127.0.0.1:" + b.gossip);
         assertEquals("origin:/six/x", restarted.get("/v6/x").bodyText());
         String fleetJson = restarted.admin("GET", "/fleet", "").bodyText();
-        assertTrue(fleetJson.contains("\"config_version\":6,") && fleetJson.contains("\"config_rule\":\"fleet version 6"),
+        assertTrue(
+                fleetJson.contains("\"config_version\":6,") && fleetJson.contains("\"config_rule\":\"fleet version 6"),
                 fleetJson);
         String log = read(restarted.log);
         assertTrue(log.contains("config: the fleet runs version 6") && log.contains("this node's file differs"), log);

@@ -37,17 +37,21 @@ final class NetworkNamespaces implements AutoCloseable {
      * really be added and deleted here (root, a kernel and container that allow it).
      */
     static NetworkNamespaces requireUsable() throws IOException, InterruptedException {
-        Assumptions.assumeTrue(System.getProperty("os.name", "").toLowerCase().contains("linux"),
-                "network namespaces are Linux only");
-        String ip = IP_CANDIDATES.stream().filter(p -> Files.isExecutable(Path.of(p))).findFirst().orElse(null);
+        Assumptions.assumeTrue(
+                System.getProperty("os.name", "").toLowerCase().contains("linux"), "network namespaces are Linux only");
+        String ip = IP_CANDIDATES.stream()
+                .filter(p -> Files.isExecutable(Path.of(p)))
+                .findFirst()
+                .orElse(null);
         Assumptions.assumeTrue(ip != null, "no ip (iproute2) installed: skipping the network namespace test");
         String probe = "fl-probe-" + Long.toHexString(System.nanoTime() & 0xffffffL);
         Result added = exec(List.of(ip, "netns", "add", probe));
         if (added.code == 0) {
             exec(List.of(ip, "netns", "del", probe));
         }
-        Assumptions.assumeTrue(added.code == 0, "cannot add a network namespace (not root, or not allowed here): "
-                + added.output.trim());
+        Assumptions.assumeTrue(
+                added.code == 0,
+                "cannot add a network namespace (not root, or not allowed here): " + added.output.trim());
         return new NetworkNamespaces(ip);
     }
 
@@ -144,8 +148,7 @@ final class NetworkNamespaces implements AutoCloseable {
         }
     }
 
-    private record Result(int code, String output) {
-    }
+    private record Result(int code, String output) {}
 
     private static Result exec(List<String> command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();

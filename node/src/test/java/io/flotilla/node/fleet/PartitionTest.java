@@ -135,7 +135,10 @@ class PartitionTest {
             StringBuilder b = new StringBuilder();
             for (Node n : nodes) {
                 if (n != this) {
-                    b.append(b.length() == 0 ? "" : ", ").append('\'').append(n.fleetAddress).append(":7800'");
+                    b.append(b.length() == 0 ? "" : ", ")
+                            .append('\'')
+                            .append(n.fleetAddress)
+                            .append(":7800'");
                 }
             }
             return b.toString();
@@ -165,13 +168,28 @@ class PartitionTest {
         void start() throws IOException {
             Path config = Files.writeString(dir.resolve(name + ".yaml"), config(""));
             log = dir.resolve(name + ".log");
-            String java = ProcessHandle.current().info().command()
-                    .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            process = new ProcessBuilder(net.inNamespace(ns, List.of(java, "-Xmx256m", "-XX:+UseSerialGC",
-                    "-XX:TieredStopAtLevel=1", "-Dhazelcast.phone.home.enabled=false",
-                    "-cp", System.getProperty("java.class.path"),
-                    "io.flotilla.node.cli.Main", "node", "--config", config.toString())))
-                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            String java = ProcessHandle.current()
+                    .info()
+                    .command()
+                    .orElse(Path.of(System.getProperty("java.home"), "bin", "java")
+                            .toString());
+            process = new ProcessBuilder(net.inNamespace(
+                            ns,
+                            List.of(
+                                    java,
+                                    "-Xmx256m",
+                                    "-XX:+UseSerialGC",
+                                    "-XX:TieredStopAtLevel=1",
+                                    "-Dhazelcast.phone.home.enabled=false",
+                                    "-cp",
+                                    System.getProperty("java.class.path"),
+                                    "io.flotilla.node.cli.Main",
+                                    "node",
+                                    "--config",
+                                    config.toString())))
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
         }
 
         void awaitStarted() throws InterruptedException {
@@ -225,14 +243,22 @@ class PartitionTest {
         net.run("-n", nsAb, "link", "set", "fleet", "up");
         net.run("-n", nsC, "link", "set", "fleet", "up");
 
-        origin = TestOrigin.start((request, out) -> {
-            String path = request.target();
-            int n = counts.computeIfAbsent(path, k -> new AtomicInteger()).incrementAndGet();
-            byte[] body = ("origin:" + path + "#" + n).getBytes(StandardCharsets.US_ASCII);
-            TestOrigin.writeResponse(out, 200, Map.of("Cache-Control", "max-age=300"), body,
-                    !request.method().equals("HEAD"));
-            return true;
-        }, InetAddress.getByName(s + "1"), 0);
+        origin = TestOrigin.start(
+                (request, out) -> {
+                    String path = request.target();
+                    int n = counts.computeIfAbsent(path, k -> new AtomicInteger())
+                            .incrementAndGet();
+                    byte[] body = ("origin:" + path + "#" + n).getBytes(StandardCharsets.US_ASCII);
+                    TestOrigin.writeResponse(
+                            out,
+                            200,
+                            Map.of("Cache-Control", "max-age=300"),
+                            body,
+                            !request.method().equals("HEAD"));
+                    return true;
+                },
+                InetAddress.getByName(s + "1"),
+                0);
 
         nodes.add(new Node("a", nsAb, s + "2", s + "66"));
         nodes.add(new Node("b", nsAb, s + "3", s + "67"));
@@ -282,7 +308,8 @@ class PartitionTest {
             for (Node n : nodes) {
                 await(n.name + " to see all three members again", 100, () -> n.sees(3, false));
             }
-            System.out.printf("partition test: healed; every node sees the whole fleet %.1f s after the link came up%n",
+            System.out.printf(
+                    "partition test: healed; every node sees the whole fleet %.1f s after the link came up%n",
                     (System.nanoTime() - healedAt) / 1e9);
         }
         for (Node n : nodes) {
@@ -300,7 +327,8 @@ class PartitionTest {
                 boolean alone = n.name.equals("c");
                 await(n.name + " to see its side only", 60, () -> n.sees(alone ? 1 : 2, true));
             }
-            System.out.printf("partition test: cut noticed by every node %.1f s after the link went down%n",
+            System.out.printf(
+                    "partition test: cut noticed by every node %.1f s after the link went down%n",
                     (System.nanoTime() - cutAt) / 1e9);
         }
     }
@@ -337,7 +365,8 @@ class PartitionTest {
             for (int i = 0; i < 5; i++) {
                 RawClient.Response r = n.get("/held/" + i);
                 assertEquals("origin:/held/" + i + "#1", r.bodyText());
-                assertTrue(r.header("Cache-Status").startsWith("flotilla; hit"), n.name + ": " + r.header("Cache-Status"));
+                assertTrue(
+                        r.header("Cache-Status").startsWith("flotilla; hit"), n.name + ": " + r.header("Cache-Status"));
             }
         }
         // Stored during the split: each side fetches once and then hits its own copy.
@@ -410,8 +439,9 @@ class PartitionTest {
         // one per half for rounding and the ~1% each half may run over".
         long bound = LIMIT + 2 + (long) Math.ceil(LIMIT * 0.01);
         int total = admitted[0] + admitted[1];
-        System.out.printf("partition test: limit %d per %d s, expected size 3, split A,B | C: A+B admitted %d of %d"
-                + " (share %d), C admitted %d of %d (share %d); together %d (documented bound %d)%n",
+        System.out.printf(
+                "partition test: limit %d per %d s, expected size 3, split A,B | C: A+B admitted %d of %d"
+                        + " (share %d), C admitted %d of %d (share %d); together %d (documented bound %d)%n",
                 LIMIT, PERIOD_MS / 1000, admitted[0], sent[0], shareAb, admitted[1], sent[1], shareC, total, bound);
         assertEquals(toSend[0], sent[0], "A+B's requests all fell in one window");
         assertEquals(toSend[1], sent[1], "C's requests all fell in one window");
@@ -439,17 +469,19 @@ class PartitionTest {
         }
         assertEquals("origin:/kept#1", a.get("/kept").bodyText());
         for (int i = 1; i <= 2; i++) {
-            RawClient.Response pushed = c.admin("POST", "/config",
-                    c.config("  - {path: /cfg/, upstream: app, rewrite: /from-c" + i + "/}\n"));
+            RawClient.Response pushed = c.admin(
+                    "POST", "/config", c.config("  - {path: /cfg/, upstream: app, rewrite: /from-c" + i + "/}\n"));
             assertEquals(200, pushed.status(), "push " + i + " to C during the split: " + pushed.bodyText());
             assertTrue(pushed.bodyText().contains("published version " + (base + i)), pushed.bodyText());
         }
         // Where both copies of the config's key were on A and B, C's half had no history left and C
         // put back the one it runs before publishing (HazelcastConfigStore.restoreIfLost).
-        System.out.println("partition test: C's half " + (read(c.log).contains("config history missing")
-                ? "had lost the config history and restored it" : "held a copy of the config history"));
-        RawClient.Response pushed = a.admin("POST", "/config",
-                a.config("  - {path: /cfg/, upstream: app, rewrite: /from-ab/}\n"));
+        System.out.println("partition test: C's half "
+                + (read(c.log).contains("config history missing")
+                        ? "had lost the config history and restored it"
+                        : "held a copy of the config history"));
+        RawClient.Response pushed =
+                a.admin("POST", "/config", a.config("  - {path: /cfg/, upstream: app, rewrite: /from-ab/}\n"));
         assertEquals(200, pushed.status(), "push to A during the split: " + pushed.bodyText());
         assertTrue(pushed.bodyText().contains("published version " + (base + 1)), pushed.bodyText());
         await("B to run A's push", 10, () -> node("b").configVersion() == base + 1);
@@ -496,7 +528,8 @@ class PartitionTest {
             for (Node n : nodes) {
                 RawClient.Response r = n.get(path);
                 assertEquals("origin:" + path + "#3", r.bodyText(), n.name + ": fetched once after the purges");
-                assertTrue(r.header("Cache-Status").startsWith("flotilla; hit"), n.name + ": " + r.header("Cache-Status"));
+                assertTrue(
+                        r.header("Cache-Status").startsWith("flotilla; hit"), n.name + ": " + r.header("Cache-Status"));
             }
             assertEquals(3, count(path), path + ": one fetch after the merge, then hits everywhere");
         }

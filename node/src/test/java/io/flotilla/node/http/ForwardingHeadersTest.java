@@ -1,15 +1,14 @@
 package io.flotilla.node.http;
 
-import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.HttpHeaders;
-import org.junit.jupiter.api.Test;
-
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import org.junit.jupiter.api.Test;
 
 /** The allocation-free paths of ForwardingHeaders give the same answers as the plain ones (issue 16). */
 class ForwardingHeadersTest {
@@ -36,7 +35,8 @@ class ForwardingHeadersTest {
 
     @Test
     void onlyOptionsRemoveNothingElse() {
-        HttpHeaders headers = new DefaultHttpHeaders().add("Connection", "keep-alive").add("X-Kept", "1");
+        HttpHeaders headers =
+                new DefaultHttpHeaders().add("Connection", "keep-alive").add("X-Kept", "1");
         ForwardingHeaders.stripHopByHop(headers);
         assertEquals(1, headers.size());
         assertTrue(headers.contains("X-Kept"));

@@ -25,10 +25,18 @@ class HttpPiecesTest {
         assertEquals(t, HttpDates.parse("THU, 18 AUG 2050 02:01:18 gmt"), "names in any case");
         assertEquals(t, HttpDates.parse("Thursday, 18-Aug-50 02:01:18 GMT"), "RFC 850");
         assertEquals(t - 10L * 86_400_000, HttpDates.parse("Mon Aug  8 02:01:18 2050"), "asctime");
-        for (String invalid : List.of("Thu, 18 Aug 2050 02:01:18 UTC", "Thu, 18 Aug 2050 02:01:18 AEST",
-                "Thu, 18 Aug 50 02:01:18 GMT", "Thu 18 Aug 2050 02:01:18 GMT", "Thu, 18  Aug  2050 02:01:18 GMT",
-                "Thu, 18-Aug-2050 02:01:18 GMT", "Thu, 18 Aug 2050 02.01.18 GMT", "Thu, 18 Aug 2050 2:01:18 GMT",
-                "0", "", "Thu, 31 Feb 2050 02:01:18 GMT")) {
+        for (String invalid : List.of(
+                "Thu, 18 Aug 2050 02:01:18 UTC",
+                "Thu, 18 Aug 2050 02:01:18 AEST",
+                "Thu, 18 Aug 50 02:01:18 GMT",
+                "Thu 18 Aug 2050 02:01:18 GMT",
+                "Thu, 18  Aug  2050 02:01:18 GMT",
+                "Thu, 18-Aug-2050 02:01:18 GMT",
+                "Thu, 18 Aug 2050 02.01.18 GMT",
+                "Thu, 18 Aug 2050 2:01:18 GMT",
+                "0",
+                "",
+                "Thu, 31 Feb 2050 02:01:18 GMT")) {
             assertEquals(HttpDates.INVALID, HttpDates.parse(invalid), invalid);
         }
     }
@@ -56,7 +64,8 @@ class HttpPiecesTest {
         assertEquals(HttpResponseStatus.PRECONDITION_FAILED, evaluate("If-Match", "\"other\""));
         assertEquals(HttpResponseStatus.PRECONDITION_FAILED, evaluate("If-Match", "W/\"abc\""), "If-Match is strong");
         assertNull(evaluate("If-Match", "\"x\", \"abc\""));
-        assertEquals(HttpResponseStatus.PRECONDITION_FAILED,
+        assertEquals(
+                HttpResponseStatus.PRECONDITION_FAILED,
                 evaluate("If-Unmodified-Since", "Thu, 18 Aug 2050 02:01:17 GMT"));
         assertEquals(HttpResponseStatus.NOT_MODIFIED, evaluate("If-None-Match", "W/\"abc\""), "If-None-Match is weak");
         assertEquals(HttpResponseStatus.NOT_MODIFIED, evaluate("If-None-Match", "*"));
@@ -64,9 +73,11 @@ class HttpPiecesTest {
         assertEquals(HttpResponseStatus.NOT_MODIFIED, evaluate("If-Modified-Since", "Thu, 18 Aug 2050 02:01:18 GMT"));
         assertNull(evaluate("If-Modified-Since", "Thu, 18 Aug 2050 02:01:17 GMT"));
         assertNull(evaluate("If-Modified-Since", "yesterday"), "not a date: ignored");
-        assertTrue(Preconditions.notModified(List.of("\"abc\""), null, "W/\"abc\"", MODIFIED),
+        assertTrue(
+                Preconditions.notModified(List.of("\"abc\""), null, "W/\"abc\"", MODIFIED),
                 "a stored weak tag matches by weak comparison");
-        assertFalse(Preconditions.notModified(List.of("\"abc\""), "Thu, 18 Aug 2050 02:01:18 GMT", null, MODIFIED),
+        assertFalse(
+                Preconditions.notModified(List.of("\"abc\""), "Thu, 18 Aug 2050 02:01:18 GMT", null, MODIFIED),
                 "If-Modified-Since is not looked at when If-None-Match is there");
     }
 
@@ -78,7 +89,8 @@ class HttpPiecesTest {
         assertFalse(Preconditions.ifRangeHolds(List.of("W/\"abc\""), ETAG, MODIFIED), "weak: never");
         assertFalse(Preconditions.ifRangeHolds(List.of(ETAG), "W/\"abc\"", MODIFIED), "weak current tag: never");
         assertTrue(Preconditions.ifRangeHolds(List.of("Thu, 18 Aug 2050 02:01:18 GMT"), ETAG, MODIFIED));
-        assertTrue(Preconditions.ifRangeHolds(List.of("Thursday, 18-Aug-50 02:01:18 GMT"), ETAG, MODIFIED),
+        assertTrue(
+                Preconditions.ifRangeHolds(List.of("Thursday, 18-Aug-50 02:01:18 GMT"), ETAG, MODIFIED),
                 "the same date in the obsolete form");
         assertFalse(Preconditions.ifRangeHolds(List.of("Thu, 18 Aug 2050 02:01:19 GMT"), ETAG, MODIFIED));
         assertFalse(Preconditions.ifRangeHolds(List.of(ETAG, ETAG), ETAG, MODIFIED), "several lines: no");

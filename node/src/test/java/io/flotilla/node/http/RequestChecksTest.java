@@ -1,5 +1,10 @@
 package io.flotilla.node.http;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -7,11 +12,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Host syntax and request-target forms (RFC 9112 §3.2). */
 class RequestChecksTest {
@@ -22,15 +22,29 @@ class RequestChecksTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "a b", "a/b", "user@host", "host:", "host:123456", "host:8o", "[::1", "[::1]x", ":80",
-        "a\\b", "é.com"})
+    @ValueSource(
+            strings = {
+                "",
+                "a b",
+                "a/b",
+                "user@host",
+                "host:",
+                "host:123456",
+                "host:8o",
+                "[::1",
+                "[::1]x",
+                ":80",
+                "a\\b",
+                "é.com"
+            })
     void invalidHosts(String host) {
         assertFalse(RequestChecks.validHost(host));
     }
 
     @Test
     void absoluteFormBecomesOriginFormWithItsAuthorityAsHost() {
-        HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "http://Example.com:8080/p?q=1");
+        HttpRequest request =
+                new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "http://Example.com:8080/p?q=1");
         request.headers().set("Host", "ignored.example");
         assertNull(RequestChecks.check(request));
         assertEquals("/p?q=1", request.uri());

@@ -1,15 +1,14 @@
 package io.flotilla.node.metrics;
 
-import com.codahale.metrics.Snapshot;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.codahale.metrics.Snapshot;
 import java.lang.management.ManagementFactory;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class WindowedHistogramReservoirTest {
 
@@ -22,7 +21,8 @@ class WindowedHistogramReservoirTest {
         for (int b = 0; b < WindowedHistogramReservoir.BUCKETS; b++) {
             long low = WindowedHistogramReservoir.lowerBound(b);
             assertEquals(b, WindowedHistogramReservoir.bucket(low), "lower bound of bucket " + b);
-            assertEquals(b, WindowedHistogramReservoir.bucket(WindowedHistogramReservoir.midpoint(b)), "midpoint of " + b);
+            assertEquals(
+                    b, WindowedHistogramReservoir.bucket(WindowedHistogramReservoir.midpoint(b)), "midpoint of " + b);
             if (b > 0) {
                 assertEquals(b - 1, WindowedHistogramReservoir.bucket(low - 1), "value below bucket " + b);
             }

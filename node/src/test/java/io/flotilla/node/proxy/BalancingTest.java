@@ -1,19 +1,18 @@
 package io.flotilla.node.proxy;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.flotilla.node.testing.RawClient;
 import io.flotilla.node.testing.TestNode;
 import io.flotilla.node.testing.TestOrigin;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /** Balancing policies through a real node and real origins: weights, hashing keys, least connections. */
 class BalancingTest {
@@ -73,7 +72,8 @@ class BalancingTest {
             for (int round = 0; round < 3; round++) {
                 for (int user = 0; user < 200; user++) {
                     String served = client.send("GET / HTTP/1.1\r\nHost: a\r\nX-User: user-" + user + "\r\n\r\n")
-                            .read().bodyText();
+                            .read()
+                            .bodyText();
                     String before = first.putIfAbsent("user-" + user, served);
                     if (before != null) {
                         assertEquals(before, served, "user-" + user + " moved between servers");
@@ -90,30 +90,41 @@ class BalancingTest {
     @Test
     void aStickyCookieKeepsAClientOnItsServerUntilThatServerGoes() throws Exception {
         List<TestOrigin> o = origins(3);
-        TestNode node = node("    sticky: {cookie: FLT}\n    servers: [" + o.get(0).address() + ", " + o.get(1).address()
-                + ", " + o.get(2).address() + "]\n");
+        TestNode node =
+                node("    sticky: {cookie: FLT}\n    servers: [" + o.get(0).address() + ", "
+                        + o.get(1).address() + ", " + o.get(2).address() + "]\n");
         String cookie;
         String home;
         try (RawClient client = node.client()) {
             RawClient.Response first = client.get("/", "a");
             home = first.bodyText();
             cookie = first.header("Set-Cookie");
-            assertTrue(cookie != null && cookie.startsWith("FLT=") && cookie.contains("HttpOnly"), String.valueOf(cookie));
+            assertTrue(
+                    cookie != null && cookie.startsWith("FLT=") && cookie.contains("HttpOnly"), String.valueOf(cookie));
             String value = cookie.substring(0, cookie.indexOf(';'));
             for (int i = 0; i < 20; i++) {
-                RawClient.Response again = client.send("GET / HTTP/1.1\r\nHost: a\r\nCookie: app=1; " + value
-                        + "\r\n\r\n").read();
+                RawClient.Response again = client.send(
+                                "GET / HTTP/1.1\r\nHost: a\r\nCookie: app=1; " + value + "\r\n\r\n")
+                        .read();
                 assertEquals(home, again.bodyText(), "round robin would have moved it");
                 assertEquals(null, again.header("Set-Cookie"), "a valid cookie is not set again");
             }
             TestOrigin homeOrigin = o.get(Integer.parseInt(home.substring(1)));
             assertEquals("app=1", homeOrigin.last().header("Cookie"), "the proxy's cookie is not forwarded");
             // Its server leaves the rotation (drained; ejected or unhealthy are the same to stickiness).
-            node.node().runtime().upstreams().get("app").server(homeOrigin.address()).draining(true);
-            RawClient.Response moved = client.send("GET / HTTP/1.1\r\nHost: a\r\nCookie: " + value + "\r\n\r\n").read();
+            node.node()
+                    .runtime()
+                    .upstreams()
+                    .get("app")
+                    .server(homeOrigin.address())
+                    .draining(true);
+            RawClient.Response moved = client.send("GET / HTTP/1.1\r\nHost: a\r\nCookie: " + value + "\r\n\r\n")
+                    .read();
             assertEquals(200, moved.status(), "its server is out: balanced elsewhere");
             assertTrue(!moved.bodyText().equals(home), moved.bodyText());
-            assertTrue(moved.header("Set-Cookie") != null && !moved.header("Set-Cookie").startsWith(value + ";"),
+            assertTrue(
+                    moved.header("Set-Cookie") != null
+                            && !moved.header("Set-Cookie").startsWith(value + ";"),
                     "a new cookie for the new server: " + moved.header("Set-Cookie"));
         }
     }
@@ -131,7 +142,8 @@ class BalancingTest {
         closeables.add(slow);
         TestOrigin fast = TestOrigin.start(TestOrigin.ok("fast-server"));
         closeables.add(fast);
-        TestNode node = node("    balance: least_conn\n    servers: [" + slow.address() + ", " + fast.address() + "]\n");
+        TestNode node =
+                node("    balance: least_conn\n    servers: [" + slow.address() + ", " + fast.address() + "]\n");
         // Occupy whichever server takes the first slow request, then see where the others go.
         List<CompletableFuture<String>> slowOnes = new ArrayList<>();
         for (int i = 0; i < 2; i++) {

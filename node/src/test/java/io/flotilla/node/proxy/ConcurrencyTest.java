@@ -1,11 +1,11 @@
 package io.flotilla.node.proxy;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.flotilla.node.testing.RawClient;
 import io.flotilla.node.testing.TestNode;
 import io.flotilla.node.testing.TestOrigin;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,9 +14,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Many clients at once, with 1 and with 2 event loops: every response belongs to its request (no
@@ -28,15 +27,15 @@ class ConcurrencyTest {
     @ValueSource(ints = {1, 2})
     void concurrentClientsGetTheirOwnResponses(int loops) throws Exception {
         try (TestOrigin origin = TestOrigin.start((request, out) -> {
-                 // Echo what identifies the request, so a mixed-up response is detected.
-                 byte[] body = (request.target() + "|" + request.bodyLength()).getBytes(StandardCharsets.US_ASCII);
-                 TestOrigin.writeResponse(out, 200, Map.of(), body, true);
-                 return true;
-             });
-             TestNode node = TestNode.startWith("node: {name: c, event_loops: " + loops + "}\n"
-                     + "listeners:\n  - bind: 127.0.0.1:0\n"
-                     + "upstreams:\n  app: {servers: [" + origin.address() + "]}\n"
-                     + "routes:\n  - {path: /, upstream: app}\n")) {
+                    // Echo what identifies the request, so a mixed-up response is detected.
+                    byte[] body = (request.target() + "|" + request.bodyLength()).getBytes(StandardCharsets.US_ASCII);
+                    TestOrigin.writeResponse(out, 200, Map.of(), body, true);
+                    return true;
+                });
+                TestNode node = TestNode.startWith("node: {name: c, event_loops: " + loops + "}\n"
+                        + "listeners:\n  - bind: 127.0.0.1:0\n"
+                        + "upstreams:\n  app: {servers: [" + origin.address() + "]}\n"
+                        + "routes:\n  - {path: /, upstream: app}\n")) {
             int clients = 8;
             int perClient = 50;
             ExecutorService pool = Executors.newFixedThreadPool(clients);
@@ -50,8 +49,8 @@ class ConcurrencyTest {
                             for (int i = 0; i < perClient; i++) {
                                 String target = "/c" + id + "/r" + i;
                                 String body = "x".repeat(i);
-                                client.send("POST " + target + " HTTP/1.1\r\nHost: a\r\nContent-Length: " + body.length()
-                                        + "\r\n\r\n" + body);
+                                client.send("POST " + target + " HTTP/1.1\r\nHost: a\r\nContent-Length: "
+                                        + body.length() + "\r\n\r\n" + body);
                                 RawClient.Response response = client.read();
                                 assertEquals(target + "|" + i, response.bodyText());
                                 ok++;
@@ -69,8 +68,10 @@ class ConcurrencyTest {
                 pool.shutdownNow();
             }
             assertEquals(clients * perClient, origin.requestCount());
-            assertTrue(origin.connectionCount() <= clients, "upstream connections " + origin.connectionCount()
-                    + " for " + clients + " concurrent clients: pooled, not one per request");
+            assertTrue(
+                    origin.connectionCount() <= clients,
+                    "upstream connections " + origin.connectionCount() + " for " + clients
+                            + " concurrent clients: pooled, not one per request");
         }
     }
 }

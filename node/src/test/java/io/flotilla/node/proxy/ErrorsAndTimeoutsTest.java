@@ -1,11 +1,12 @@
 package io.flotilla.node.proxy;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.flotilla.node.testing.RawClient;
 import io.flotilla.node.testing.TestNode;
 import io.flotilla.node.testing.TestOrigin;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -15,10 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /** Every status the proxy makes itself (502, 503, 504, 408, 413) and every phase's timeout. */
 class ErrorsAndTimeoutsTest {
@@ -98,12 +97,14 @@ class ErrorsAndTimeoutsTest {
     @Test
     void brokenUpstreamFramingIs502AndTheConnectionIsNotReused() throws Exception {
         TestOrigin origin = track(TestOrigin.start((request, out) -> {
-            String body = switch (request.target()) {
-                case "/both" -> "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
-                case "/garbage" -> "HTTP/1.1 abc\r\n\r\n";
-                case "/two-lengths" -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc";
-                default -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-            };
+            String body =
+                    switch (request.target()) {
+                        case "/both" ->
+                            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+                        case "/garbage" -> "HTTP/1.1 abc\r\n\r\n";
+                        case "/two-lengths" -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc";
+                        default -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+                    };
             out.write(body.getBytes(StandardCharsets.US_ASCII));
             return true;
         }));
@@ -124,10 +125,12 @@ class ErrorsAndTimeoutsTest {
     void brokenChunkMidResponseCutsTheClientConnection() throws Exception {
         TestOrigin origin = track(TestOrigin.start((request, out) -> {
             if (request.target().equals("/bad-chunk")) {
-                out.write(("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\nGET /x HTTP/1.1\r\n\r\n")
-                        .getBytes(StandardCharsets.US_ASCII));
+                out.write(
+                        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\nGET /x HTTP/1.1\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII));
             } else if (request.target().equals("/short")) {
-                out.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this".getBytes(StandardCharsets.US_ASCII));
+                out.write(
+                        "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this".getBytes(StandardCharsets.US_ASCII));
                 return false; // closes 91 bytes early
             } else {
                 out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
@@ -140,7 +143,8 @@ class ErrorsAndTimeoutsTest {
                 client.send("GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n");
                 String all = client.readAll();
                 assertTrue(all.startsWith("HTTP/1.1 200"), all);
-                assertFalse(all.contains("\r\n0\r\n\r\n"), "no terminating chunk: the client must see a truncated body");
+                assertFalse(
+                        all.contains("\r\n0\r\n\r\n"), "no terminating chunk: the client must see a truncated body");
                 assertFalse(all.contains("GET /x"), "nothing past the broken framing is relayed");
             }
         }
@@ -318,7 +322,8 @@ class ErrorsAndTimeoutsTest {
         TestOrigin origin = track(TestOrigin.start());
         TestNode node = track(TestNode.startWith("node: {name: t, event_loops: 1}\nlisteners:\n"
                 + "  - {bind: 127.0.0.1:0, max_connections: 2}\n"
-                + "upstreams:\n  app:\n    servers: [" + origin.address() + "]\nroutes:\n  - {path: /, upstream: app}\n"));
+                + "upstreams:\n  app:\n    servers: [" + origin.address()
+                + "]\nroutes:\n  - {path: /, upstream: app}\n"));
         RawClient first = track(node.client());
         RawClient second = track(node.client());
         assertEquals(200, first.get("/", "a").status());

@@ -1,19 +1,18 @@
 package io.flotilla.node.proxy;
 
-import io.flotilla.node.testing.RawClient;
-import io.flotilla.node.testing.TestNode;
-import io.flotilla.node.testing.TestOrigin;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.flotilla.node.testing.RawClient;
+import io.flotilla.node.testing.TestNode;
+import io.flotilla.node.testing.TestOrigin;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /** What the origin receives and what the client gets back: forwarding and hop-by-hop headers. */
 class ForwardingTest {
@@ -23,9 +22,22 @@ class ForwardingTest {
     @BeforeEach
     void start() throws Exception {
         origin = TestOrigin.start((request, out) -> {
-            TestOrigin.writeResponse(out, 200, Map.of("Server", "secret-origin/1.2", "Keep-Alive", "timeout=5",
-                    "Connection", "Keep-Alive, X-Internal", "X-Internal", "yes", "X-App", "1"),
-                    "hello".getBytes(), !"HEAD".equals(request.method()));
+            TestOrigin.writeResponse(
+                    out,
+                    200,
+                    Map.of(
+                            "Server",
+                            "secret-origin/1.2",
+                            "Keep-Alive",
+                            "timeout=5",
+                            "Connection",
+                            "Keep-Alive, X-Internal",
+                            "X-Internal",
+                            "yes",
+                            "X-App",
+                            "1"),
+                    "hello".getBytes(),
+                    !"HEAD".equals(request.method()));
             return true;
         });
         node = TestNode.inFrontOf(origin, "");
@@ -41,7 +53,8 @@ class ForwardingTest {
     void addsForwardingHeadersAndPassesHost() throws Exception {
         try (RawClient client = node.client()) {
             RawClient.Response response = client.send("GET /a/b?q=1 HTTP/1.1\r\nHost: shop.example.com\r\n"
-                    + "X-Forwarded-For: 203.0.113.7\r\nUser-Agent: test\r\n\r\n").read();
+                            + "X-Forwarded-For: 203.0.113.7\r\nUser-Agent: test\r\n\r\n")
+                    .read();
             assertEquals(200, response.status());
             assertEquals("hello", response.bodyText());
         }
@@ -65,10 +78,19 @@ class ForwardingTest {
     @Test
     void aBodylessGetGoesUpstreamWithoutContentLength() throws Exception {
         try (RawClient client = node.client()) {
-            assertEquals(200, client.send("GET /plain HTTP/1.1\r\nHost: a\r\n\r\n").read().status());
-            assertEquals(200, client.send("GET /zero HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n").read().status());
-            assertEquals(200, client.send("POST /form HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc")
-                    .read().status());
+            assertEquals(
+                    200,
+                    client.send("GET /plain HTTP/1.1\r\nHost: a\r\n\r\n").read().status());
+            assertEquals(
+                    200,
+                    client.send("GET /zero HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n")
+                            .read()
+                            .status());
+            assertEquals(
+                    200,
+                    client.send("POST /form HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc")
+                            .read()
+                            .status());
         }
         TestOrigin.Received get = origin.received().get(0);
         assertEquals("/plain", get.target());
@@ -82,7 +104,8 @@ class ForwardingTest {
     @Test
     void keepsAClientRequestId() throws Exception {
         try (RawClient client = node.client()) {
-            client.send("GET / HTTP/1.1\r\nHost: a\r\nX-Request-Id: trace-42\r\n\r\n").read();
+            client.send("GET / HTTP/1.1\r\nHost: a\r\nX-Request-Id: trace-42\r\n\r\n")
+                    .read();
         }
         assertEquals("trace-42", origin.last().header("X-Request-Id"));
     }
@@ -91,8 +114,9 @@ class ForwardingTest {
     void removesHopByHopHeadersBeforeAddingItsOwn() throws Exception {
         try (RawClient client = node.client()) {
             client.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Forwarded-For, X-Secret, Via\r\n"
-                    + "X-Secret: 1\r\nKeep-Alive: timeout=9\r\nTE: trailers\r\nUpgrade: websocket\r\n"
-                    + "Proxy-Connection: keep-alive\r\nX-Forwarded-For: 198.51.100.1\r\n\r\n").read();
+                            + "X-Secret: 1\r\nKeep-Alive: timeout=9\r\nTE: trailers\r\nUpgrade: websocket\r\n"
+                            + "Proxy-Connection: keep-alive\r\nX-Forwarded-For: 198.51.100.1\r\n\r\n")
+                    .read();
         }
         TestOrigin.Received seen = origin.last();
         assertNull(seen.header("X-Secret"), "named in Connection");
@@ -158,22 +182,27 @@ class ForwardingTest {
 
     @Test
     void optionalHeadersFollowThePolicy() throws Exception {
-        try (TestNode custom = TestNode.startWith("node: {name: edge-7, event_loops: 1}\n"
-                + "listeners:\n  - bind: \"[::1]:0\"\n"
-                + "upstreams:\n  app: {servers: [" + origin.address() + "]}\n"
-                + "routes:\n  - {path: /, upstream: app}\n"
-                + "headers: {forwarded: true, x_forwarded: false, server: hide, request_id: false, host: backend.internal}\n");
-             java.net.Socket socket = new java.net.Socket("::1", custom.port())) {
+        try (TestNode custom = TestNode.startWith(
+                        "node: {name: edge-7, event_loops: 1}\n"
+                                + "listeners:\n  - bind: \"[::1]:0\"\n"
+                                + "upstreams:\n  app: {servers: [" + origin.address() + "]}\n"
+                                + "routes:\n  - {path: /, upstream: app}\n"
+                                + "headers: {forwarded: true, x_forwarded: false, server: hide, request_id: false, host: backend.internal}\n");
+                java.net.Socket socket = new java.net.Socket("::1", custom.port())) {
             socket.setSoTimeout(10_000);
-            socket.getOutputStream().write(("GET / HTTP/1.1\r\nHost: shop.example:8443\r\n"
-                    + "Forwarded: for=192.0.2.60;proto=http\r\nConnection: close\r\n\r\n").getBytes());
+            socket.getOutputStream()
+                    .write(("GET / HTTP/1.1\r\nHost: shop.example:8443\r\n"
+                                    + "Forwarded: for=192.0.2.60;proto=http\r\nConnection: close\r\n\r\n")
+                            .getBytes());
             String response = new String(socket.getInputStream().readAllBytes());
             assertTrue(response.startsWith("HTTP/1.1 200"), response);
             assertFalse(response.toLowerCase().contains("server:"), "Server hidden: " + response);
         }
         TestOrigin.Received seen = origin.last();
-        assertEquals("for=192.0.2.60;proto=http, for=\"[::1]\";host=\"shop.example:8443\";proto=http",
-                seen.header("Forwarded"), "appended, IPv6 quoted and bracketed (RFC 7239 §6)");
+        assertEquals(
+                "for=192.0.2.60;proto=http, for=\"[::1]\";host=\"shop.example:8443\";proto=http",
+                seen.header("Forwarded"),
+                "appended, IPv6 quoted and bracketed (RFC 7239 §6)");
         assertNull(seen.header("X-Forwarded-For"));
         assertNull(seen.header("X-Request-Id"));
         assertEquals("backend.internal", seen.header("Host"));

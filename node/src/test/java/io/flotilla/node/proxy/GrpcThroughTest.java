@@ -55,17 +55,22 @@ class GrpcThroughTest {
             }
         }
     };
+
     private static final MethodDescriptor<byte[], byte[]> SAY = method("Say", MethodDescriptor.MethodType.UNARY);
     private static final MethodDescriptor<byte[], byte[]> SLOW = method("Slow", MethodDescriptor.MethodType.UNARY);
-    private static final MethodDescriptor<byte[], byte[]> CHAT = method("Chat", MethodDescriptor.MethodType.BIDI_STREAMING);
+    private static final MethodDescriptor<byte[], byte[]> CHAT =
+            method("Chat", MethodDescriptor.MethodType.BIDI_STREAMING);
 
     private Server server;
     private final CountDownLatch slowCancelled = new CountDownLatch(1);
 
     private static MethodDescriptor<byte[], byte[]> method(String name, MethodDescriptor.MethodType type) {
-        return MethodDescriptor.<byte[], byte[]>newBuilder().setType(type)
+        return MethodDescriptor.<byte[], byte[]>newBuilder()
+                .setType(type)
                 .setFullMethodName(MethodDescriptor.generateFullMethodName("flotilla.test.Echo", name))
-                .setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
+                .setRequestMarshaller(BYTES)
+                .setResponseMarshaller(BYTES)
+                .build();
     }
 
     private static byte[] utf8(String s) {
@@ -78,7 +83,9 @@ class GrpcThroughTest {
                 .addMethod(SAY, ServerCalls.asyncUnaryCall((byte[] request, StreamObserver<byte[]> out) -> {
                     String text = new String(request, StandardCharsets.UTF_8);
                     if (text.equals("fail")) {
-                        out.onError(Status.INVALID_ARGUMENT.withDescription("no failing here").asRuntimeException());
+                        out.onError(Status.INVALID_ARGUMENT
+                                .withDescription("no failing here")
+                                .asRuntimeException());
                         return;
                     }
                     out.onNext(utf8("said " + text));
@@ -88,30 +95,35 @@ class GrpcThroughTest {
                     io.grpc.Context.current().addListener(c -> slowCancelled.countDown(), Runnable::run);
                     // Never answers: only the client's deadline ends the call.
                 }))
-                .addMethod(CHAT, ServerCalls.asyncBidiStreamingCall((StreamObserver<byte[]> out) ->
-                        new StreamObserver<byte[]>() {
-                            @Override
-                            public void onNext(byte[] message) {
-                                String text = new String(message, StandardCharsets.UTF_8);
-                                if (text.equals("stop")) {
-                                    out.onError(Status.ABORTED.withDescription("stopped by request").asRuntimeException());
-                                } else {
-                                    out.onNext(utf8("echo " + text));
-                                }
-                            }
+                .addMethod(
+                        CHAT,
+                        ServerCalls.asyncBidiStreamingCall(
+                                (StreamObserver<byte[]> out) -> new StreamObserver<byte[]>() {
+                                    @Override
+                                    public void onNext(byte[] message) {
+                                        String text = new String(message, StandardCharsets.UTF_8);
+                                        if (text.equals("stop")) {
+                                            out.onError(Status.ABORTED
+                                                    .withDescription("stopped by request")
+                                                    .asRuntimeException());
+                                        } else {
+                                            out.onNext(utf8("echo " + text));
+                                        }
+                                    }
 
-                            @Override
-                            public void onError(Throwable t) {
-                            }
+                                    @Override
+                                    public void onError(Throwable t) {}
 
-                            @Override
-                            public void onCompleted() {
-                                out.onCompleted();
-                            }
-                        }))
+                                    @Override
+                                    public void onCompleted() {
+                                        out.onCompleted();
+                                    }
+                                }))
                 .build();
         server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
-                .addService(echo).build().start();
+                .addService(echo)
+                .build()
+                .start();
     }
 
     @AfterEach
@@ -128,7 +140,9 @@ class GrpcThroughTest {
     }
 
     private static ManagedChannel channel(TestNode node) {
-        return ManagedChannelBuilder.forAddress("127.0.0.1", node.port()).usePlaintext().build();
+        return ManagedChannelBuilder.forAddress("127.0.0.1", node.port())
+                .usePlaintext()
+                .build();
     }
 
     @Test
@@ -136,17 +150,27 @@ class GrpcThroughTest {
         try (TestNode node = node()) {
             ManagedChannel channel = channel(node);
             try {
-                byte[] answer = ClientCalls.blockingUnaryCall(channel, SAY, CallOptions.DEFAULT.withDeadlineAfter(10,
-                        TimeUnit.SECONDS), utf8("hello"));
+                byte[] answer = ClientCalls.blockingUnaryCall(
+                        channel, SAY, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), utf8("hello"));
                 assertArrayEquals(utf8("said hello"), answer);
-                StatusRuntimeException failed = assertThrows(StatusRuntimeException.class,
-                        () -> ClientCalls.blockingUnaryCall(channel, SAY, CallOptions.DEFAULT.withDeadlineAfter(10,
-                                TimeUnit.SECONDS), utf8("fail")));
-                assertEquals(Status.Code.INVALID_ARGUMENT, failed.getStatus().getCode(), "grpc-status from the trailers");
+                StatusRuntimeException failed = assertThrows(
+                        StatusRuntimeException.class,
+                        () -> ClientCalls.blockingUnaryCall(
+                                channel,
+                                SAY,
+                                CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
+                                utf8("fail")));
+                assertEquals(
+                        Status.Code.INVALID_ARGUMENT, failed.getStatus().getCode(), "grpc-status from the trailers");
                 assertEquals("no failing here", failed.getStatus().getDescription());
                 for (int i = 0; i < 20; i++) {
-                    assertArrayEquals(utf8("said " + i), ClientCalls.blockingUnaryCall(channel, SAY,
-                            CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), utf8(Integer.toString(i))));
+                    assertArrayEquals(
+                            utf8("said " + i),
+                            ClientCalls.blockingUnaryCall(
+                                    channel,
+                                    SAY,
+                                    CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
+                                    utf8(Integer.toString(i))));
                 }
             } finally {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
@@ -185,8 +209,11 @@ class GrpcThroughTest {
                 }
                 send.onNext(utf8("stop"));
                 Object end = received.poll(10, TimeUnit.SECONDS);
-                assertTrue(end instanceof Status s && s.getCode() == Status.Code.ABORTED
-                        && "stopped by request".equals(s.getDescription()), "the server's error, got " + end);
+                assertTrue(
+                        end instanceof Status s
+                                && s.getCode() == Status.Code.ABORTED
+                                && "stopped by request".equals(s.getDescription()),
+                        "the server's error, got " + end);
             } finally {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
@@ -198,15 +225,24 @@ class GrpcThroughTest {
         try (TestNode node = node()) {
             ManagedChannel channel = channel(node);
             try {
-                StatusRuntimeException late = assertThrows(StatusRuntimeException.class,
-                        () -> ClientCalls.blockingUnaryCall(channel, SLOW, CallOptions.DEFAULT.withDeadlineAfter(500,
-                                TimeUnit.MILLISECONDS), utf8("wait")));
+                StatusRuntimeException late = assertThrows(
+                        StatusRuntimeException.class,
+                        () -> ClientCalls.blockingUnaryCall(
+                                channel,
+                                SLOW,
+                                CallOptions.DEFAULT.withDeadlineAfter(500, TimeUnit.MILLISECONDS),
+                                utf8("wait")));
                 assertEquals(Status.Code.DEADLINE_EXCEEDED, late.getStatus().getCode());
                 // The client's RST_STREAM went through the node, whose stream to the server was reset
                 // (or the server's own deadline, passed on in grpc-timeout, ended it).
                 assertTrue(slowCancelled.await(10, TimeUnit.SECONDS), "the server saw the call cancelled");
-                assertArrayEquals(utf8("said after"), ClientCalls.blockingUnaryCall(channel, SAY,
-                        CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), utf8("after")),
+                assertArrayEquals(
+                        utf8("said after"),
+                        ClientCalls.blockingUnaryCall(
+                                channel,
+                                SAY,
+                                CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
+                                utf8("after")),
                         "the connection serves on after a cancelled call");
             } finally {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

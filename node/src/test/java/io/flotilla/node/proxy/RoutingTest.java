@@ -1,22 +1,22 @@
 package io.flotilla.node.proxy;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.flotilla.node.testing.RawClient;
 import io.flotilla.node.testing.TestNode;
 import io.flotilla.node.testing.TestOrigin;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 /** Requests reach the right upstream or directory, with the path the route says. */
 class RoutingTest {
     @TempDir
     Path www;
+
     private TestOrigin api;
     private TestOrigin web;
     private TestNode node;

@@ -1,8 +1,18 @@
 package io.flotilla.node.proxy;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.flotilla.node.testing.RawClient;
 import io.flotilla.node.testing.TestNode;
 import io.flotilla.node.testing.TestOrigin;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Named;
@@ -11,17 +21,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
-
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Malformed and smuggling requests sent as raw bytes (RFC 9112 strict parsing): each gets its exact status
@@ -61,29 +60,35 @@ class SmugglingTest {
 
         // RFC 9112 §6.1, §6.3: Content-Length with Transfer-Encoding is the root of CL.TE and TE.CL.
         String clTeBody = "0\r\n\r\n" + SMUGGLED;
-        cases.add(bad("CL.TE: Content-Length counts a smuggled request after the last chunk",
+        cases.add(bad(
+                "CL.TE: Content-Length counts a smuggled request after the last chunk",
                 post("Content-Length: " + clTeBody.length(), "Transfer-Encoding: chunked") + clTeBody));
         String hex = Integer.toHexString(SMUGGLED.length());
-        cases.add(bad("TE.CL: Content-Length stops inside the first chunk, which holds a smuggled request",
-                post("Transfer-Encoding: chunked", "Content-Length: " + (hex.length() + 2))
-                        + hex + "\r\n" + SMUGGLED + "\r\n0\r\n\r\n"));
-        cases.add(bad("TE.TE: a second Transfer-Encoding hides chunked from one reader",
-                post("Content-Length: 4", "Transfer-Encoding: chunked", "Transfer-encoding: x")
-                        + "0\r\n\r\n" + SMUGGLED));
-        cases.add(bad("CL and TE in HTTP/1.0",
+        cases.add(bad(
+                "TE.CL: Content-Length stops inside the first chunk, which holds a smuggled request",
+                post("Transfer-Encoding: chunked", "Content-Length: " + (hex.length() + 2)) + hex + "\r\n" + SMUGGLED
+                        + "\r\n0\r\n\r\n"));
+        cases.add(bad(
+                "TE.TE: a second Transfer-Encoding hides chunked from one reader",
+                post("Content-Length: 4", "Transfer-Encoding: chunked", "Transfer-encoding: x") + "0\r\n\r\n"
+                        + SMUGGLED));
+        cases.add(bad(
+                "CL and TE in HTTP/1.0",
                 req("POST / HTTP/1.0", "Content-Length: 5", "Transfer-Encoding: chunked") + "0\r\n\r\n"));
 
         // RFC 9110 §8.6, RFC 9112 §6.3 item 5: an invalid Content-Length is an unrecoverable framing error.
         cases.add(bad("two differing Content-Length", post("Content-Length: 5", "Content-Length: 40") + "hello"));
         cases.add(bad("two equal Content-Length", post("Content-Length: 5", "Content-Length: 5") + "hello"));
-        cases.add(bad("two differing Content-Length in HTTP/1.0",
+        cases.add(bad(
+                "two differing Content-Length in HTTP/1.0",
                 req("POST / HTTP/1.0", "Content-Length: 5", "Content-Length: 40") + "hello" + SMUGGLED));
-        cases.add(bad("two Content-Length in HTTP/1.0, cased differently",
+        cases.add(bad(
+                "two Content-Length in HTTP/1.0, cased differently",
                 req("POST / HTTP/1.0", "Content-Length: 40", "content-length: 5") + "hello" + SMUGGLED));
         cases.add(bad("Content-Length: 1, 2", post("Content-Length: 1, 2") + "hi"));
         cases.add(bad("Content-Length: 5, 5", post("Content-Length: 5, 5") + "hello"));
-        for (String value : new String[] {"+5", "-1", "0x10", " 5 5", "5a", "five", "", "1.0",
-                "99999999999999999999999"}) {
+        for (String value :
+                new String[] {"+5", "-1", "0x10", " 5 5", "5a", "five", "", "1.0", "99999999999999999999999"}) {
             cases.add(bad("Content-Length: '" + value + "'", post("Content-Length: " + value) + "hello"));
         }
 
@@ -91,26 +96,33 @@ class SmugglingTest {
         cases.add(bad("Transfer-Encoding: gzip", post("Transfer-Encoding: gzip") + "hello"));
         cases.add(bad("Transfer-Encoding: identity", post("Transfer-Encoding: identity") + "hello"));
         cases.add(bad("Transfer-Encoding: chunked, gzip", post("Transfer-Encoding: chunked, gzip") + "0\r\n\r\n"));
-        cases.add(bad("Transfer-Encoding: chunked, chunked",
-                post("Transfer-Encoding: chunked, chunked") + "0\r\n\r\n"));
+        cases.add(
+                bad("Transfer-Encoding: chunked, chunked", post("Transfer-Encoding: chunked, chunked") + "0\r\n\r\n"));
         cases.add(bad("Transfer-Encoding: xchunked", post("Transfer-Encoding: xchunked") + "0\r\n\r\n"));
         cases.add(bad("Transfer-Encoding: chunkedx", post("Transfer-Encoding: chunkedx") + "0\r\n\r\n"));
         cases.add(bad("Transfer-Encoding: \"chunked\"", post("Transfer-Encoding: \"chunked\"") + "0\r\n\r\n"));
         cases.add(bad("Transfer-Encoding: VT before chunked", post("Transfer-Encoding: \u000bchunked") + "0\r\n\r\n"));
         cases.add(bad("Transfer-Encoding: FF before chunked", post("Transfer-Encoding: \u000cchunked") + "0\r\n\r\n"));
-        cases.add(bad("Transfer-Encoding: NBSP before chunked",
-                post("Transfer-Encoding: \u00a0chunked") + "0\r\n\r\n"));
-        cases.add(bad("Transfer-Encoding: chunked in HTTP/1.0",
+        cases.add(
+                bad("Transfer-Encoding: NBSP before chunked", post("Transfer-Encoding: \u00a0chunked") + "0\r\n\r\n"));
+        cases.add(bad(
+                "Transfer-Encoding: chunked in HTTP/1.0",
                 req("POST / HTTP/1.0", "Transfer-Encoding: chunked") + "0\r\n\r\n"));
-        cases.add(bad("Transfer-Encoding split over two lines, the last not chunked",
+        cases.add(bad(
+                "Transfer-Encoding split over two lines, the last not chunked",
                 post("Transfer-Encoding: chunked", "Transfer-Encoding: gzip") + "0\r\n\r\n"));
-        cases.add(bad("Transfer-Encoding split over two lines, the first not chunked, with Content-Length",
-                post("Content-Length: 5", "Transfer-Encoding: gzip", "Transfer-Encoding: chunked")
-                        + "0\r\n\r\n" + SMUGGLED));
+        cases.add(bad(
+                "Transfer-Encoding split over two lines, the first not chunked, with Content-Length",
+                post("Content-Length: 5", "Transfer-Encoding: gzip", "Transfer-Encoding: chunked") + "0\r\n\r\n"
+                        + SMUGGLED));
         // RFC 9112 §6.1: framing is sound, but a coding the proxy does not apply must not be dropped silently.
-        cases.add(status(501, "Transfer-Encoding split over two lines, the first not chunked",
+        cases.add(status(
+                501,
+                "Transfer-Encoding split over two lines, the first not chunked",
                 post("Transfer-Encoding: gzip", "Transfer-Encoding: chunked") + "5\r\nhello\r\n0\r\n\r\n"));
-        cases.add(status(501, "Transfer-Encoding: gzip, chunked",
+        cases.add(status(
+                501,
+                "Transfer-Encoding: gzip, chunked",
                 post("Transfer-Encoding: gzip, chunked") + "5\r\nhello\r\n0\r\n\r\n"));
 
         // RFC 9112 §7.1: chunk-size = 1*HEXDIG, chunk lines end in CRLF, chunk data is exactly chunk-size octets.
@@ -123,13 +135,14 @@ class SmugglingTest {
         cases.add(bad("chunk size with leading space", chunked(" 5\r\nhello\r\n0\r\n\r\n")));
         cases.add(bad("chunk extension with a slash in its name", chunked("5;a/b\r\nhello\r\n0\r\n\r\n")));
         cases.add(bad("chunk extension with a space in its value", chunked("5;a=b c\r\nhello\r\n0\r\n\r\n")));
-        cases.add(bad("chunk extension with an unterminated quoted value",
-                chunked("5;a=\"b\r\nhello\r\n0\r\n\r\n")));
+        cases.add(bad("chunk extension with an unterminated quoted value", chunked("5;a=\"b\r\nhello\r\n0\r\n\r\n")));
         cases.add(bad("chunk extension with a control char", chunked("5;a\u0001\r\nhello\r\n0\r\n\r\n")));
         cases.add(bad("no CRLF after chunk data", chunked("5\r\nhello0\r\n\r\n")));
-        cases.add(bad("chunk data longer than declared, a smuggled request inside",
+        cases.add(bad(
+                "chunk data longer than declared, a smuggled request inside",
                 chunked("5\r\nhello" + SMUGGLED + "\r\n0\r\n\r\n")));
-        cases.add(bad("chunk data shorter than declared, the next chunk line eaten",
+        cases.add(bad(
+                "chunk data shorter than declared, the next chunk line eaten",
                 chunked("8\r\nhello\r\n0\r\n\r\n" + SMUGGLED)));
         cases.add(bad("LF-only chunk size line", chunked("5\nhello\r\n0\r\n\r\n")));
         cases.add(bad("LF-only after chunk data", chunked("5\r\nhello\n0\r\n\r\n")));
@@ -147,8 +160,8 @@ class SmugglingTest {
         // RFC 9112 §5.2: obs-fold is refused, never unfolded by us and read differently behind us.
         cases.add(bad("obs-fold with SP", get("X-A: a", " b")));
         cases.add(bad("obs-fold with HT", get("X-A: a", "\tb")));
-        cases.add(bad("folded Transfer-Encoding",
-                post("Transfer-Encoding:", " chunked", "Content-Length: 5") + "0\r\n\r\n"));
+        cases.add(bad(
+                "folded Transfer-Encoding", post("Transfer-Encoding:", " chunked", "Content-Length: 5") + "0\r\n\r\n"));
         cases.add(bad("whitespace before the first header line", req("GET / HTTP/1.1", " X-A: b", "Host: a")));
         // RFC 9112 §2.2: lines end in CRLF; a bare CR is refused, as is NUL.
         cases.add(bad("bare CR inside a header value", get("X-A: a\rb")));
@@ -192,8 +205,9 @@ class SmugglingTest {
         cases.add(bad("missing version", "GET /\r\nHost: a\r\n\r\n"));
         cases.add(bad("missing method", req("/ HTTP/1.1", "Host: a")));
         cases.add(bad("lowercase http/1.1", req("GET / http/1.1", "Host: a")));
-        cases.add(bad("lowercase http/1.1 with chunked", "POST / http/1.1\r\nHost: a\r\n"
-                + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"));
+        cases.add(bad(
+                "lowercase http/1.1 with chunked",
+                "POST / http/1.1\r\nHost: a\r\n" + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"));
         cases.add(bad("version HTTP/1", req("GET / HTTP/1", "Host: a")));
         cases.add(bad("version HTTP/1.10", req("GET / HTTP/1.10", "Host: a")));
         cases.add(bad("version HTTP/1.1 with a suffix", req("GET / HTTP/1.1x", "Host: a")));
@@ -235,12 +249,17 @@ class SmugglingTest {
                 bad("obs-fold at the start of a read", "GET / HTTP/1.1\r\nHost: a\r\nX-A: a\r\n| b\r\n\r\n"),
                 bad("bare LF at the start of a read", "GET / HTTP/1.1\r\nHost: a|\nX-A: b\r\n\r\n"),
                 bad("whitespace before the colon in the next read", "GET / HTTP/1.1\r\nHost|\t: a\r\n\r\n"),
-                bad("CL.TE with the headers in two reads",
+                bad(
+                        "CL.TE with the headers in two reads",
                         post("Content-Length: 4|", "Transfer-Encoding: chunked") + "0\r\n\r\n" + SMUGGLED),
-                bad("chunk data longer than declared, cut after the data",
+                bad(
+                        "chunk data longer than declared, cut after the data",
                         chunked("5\r\nhello|" + SMUGGLED + "\r\n0\r\n\r\n")),
-                status(431, "too many fields over two reads",
-                        get("X-0: a", "X-1: a", "X-2: a", "X-3: a", "X-4: a|", "X-5: a", "X-6: a", "X-7: a",
+                status(
+                        431,
+                        "too many fields over two reads",
+                        get(
+                                "X-0: a", "X-1: a", "X-2: a", "X-3: a", "X-4: a|", "X-5: a", "X-6: a", "X-7: a",
                                 "X-8: a", "X-9: a")));
     }
 
@@ -339,8 +358,7 @@ class SmugglingTest {
         // RFC 9110 §7.6.1: fields named in Connection are removed, but never the ones that frame or route.
         boolean chunked = named.equals("Transfer-Encoding");
         String framing = chunked ? "Transfer-Encoding: chunked" : "Content-Length: " + SMUGGLED.length();
-        String body = chunked
-                ? Integer.toHexString(SMUGGLED.length()) + "\r\n" + SMUGGLED + "\r\n0\r\n\r\n" : SMUGGLED;
+        String body = chunked ? Integer.toHexString(SMUGGLED.length()) + "\r\n" + SMUGGLED + "\r\n0\r\n\r\n" : SMUGGLED;
         try (RawClient client = node.client().timeout(3000)) {
             client.send(post("Connection: " + named, framing) + body);
             assertEquals(200, client.read().status());
@@ -424,7 +442,9 @@ class SmugglingTest {
     private void assertOriginSaw(String... expected) throws InterruptedException {
         Thread.sleep(SETTLE_MS);
         List<TestOrigin.Received> received = origin.received();
-        assertEquals(List.of(expected), received.stream().map(r -> r.method() + " " + r.target()).toList());
+        assertEquals(
+                List.of(expected),
+                received.stream().map(r -> r.method() + " " + r.target()).toList());
         for (TestOrigin.Received r : received) {
             assertFalse(r.bodyText().contains("HTTP/1.1"), "a request smuggled in a body: " + r.bodyText());
             assertFalse(r.target().contains("admin"), r.target());
@@ -436,7 +456,8 @@ class SmugglingTest {
         try (RawClient client = node.client().timeout(3000)) {
             assertEquals(200, client.get("/healthy", "a").status());
         }
-        assertEquals("GET /healthy", origin.last().method() + " " + origin.last().target());
+        assertEquals(
+                "GET /healthy", origin.last().method() + " " + origin.last().target());
     }
 
     private static Arguments bad(String name, String raw) {

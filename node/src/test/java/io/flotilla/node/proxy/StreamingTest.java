@@ -1,12 +1,14 @@
 package io.flotilla.node.proxy;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.flotilla.node.testing.RawClient;
 import io.flotilla.node.testing.TestNode;
 import io.flotilla.node.testing.TestOrigin;
 import io.netty.buffer.PooledByteBufAllocator;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -15,11 +17,8 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.zip.CRC32;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /** Bodies stream in both directions, in every framing, with memory bounded whatever their size. */
 class StreamingTest {
@@ -155,7 +154,8 @@ class StreamingTest {
         origin = TestOrigin.start((request, out) -> {
             if (request.target().equals("/chunked")) {
                 out.write(("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                        + "3\r\nabc\r\n4\r\ndefg\r\n0\r\nX-Trailer: t\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                                + "3\r\nabc\r\n4\r\ndefg\r\n0\r\nX-Trailer: t\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
                 return true;
             }
             out.write("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end".getBytes(StandardCharsets.US_ASCII));
@@ -173,7 +173,8 @@ class StreamingTest {
             assertEquals("abcdefg", client.get("/chunked", "a").bodyText());
         }
         try (RawClient old = node.client()) {
-            RawClient.Response response = old.send("GET /close HTTP/1.0\r\nHost: a\r\n\r\n").read();
+            RawClient.Response response =
+                    old.send("GET /close HTTP/1.0\r\nHost: a\r\n\r\n").read();
             assertEquals("until the end", response.bodyText(), "HTTP/1.0: close-delimited, as it came");
             assertNull(response.header("Transfer-Encoding"));
         }
@@ -217,8 +218,8 @@ class StreamingTest {
                     Thread.currentThread().interrupt();
                 }
             }
-            TestOrigin.writeResponse(out, 200, Map.of(), ("body of " + request.target()).getBytes(),
-                    !"HEAD".equals(request.method()));
+            TestOrigin.writeResponse(
+                    out, 200, Map.of(), ("body of " + request.target()).getBytes(), !"HEAD".equals(request.method()));
             return true;
         });
         node = TestNode.inFrontOf(origin, "");

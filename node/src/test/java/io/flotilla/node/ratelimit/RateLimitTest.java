@@ -18,13 +18,18 @@ import org.junit.jupiter.api.io.TempDir;
 class RateLimitTest {
     private TestOrigin origin;
     private TestNode node;
+
     @TempDir
     Path www;
 
     @BeforeEach
     void start() throws Exception {
         origin = TestOrigin.start((request, out) -> {
-            TestOrigin.writeResponse(out, 200, java.util.Map.of("Cache-Control", "max-age=60"), "ok".getBytes(),
+            TestOrigin.writeResponse(
+                    out,
+                    200,
+                    java.util.Map.of("Cache-Control", "max-age=60"),
+                    "ok".getBytes(),
                     !"HEAD".equals(request.method()));
             return true;
         });
@@ -60,7 +65,9 @@ class RateLimitTest {
     }
 
     private long originCount(String prefix) {
-        return origin.received().stream().filter(r -> r.target().startsWith(prefix)).count();
+        return origin.received().stream()
+                .filter(r -> r.target().startsWith(prefix))
+                .count();
     }
 
     @Test

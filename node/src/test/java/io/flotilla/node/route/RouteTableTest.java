@@ -1,24 +1,25 @@
 package io.flotilla.node.route;
 
-import io.flotilla.node.http.HostHeader;
-import io.flotilla.node.config.ConfigLoader;
-import io.flotilla.node.config.FlotillaConfig;
-import io.flotilla.node.upstream.Upstream;
-import org.junit.jupiter.api.Test;
-
-import java.util.HashMap;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+
+import io.flotilla.node.config.ConfigLoader;
+import io.flotilla.node.config.FlotillaConfig;
+import io.flotilla.node.http.HostHeader;
+import io.flotilla.node.upstream.Upstream;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 /** Host specificity first, then the longest path prefix; fall-through to less specific hosts. */
 class RouteTableTest {
     private static RouteTable table(String routes) throws Exception {
-        FlotillaConfig config = ConfigLoader.parse("listeners: [{bind: 127.0.0.1:0}]\n"
-                + "upstreams:\n  a: {servers: [127.0.0.1:1]}\n  b: {servers: [127.0.0.1:2]}\n"
-                + "  c: {servers: [127.0.0.1:3]}\n  d: {servers: [127.0.0.1:4]}\n"
-                + "routes:\n" + routes, "t.yaml");
+        FlotillaConfig config = ConfigLoader.parse(
+                "listeners: [{bind: 127.0.0.1:0}]\n"
+                        + "upstreams:\n  a: {servers: [127.0.0.1:1]}\n  b: {servers: [127.0.0.1:2]}\n"
+                        + "  c: {servers: [127.0.0.1:3]}\n  d: {servers: [127.0.0.1:4]}\n"
+                        + "routes:\n" + routes,
+                "t.yaml");
         Map<String, Upstream> upstreams = new HashMap<>();
         config.upstreams().forEach((name, u) -> upstreams.put(name, Upstream.of(u)));
         return RouteTable.compile(config.routes(), upstreams);

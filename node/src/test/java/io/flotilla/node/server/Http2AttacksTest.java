@@ -1,20 +1,19 @@
 package io.flotilla.node.server;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.flotilla.node.testing.H2Client;
 import io.flotilla.node.testing.TestNode;
 import io.flotilla.node.testing.TestOrigin;
 import io.netty.handler.codec.http2.Http2Headers;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The attacks HTTP/2 servers have been hurt by, each sent with raw frames (an h2c listener, so the
@@ -63,7 +62,8 @@ class Http2AttacksTest {
     @Test
     void rapidResetIsCalmedWithGoAway() throws Exception {
         // CVE-2023-44487: open a stream and cancel it at once, over and over; each costs the server work.
-        try (TestNode node = node("max_resets: 50, reset_window: 30s", ""); H2Client h2 = H2Client.connect(node.port())) {
+        try (TestNode node = node("max_resets: 50, reset_window: 30s", "");
+                H2Client h2 = H2Client.connect(node.port())) {
             for (int stream = 1; stream < 2 * 200; stream += 2) {
                 h2.headers(stream, H2Client.get("/r", "a.test"), true).rst(stream, 0x8);
             }
@@ -76,12 +76,13 @@ class Http2AttacksTest {
     @Test
     void continuationFloodIsRefused() throws Exception {
         // CVE-2024-27316: a header block that never ends, in CONTINUATION frames the server must buffer.
-        try (TestNode node = node("max_small_continuations: 16", ""); H2Client h2 = H2Client.connect(node.port())) {
+        try (TestNode node = node("max_small_continuations: 16", "");
+                H2Client h2 = H2Client.connect(node.port())) {
             byte[] block = h2.block(1, H2Client.get("/c", "a.test"));
             h2.frame(H2Client.HEADERS, 0, 1, block);
             try {
                 for (int i = 0; i < 2000; i++) {
-                    h2.frame(H2Client.CONTINUATION, 0, 1, new byte[]{0x40, 0x01, 'x', 0x01, 'y'});
+                    h2.frame(H2Client.CONTINUATION, 0, 1, new byte[] {0x40, 0x01, 'x', 0x01, 'y'});
                 }
                 h2.flush();
             } catch (IOException closedMidway) {
@@ -89,11 +90,13 @@ class Http2AttacksTest {
             }
             H2Client.Frame goAway = h2.awaitGoAway();
             assertNotNull(goAway, "GOAWAY");
-            assertTrue(goAway.errorCode() == ENHANCE_YOUR_CALM || goAway.errorCode() == PROTOCOL_ERROR,
+            assertTrue(
+                    goAway.errorCode() == ENHANCE_YOUR_CALM || goAway.errorCode() == PROTOCOL_ERROR,
                     "code " + goAway.errorCode());
             stillServes(node);
         }
-        try (TestNode node = node("", ""); H2Client h2 = H2Client.connect(node.port())) {
+        try (TestNode node = node("", "");
+                H2Client h2 = H2Client.connect(node.port())) {
             // The same with big CONTINUATION frames: bounded by the header list limit, not by their count.
             byte[] filler = new byte[16_000];
             h2.frame(H2Client.HEADERS, 0, 1, h2.block(1, H2Client.get("/c", "a.test")));
@@ -143,7 +146,7 @@ class Http2AttacksTest {
      */
     private static byte[] hpackBomb() {
         ByteArrayOutputStream block = new ByteArrayOutputStream();
-        block.writeBytes(new byte[]{(byte) 0x82, (byte) 0x86, (byte) 0x84}); // GET, http, /
+        block.writeBytes(new byte[] {(byte) 0x82, (byte) 0x86, (byte) 0x84}); // GET, http, /
         block.write(0x01); // :authority, literal without indexing
         hpackInt(block, 6, 7, 0);
         block.writeBytes("a.test".getBytes(StandardCharsets.US_ASCII));
@@ -160,8 +163,10 @@ class Http2AttacksTest {
 
     @Test
     void anHpackBombIsRefusedWithoutDecompressingAndRepeatedOnesAreCalmed() throws Exception {
-        try (TestNode node = node("max_resets: 10", ""); H2Client h2 = H2Client.connect(node.port())) {
-            h2.frame(H2Client.HEADERS, H2Client.END_HEADERS | H2Client.END_STREAM, 1, hpackBomb()).flush();
+        try (TestNode node = node("max_resets: 10", "");
+                H2Client h2 = H2Client.connect(node.port())) {
+            h2.frame(H2Client.HEADERS, H2Client.END_HEADERS | H2Client.END_STREAM, 1, hpackBomb())
+                    .flush();
             // Netty stops adding fields at the header list limit, answers 431 and resets the stream.
             H2Client.Response refused = h2.response(1);
             assertEquals(431, refused.status(), "Request Header Fields Too Large");
@@ -184,7 +189,8 @@ class Http2AttacksTest {
 
     @Test
     void aHeaderListOverTheLimitIsRefusedOnItsStreamAlone() throws Exception {
-        try (TestNode node = node("", "limits: {headers_total: 8k}\n"); H2Client h2 = H2Client.connect(node.port())) {
+        try (TestNode node = node("", "limits: {headers_total: 8k}\n");
+                H2Client h2 = H2Client.connect(node.port())) {
             Http2Headers big = H2Client.get("/big", "a.test");
             for (int i = 0; i < 3; i++) {
                 big.add("x-big-" + i, "v".repeat(3000));
@@ -201,10 +207,10 @@ class Http2AttacksTest {
     @Test
     void settingsPingAndWindowUpdateFloodsAreCalmed() throws Exception {
         int[] types = {H2Client.SETTINGS, H2Client.PING, H2Client.WINDOW_UPDATE, H2Client.PRIORITY};
-        byte[][] payloads = {new byte[0], new byte[8], H2Client.int32(1), new byte[]{0, 0, 0, 0, 15}};
+        byte[][] payloads = {new byte[0], new byte[8], H2Client.int32(1), new byte[] {0, 0, 0, 0, 15}};
         for (int t = 0; t < types.length; t++) {
             try (TestNode node = node("max_control_frames_per_second: 500", "");
-                 H2Client h2 = H2Client.connect(node.port())) {
+                    H2Client h2 = H2Client.connect(node.port())) {
                 h2.headers(1, H2Client.get("/before", "a.test"), true).flush();
                 assertEquals(200, h2.response(1).status());
                 try {
@@ -216,7 +222,11 @@ class Http2AttacksTest {
                     // as above
                 }
                 assertGoAway(h2, ENHANCE_YOUR_CALM);
-                assertTrue(node.node().metrics().counter("flotilla.errors.http2_flood").getCount() >= 1);
+                assertTrue(node.node()
+                                .metrics()
+                                .counter("flotilla.errors.http2_flood")
+                                .getCount()
+                        >= 1);
                 stillServes(node);
             }
         }
@@ -226,7 +236,8 @@ class Http2AttacksTest {
     void aClientThatFloodsAndNeverReadsIsClosedOnceItsAcknowledgementsPileUp() throws Exception {
         // The acknowledgements a PING flood asks for queue in the node while the client reads nothing.
         // No stream is ever opened: the idle timeouts are set long, so they cannot be what closes it.
-        try (TestNode node = node("max_control_frames_per_second: 100000000, max_queued_control_frames: 100",
+        try (TestNode node = node(
+                "max_control_frames_per_second: 100000000, max_queued_control_frames: 100",
                 "timeouts: {client_header: 60s, keepalive: 60s}\n")) {
             long start = System.nanoTime();
             java.net.Socket socket = new java.net.Socket();
@@ -254,7 +265,8 @@ class Http2AttacksTest {
 
     @Test
     void emptyDataFramesAreCalmed() throws Exception {
-        try (TestNode node = node("max_empty_frames: 2", ""); H2Client h2 = H2Client.connect(node.port())) {
+        try (TestNode node = node("max_empty_frames: 2", "");
+                H2Client h2 = H2Client.connect(node.port())) {
             h2.headers(1, H2Client.request("POST", "/e", "a.test"), false);
             for (int i = 0; i < 50; i++) {
                 h2.data(1, new byte[0], false);
@@ -267,7 +279,8 @@ class Http2AttacksTest {
 
     @Test
     void streamsOverTheConcurrencyLimitAreRefusedAndTheRestServed() throws Exception {
-        try (TestNode node = node("max_concurrent_streams: 4", ""); H2Client h2 = H2Client.connect(node.port())) {
+        try (TestNode node = node("max_concurrent_streams: 4", "");
+                H2Client h2 = H2Client.connect(node.port())) {
             h2.next(); // the server's SETTINGS first, so its limit is in force
             for (int stream = 1; stream <= 11; stream += 2) {
                 Http2Headers post = H2Client.request("POST", "/s" + stream, "a.test");
@@ -290,7 +303,8 @@ class Http2AttacksTest {
 
     @Test
     void aStreamThatNeverSendsItsBodyTimesOutAloneWhileTheConnectionServesOthers() throws Exception {
-        try (TestNode node = node("", "timeouts: {client_body: 300ms}\n"); H2Client h2 = H2Client.connect(node.port())) {
+        try (TestNode node = node("", "timeouts: {client_body: 300ms}\n");
+                H2Client h2 = H2Client.connect(node.port())) {
             Http2Headers post = H2Client.request("POST", "/stuck", "a.test");
             post.set("content-length", "10");
             h2.headers(1, post, false).flush();
@@ -300,13 +314,18 @@ class Http2AttacksTest {
             assertTrue(stuck.status() == 408 || stuck.resetCode() != null, "timed out: " + stuck);
             h2.headers(5, H2Client.get("/later", "a.test"), true).flush();
             assertEquals(200, h2.response(5).status(), "the connection lives on");
-            assertTrue(node.node().metrics().counter("flotilla.timeouts.client_body").getCount() >= 1);
+            assertTrue(node.node()
+                            .metrics()
+                            .counter("flotilla.timeouts.client_body")
+                            .getCount()
+                    >= 1);
         }
     }
 
     @Test
     void anIdleConnectionIsClosedWithGoAwayNoError() throws Exception {
-        try (TestNode node = node("", "timeouts: {keepalive: 300ms}\n"); H2Client h2 = H2Client.connect(node.port())) {
+        try (TestNode node = node("", "timeouts: {keepalive: 300ms}\n");
+                H2Client h2 = H2Client.connect(node.port())) {
             h2.headers(1, H2Client.get("/one", "a.test"), true).flush();
             assertEquals(200, h2.response(1).status());
             long start = System.nanoTime();

@@ -1,5 +1,11 @@
 package io.flotilla.node.server;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.flotilla.node.testing.ExternalTool;
 import io.flotilla.node.testing.H2Client;
 import io.flotilla.node.testing.RawClient;
@@ -9,15 +15,6 @@ import io.flotilla.node.testing.TlsClient;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -30,12 +27,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * HTTP/2 to clients with real clients (curl, the JDK's HttpClient) and the raw frame client: ALPN on
@@ -47,6 +46,7 @@ class Http2ClientsTest {
 
     @TempDir
     Path dir;
+
     private TestOrigin origin;
 
     @BeforeEach
@@ -86,8 +86,8 @@ class Http2ClientsTest {
     @ValueSource(strings = {"openssl", "jdk"})
     void curlNegotiatesH2ByAlpnAndTheOriginSeesHttp11WithForwardingFields(String provider) throws Exception {
         try (TestNode node = TestNode.startWith(tlsNode(provider, ""))) {
-            String out = curl("-k", "--http2", "-D", "-", "-H", "x-test: one",
-                    "https://localhost:" + node.port() + "/a/b?q=1");
+            String out = curl(
+                    "-k", "--http2", "-D", "-", "-H", "x-test: one", "https://localhost:" + node.port() + "/a/b?q=1");
             assertTrue(out.startsWith("HTTP/2 200"), out);
             assertTrue(out.contains("strict-transport-security: max-age=86400"), out);
             assertTrue(out.endsWith("ok"), out);
@@ -129,40 +129,60 @@ class Http2ClientsTest {
                 h2.socket().getOutputStream().flush();
                 Thread.sleep(50);
                 h2.socket().getOutputStream().write(preface, 5, preface.length - 5);
-                h2.frame(H2Client.SETTINGS, 0, 0, new byte[0]).headers(1, H2Client.get("/split", "a.test"), true).flush();
+                h2.frame(H2Client.SETTINGS, 0, 0, new byte[0])
+                        .headers(1, H2Client.get("/split", "a.test"), true)
+                        .flush();
                 assertEquals(200, h2.response(1).status());
             }
         }
         try (TestNode node = TestNode.start("upstreams:\n  app:\n    servers: [" + origin.address() + "]\n"
                 + "routes:\n  - {path: /, upstream: app}\n")) {
             String out = curl("--http2-prior-knowledge", "http://127.0.0.1:" + node.port() + "/");
-            assertTrue(out.contains("curl: (") || out.isEmpty() || !out.contains("ok"), "h2c is off by default: " + out);
+            assertTrue(
+                    out.contains("curl: (") || out.isEmpty() || !out.contains("ok"), "h2c is off by default: " + out);
         }
     }
 
     @Test
     void theJdkClientMultiplexesManyRequestsWithBodiesOnOneConnection() throws Exception {
         origin.behaviour((request, out) -> {
-            TestOrigin.writeResponse(out, 200, Map.of("Content-Type", "text/plain"),
-                    (request.method() + " " + request.target() + " " + request.body().length).getBytes(StandardCharsets.UTF_8),
+            TestOrigin.writeResponse(
+                    out,
+                    200,
+                    Map.of("Content-Type", "text/plain"),
+                    (request.method() + " " + request.target() + " " + request.body().length)
+                            .getBytes(StandardCharsets.UTF_8),
                     true);
             return true;
         });
         try (TestNode node = TestNode.startWith(tlsNode("openssl", ""))) {
             SSLContext trustAll = SSLContext.getInstance("TLS");
             trustAll.init(null, InsecureTrustManagerFactory.INSTANCE.getTrustManagers(), null);
-            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).sslContext(trustAll)
-                    .connectTimeout(Duration.ofSeconds(5)).build();
+            HttpClient client = HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_2)
+                    .sslContext(trustAll)
+                    .connectTimeout(Duration.ofSeconds(5))
+                    .build();
             URI base = URI.create("https://localhost:" + node.port());
             // One first, alone: requests sent before a connection exists would each open their own.
-            assertEquals(200, client.send(HttpRequest.newBuilder(base.resolve("/first")).build(),
-                    HttpResponse.BodyHandlers.ofString()).statusCode());
+            assertEquals(
+                    200,
+                    client.send(
+                                    HttpRequest.newBuilder(base.resolve("/first"))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .statusCode());
             List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
             byte[] upload = new byte[300_000];
             for (int i = 0; i < 20; i++) {
-                HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve("/n/" + i)).timeout(Duration.ofSeconds(10));
-                calls.add(client.sendAsync(i % 5 == 0 ? b.POST(HttpRequest.BodyPublishers.ofByteArray(upload)).build()
-                        : b.GET().build(), HttpResponse.BodyHandlers.ofString()));
+                HttpRequest.Builder b =
+                        HttpRequest.newBuilder(base.resolve("/n/" + i)).timeout(Duration.ofSeconds(10));
+                calls.add(client.sendAsync(
+                        i % 5 == 0
+                                ? b.POST(HttpRequest.BodyPublishers.ofByteArray(upload))
+                                        .build()
+                                : b.GET().build(),
+                        HttpResponse.BodyHandlers.ofString()));
             }
             for (int i = 0; i < calls.size(); i++) {
                 HttpResponse<String> response = calls.get(i).get();
@@ -170,14 +190,22 @@ class Http2ClientsTest {
                 assertEquals(200, response.statusCode());
                 assertEquals((i % 5 == 0 ? "POST /n/" + i + " 300000" : "GET /n/" + i + " 0"), response.body());
             }
-            assertEquals(1, node.node().metrics().counter("flotilla.client.connections.h2").getCount(),
+            assertEquals(
+                    1,
+                    node.node()
+                            .metrics()
+                            .counter("flotilla.client.connections.h2")
+                            .getCount(),
                     "all on one client connection");
-            assertEquals(21, node.node().metrics().counter("flotilla.http2.streams").getCount());
+            assertEquals(
+                    21, node.node().metrics().counter("flotilla.http2.streams").getCount());
             java.io.ByteArrayOutputStream scrape = new java.io.ByteArrayOutputStream();
             node.node().metrics().writePrometheus(scrape);
             String text = scrape.toString(StandardCharsets.UTF_8);
-            assertTrue(text.contains("flotilla_client_connections_total{protocol=\"h2\",} 1.0")
-                    || text.contains("flotilla_client_connections_total{protocol=\"h2\"} 1.0"), text);
+            assertTrue(
+                    text.contains("flotilla_client_connections_total{protocol=\"h2\",} 1.0")
+                            || text.contains("flotilla_client_connections_total{protocol=\"h2\"} 1.0"),
+                    text);
             assertTrue(text.contains("flotilla_http2_streams_total 21.0"), text);
         }
     }
@@ -186,8 +214,18 @@ class Http2ClientsTest {
     void h2loadWithManyStreamsPerConnectionGetsEveryResponse() throws Exception {
         Path h2load = ExternalTool.require("/usr/bin/h2load", "nghttp2-client");
         try (TestNode node = TestNode.startWith(tlsNode("openssl", ""))) {
-            String out = ExternalTool.run(Duration.ofSeconds(60), "", List.of(h2load.toString(), "-n", "300", "-c", "2",
-                    "-m", "20", "https://localhost:" + node.port() + "/load"));
+            String out = ExternalTool.run(
+                    Duration.ofSeconds(60),
+                    "",
+                    List.of(
+                            h2load.toString(),
+                            "-n",
+                            "300",
+                            "-c",
+                            "2",
+                            "-m",
+                            "20",
+                            "https://localhost:" + node.port() + "/load"));
             assertTrue(out.contains("Application protocol: h2"), out);
             assertTrue(out.contains("requests: 300 total, 300 started, 300 done, 300 succeeded, 0 failed"), out);
             assertEquals(300, origin.requestCount());
@@ -213,31 +251,36 @@ class Http2ClientsTest {
                 + "routes:\n  - {path: /files/, static: " + www + "}\n"
                 + "  - {path: /limited/, upstream: app, rate_limit: {requests: 2, per: 60s, key: route}}\n"
                 + "  - {path: /, upstream: app, cache: true}\n";
-        try (TestNode node = TestNode.startWith(yaml); H2Client h2 = H2Client.connect(node.port())) {
+        try (TestNode node = TestNode.startWith(yaml);
+                H2Client h2 = H2Client.connect(node.port())) {
             h2.headers(1, H2Client.get("/c", "a.test"), true).flush();
             H2Client.Response miss = h2.response(1);
             h2.headers(3, H2Client.get("/c", "a.test"), true).flush();
             H2Client.Response hit = h2.response(3);
             assertEquals("cached body", miss.bodyText());
             assertEquals("cached body", hit.bodyText());
-            assertTrue(hit.headers().get("cache-status").toString().contains("hit"), hit.headers().toString());
+            assertTrue(
+                    hit.headers().get("cache-status").toString().contains("hit"),
+                    hit.headers().toString());
             assertEquals(1, origin.requestCount(), "the second came from the store");
 
             h2.headers(5, H2Client.get("/files/f.bin", "a.test"), true).flush();
             H2Client.Response served = h2.response(5);
             assertEquals(200, served.status());
             assertArrayEquals(file, served.body());
-            h2.headers(7, H2Client.request("HEAD", "/files/f.bin", "a.test"), true).flush();
+            h2.headers(7, H2Client.request("HEAD", "/files/f.bin", "a.test"), true)
+                    .flush();
             H2Client.Response head = h2.response(7);
             assertEquals("200000", head.headers().get("content-length").toString());
             assertEquals(0, head.body().length);
 
             int[] statuses = new int[3];
             for (int i = 0; i < 3; i++) {
-                h2.headers(9 + 2 * i, H2Client.get("/limited/x", "a.test"), true).flush();
+                h2.headers(9 + 2 * i, H2Client.get("/limited/x", "a.test"), true)
+                        .flush();
                 statuses[i] = h2.response(9 + 2 * i).status();
             }
-            assertArrayEquals(new int[]{200, 200, 429}, statuses);
+            assertArrayEquals(new int[] {200, 200, 429}, statuses);
         }
         String lines = Files.readString(log);
         assertTrue(lines.contains("\"version\":\"HTTP/2.0\""), lines);
@@ -246,10 +289,14 @@ class Http2ClientsTest {
 
     @Test
     void requestBodiesTrailersAndCookieCrumbsReachTheOriginAsHttp11() throws Exception {
-        try (TestNode node = TestNode.startWith(h2cNode("", "")); H2Client h2 = H2Client.connect(node.port())) {
+        try (TestNode node = TestNode.startWith(h2cNode("", ""));
+                H2Client h2 = H2Client.connect(node.port())) {
             Http2Headers post = H2Client.request("POST", "/up", "a.test");
             post.add("cookie", "a=1").add("cookie", "b=2");
-            h2.headers(1, post, false).data(1, "hello ".getBytes(), false).data(1, "world".getBytes(), true).flush();
+            h2.headers(1, post, false)
+                    .data(1, "hello ".getBytes(), false)
+                    .data(1, "world".getBytes(), true)
+                    .flush();
             assertEquals(200, h2.response(1).status());
             TestOrigin.Received seen = origin.last();
             assertEquals("hello world", seen.bodyText());
@@ -281,11 +328,15 @@ class Http2ClientsTest {
 
     @Test
     void proxyProtocolOnTheConnectionIsTheClientOfEveryStream() throws Exception {
-        try (TestNode node = TestNode.startWith(h2cNode(", proxy_protocol: true, trusted_proxies: [127.0.0.1/32]", ""));
-             java.net.Socket socket = new java.net.Socket("127.0.0.1", node.port())) {
-            socket.getOutputStream().write("PROXY TCP4 203.0.113.7 10.0.0.1 4242 80\r\n".getBytes(StandardCharsets.US_ASCII));
+        try (TestNode node =
+                        TestNode.startWith(h2cNode(", proxy_protocol: true, trusted_proxies: [127.0.0.1/32]", ""));
+                java.net.Socket socket = new java.net.Socket("127.0.0.1", node.port())) {
+            socket.getOutputStream()
+                    .write("PROXY TCP4 203.0.113.7 10.0.0.1 4242 80\r\n".getBytes(StandardCharsets.US_ASCII));
             H2Client h2 = new H2Client(socket).preface();
-            h2.headers(1, H2Client.get("/a", "a.test"), true).headers(3, H2Client.get("/b", "a.test"), true).flush();
+            h2.headers(1, H2Client.get("/a", "a.test"), true)
+                    .headers(3, H2Client.get("/b", "a.test"), true)
+                    .flush();
             assertEquals(200, h2.response(1).status());
             assertEquals(200, h2.response(3).status());
             for (TestOrigin.Received seen : origin.received()) {
@@ -306,9 +357,12 @@ class Http2ClientsTest {
             TestOrigin.writeResponse(out, 200, Map.of(), "slow".getBytes(), true);
             return true;
         });
-        String yaml = h2cNode("", "").replace("node: {name: h2-node, event_loops: 1}",
-                "node: {name: h2-node, event_loops: 1, drain_grace: 0s, drain_timeout: 5s}");
-        try (TestNode node = TestNode.startWith(yaml); H2Client h2 = H2Client.connect(node.port())) {
+        String yaml = h2cNode("", "")
+                .replace(
+                        "node: {name: h2-node, event_loops: 1}",
+                        "node: {name: h2-node, event_loops: 1, drain_grace: 0s, drain_timeout: 5s}");
+        try (TestNode node = TestNode.startWith(yaml);
+                H2Client h2 = H2Client.connect(node.port())) {
             h2.headers(1, H2Client.get("/slow", "a.test"), true).flush();
             Thread.sleep(100);
             CompletableFuture<Void> drained = node.node().drain();
@@ -325,7 +379,8 @@ class Http2ClientsTest {
 
     @Test
     void malformedRequestsResetTheirStreamOnlyAndTheConnectionServesOn() throws Exception {
-        try (TestNode node = TestNode.startWith(h2cNode("", "")); H2Client h2 = H2Client.connect(node.port())) {
+        try (TestNode node = TestNode.startWith(h2cNode("", ""));
+                H2Client h2 = H2Client.connect(node.port())) {
             List<Http2Headers> bad = List.of(
                     new DefaultHttp2Headers(false).method("GET").scheme("http").authority("a.test"), // no :path
                     H2Client.get("/", "a.test").add("connection", "keep-alive"), // §8.2.2
@@ -337,23 +392,32 @@ class Http2ClientsTest {
             for (Http2Headers headers : bad) {
                 h2.headers(stream, headers, true).flush();
                 H2Client.Response response = h2.response(stream);
-                assertEquals(1, response.resetCode() == null ? -response.status() : response.resetCode(),
+                assertEquals(
+                        1,
+                        response.resetCode() == null ? -response.status() : response.resetCode(),
                         "PROTOCOL_ERROR for " + headers);
                 stream += 2;
             }
-            h2.headers(stream, new DefaultHttp2Headers(false).method("CONNECT").authority("b.test:443"), false).flush();
+            h2.headers(stream, new DefaultHttp2Headers(false).method("CONNECT").authority("b.test:443"), false)
+                    .flush();
             assertEquals(405, h2.response(stream).status(), "CONNECT is refused as on HTTP/1.1");
             stream += 2;
             Http2Headers lying = H2Client.request("POST", "/", "a.test");
             lying.set("content-length", "10");
-            h2.headers(stream, lying, false).data(stream, "abc".getBytes(), true).flush();
+            h2.headers(stream, lying, false)
+                    .data(stream, "abc".getBytes(), true)
+                    .flush();
             H2Client.Response short3 = h2.response(stream);
             assertEquals(1, short3.resetCode(), "content-length not matched by DATA: " + short3);
             stream += 2;
             h2.headers(stream, H2Client.get("/fine", "a.test"), true).flush();
             assertEquals(200, h2.response(stream).status(), "the connection serves on");
-            assertEquals(List.of("/fine"), origin.received().stream().map(TestOrigin.Received::target)
-                    .filter(t -> !t.equals("/")).toList());
+            assertEquals(
+                    List.of("/fine"),
+                    origin.received().stream()
+                            .map(TestOrigin.Received::target)
+                            .filter(t -> !t.equals("/"))
+                            .toList());
         }
     }
 }

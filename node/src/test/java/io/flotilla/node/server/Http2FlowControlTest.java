@@ -1,20 +1,19 @@
 package io.flotilla.node.server;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.flotilla.node.testing.H2Client;
 import io.flotilla.node.testing.TestNode;
 import io.flotilla.node.testing.TestOrigin;
 import io.netty.buffer.PooledByteBufAllocator;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.CRC32;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * Flow control as backpressure (RFC 9113 §5.2): a stream whose client does not read holds up its own
@@ -72,7 +71,8 @@ class Http2FlowControlTest {
 
     @Test
     void aStreamReadSlowlyStallsItsOwnUpstreamOnlyAndTheNodeDoesNotBufferItsBody() throws Exception {
-        try (TestNode node = node(""); H2Client h2 = H2Client.connect(node.port())) {
+        try (TestNode node = node("");
+                H2Client h2 = H2Client.connect(node.port())) {
             long directBefore = PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory();
             h2.hold(1, true).headers(1, H2Client.get("/big", "a.test"), true).flush();
             // The client's stream window (64 KiB) fills; the other stream still completes at once.
@@ -107,11 +107,16 @@ class Http2FlowControlTest {
 
     @Test
     void aStreamNotReadForClientWriteIsResetAloneAndTheConnectionServesOn() throws Exception {
-        try (TestNode node = node("timeouts: {client_write: 400ms}\n"); H2Client h2 = H2Client.connect(node.port())) {
+        try (TestNode node = node("timeouts: {client_write: 400ms}\n");
+                H2Client h2 = H2Client.connect(node.port())) {
             h2.hold(1, true).headers(1, H2Client.get("/big", "a.test"), true).flush();
             H2Client.Response cut = h2.response(1);
             assertEquals(0x8, cut.resetCode(), "CANCEL: the stream is cut, not the connection");
-            assertTrue(node.node().metrics().counter("flotilla.timeouts.client_write").getCount() >= 1);
+            assertTrue(node.node()
+                            .metrics()
+                            .counter("flotilla.timeouts.client_write")
+                            .getCount()
+                    >= 1);
             h2.headers(3, H2Client.get("/small", "a.test"), true).flush();
             assertEquals("small", h2.response(3).bodyText());
         }

@@ -1,11 +1,11 @@
 package io.flotilla.node.server;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.flotilla.node.testing.TestNode;
 import io.flotilla.node.testing.TestOrigin;
 import io.netty.buffer.PooledByteBufAllocator;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
@@ -18,9 +18,8 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Idle keep-alive client connections cost the node a bounded, small amount of memory (issue 16): after
@@ -40,12 +39,14 @@ class IdleConnectionsTest {
     private static final long MAX_HEAP_PER_CONNECTION = 8 * 1024;
     /** Direct memory allowed per idle connection: none is needed; this leaves room for one pool chunk. */
     private static final long MAX_DIRECT_PER_CONNECTION = 4 * 1024;
+
     private static final Pattern CONTENT_LENGTH = Pattern.compile("(?im)^content-length:\\s*(\\d+)\\s*$");
 
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void twoThousandIdleKeepAliveConnectionsStayWithinAFewKilobytesEach() throws Exception {
-        try (TestOrigin origin = TestOrigin.start(); TestNode node = TestNode.inFrontOf(origin, "")) {
+        try (TestOrigin origin = TestOrigin.start();
+                TestNode node = TestNode.inFrontOf(origin, "")) {
             InetSocketAddress address = new InetSocketAddress("127.0.0.1", node.port());
             List<SocketChannel> clients = new ArrayList<>(CONNECTIONS);
             try {
@@ -58,10 +59,17 @@ class IdleConnectionsTest {
                 clients.addAll(open(address, CONNECTIONS));
                 long heap = liveHeap() - heapBefore;
                 long direct = PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory() - directBefore;
-                System.out.printf(Locale.ROOT, "%d idle connections: %d bytes of heap, %d bytes of direct memory each%n",
-                        CONNECTIONS, heap / CONNECTIONS, direct / CONNECTIONS);
-                assertTrue(heap / CONNECTIONS <= MAX_HEAP_PER_CONNECTION, "heap per idle connection: " + heap / CONNECTIONS);
-                assertTrue(direct / CONNECTIONS <= MAX_DIRECT_PER_CONNECTION,
+                System.out.printf(
+                        Locale.ROOT,
+                        "%d idle connections: %d bytes of heap, %d bytes of direct memory each%n",
+                        CONNECTIONS,
+                        heap / CONNECTIONS,
+                        direct / CONNECTIONS);
+                assertTrue(
+                        heap / CONNECTIONS <= MAX_HEAP_PER_CONNECTION,
+                        "heap per idle connection: " + heap / CONNECTIONS);
+                assertTrue(
+                        direct / CONNECTIONS <= MAX_DIRECT_PER_CONNECTION,
                         "direct memory per idle connection: " + direct / CONNECTIONS);
                 // Still served: idle is not closed (keep_alive is 60 s), and the first one takes another request.
                 assertEquals("ok", request(clients.get(0)));
@@ -86,7 +94,8 @@ class IdleConnectionsTest {
     }
 
     private static String request(SocketChannel client) throws IOException {
-        client.write(ByteBuffer.wrap("GET /idle HTTP/1.1\r\nHost: idle.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+        client.write(
+                ByteBuffer.wrap("GET /idle HTTP/1.1\r\nHost: idle.test\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
         ByteBuffer in = ByteBuffer.allocate(4096);
         while (true) {
             if (client.read(in) < 0) {

@@ -1,13 +1,12 @@
 package io.flotilla.node.server;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import io.flotilla.node.testing.RawClient;
 import io.flotilla.node.testing.TestOrigin;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -33,11 +32,11 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A rolling restart behind a real L4 front: Debian's HAProxy in {@code mode tcp} sends PROXY v2 to
@@ -144,8 +143,8 @@ class RollingRestartTest {
             client.start();
             clients.add(client);
         }
-        await("every node to serve traffic through the front", 20,
-                () -> nodes.stream().allMatch(n -> servedSince(n, 0)));
+        await("every node to serve traffic through the front", 20, () -> nodes.stream()
+                .allMatch(n -> servedSince(n, 0)));
         note("load running, every node serving");
 
         for (Node node : nodes) {
@@ -166,7 +165,8 @@ class RollingRestartTest {
         assertTrue(failures.isEmpty(), failures.size() + " failed requests; " + context());
         assertTrue(completed.get() > 200, "only " + completed.get() + " requests completed");
         List<TestOrigin.Received> received = origin.received();
-        assertTrue(received.size() >= completed.get(),
+        assertTrue(
+                received.size() >= completed.get(),
                 received.size() + " reached the origin, " + completed.get() + " completed");
         for (TestOrigin.Received request : received) {
             // The client is local, so its real address is 127.0.0.1, which HAProxy stated in the PROXY header.
@@ -197,12 +197,13 @@ class RollingRestartTest {
             }
             old.waitFor(100, TimeUnit.MILLISECONDS);
         }
-        assertFalse(old.isAlive(),
+        assertFalse(
+                old.isAlive(),
                 node.name + " did not exit within 20 s of SIGTERM; log:\n" + tail(node.log) + "\n" + context());
         note(node.name + " exited with " + old.exitValue());
         assertEquals(0, old.exitValue(), node.name + " exit code after SIGTERM; log:\n" + tail(node.log));
-        assertTrue(seenDown,
-                "haproxy never took " + node.name + " out of rotation during its drain grace; " + context());
+        assertTrue(
+                seenDown, "haproxy never took " + node.name + " out of rotation during its drain grace; " + context());
         String log = Files.readString(node.log);
         assertTrue(log.contains("drained: no client connection left"), node.name + " did not drain cleanly:\n" + log);
 
@@ -258,8 +259,8 @@ class RollingRestartTest {
                     }
                 }
                 if (reply.status != 200 || !"ok".equals(reply.body) || reply.via == null) {
-                    failures.add(at() + " " + target + attempt + ": " + reply.status + " " + reply.body
-                            + " via " + reply.via);
+                    failures.add(at() + " " + target + attempt + ": " + reply.status + " " + reply.body + " via "
+                            + reply.via);
                 } else {
                     completed.incrementAndGet();
                 }
@@ -288,8 +289,7 @@ class RollingRestartTest {
         }
     }
 
-    private record Reply(int status, String body, String via, boolean close) {
-    }
+    private record Reply(int status, String body, String via, boolean close) {}
 
     /** The connection ended (EOF or reset) before a single byte of the response. */
     private static final class NoResponse extends IOException {
@@ -316,7 +316,8 @@ class RollingRestartTest {
             int first;
             try {
                 out.write(("GET " + target + " HTTP/1.1\r\nHost: rolling.test\r\n"
-                        + (keepAlive ? "" : "Connection: close\r\n") + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                                + (keepAlive ? "" : "Connection: close\r\n") + "\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
                 first = in.read();
             } catch (SocketException e) { // reset or broken pipe; a timeout is not one of these
@@ -338,7 +339,8 @@ class RollingRestartTest {
             Map<String, String> headers = new HashMap<>();
             for (int i = 1; i < lines.length; i++) {
                 int colon = lines[i].indexOf(':');
-                headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
+                headers.put(
+                        lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
                         lines[i].substring(colon + 1).trim());
             }
             String length = headers.get("content-length");
@@ -349,8 +351,11 @@ class RollingRestartTest {
             if (body.length < Integer.parseInt(length)) {
                 throw new IOException("truncated body after " + lines[0]);
             }
-            return new Reply(Integer.parseInt(lines[0].split(" ")[1]), new String(body, StandardCharsets.ISO_8859_1),
-                    headers.get("via"), "close".equalsIgnoreCase(headers.get("connection")));
+            return new Reply(
+                    Integer.parseInt(lines[0].split(" ")[1]),
+                    new String(body, StandardCharsets.ISO_8859_1),
+                    headers.get("via"),
+                    "close".equalsIgnoreCase(headers.get("connection")));
         }
 
         private static boolean endsWithBlankLine(ByteArrayOutputStream head) {
@@ -400,11 +405,22 @@ class RollingRestartTest {
          */
         void start() throws IOException {
             log = dir.resolve(name + "-" + generation++ + ".log");
-            String java = ProcessHandle.current().info().command()
-                    .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            process = new ProcessBuilder(java, "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                    "-cp", System.getProperty("java.class.path"),
-                    "io.flotilla.node.cli.Main", "node", "--config", config.toString())
+            String java = ProcessHandle.current()
+                    .info()
+                    .command()
+                    .orElse(Path.of(System.getProperty("java.home"), "bin", "java")
+                            .toString());
+            process = new ProcessBuilder(
+                            java,
+                            "-Xmx128m",
+                            "-XX:+UseSerialGC",
+                            "-XX:TieredStopAtLevel=1",
+                            "-cp",
+                            System.getProperty("java.class.path"),
+                            "io.flotilla.node.cli.Main",
+                            "node",
+                            "--config",
+                            config.toString())
                     .redirectErrorStream(true)
                     .redirectOutput(log.toFile())
                     .start();
@@ -473,8 +489,13 @@ class RollingRestartTest {
     private static String haproxyConfig(int front, Path socket, List<Node> nodes) {
         StringBuilder servers = new StringBuilder();
         for (Node node : nodes) {
-            servers.append("    server ").append(node.name).append(" 127.0.0.1:").append(node.port)
-                    .append(" check port ").append(node.adminPort).append('\n');
+            servers.append("    server ")
+                    .append(node.name)
+                    .append(" 127.0.0.1:")
+                    .append(node.port)
+                    .append(" check port ")
+                    .append(node.adminPort)
+                    .append('\n');
         }
         // Checks go to the admin port (the only one that speaks HTTP without a PROXY header), fail on the
         // draining node's 503 within two 500 ms intervals: well inside its 3 s drain grace. Only abnormal

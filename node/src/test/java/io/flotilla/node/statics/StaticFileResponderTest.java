@@ -1,5 +1,15 @@
 package io.flotilla.node.statics;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.FileRegion;
@@ -16,13 +26,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,16 +43,12 @@ import java.util.Date;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class StaticFileResponderTest {
 
@@ -133,8 +132,7 @@ class StaticFileResponderTest {
             }
 
             @Override
-            protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
-            }
+            protected void channelRead0(ChannelHandlerContext ctx, Object msg) {}
         });
         channel.close().syncUninterruptibly();
 
@@ -150,28 +148,28 @@ class StaticFileResponderTest {
 
     @ParameterizedTest
     @CsvSource({
-            "page.html, text/html; charset=utf-8",
-            "style.css, text/css; charset=utf-8",
-            "app.js, text/javascript; charset=utf-8",
-            "mod.mjs, text/javascript; charset=utf-8",
-            "data.json, application/json",
-            "notes.txt, text/plain; charset=utf-8",
-            "feed.xml, application/xml",
-            "logo.svg, image/svg+xml",
-            "a.png, image/png",
-            "a.jpg, image/jpeg",
-            "a.jpeg, image/jpeg",
-            "a.gif, image/gif",
-            "a.webp, image/webp",
-            "favicon.ico, image/vnd.microsoft.icon",
-            "f.woff, font/woff",
-            "f.woff2, font/woff2",
-            "m.wasm, application/wasm",
-            "d.pdf, application/pdf",
-            "v.mp4, video/mp4",
-            "SHOUT.PNG, image/png",
-            "archive.tar.gz, application/octet-stream",
-            "README, application/octet-stream",
+        "page.html, text/html; charset=utf-8",
+        "style.css, text/css; charset=utf-8",
+        "app.js, text/javascript; charset=utf-8",
+        "mod.mjs, text/javascript; charset=utf-8",
+        "data.json, application/json",
+        "notes.txt, text/plain; charset=utf-8",
+        "feed.xml, application/xml",
+        "logo.svg, image/svg+xml",
+        "a.png, image/png",
+        "a.jpg, image/jpeg",
+        "a.jpeg, image/jpeg",
+        "a.gif, image/gif",
+        "a.webp, image/webp",
+        "favicon.ico, image/vnd.microsoft.icon",
+        "f.woff, font/woff",
+        "f.woff2, font/woff2",
+        "m.wasm, application/wasm",
+        "d.pdf, application/pdf",
+        "v.mp4, video/mp4",
+        "SHOUT.PNG, image/png",
+        "archive.tar.gz, application/octet-stream",
+        "README, application/octet-stream",
     })
     void contentTypeFollowsTheExtension(String name, String type) throws IOException {
         write(root.resolve(name), "x");
@@ -187,8 +185,12 @@ class StaticFileResponderTest {
 
         assertEquals(List.of("response", "last"), head.shape);
         assertEquals(HttpResponseStatus.OK, head.response.status());
-        for (CharSequence name : List.of(HttpHeaderNames.CONTENT_TYPE, HttpHeaderNames.CONTENT_LENGTH,
-                HttpHeaderNames.LAST_MODIFIED, HttpHeaderNames.ETAG, HttpHeaderNames.ACCEPT_RANGES)) {
+        for (CharSequence name : List.of(
+                HttpHeaderNames.CONTENT_TYPE,
+                HttpHeaderNames.CONTENT_LENGTH,
+                HttpHeaderNames.LAST_MODIFIED,
+                HttpHeaderNames.ETAG,
+                HttpHeaderNames.ACCEPT_RANGES)) {
             assertEquals(get.header(name), head.header(name), name.toString());
         }
         assertEquals(0, head.body.length);
@@ -210,16 +212,17 @@ class StaticFileResponderTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-            "HELLO_TAG",
-            "\"other\", HELLO_TAG",
-            "W/HELLO_TAG",
-            "\"a\",W/\"b\" ,  HELLO_TAG",
-            "*",
-    })
+    @ValueSource(
+            strings = {
+                "HELLO_TAG",
+                "\"other\", HELLO_TAG",
+                "W/HELLO_TAG",
+                "\"a\",W/\"b\" ,  HELLO_TAG",
+                "*",
+            })
     void ifNoneMatchGives304(String value) {
-        Exchange ex = exchange(request(HttpMethod.GET, "/hello.txt",
-                HttpHeaderNames.IF_NONE_MATCH, value.replace("HELLO_TAG", helloTag)));
+        Exchange ex = exchange(request(
+                HttpMethod.GET, "/hello.txt", HttpHeaderNames.IF_NONE_MATCH, value.replace("HELLO_TAG", helloTag)));
         assertNotModified(ex);
     }
 
@@ -230,9 +233,13 @@ class StaticFileResponderTest {
 
     @Test
     void ifNoneMatchMismatchServesTheFileEvenIfItWasNotModifiedSince() {
-        Exchange ex = exchange(request(HttpMethod.GET, "/hello.txt",
-                HttpHeaderNames.IF_NONE_MATCH, "\"stale\"",
-                HttpHeaderNames.IF_MODIFIED_SINCE, LAST_MODIFIED));
+        Exchange ex = exchange(request(
+                HttpMethod.GET,
+                "/hello.txt",
+                HttpHeaderNames.IF_NONE_MATCH,
+                "\"stale\"",
+                HttpHeaderNames.IF_MODIFIED_SINCE,
+                LAST_MODIFIED));
         assertEquals(HttpResponseStatus.OK, ex.response.status());
         assertEquals(HELLO, ex.body());
     }
@@ -240,8 +247,7 @@ class StaticFileResponderTest {
     @ParameterizedTest
     @ValueSource(strings = {LAST_MODIFIED, "Tue, 07 May 2024 00:00:00 GMT"})
     void ifModifiedSinceNotModifiedGives304(String since) {
-        assertNotModified(exchange(request(HttpMethod.GET, "/hello.txt",
-                HttpHeaderNames.IF_MODIFIED_SINCE, since)));
+        assertNotModified(exchange(request(HttpMethod.GET, "/hello.txt", HttpHeaderNames.IF_MODIFIED_SINCE, since)));
     }
 
     @ParameterizedTest
@@ -268,49 +274,57 @@ class StaticFileResponderTest {
     @ParameterizedTest
     @ValueSource(strings = {"HELLO_TAG", "\"x\", HELLO_TAG", "*"})
     void ifMatchMatchServesTheFile(String value) {
-        Exchange ex = exchange(request(HttpMethod.GET, "/hello.txt",
-                HttpHeaderNames.IF_MATCH, value.replace("HELLO_TAG", helloTag)));
+        Exchange ex = exchange(
+                request(HttpMethod.GET, "/hello.txt", HttpHeaderNames.IF_MATCH, value.replace("HELLO_TAG", helloTag)));
         assertEquals(HttpResponseStatus.OK, ex.response.status());
         assertEquals(HELLO, ex.body());
     }
 
     @Test
     void ifUnmodifiedSinceBeforeTheChangeGives412() {
-        Exchange ex = exchange(request(HttpMethod.GET, "/hello.txt",
-                HttpHeaderNames.IF_UNMODIFIED_SINCE, "Mon, 06 May 2024 07:08:08 GMT"));
+        Exchange ex = exchange(request(
+                HttpMethod.GET, "/hello.txt", HttpHeaderNames.IF_UNMODIFIED_SINCE, "Mon, 06 May 2024 07:08:08 GMT"));
         assertEquals(HttpResponseStatus.PRECONDITION_FAILED, ex.response.status());
-        Exchange same = exchange(request(HttpMethod.GET, "/hello.txt",
-                HttpHeaderNames.IF_UNMODIFIED_SINCE, LAST_MODIFIED));
+        Exchange same =
+                exchange(request(HttpMethod.GET, "/hello.txt", HttpHeaderNames.IF_UNMODIFIED_SINCE, LAST_MODIFIED));
         assertEquals(HttpResponseStatus.OK, same.response.status());
     }
 
     @Test
     void ifUnmodifiedSinceIsIgnoredWhenIfMatchIsPresent() {
-        Exchange ex = exchange(request(HttpMethod.GET, "/hello.txt",
-                HttpHeaderNames.IF_MATCH, helloTag,
-                HttpHeaderNames.IF_UNMODIFIED_SINCE, "Mon, 06 May 2024 07:08:08 GMT"));
+        Exchange ex = exchange(request(
+                HttpMethod.GET,
+                "/hello.txt",
+                HttpHeaderNames.IF_MATCH,
+                helloTag,
+                HttpHeaderNames.IF_UNMODIFIED_SINCE,
+                "Mon, 06 May 2024 07:08:08 GMT"));
         assertEquals(HttpResponseStatus.OK, ex.response.status());
     }
 
     @Test
     void ifMatchIsCheckedBeforeIfNoneMatch() {
-        Exchange ex = exchange(request(HttpMethod.GET, "/hello.txt",
-                HttpHeaderNames.IF_MATCH, "\"other\"",
-                HttpHeaderNames.IF_NONE_MATCH, helloTag));
+        Exchange ex = exchange(request(
+                HttpMethod.GET,
+                "/hello.txt",
+                HttpHeaderNames.IF_MATCH,
+                "\"other\"",
+                HttpHeaderNames.IF_NONE_MATCH,
+                helloTag));
         assertEquals(HttpResponseStatus.PRECONDITION_FAILED, ex.response.status());
     }
 
     @ParameterizedTest
     @CsvSource({
-            "bytes=0-4,       0, 4",
-            "bytes=7-,        7, 12",
-            "bytes=-6,        7, 12",
-            "bytes=3-3,       3, 3",
-            "bytes=2-1000,    2, 12",
-            "bytes=-1000,     0, 12",
-            "BYTES=1-2,       1, 2",
-            "'bytes= 1-2 ,',  1, 2",
-            "bytes=0-99999999999999999999999, 0, 12",
+        "bytes=0-4,       0, 4",
+        "bytes=7-,        7, 12",
+        "bytes=-6,        7, 12",
+        "bytes=3-3,       3, 3",
+        "bytes=2-1000,    2, 12",
+        "bytes=-1000,     0, 12",
+        "BYTES=1-2,       1, 2",
+        "'bytes= 1-2 ,',  1, 2",
+        "bytes=0-99999999999999999999999, 0, 12",
     })
     void singleRangeGives206(String range, long first, long last) {
         Exchange ex = exchange(request(HttpMethod.GET, "/hello.txt", HttpHeaderNames.RANGE, range));
@@ -335,18 +349,19 @@ class StaticFileResponderTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-            "bytes=0-1,3-4",
-            "bytes=0-1, -2",
-            "bytes=5-2",
-            "bytes=abc",
-            "bytes=1-2x",
-            "bytes=-",
-            "bytes=",
-            "bytes=+1-2",
-            "items=0-1",
-            "bytes 0-1",
-    })
+    @ValueSource(
+            strings = {
+                "bytes=0-1,3-4",
+                "bytes=0-1, -2",
+                "bytes=5-2",
+                "bytes=abc",
+                "bytes=1-2x",
+                "bytes=-",
+                "bytes=",
+                "bytes=+1-2",
+                "items=0-1",
+                "bytes 0-1",
+            })
     void multipleOrInvalidRangesServeTheWholeFile(String range) {
         Exchange ex = exchange(request(HttpMethod.GET, "/hello.txt", HttpHeaderNames.RANGE, range));
         assertEquals(HttpResponseStatus.OK, ex.response.status());
@@ -365,20 +380,34 @@ class StaticFileResponderTest {
     @ParameterizedTest
     @ValueSource(strings = {"HELLO_TAG", LAST_MODIFIED})
     void ifRangeMatchingAppliesTheRange(String ifRange) {
-        Exchange ex = exchange(request(HttpMethod.GET, "/hello.txt",
-                HttpHeaderNames.RANGE, "bytes=0-4",
-                HttpHeaderNames.IF_RANGE, ifRange.replace("HELLO_TAG", helloTag)));
+        Exchange ex = exchange(request(
+                HttpMethod.GET,
+                "/hello.txt",
+                HttpHeaderNames.RANGE,
+                "bytes=0-4",
+                HttpHeaderNames.IF_RANGE,
+                ifRange.replace("HELLO_TAG", helloTag)));
         assertEquals(HttpResponseStatus.PARTIAL_CONTENT, ex.response.status());
         assertEquals("hello", ex.body());
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"\"other\"", "W/HELLO_TAG", "Mon, 06 May 2024 07:08:08 GMT", "Tue, 07 May 2024 00:00:00 GMT",
-            "garbage"})
+    @ValueSource(
+            strings = {
+                "\"other\"",
+                "W/HELLO_TAG",
+                "Mon, 06 May 2024 07:08:08 GMT",
+                "Tue, 07 May 2024 00:00:00 GMT",
+                "garbage"
+            })
     void ifRangeMismatchServesTheWholeFile(String ifRange) {
-        Exchange ex = exchange(request(HttpMethod.GET, "/hello.txt",
-                HttpHeaderNames.RANGE, "bytes=0-4",
-                HttpHeaderNames.IF_RANGE, ifRange.replace("HELLO_TAG", helloTag)));
+        Exchange ex = exchange(request(
+                HttpMethod.GET,
+                "/hello.txt",
+                HttpHeaderNames.RANGE,
+                "bytes=0-4",
+                HttpHeaderNames.IF_RANGE,
+                ifRange.replace("HELLO_TAG", helloTag)));
         assertEquals(HttpResponseStatus.OK, ex.response.status());
         assertEquals(HELLO, ex.body());
     }
@@ -458,7 +487,9 @@ class StaticFileResponderTest {
 
     @Test
     void fileWithTrailingSlashIsNotFound() {
-        assertEquals(HttpResponseStatus.NOT_FOUND, exchange(request(HttpMethod.GET, "/hello.txt/")).response.status());
+        assertEquals(
+                HttpResponseStatus.NOT_FOUND,
+                exchange(request(HttpMethod.GET, "/hello.txt/")).response.status());
     }
 
     @Test
@@ -480,28 +511,29 @@ class StaticFileResponderTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-            "/../etc/passwd",
-            "/%2e%2e/x",
-            "/%2E%2e/x",
-            "/a/%2e%2e/%2e%2e/x",
-            "/docs/../hello.txt",
-            "/./hello.txt",
-            "/%2e/hello.txt",
-            "/..%2fx",
-            "/docs%2findex.html",
-            "/docs%2Findex.html",
-            "/\\..\\",
-            "/%5c..%5chello.txt",
-            "/hello.txt%00",
-            "/a%00b",
-            "/%c0%ae%c0%ae/x",
-            "/%ff",
-            "/%zz",
-            "/abc%2",
-            "/abc%",
-            "hello.txt",
-    })
+    @ValueSource(
+            strings = {
+                "/../etc/passwd",
+                "/%2e%2e/x",
+                "/%2E%2e/x",
+                "/a/%2e%2e/%2e%2e/x",
+                "/docs/../hello.txt",
+                "/./hello.txt",
+                "/%2e/hello.txt",
+                "/..%2fx",
+                "/docs%2findex.html",
+                "/docs%2Findex.html",
+                "/\\..\\",
+                "/%5c..%5chello.txt",
+                "/hello.txt%00",
+                "/a%00b",
+                "/%c0%ae%c0%ae/x",
+                "/%ff",
+                "/%zz",
+                "/abc%2",
+                "/abc%",
+                "hello.txt",
+            })
     void unsafeOrMalformedPathsGive400(String path) {
         Exchange ex = exchange(request(HttpMethod.GET, path));
         assertEquals(HttpResponseStatus.BAD_REQUEST, ex.response.status(), path);
@@ -526,18 +558,29 @@ class StaticFileResponderTest {
         Files.createSymbolicLink(root.resolve("escape-dir"), outside);
         write(outside.resolve("index.html"), "outside index");
 
-        assertEquals(HttpResponseStatus.NOT_FOUND, exchange(request(HttpMethod.GET, "/escape.txt")).response.status());
-        assertEquals(HttpResponseStatus.NOT_FOUND,
-                exchange(request(HttpMethod.GET, "/escape-dir/secret.txt")).response.status());
-        assertEquals(HttpResponseStatus.NOT_FOUND, exchange(request(HttpMethod.GET, "/escape-dir/")).response.status());
-        assertEquals(HttpResponseStatus.NOT_FOUND, exchange(request(HttpMethod.GET, "/escape-dir")).response.status());
+        assertEquals(
+                HttpResponseStatus.NOT_FOUND,
+                exchange(request(HttpMethod.GET, "/escape.txt")).response.status());
+        assertEquals(
+                HttpResponseStatus.NOT_FOUND,
+                exchange(request(HttpMethod.GET, "/escape-dir/secret.txt"))
+                        .response
+                        .status());
+        assertEquals(
+                HttpResponseStatus.NOT_FOUND,
+                exchange(request(HttpMethod.GET, "/escape-dir/")).response.status());
+        assertEquals(
+                HttpResponseStatus.NOT_FOUND,
+                exchange(request(HttpMethod.GET, "/escape-dir")).response.status());
     }
 
     @Test
     void indexSymlinkPointingOutsideIsNotFound() throws IOException {
         Files.createDirectories(root.resolve("trap"));
         Files.createSymbolicLink(root.resolve("trap/index.html"), outside.resolve("secret.txt"));
-        assertEquals(HttpResponseStatus.NOT_FOUND, exchange(request(HttpMethod.GET, "/trap/")).response.status());
+        assertEquals(
+                HttpResponseStatus.NOT_FOUND,
+                exchange(request(HttpMethod.GET, "/trap/")).response.status());
     }
 
     @Test
@@ -597,7 +640,9 @@ class StaticFileResponderTest {
         }
         assumeTrue(mkfifo.waitFor() == 0 && Files.exists(fifo), "mkfifo failed");
 
-        assertEquals(HttpResponseStatus.NOT_FOUND, exchange(request(HttpMethod.GET, "/pipe")).response.status());
+        assertEquals(
+                HttpResponseStatus.NOT_FOUND,
+                exchange(request(HttpMethod.GET, "/pipe")).response.status());
     }
 
     @Test
@@ -616,8 +661,7 @@ class StaticFileResponderTest {
         Exchange ex = exchange(request(HttpMethod.GET, "/bytes.bin", HttpHeaderNames.RANGE, "bytes=250-"));
         assertEquals(HttpResponseStatus.PARTIAL_CONTENT, ex.response.status());
         assertEquals("application/octet-stream", ex.header(HttpHeaderNames.CONTENT_TYPE));
-        assertArrayEquals(new byte[] {(byte) 250, (byte) 251, (byte) 252, (byte) 253, (byte) 254, (byte) 255},
-                ex.body);
+        assertArrayEquals(new byte[] {(byte) 250, (byte) 251, (byte) 252, (byte) 253, (byte) 254, (byte) 255}, ex.body);
     }
 
     private static void assertNotModified(Exchange ex) {
@@ -654,8 +698,8 @@ class StaticFileResponderTest {
     }
 
     /** Runs one request through an EmbeddedChannel and collects, then releases, everything written back. */
-    private static Exchange exchange(StaticFileResponder responder, HttpRequest request, String routePrefix,
-                                     boolean keepAlive) {
+    private static Exchange exchange(
+            StaticFileResponder responder, HttpRequest request, String routePrefix, boolean keepAlive) {
         EmbeddedChannel channel = new EmbeddedChannel(new SimpleChannelInboundHandler<HttpRequest>() {
             @Override
             protected void channelRead0(ChannelHandlerContext ctx, HttpRequest msg) {
@@ -675,7 +719,11 @@ class StaticFileResponderTest {
                 if (msg instanceof FullHttpResponse full) {
                     ex.shape.add("full");
                     ex.response = full;
-                    full.content().getBytes(full.content().readerIndex(), body, full.content().readableBytes());
+                    full.content()
+                            .getBytes(
+                                    full.content().readerIndex(),
+                                    body,
+                                    full.content().readableBytes());
                 } else if (msg instanceof HttpResponse response) {
                     ex.shape.add("response");
                     ex.response = response;
@@ -709,12 +757,13 @@ class StaticFileResponderTest {
         Path real = file.toRealPath();
         try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
             return fds.filter(fd -> {
-                try {
-                    return Files.readSymbolicLink(fd).equals(real);
-                } catch (IOException e) {
-                    return false;
-                }
-            }).count();
+                        try {
+                            return Files.readSymbolicLink(fd).equals(real);
+                        } catch (IOException e) {
+                            return false;
+                        }
+                    })
+                    .count();
         }
     }
 

@@ -1,5 +1,10 @@
 package io.flotilla.node.statics;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -19,10 +24,6 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -39,11 +40,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Proves over a real socket, behind Netty's HttpServerCodec, that the FileRegion reaches the client intact. */
 class StaticFileSocketTest {
@@ -88,8 +87,8 @@ class StaticFileSocketTest {
                                         String uri = request.uri();
                                         int query = uri.indexOf('?');
                                         boolean keepAlive = HttpUtil.isKeepAlive(request);
-                                        var done = responder.respond(ctx, request,
-                                                query < 0 ? uri : uri.substring(0, query), keepAlive);
+                                        var done = responder.respond(
+                                                ctx, request, query < 0 ? uri : uri.substring(0, query), keepAlive);
                                         if (!keepAlive) {
                                             done.addListener(ChannelFutureListener.CLOSE);
                                         }
@@ -98,7 +97,9 @@ class StaticFileSocketTest {
                             });
                         }
                     })
-                    .bind("127.0.0.1", 0).sync().channel();
+                    .bind("127.0.0.1", 0)
+                    .sync()
+                    .channel();
             int port = ((InetSocketAddress) server.localAddress()).getPort();
 
             try (Socket socket = new Socket("127.0.0.1", port)) {
@@ -168,7 +169,9 @@ class StaticFileSocketTest {
             Map<String, String> headers = new HashMap<>();
             for (String line = line(in); !line.isEmpty(); line = line(in)) {
                 int colon = line.indexOf(':');
-                headers.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
+                headers.put(
+                        line.substring(0, colon).trim().toLowerCase(Locale.ROOT),
+                        line.substring(colon + 1).trim());
             }
             String length = headers.get("content-length");
             byte[] body = bodiless || length == null ? new byte[0] : in.readNBytes(Integer.parseInt(length));

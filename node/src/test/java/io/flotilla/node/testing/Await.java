@@ -11,8 +11,7 @@ import java.util.function.BooleanSupplier;
 
 /** What tests wait with: bounded polling instead of fixed sleeps, and a node's log read as it grows. */
 public final class Await {
-    private Await() {
-    }
+    private Await() {}
 
     /** Polls {@code done} every 20 ms; fails the test naming {@code what} after {@code seconds}. */
     public static void await(String what, int seconds, BooleanSupplier done) throws InterruptedException {

@@ -1,6 +1,6 @@
 package io.flotilla.node.testing;
 
-import org.junit.jupiter.api.Assumptions;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -9,16 +9,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * A program a test drives as a real peer (openssl, testssl): skipped where it is not installed, except
  * under CI, where {@code .ci/run} installs it and its absence is a failure.
  */
 public final class ExternalTool {
-    private ExternalTool() {
-    }
+    private ExternalTool() {}
 
     /** Skips the test (fails it under CI=true) unless {@code program} is executable. */
     public static Path require(String program, String debianPackage) {
@@ -36,7 +34,8 @@ public final class ExternalTool {
      * Runs a command to its end with {@code stdin} as its input and returns stdout and stderr together;
      * one that overruns {@code timeout} is killed (it is ours: we started it) and fails the test.
      */
-    public static String run(Duration timeout, String stdin, List<String> command) throws IOException, InterruptedException {
+    public static String run(Duration timeout, String stdin, List<String> command)
+            throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         try {
             process.getOutputStream().write(stdin.getBytes(StandardCharsets.ISO_8859_1));

@@ -8,7 +8,6 @@ import io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
-
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -45,7 +44,9 @@ public final class H2Client implements AutoCloseable {
     public record Frame(int type, int flags, int stream, byte[] payload) {
         public int errorCode() {
             int at = type == GOAWAY ? 4 : 0;
-            return ((payload[at] & 0xff) << 24) | ((payload[at + 1] & 0xff) << 16) | ((payload[at + 2] & 0xff) << 8)
+            return ((payload[at] & 0xff) << 24)
+                    | ((payload[at + 1] & 0xff) << 16)
+                    | ((payload[at + 2] & 0xff) << 8)
                     | (payload[at + 3] & 0xff);
         }
 
@@ -179,7 +180,11 @@ public final class H2Client implements AutoCloseable {
     }
 
     public static Http2Headers request(String method, String path, String authority) {
-        return new DefaultHttp2Headers(false).method(method).scheme("http").path(path).authority(authority);
+        return new DefaultHttp2Headers(false)
+                .method(method)
+                .scheme("http")
+                .path(path)
+                .authority(authority);
     }
 
     public H2Client rst(int stream, int code) throws IOException {
@@ -200,7 +205,7 @@ public final class H2Client implements AutoCloseable {
     }
 
     public static byte[] int32(int value) {
-        return new byte[]{(byte) (value >>> 24), (byte) (value >>> 16), (byte) (value >>> 8), (byte) value};
+        return new byte[] {(byte) (value >>> 24), (byte) (value >>> 16), (byte) (value >>> 8), (byte) value};
     }
 
     // ---- reading ----------------------------------------------------------------------------------
@@ -247,8 +252,7 @@ public final class H2Client implements AutoCloseable {
                 }
             }
             case RST_STREAM -> finish(stream, frame.errorCode());
-            default -> {
-            }
+            default -> {}
         }
         return frame;
     }

@@ -7,8 +7,7 @@ import java.nio.charset.StandardCharsets;
 
 /** Reads one HTTP line (LF or CRLF ended, ISO-8859-1) byte by byte, for the test client and origin. */
 final class HttpLines {
-    private HttpLines() {
-    }
+    private HttpLines() {}
 
     /**
      * @param partialAtEof at end of stream, return what was read of an unfinished line (null if nothing)

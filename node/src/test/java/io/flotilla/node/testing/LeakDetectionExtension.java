@@ -1,15 +1,14 @@
 package io.flotilla.node.testing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.ResourceLeakDetector;
 import io.netty.util.ResourceLeakDetectorFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
-
-import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Fails a test class if Netty's leak detector reported a leaked buffer while it ran. Registered for
@@ -22,8 +21,8 @@ public final class LeakDetectionExtension implements AfterAllCallback {
         ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
         ResourceLeakDetectorFactory.setResourceLeakDetectorFactory(new ResourceLeakDetectorFactory() {
             @Override
-            public <T> ResourceLeakDetector<T> newResourceLeakDetector(Class<T> resource, int samplingInterval,
-                                                                       long maxActive) {
+            public <T> ResourceLeakDetector<T> newResourceLeakDetector(
+                    Class<T> resource, int samplingInterval, long maxActive) {
                 return new CountingDetector<>(resource, samplingInterval);
             }
         });
@@ -46,8 +45,11 @@ public final class LeakDetectionExtension implements AfterAllCallback {
                 probe.release();
             }
         }
-        assertEquals(0, LEAKS.get(), "Netty reported leaked buffers (" + (LEAKS.get() - before)
-                + " found after " + context.getDisplayName() + "); see the test output for the LEAK records");
+        assertEquals(
+                0,
+                LEAKS.get(),
+                "Netty reported leaked buffers (" + (LEAKS.get() - before) + " found after " + context.getDisplayName()
+                        + "); see the test output for the LEAK records");
     }
 
     private static final class CountingDetector<T> extends ResourceLeakDetector<T> {

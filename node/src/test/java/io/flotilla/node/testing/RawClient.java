@@ -103,7 +103,8 @@ public final class RawClient implements AutoCloseable {
             for (int i = 1; i < lines.length; i++) {
                 int colon = lines[i].indexOf(':');
                 String name = lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT);
-                headers.computeIfAbsent(name, k -> new ArrayList<>()).add(lines[i].substring(colon + 1).trim());
+                headers.computeIfAbsent(name, k -> new ArrayList<>())
+                        .add(lines[i].substring(colon + 1).trim());
             }
         } while (status >= 100 && status < 200); // interim responses: skip to the final one
         ByteArrayOutputStream body = new ByteArrayOutputStream();

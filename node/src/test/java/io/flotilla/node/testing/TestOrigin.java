@@ -26,9 +26,16 @@ import java.util.zip.CRC32;
  */
 public final class TestOrigin implements AutoCloseable {
     /** What the origin received: one request. Bodies are kept only up to 1 MiB; size and CRC always. */
-    public record Received(int connection, String method, String target, String version,
-                           Map<String, List<String>> headers, long bodyLength, long bodyCrc, byte[] body,
-                           String rawHead) {
+    public record Received(
+            int connection,
+            String method,
+            String target,
+            String version,
+            Map<String, List<String>> headers,
+            long bodyLength,
+            long bodyCrc,
+            byte[] body,
+            String rawHead) {
         /** The first value of a header, case-insensitive, or null. */
         public String header(String name) {
             List<String> values = headers.get(name.toLowerCase(Locale.ROOT));
@@ -89,14 +96,19 @@ public final class TestOrigin implements AutoCloseable {
     /** 200 with {@code body}, Content-Length framed, keep-alive. */
     public static Behaviour ok(String body) {
         return (request, out) -> {
-            writeResponse(out, 200, Map.of("Content-Type", "text/plain"), body.getBytes(StandardCharsets.UTF_8),
+            writeResponse(
+                    out,
+                    200,
+                    Map.of("Content-Type", "text/plain"),
+                    body.getBytes(StandardCharsets.UTF_8),
                     !"HEAD".equals(request.method()));
             return true;
         };
     }
 
-    public static void writeResponse(OutputStream out, int status, Map<String, String> headers, byte[] body,
-                                     boolean withBody) throws IOException {
+    public static void writeResponse(
+            OutputStream out, int status, Map<String, String> headers, byte[] body, boolean withBody)
+            throws IOException {
         StringBuilder head = new StringBuilder("HTTP/1.1 ").append(status).append(" X\r\n");
         headers.forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
         if (!headers.containsKey("Content-Length") && !headers.containsKey("Transfer-Encoding")) {
@@ -197,15 +209,28 @@ public final class TestOrigin implements AutoCloseable {
                 continue;
             }
             String name = lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT);
-            headers.computeIfAbsent(name, k -> new ArrayList<>()).add(lines[i].substring(colon + 1).trim());
+            headers.computeIfAbsent(name, k -> new ArrayList<>())
+                    .add(lines[i].substring(colon + 1).trim());
         }
         long length = 0;
         CRC32 crc = new CRC32();
         ByteArrayOutputStream kept = new ByteArrayOutputStream();
-        String te = headers.containsKey("transfer-encoding") ? headers.get("transfer-encoding").get(0) : null;
-        String cl = headers.containsKey("content-length") ? headers.get("content-length").get(0) : null;
-        Received partial = new Received(id, start[0], start.length > 1 ? start[1] : "", start.length > 2 ? start[2] : "",
-                headers, 0, 0, new byte[0], head);
+        String te = headers.containsKey("transfer-encoding")
+                ? headers.get("transfer-encoding").get(0)
+                : null;
+        String cl = headers.containsKey("content-length")
+                ? headers.get("content-length").get(0)
+                : null;
+        Received partial = new Received(
+                id,
+                start[0],
+                start.length > 1 ? start[1] : "",
+                start.length > 2 ? start[2] : "",
+                headers,
+                0,
+                0,
+                new byte[0],
+                head);
         if (!readBodies) {
             return partial;
         }
@@ -233,8 +258,16 @@ public final class TestOrigin implements AutoCloseable {
         } else if (cl != null) {
             length = copy(in, Long.parseLong(cl.trim()), buf, crc, kept);
         }
-        return new Received(id, partial.method(), partial.target(), partial.version(), headers, length, crc.getValue(),
-                kept.toByteArray(), head);
+        return new Received(
+                id,
+                partial.method(),
+                partial.target(),
+                partial.version(),
+                headers,
+                length,
+                crc.getValue(),
+                kept.toByteArray(),
+                head);
     }
 
     private static long copy(InputStream in, long n, byte[] buf, CRC32 crc, ByteArrayOutputStream kept)

@@ -2,7 +2,6 @@ package io.flotilla.node.testing;
 
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
-
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -21,8 +20,7 @@ import javax.net.ssl.SSLSocket;
  * came, not who signed it), and throwaway certificates written where a config can name them.
  */
 public final class TlsClient {
-    private TlsClient() {
-    }
+    private TlsClient() {}
 
     /**
      * A handshaken connection. Each has a fresh client context, so nothing is resumed from another test.

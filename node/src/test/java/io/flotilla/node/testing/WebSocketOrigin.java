@@ -29,14 +29,13 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
-
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -79,7 +78,9 @@ public final class WebSocketOrigin implements AutoCloseable {
                                 .addLast(new Echo());
                     }
                 })
-                .bind("127.0.0.1", 0).sync().channel();
+                .bind("127.0.0.1", 0)
+                .sync()
+                .channel();
     }
 
     public static WebSocketOrigin start() throws InterruptedException {
@@ -140,11 +141,14 @@ public final class WebSocketOrigin implements AutoCloseable {
                 return;
             }
             request.release();
-            HttpResponseStatus status = request.uri().startsWith("/refuse")
-                    ? HttpResponseStatus.FORBIDDEN : HttpResponseStatus.OK;
-            DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+            HttpResponseStatus status =
+                    request.uri().startsWith("/refuse") ? HttpResponseStatus.FORBIDDEN : HttpResponseStatus.OK;
+            DefaultFullHttpResponse response = new DefaultFullHttpResponse(
+                    HttpVersion.HTTP_1_1,
+                    status,
                     Unpooled.copiedBuffer(status.reasonPhrase(), StandardCharsets.US_ASCII));
-            response.headers().set(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+            response.headers()
+                    .set(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
             ctx.writeAndFlush(response);
         }
     }

@@ -39,6 +39,7 @@ class FleetTicketKeysTest {
 
     @TempDir
     Path dir;
+
     private Path openssl;
     private TestOrigin origin;
     private TlsClient.CertFiles cert;
@@ -62,7 +63,8 @@ class FleetTicketKeysTest {
     private TestNode node(String name, String tickets, String cluster) throws Exception {
         return TestNode.startWith("node: {name: " + name + ", event_loops: 1, admin: '127.0.0.1:0', drain_grace: 0s}\n"
                 + "listeners:\n  - bind: 127.0.0.1:0\n"
-                + "    tls: {provider: openssl, certificates: [" + cert.yaml() + "], session_tickets: " + tickets + "}\n"
+                + "    tls: {provider: openssl, certificates: [" + cert.yaml() + "], session_tickets: " + tickets
+                + "}\n"
                 + "upstreams:\n  app:\n    servers: [" + origin.address() + "]\n"
                 + "routes:\n  - {path: /, upstream: app}\n" + cluster);
     }
@@ -73,10 +75,18 @@ class FleetTicketKeysTest {
     }
 
     private String sClient(int port, String... options) throws Exception {
-        List<String> command = new ArrayList<>(List.of(openssl.toString(), "s_client", "-connect", "127.0.0.1:" + port,
-                "-servername", "site.test", "-ign_eof", "-tls1_3"));
+        List<String> command = new ArrayList<>(List.of(
+                openssl.toString(),
+                "s_client",
+                "-connect",
+                "127.0.0.1:" + port,
+                "-servername",
+                "site.test",
+                "-ign_eof",
+                "-tls1_3"));
         command.addAll(List.of(options));
-        return ExternalTool.run(CLIENT_TIMEOUT, "GET / HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n", command);
+        return ExternalTool.run(
+                CLIENT_TIMEOUT, "GET / HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n", command);
     }
 
     /** A new session on {@code port}, kept in {@code file}. */
@@ -118,9 +128,15 @@ class FleetTicketKeysTest {
     @Test
     void aRotationPushedToOneNodeReachesTheOtherAndOldTicketsResumeUntilTheirKeyIsDropped() throws Exception {
         try (TestNode a = node("tk-a", "{fleet: true}", cluster(null));
-             TestNode b = node("tk-b", "{fleet: true}", cluster(a.node().fleet().membership().gossipAddress()))) {
-            await("both nodes in one fleet", 30, () -> a.node().fleet().membership().members().size() == 2
-                    && b.node().fleet().membership().members().size() == 2);
+                TestNode b = node(
+                        "tk-b",
+                        "{fleet: true}",
+                        cluster(a.node().fleet().membership().gossipAddress()))) {
+            await(
+                    "both nodes in one fleet",
+                    30,
+                    () -> a.node().fleet().membership().members().size() == 2
+                            && b.node().fleet().membership().members().size() == 2);
             String before = admin(a, "GET", "/tls/session-tickets");
             assertEquals(before, admin(b, "GET", "/tls/session-tickets"), "both nodes run the fleet's keys");
             assertTrue(before.contains("\"key_names\""), before);
@@ -132,8 +148,8 @@ class FleetTicketKeysTest {
 
             String rotated = admin(a, "POST", "/tls/session-tickets/rotate");
             assertEquals(version(before) + 1, version(rotated));
-            await("node b to take the rotation", 10,
-                    () -> admin(b, "GET", "/tls/session-tickets").equals(rotated));
+            await("node b to take the rotation", 10, () -> admin(b, "GET", "/tls/session-tickets")
+                    .equals(rotated));
             Path second = dir.resolve("second.pem");
             newSession(b.port(), second);
             assertTrue(resumes(a.port(), second), "a ticket under the new key, issued by b, resumes on a");
@@ -145,7 +161,8 @@ class FleetTicketKeysTest {
             String last = admin(b, "POST", "/tls/session-tickets/rotate");
             assertEquals(version(before) + 4, version(last));
             assertTrue(!last.contains(firstName(before)), "the first key is no longer kept: " + last);
-            await("node a to take the last rotation", 10, () -> admin(a, "GET", "/tls/session-tickets").equals(last));
+            await("node a to take the last rotation", 10, () -> admin(a, "GET", "/tls/session-tickets")
+                    .equals(last));
             assertTrue(!resumes(a.port(), first), "a ticket whose key was dropped gets a full handshake");
         }
     }
@@ -156,8 +173,10 @@ class FleetTicketKeysTest {
             String start = admin(lone, "GET", "/tls/session-tickets");
             Path session = dir.resolve("lone.pem");
             newSession(lone.port(), session);
-            await("the keys to rotate by age", 15, () -> version(admin(lone, "GET", "/tls/session-tickets"))
-                    >= version(start) + 1);
+            await(
+                    "the keys to rotate by age",
+                    15,
+                    () -> version(admin(lone, "GET", "/tls/session-tickets")) >= version(start) + 1);
             String after = admin(lone, "GET", "/tls/session-tickets");
             assertTrue(!firstName(after).equals(firstName(start)), "a new first key: " + after);
             assertTrue(resumes(lone.port(), session), "the key before is still accepted");

@@ -1,5 +1,8 @@
 package io.flotilla.node.tls;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.flotilla.node.testing.ExternalTool;
 import io.flotilla.node.testing.TestNode;
 import io.flotilla.node.testing.TestOrigin;
@@ -15,13 +18,6 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -29,9 +25,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Handshakes from OpenSSL's own client ({@code openssl s_client}): old protocol versions refused, and a
@@ -44,6 +43,7 @@ class TlsHandshakeTest {
 
     @TempDir
     Path dir;
+
     private Path openssl;
     private TestOrigin origin;
     private TlsClient.CertFiles cert;
@@ -72,10 +72,17 @@ class TlsHandshakeTest {
 
     /** One s_client run: a GET with Connection: close, so the client reads to the end (and any tickets). */
     private String sClient(int port, String... options) throws Exception {
-        List<String> command = new ArrayList<>(List.of(openssl.toString(), "s_client", "-connect", "127.0.0.1:" + port,
-                "-servername", "site.test", "-ign_eof"));
+        List<String> command = new ArrayList<>(List.of(
+                openssl.toString(),
+                "s_client",
+                "-connect",
+                "127.0.0.1:" + port,
+                "-servername",
+                "site.test",
+                "-ign_eof"));
         command.addAll(List.of(options));
-        return ExternalTool.run(CLIENT_TIMEOUT, "GET / HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n", command);
+        return ExternalTool.run(
+                CLIENT_TIMEOUT, "GET / HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n\r\n", command);
     }
 
     private static boolean handshakeDone(String output) {
@@ -97,20 +104,36 @@ class TlsHandshakeTest {
         // The control: the same client does complete TLS 1.1 with a server that allows it.
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         try {
-            SslContext legacy = SslContextBuilder.forServer(cert.cert().toFile(), cert.key().toFile())
-                    .sslProvider(SslProvider.OPENSSL).protocols("TLSv1.1")
-                    .ciphers(List.of("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA")).build(); // a TLS 1.1 suite
-            Channel server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+            SslContext legacy = SslContextBuilder.forServer(
+                            cert.cert().toFile(), cert.key().toFile())
+                    .sslProvider(SslProvider.OPENSSL)
+                    .protocols("TLSv1.1")
+                    .ciphers(List.of("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"))
+                    .build(); // a TLS 1.1 suite
+            Channel server = new ServerBootstrap()
+                    .group(group)
+                    .channel(NioServerSocketChannel.class)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             ch.pipeline().addLast(legacy.newHandler(ch.alloc()));
                         }
                     })
-                    .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
+                    .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                    .sync()
+                    .channel();
             int port = ((InetSocketAddress) server.localAddress()).getPort();
-            String output = ExternalTool.run(CLIENT_TIMEOUT, "", List.of(openssl.toString(), "s_client", "-connect",
-                    "127.0.0.1:" + port, "-tls1_1", "-cipher", lowSecurity));
+            String output = ExternalTool.run(
+                    CLIENT_TIMEOUT,
+                    "",
+                    List.of(
+                            openssl.toString(),
+                            "s_client",
+                            "-connect",
+                            "127.0.0.1:" + port,
+                            "-tls1_1",
+                            "-cipher",
+                            lowSecurity));
             assertTrue(handshakeDone(output), "the client can speak TLS 1.1:\n" + output);
             server.close().sync();
         } finally {
@@ -126,22 +149,25 @@ class TlsHandshakeTest {
         // Node C has the same current key as A in a key file, with an older one after it (a rotation).
         Files.writeString(keyFile, "# current first\n" + KEY_A + "\n" + KEY_B + "\n");
         try (TestNode a = node("openssl", "{keys: [" + KEY_A + "]}");
-             TestNode b = node("openssl", "{keys: [" + KEY_A + "]}");
-             TestNode c = node("openssl", "{file: " + keyFile + "}");
-             TestNode other = node("openssl", "{keys: [" + KEY_B + "]}");
-             TestNode unshared = node("openssl", null)) {
+                TestNode b = node("openssl", "{keys: [" + KEY_A + "]}");
+                TestNode c = node("openssl", "{file: " + keyFile + "}");
+                TestNode other = node("openssl", "{keys: [" + KEY_B + "]}");
+                TestNode unshared = node("openssl", null)) {
             String first = sClient(a.port(), version, "-sess_out", session.toString());
             assertTrue(first.contains("New, TLSv1."), first);
             assertTrue(Files.size(session) > 0, "s_client kept the session");
 
             String resumed = sClient(b.port(), version, "-sess_in", session.toString());
             assertTrue(resumed.contains("Reused, TLSv1."), "an abbreviated handshake on the second node:\n" + resumed);
-            assertTrue(sClient(c.port(), version, "-sess_in", session.toString()).contains("Reused, TLSv1."),
+            assertTrue(
+                    sClient(c.port(), version, "-sess_in", session.toString()).contains("Reused, TLSv1."),
                     "the same key read from a key file");
 
             String refused = sClient(other.port(), version, "-sess_in", session.toString());
             assertTrue(refused.contains("New, TLSv1."), "different keys: a full handshake\n" + refused);
-            assertTrue(sClient(unshared.port(), version, "-sess_in", session.toString()).contains("New, TLSv1."),
+            assertTrue(
+                    sClient(unshared.port(), version, "-sess_in", session.toString())
+                            .contains("New, TLSv1."),
                     "no shared keys: a full handshake");
         }
     }
@@ -150,8 +176,9 @@ class TlsHandshakeTest {
     void aNodeAcceptsTicketsUnderAnOlderKeyDuringARotation() throws Exception {
         Path session = dir.resolve("session.pem");
         try (TestNode old = node("openssl", "{keys: [" + KEY_B + "]}");
-             TestNode rotated = node("openssl", "{keys: [" + KEY_A + ", " + KEY_B + "]}")) {
-            assertTrue(sClient(old.port(), "-tls1_2", "-sess_out", session.toString()).contains("New, TLSv1.2"));
+                TestNode rotated = node("openssl", "{keys: [" + KEY_A + ", " + KEY_B + "]}")) {
+            assertTrue(sClient(old.port(), "-tls1_2", "-sess_out", session.toString())
+                    .contains("New, TLSv1.2"));
             String output = sClient(rotated.port(), "-tls1_2", "-sess_in", session.toString());
             assertTrue(output.contains("Reused, TLSv1.2"), "a ticket under the previous key still resumes:\n" + output);
         }

@@ -1,10 +1,17 @@
 package io.flotilla.node.tls;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.flotilla.node.config.ConfigLoader;
 import io.flotilla.node.testing.RawClient;
 import io.flotilla.node.testing.TestNode;
 import io.flotilla.node.testing.TestOrigin;
 import io.flotilla.node.testing.TlsClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -12,18 +19,11 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import javax.net.ssl.SSLSocket;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /** TLS listeners with real handshakes from the JDK's client: SNI, ALPN, headers, live certificate changes. */
 class TlsTerminationTest {
     @TempDir
     Path dir;
+
     private TestOrigin origin;
 
     @BeforeEach
@@ -63,7 +63,11 @@ class TlsTerminationTest {
             assertEquals("default.test", served(node, "a.b.wild.test"), "and only one label");
             assertEquals("default.test", served(node, "unknown.test"), "an unknown name gets the default");
             assertEquals("default.test", served(node, null), "no SNI gets the default");
-            assertTrue(node.node().tls(0).orElseThrow().providerName().startsWith(provider.equals("jdk") ? "JDK" : "OpenSSL"));
+            assertTrue(node.node()
+                    .tls(0)
+                    .orElseThrow()
+                    .providerName()
+                    .startsWith(provider.equals("jdk") ? "JDK" : "OpenSSL"));
         }
     }
 
@@ -81,7 +85,7 @@ class TlsTerminationTest {
         String tls = "{provider: " + provider + ", certificates: [" + cert.yaml() + "], "
                 + "hsts: {max_age: 180d, include_subdomains: true}}";
         try (TestNode node = TestNode.startWith(body(tls));
-             SSLSocket socket = TlsClient.connect(node.port(), "site.test", "http/1.1")) {
+                SSLSocket socket = TlsClient.connect(node.port(), "site.test", "http/1.1")) {
             assertEquals("http/1.1", socket.getApplicationProtocol(), "h2 is offered too (Http2ClientsTest)");
             assertEquals("TLSv1.3", socket.getSession().getProtocol());
             RawClient.Response response = get(socket, "site.test", "/x");
@@ -91,19 +95,23 @@ class TlsTerminationTest {
             RawClient.Response again = get(socket, "site.test", "/missing-route-is-still-stamped");
             assertEquals("max-age=15552000; includeSubDomains", again.header("strict-transport-security"));
         }
-        try (TestNode node = TestNode.startWith(body("{provider: " + provider + ", certificates: [" + cert.yaml() + "]}"))) {
+        try (TestNode node =
+                TestNode.startWith(body("{provider: " + provider + ", certificates: [" + cert.yaml() + "]}"))) {
             SSLSocket tls12 = TlsClient.connect(node.port(), "site.test");
             try (tls12) {
                 assertEquals(200, get(tls12, "site.test", "/").status());
             }
-            assertNull(get(TlsClient.connect(node.port(), "site.test"), "site.test", "/").header("strict-transport-security"),
+            assertNull(
+                    get(TlsClient.connect(node.port(), "site.test"), "site.test", "/")
+                            .header("strict-transport-security"),
                     "no hsts configured, no header");
         }
     }
 
     @Test
     void aPlainListenerCanRedirectEveryRequestToHttps() throws Exception {
-        try (TestNode node = redirecting("{port: 8443, status: 301}"); RawClient client = node.client()) {
+        try (TestNode node = redirecting("{port: 8443, status: 301}");
+                RawClient client = node.client()) {
             RawClient.Response response = client.get("/a/b?q=1&r=%20", "Shop.Example:80");
             assertEquals(301, response.status());
             assertEquals("https://shop.example:8443/a/b?q=1&r=%20", response.header("location"));
@@ -111,7 +119,8 @@ class TlsTerminationTest {
             assertEquals(301, second.status(), "the connection stays open for the next request");
             assertEquals(0, origin.requestCount(), "nothing is forwarded from a redirecting listener");
         }
-        try (TestNode node = redirecting("true"); RawClient client = node.client()) {
+        try (TestNode node = redirecting("true");
+                RawClient client = node.client()) {
             RawClient.Response response = client.get("/p", "shop.example");
             assertEquals(308, response.status());
             assertEquals("https://shop.example/p", response.header("location"));
@@ -128,9 +137,9 @@ class TlsTerminationTest {
     @ValueSource(strings = {"openssl", "jdk"})
     void aCertificateFileChangeIsPickedUpLiveAndOpenConnectionsStay(String provider) throws Exception {
         var cert = TlsClient.certificate(dir, "site", "before.test", true);
-        try (TestNode node = TestNode.startWith(body("{provider: " + provider + ", check_every: 100ms, certificates: ["
-                + cert.yaml() + "]}"));
-             SSLSocket kept = TlsClient.connect(node.port(), "site.test")) {
+        try (TestNode node = TestNode.startWith(
+                        body("{provider: " + provider + ", check_every: 100ms, certificates: [" + cert.yaml() + "]}"));
+                SSLSocket kept = TlsClient.connect(node.port(), "site.test")) {
             assertEquals(200, get(kept, "site.test", "/").status());
             assertEquals("before.test", TlsClient.peerName(kept));
 
@@ -152,7 +161,7 @@ class TlsTerminationTest {
         var second = TlsClient.certificate(dir, "second", "second.test", true);
         String yaml = body("{check_every: 0s, certificates: [" + first.yaml() + "]}");
         try (TestNode node = TestNode.startWith(yaml);
-             SSLSocket kept = TlsClient.connect(node.port(), "site.test")) {
+                SSLSocket kept = TlsClient.connect(node.port(), "site.test")) {
             assertEquals(200, get(kept, "site.test", "/").status());
             String next = body("{check_every: 0s, certificates: [" + second.yaml() + "]}");
             node.node().reload(ConfigLoader.parse(next, "pushed.yaml"), next);
@@ -165,8 +174,10 @@ class TlsTerminationTest {
             assertEquals("renewed.test", served(node, "site.test"));
 
             Files.writeString(second.key(), "broken");
-            assertTrue(org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
-                    () -> node.node().reload(ConfigLoader.parse(next, "pushed.yaml"), next)).getMessage() != null);
+            assertTrue(org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> node.node()
+                                    .reload(ConfigLoader.parse(next, "pushed.yaml"), next))
+                            .getMessage()
+                    != null);
             assertEquals("renewed.test", served(node, "site.test"), "the running certificate stays");
         }
     }
@@ -178,9 +189,10 @@ class TlsTerminationTest {
         byte[] content = new byte[200_000];
         new java.util.Random(7).nextBytes(content);
         Files.write(www.resolve("blob.bin"), content);
-        try (TestNode node = TestNode.startWith("node: {event_loops: 1}\nlisteners:\n  - bind: 127.0.0.1:0\n"
-                + "    tls: {certificates: [" + cert.yaml() + "]}\nroutes:\n  - {path: /, static: " + www + "}\n");
-             SSLSocket socket = TlsClient.connect(node.port(), "site.test")) {
+        try (TestNode node = TestNode.startWith(
+                        "node: {event_loops: 1}\nlisteners:\n  - bind: 127.0.0.1:0\n" + "    tls: {certificates: ["
+                                + cert.yaml() + "]}\nroutes:\n  - {path: /, static: " + www + "}\n");
+                SSLSocket socket = TlsClient.connect(node.port(), "site.test")) {
             RawClient.Response response = get(socket, "site.test", "/blob.bin");
             assertEquals(200, response.status());
             assertTrue(java.util.Arrays.equals(content, response.body()), "the file arrives whole through TLS");

@@ -1,13 +1,12 @@
 package io.flotilla.node.tunnel;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import org.junit.jupiter.api.Test;
-
-import java.io.ByteArrayOutputStream;
-
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.io.ByteArrayOutputStream;
+import org.junit.jupiter.api.Test;
 
 /** Frame starts found in streams cut anywhere: short, 16-bit and 64-bit lengths, masked or not. */
 class FrameBoundaryTest {
@@ -46,7 +45,8 @@ class FrameBoundaryTest {
                         boundary.feed(part);
                         assertTrue(part.readerIndex() == 0, "fed bytes are not consumed");
                         boolean end = from + part.readableBytes() == bytes.length;
-                        assertTrue(boundary.atBoundary() == end,
+                        assertTrue(
+                                boundary.atBoundary() == end,
                                 "payload " + payload + " masked " + masked + " cut " + cut + " at " + from);
                     }
                 }

@@ -1,5 +1,12 @@
 package io.flotilla.node.tunnel;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.flotilla.node.testing.Await;
 import io.flotilla.node.testing.RawClient;
 import io.flotilla.node.testing.TestNode;
@@ -7,13 +14,6 @@ import io.flotilla.node.testing.TlsClient;
 import io.flotilla.node.testing.WebSocketOrigin;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.X509ExtendedTrustManager;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -32,13 +32,12 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.X509ExtendedTrustManager;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * WebSocket through a real node: the JDK's WebSocket client on one side, Netty's WebSocket server on
@@ -80,7 +79,9 @@ class WebSocketTunnelTest {
     }
 
     private WebSocket connect(HttpClient client, String uri, Collector listener) throws Exception {
-        WebSocket socket = client.newWebSocketBuilder().buildAsync(URI.create(uri), listener).get(10, TimeUnit.SECONDS);
+        WebSocket socket = client.newWebSocketBuilder()
+                .buildAsync(URI.create(uri), listener)
+                .get(10, TimeUnit.SECONDS);
         sockets.add(socket);
         return socket;
     }
@@ -116,8 +117,16 @@ class WebSocketTunnelTest {
         assertEquals(WebSocket.NORMAL_CLOSURE, got.closed.get(5, TimeUnit.SECONDS));
         Await.await("the tunnel to close", 5, () -> tunnels().open() == 0);
         assertEquals(1, tunnels().openedTotal());
-        long toUpstream = node.node().metrics().registry().counter("flotilla.websocket.bytes.to_upstream").getCount();
-        long toClient = node.node().metrics().registry().counter("flotilla.websocket.bytes.to_client").getCount();
+        long toUpstream = node.node()
+                .metrics()
+                .registry()
+                .counter("flotilla.websocket.bytes.to_upstream")
+                .getCount();
+        long toClient = node.node()
+                .metrics()
+                .registry()
+                .counter("flotilla.websocket.bytes.to_client")
+                .getCount();
         assertTrue(toUpstream > large.length && toClient > large.length, toUpstream + " / " + toClient);
         assertEquals(1, origin.handshakes());
     }
@@ -154,7 +163,7 @@ class WebSocketTunnelTest {
         } catch (AssertionError e) {
             throw new AssertionError(e.getMessage() + ": got " + got.binaryBytes.get() + ", origin sent "
                     + origin.fireHosed() + ", node holds " + tunnels().pendingOutboundBytes() + ", open "
-                    + tunnels().open() + ", closed " + got.closed.getNow(null) );
+                    + tunnels().open() + ", closed " + got.closed.getNow(null));
         }
         assertEquals(size, got.binaryBytes.get());
         assertEquals(-1, got.firstBadOffset.get(), "every byte in order");
@@ -189,7 +198,9 @@ class WebSocketTunnelTest {
         start("", ", rate_limit: {requests: 1, per: 1m}", "");
         connect(new Collector(true));
         ExecutionException limited = assertThrows(ExecutionException.class, () -> connect(new Collector(true)));
-        assertEquals(429, ((WebSocketHandshakeException) limited.getCause()).getResponse().statusCode());
+        assertEquals(
+                429,
+                ((WebSocketHandshakeException) limited.getCause()).getResponse().statusCode());
         assertEquals(1, tunnels().refusedTotal("not_upgraded"));
         assertEquals(1, origin.heads().size());
         assertTrue(tunnels().tryReserve(2), "the refused handshake's slot is back");
@@ -227,13 +238,17 @@ class WebSocketTunnelTest {
     void malformedHandshakesGet4xxAndNeverReachTheOrigin() throws Exception {
         start("");
         assertEquals(400, answer(handshake("/ws", "POST", "13")).status());
-        assertEquals(400, answer(handshake("/ws", "GET", "13").replace("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", ""))
-                .status());
+        assertEquals(
+                400,
+                answer(handshake("/ws", "GET", "13").replace("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", ""))
+                        .status());
         RawClient.Response oldVersion = answer(handshake("/ws", "GET", "8"));
         assertEquals(426, oldVersion.status());
         assertEquals("13", oldVersion.header("Sec-WebSocket-Version"));
-        assertEquals(400, answer(handshake("/ws", "GET", "13").replace("\r\n\r\n", "\r\nContent-Length: 2\r\n\r\nhi"))
-                .status());
+        assertEquals(
+                400,
+                answer(handshake("/ws", "GET", "13").replace("\r\n\r\n", "\r\nContent-Length: 2\r\n\r\nhi"))
+                        .status());
         assertEquals(4, tunnels().refusedTotal("bad_handshake"));
         assertTrue(origin.heads().isEmpty());
     }
@@ -241,8 +256,11 @@ class WebSocketTunnelTest {
     @Test
     void otherUpgradesAndSwitchedOffRoutesAreStripped() throws Exception {
         start("");
-        assertEquals(200, answer("GET /plain HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\n"
-                + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n").status());
+        assertEquals(
+                200,
+                answer("GET /plain HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                                + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n")
+                        .status());
         assertEquals(200, answer(handshake("/off/plain", "GET", "13")).status(), "websocket: false");
         for (HttpHeaders seen : origin.heads()) {
             assertNull(seen.get(HttpHeaderNames.UPGRADE));
@@ -265,7 +283,9 @@ class WebSocketTunnelTest {
         long started = System.nanoTime();
         CompletableFuture<Void> drained = node.node().drain();
         ExecutionException refused = assertThrows(ExecutionException.class, () -> connect(new Collector(true)));
-        assertEquals(503, ((WebSocketHandshakeException) refused.getCause()).getResponse().statusCode());
+        assertEquals(
+                503,
+                ((WebSocketHandshakeException) refused.getCause()).getResponse().statusCode());
         ws.sendText("during the drain", true).get(5, TimeUnit.SECONDS);
         assertEquals("during the drain", got.next(), "the tunnel works on until drain_timeout");
         assertEquals(1001, got.closed.get(10, TimeUnit.SECONDS), "going away, then closed");
@@ -285,7 +305,8 @@ class WebSocketTunnelTest {
                 + "listeners:\n  - bind: 127.0.0.1:0\n    tls: {certificates: [" + cert.yaml() + "]}\n"
                 + "upstreams:\n  app:\n    servers: [" + origin.address() + "]\n"
                 + "routes:\n  - {path: /, upstream: app}\n");
-        HttpClient client = HttpClient.newBuilder().sslContext(trustingAnything()).build();
+        HttpClient client =
+                HttpClient.newBuilder().sslContext(trustingAnything()).build();
         Collector got = new Collector(true);
         WebSocket ws = connect(client, "wss://127.0.0.1:" + node.port() + "/ws", got);
         byte[] message = new byte[1024 * 1024];
@@ -304,9 +325,10 @@ class WebSocketTunnelTest {
                 try (Socket s = raw.accept()) {
                     java.io.InputStream in = s.getInputStream();
                     readHead(in);
-                    s.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                            + "Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\nEARLY")
-                            .getBytes(StandardCharsets.US_ASCII));
+                    s.getOutputStream()
+                            .write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                                            + "Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\nEARLY")
+                                    .getBytes(StandardCharsets.US_ASCII));
                     byte[] buffer = new byte[4];
                     int n;
                     while ((n = in.read(buffer)) > 0) {
@@ -363,36 +385,35 @@ class WebSocketTunnelTest {
     /** TLS trusting any certificate and any name: the node's certificate is a throwaway one. */
     private static SSLContext trustingAnything() throws Exception {
         SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, new javax.net.ssl.TrustManager[] {new X509ExtendedTrustManager() {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String type, Socket socket) {
-            }
+        context.init(
+                null,
+                new javax.net.ssl.TrustManager[] {
+                    new X509ExtendedTrustManager() {
+                        @Override
+                        public void checkClientTrusted(X509Certificate[] chain, String type, Socket socket) {}
 
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String type, Socket socket) {
-            }
+                        @Override
+                        public void checkServerTrusted(X509Certificate[] chain, String type, Socket socket) {}
 
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String type, SSLEngine engine) {
-            }
+                        @Override
+                        public void checkClientTrusted(X509Certificate[] chain, String type, SSLEngine engine) {}
 
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String type, SSLEngine engine) {
-            }
+                        @Override
+                        public void checkServerTrusted(X509Certificate[] chain, String type, SSLEngine engine) {}
 
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String type) {
-            }
+                        @Override
+                        public void checkClientTrusted(X509Certificate[] chain, String type) {}
 
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String type) {
-            }
+                        @Override
+                        public void checkServerTrusted(X509Certificate[] chain, String type) {}
 
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        }}, null);
+                        @Override
+                        public X509Certificate[] getAcceptedIssuers() {
+                            return new X509Certificate[0];
+                        }
+                    }
+                },
+                null);
         return context;
     }
 

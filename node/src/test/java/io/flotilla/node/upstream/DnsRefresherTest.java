@@ -1,28 +1,33 @@
 package io.flotilla.node.upstream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.flotilla.node.config.ConfigLoader;
 import io.flotilla.node.server.FlotillaNode;
 import io.flotilla.node.testing.RawClient;
 import io.flotilla.node.testing.TestOrigin;
-import org.junit.jupiter.api.Test;
-
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.concurrent.atomic.AtomicReference;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
 
 /** A server named by a DNS name follows the name when it moves to another address. */
 class DnsRefresherTest {
     @Test
     void newConnectionsFollowTheNameToItsNewAddress() throws Exception {
         try (TestOrigin first = TestOrigin.start(TestOrigin.ok("first"));
-             TestOrigin second = TestOrigin.start(TestOrigin.ok("second"), InetAddress.getByName("127.0.0.2"), first.port())) {
+                TestOrigin second =
+                        TestOrigin.start(TestOrigin.ok("second"), InetAddress.getByName("127.0.0.2"), first.port())) {
             AtomicReference<String> where = new AtomicReference<>("127.0.0.1");
-            FlotillaNode node = FlotillaNode.start(ConfigLoader.parse("node: {name: d, event_loops: 1, resolve_every: 100ms}\n"
-                    + "listeners: [{bind: \"127.0.0.1:0\"}]\n"
-                    + "upstreams:\n  app: {servers: [\"svc.flotilla.test:" + first.port() + "\"], pool: {max_idle: 0}}\n"
-                    + "routes: [{upstream: app}]\n", "t.yaml"), host -> {
+            FlotillaNode node = FlotillaNode.start(
+                    ConfigLoader.parse(
+                            "node: {name: d, event_loops: 1, resolve_every: 100ms}\n"
+                                    + "listeners: [{bind: \"127.0.0.1:0\"}]\n"
+                                    + "upstreams:\n  app: {servers: [\"svc.flotilla.test:" + first.port()
+                                    + "\"], pool: {max_idle: 0}}\n"
+                                    + "routes: [{upstream: app}]\n",
+                            "t.yaml"),
+                    host -> {
                         if (!host.equals("svc.flotilla.test")) {
                             throw new IllegalStateException("unexpected lookup " + host);
                         }

@@ -74,9 +74,10 @@ class Http2UpstreamTest {
             DefaultHttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
             response.headers().set("content-type", "text/plain").set("x-origin", "h2");
             ctx.write(response);
-            ctx.write(new DefaultHttpContent(Unpooled.copiedBuffer("path=" + request.uri() + " ", StandardCharsets.UTF_8)));
-            LastHttpContent last = new DefaultLastHttpContent(Unpooled.copiedBuffer("body="
-                    + request.content().readableBytes(), StandardCharsets.UTF_8));
+            ctx.write(new DefaultHttpContent(
+                    Unpooled.copiedBuffer("path=" + request.uri() + " ", StandardCharsets.UTF_8)));
+            LastHttpContent last = new DefaultLastHttpContent(
+                    Unpooled.copiedBuffer("body=" + request.content().readableBytes(), StandardCharsets.UTF_8));
             last.trailingHeaders().set("x-status", "0");
             ctx.writeAndFlush(last);
         }
@@ -106,13 +107,15 @@ class Http2UpstreamTest {
             String raw;
             try (RawClient c = node.client()) {
                 raw = c.send("GET /svc/Method?x=1 HTTP/1.1\r\nHost: api.test\r\nConnection: close\r\n"
-                        + "TE: trailers\r\nKeep-Alive: 5\r\n\r\n").readAll();
+                                + "TE: trailers\r\nKeep-Alive: 5\r\n\r\n")
+                        .readAll();
             }
             assertTrue(raw.startsWith("HTTP/1.1 200"), raw);
             assertTrue(raw.toLowerCase().contains("x-origin: h2"), raw);
             assertTrue(raw.toLowerCase().contains("transfer-encoding: chunked"), "no length from the origin: " + raw);
             assertTrue(raw.contains("path=/svc/Method?x=1 "), raw);
-            assertTrue(raw.toLowerCase().contains("\r\n0\r\nx-status: 0\r\n"), "the trailer in the chunked end: " + raw);
+            assertTrue(
+                    raw.toLowerCase().contains("\r\n0\r\nx-status: 0\r\n"), "the trailer in the chunked end: " + raw);
             Map<String, String> first = seen.get(0);
             assertEquals("api.test", first.get("host"), "the client's Host became :authority: " + first);
             assertEquals("trailers", first.get("te"), first.toString());
@@ -181,35 +184,46 @@ class Http2UpstreamTest {
 
     /** A real HTTP/2 server (prior knowledge) on {@code port} (0: any) answering every stream with {@link Echo}. */
     private Channel originOn(int port) throws InterruptedException {
-        return new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        return new ServerBootstrap()
+                .group(group)
+                .channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         connections.incrementAndGet();
                         accepted.add(ch);
-                        ch.pipeline().addLast(Http2FrameCodecBuilder.forServer().build(),
-                                new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
-                                    @Override
-                                    protected void initChannel(Http2StreamChannel stream) {
-                                        stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true),
-                                                new HttpObjectAggregator(4 << 20), new Echo());
-                                    }
-                                }));
+                        ch.pipeline()
+                                .addLast(
+                                        Http2FrameCodecBuilder.forServer().build(),
+                                        new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+                                            @Override
+                                            protected void initChannel(Http2StreamChannel stream) {
+                                                stream.pipeline()
+                                                        .addLast(
+                                                                new Http2StreamFrameToHttpObjectCodec(true),
+                                                                new HttpObjectAggregator(4 << 20),
+                                                                new Echo());
+                                            }
+                                        }));
                     }
                 })
-                .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)).sync().channel();
+                .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
+                .sync()
+                .channel();
     }
 
     @Test
     void h2NeedsTlsAndH2cRefusesIt() {
         String base = "listeners: [{bind: '127.0.0.1:0'}]\nroutes: [{path: /, upstream: u}]\nupstreams:\n  u:\n"
                 + "    servers: ['127.0.0.1:1']\n";
-        ConfigException h2 = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
-                () -> ConfigLoader.parse(base + "    protocol: h2\n", "t.yaml"));
-        assertTrue(h2.getMessage().contains("upstreams.u.protocol") && h2.getMessage().contains("needs a tls section"),
+        ConfigException h2 = org.junit.jupiter.api.Assertions.assertThrows(
+                ConfigException.class, () -> ConfigLoader.parse(base + "    protocol: h2\n", "t.yaml"));
+        assertTrue(
+                h2.getMessage().contains("upstreams.u.protocol")
+                        && h2.getMessage().contains("needs a tls section"),
                 h2.getMessage());
-        ConfigException unknown = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
-                () -> ConfigLoader.parse(base + "    protocol: spdy\n", "t.yaml"));
+        ConfigException unknown = org.junit.jupiter.api.Assertions.assertThrows(
+                ConfigException.class, () -> ConfigLoader.parse(base + "    protocol: spdy\n", "t.yaml"));
         assertTrue(unknown.getMessage().contains("accepted: http/1.1, h2, h2c"), unknown.getMessage());
     }
 }

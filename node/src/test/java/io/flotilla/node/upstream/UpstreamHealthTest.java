@@ -1,20 +1,19 @@
 package io.flotilla.node.upstream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.flotilla.node.testing.RawClient;
 import io.flotilla.node.testing.TestNode;
 import io.flotilla.node.testing.TestOrigin;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /** Passive ejection with retries, active probes with slow start, and draining, through a real node. */
 class UpstreamHealthTest {
@@ -89,8 +88,11 @@ class UpstreamHealthTest {
         AtomicBoolean aHealthy = new AtomicBoolean(true);
         TestOrigin a = origin("a", aHealthy);
         TestOrigin b = origin("b", new AtomicBoolean(true));
-        TestNode node = node("    health: {path: /healthz, interval: 400ms, timeout: 350ms, rise: 2, fall: 2}\n"
-                + "    slow_start: 2s\n", a, b);
+        TestNode node = node(
+                "    health: {path: /healthz, interval: 400ms, timeout: 350ms, rise: 2, fall: 2}\n"
+                        + "    slow_start: 2s\n",
+                a,
+                b);
         aHealthy.set(false);
         waitFor(() -> !server(node, a).healthy(), "a probed unhealthy");
         Map<String, Integer> whileDown = countResponses(node, 100);
@@ -99,7 +101,8 @@ class UpstreamHealthTest {
         waitFor(() -> server(node, a).healthy(), "a probed healthy again");
         assertEquals("slow_start", server(node, a).state(2_000_000_000L));
         Map<String, Integer> rampUp = countResponses(node, 100);
-        assertTrue(rampUp.getOrDefault("a", 0) > 0 && rampUp.getOrDefault("a", 0) < 40,
+        assertTrue(
+                rampUp.getOrDefault("a", 0) > 0 && rampUp.getOrDefault("a", 0) < 40,
                 "back in, with a reduced share while slow-starting: " + rampUp);
     }
 
@@ -139,7 +142,8 @@ class UpstreamHealthTest {
         assertTrue(inFlight != null, "a request is in flight on the slow server");
         try (RawClient admin = new RawClient(node.adminPort())) {
             RawClient.Response r = admin.send("POST /upstreams/app/" + slow.address() + "/drain HTTP/1.1\r\nHost: a\r\n"
-                    + "Content-Length: 0\r\n\r\n").read();
+                            + "Content-Length: 0\r\n\r\n")
+                    .read();
             assertEquals(200, r.status(), r.bodyText());
         }
         assertEquals(Map.of("other", 30), countResponses(node, 30), "drained: nothing new");
@@ -217,7 +221,9 @@ class UpstreamHealthTest {
         try (RawClient client = node.client()) {
             for (int i = 0; i < n; i++) {
                 RawClient.Response response = client.get("/", "x");
-                counts.merge(response.status() == 200 ? response.bodyText() : "status-" + response.status(), 1,
+                counts.merge(
+                        response.status() == 200 ? response.bodyText() : "status-" + response.status(),
+                        1,
                         Integer::sum);
             }
         }

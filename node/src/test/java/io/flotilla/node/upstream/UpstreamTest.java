@@ -1,23 +1,22 @@
 package io.flotilla.node.upstream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
 import io.flotilla.node.config.HostPort;
 import io.flotilla.node.config.PoolConfig;
 import io.flotilla.node.config.UpstreamConfig;
 import io.flotilla.node.upstream.balance.BalancerFactory;
 import io.netty.channel.DefaultEventLoop;
 import io.netty.channel.EventLoop;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotSame;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /** An upstream hands each event loop its own balancer over the configured servers. */
 class UpstreamTest {
@@ -46,7 +45,9 @@ class UpstreamTest {
         LoopServer busy = u.forLoop(loopA).views().get(0);
         busy.begin();
         busy.begin();
-        assertEquals(9001, u.forLoop(loopA).balancer().pick(null).server().address().port(),
+        assertEquals(
+                9001,
+                u.forLoop(loopA).balancer().pick(null).server().address().port(),
                 "least connections sees this loop's two in flight");
         assertEquals(0, u.forLoop(loopB).views().get(0).activeRequests(), "another loop counts its own");
     }
@@ -56,7 +57,8 @@ class UpstreamTest {
         Upstream u = upstream("round_robin", 3, 2, 0, 1);
         Map<Integer, Integer> counts = new HashMap<>();
         for (int i = 0; i < 6000; i++) {
-            counts.merge(u.forLoop(loopA).balancer().pick(null).server().address().port(), 1, Integer::sum);
+            counts.merge(
+                    u.forLoop(loopA).balancer().pick(null).server().address().port(), 1, Integer::sum);
         }
         assertEquals(3000, counts.get(9000));
         assertEquals(2000, counts.get(9001));
@@ -71,7 +73,9 @@ class UpstreamTest {
             Upstream u = upstream(policy, 1, 1, 1, 1);
             for (int k = 0; k < 200; k++) {
                 String key = "client-" + k;
-                assertEquals(u.forLoop(loopA).balancer().pick(key).server(), u.forLoop(loopB).balancer().pick(key).server(),
+                assertEquals(
+                        u.forLoop(loopA).balancer().pick(key).server(),
+                        u.forLoop(loopB).balancer().pick(key).server(),
                         policy + " maps a key to one server whichever loop asks");
             }
         }
@@ -79,11 +83,16 @@ class UpstreamTest {
 
     @Test
     void retryBudgetBoundsConcurrentRetriesByTheRequestsInFlight() {
-        List<UpstreamConfig.ServerConfig> servers = List.of(new UpstreamConfig.ServerConfig(new HostPort("127.0.0.1", 9000), 1));
-        io.flotilla.node.config.HealthConfig health = new io.flotilla.node.config.HealthConfig(java.util.Optional.empty(),
-                io.flotilla.node.config.HealthConfig.Passive.defaults(), 2, java.time.Duration.ZERO,
+        List<UpstreamConfig.ServerConfig> servers =
+                List.of(new UpstreamConfig.ServerConfig(new HostPort("127.0.0.1", 9000), 1));
+        io.flotilla.node.config.HealthConfig health = new io.flotilla.node.config.HealthConfig(
+                java.util.Optional.empty(),
+                io.flotilla.node.config.HealthConfig.Passive.defaults(),
+                2,
+                java.time.Duration.ZERO,
                 new io.flotilla.node.config.HealthConfig.Circuit(100, 10, 100, 20, 1));
-        Upstream u = Upstream.of(new UpstreamConfig("app", "round_robin", "client_ip", servers, PoolConfig.defaults(), health));
+        Upstream u = Upstream.of(
+                new UpstreamConfig("app", "round_robin", "client_ip", servers, PoolConfig.defaults(), health));
         assertEquals(true, u.tryBeginRetry(), "min_retries: one retry even with nothing in flight");
         assertEquals(false, u.tryBeginRetry(), "a second concurrent retry is over the budget");
         for (int i = 0; i < 10; i++) {

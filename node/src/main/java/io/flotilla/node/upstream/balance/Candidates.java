@@ -4,8 +4,7 @@ import io.flotilla.node.upstream.UpstreamServer;
 
 /** The one rule for whether a server may be chosen, shared by every policy. */
 final class Candidates {
-    private Candidates() {
-    }
+    private Candidates() {}
 
     /**
      * The server's effective weight if it may be chosen now, else 0. Both {@code available()} and the

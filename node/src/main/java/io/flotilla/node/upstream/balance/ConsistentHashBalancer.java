@@ -1,7 +1,6 @@
 package io.flotilla.node.upstream.balance;
 
 import io.flotilla.node.upstream.UpstreamServer;
-
 import java.util.Arrays;
 import java.util.List;
 
@@ -20,6 +19,7 @@ final class ConsistentHashBalancer implements Balancer {
     private final Balancer keyless;
     /** seen[i] == walk when server i was already looked at in this walk; marks without clearing. */
     private final int[] seen;
+
     private int walk;
 
     ConsistentHashBalancer(List<? extends ServerView> servers, KeyTable table) {

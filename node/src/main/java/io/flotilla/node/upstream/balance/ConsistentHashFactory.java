@@ -1,7 +1,6 @@
 package io.flotilla.node.upstream.balance;
 
 import io.flotilla.node.upstream.UpstreamServer;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,7 +1,6 @@
 package io.flotilla.node.upstream.balance;
 
 import io.flotilla.node.upstream.UpstreamServer;
-
 import java.util.List;
 
 /**
@@ -14,6 +13,7 @@ final class LeastConnectionsBalancer extends KeylessBalancer {
     private final SmoothWeights smooth;
     /** This pick's snapshot of each view (weight 0: not a candidate), so both passes see the same state. */
     private final int[] weight;
+
     private final int[] active;
     private final int[] tied;
 

@@ -37,8 +37,8 @@ final class MaglevTable implements KeyTable {
             return new MaglevTable(new int[0], 0);
         }
         if (order.size() > size) {
-            throw new IllegalArgumentException("a Maglev table of " + size + " slots cannot hold "
-                    + order.size() + " servers; use a prime above 100 times the number of servers");
+            throw new IllegalArgumentException("a Maglev table of " + size + " slots cannot hold " + order.size()
+                    + " servers; use a prime above 100 times the number of servers");
         }
         // Turns go in address order, not config order, so every node builds the same table from the same set.
         order.sort(Comparator.comparing(names::get));

@@ -1,7 +1,6 @@
 package io.flotilla.node.upstream.balance;
 
 import io.flotilla.node.upstream.UpstreamServer;
-
 import java.util.List;
 
 /** Smooth weighted round robin over the effective weights of the servers that are candidates now. */

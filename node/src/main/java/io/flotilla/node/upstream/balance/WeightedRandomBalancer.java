@@ -1,7 +1,6 @@
 package io.flotilla.node.upstream.balance;
 
 import io.flotilla.node.upstream.UpstreamServer;
-
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
@@ -11,6 +10,7 @@ final class WeightedRandomBalancer extends KeylessBalancer {
     private final ServerView[] servers;
     /** This pick's weights, so the draw and the walk see the same state. */
     private final int[] weight;
+
     private final RandomGenerator random;
 
     WeightedRandomBalancer(List<? extends ServerView> servers) {

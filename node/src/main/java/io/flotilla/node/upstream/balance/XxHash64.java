@@ -17,8 +17,7 @@ final class XxHash64 {
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
-    private XxHash64() {
-    }
+    private XxHash64() {}
 
     static long hash(byte[] b, int off, int len, long seed) {
         int end = off + len;

@@ -1,10 +1,9 @@
 package io.flotilla.node.upstream.balance;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.charset.StandardCharsets;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
 
 /** XXH64 against the reference implementation, and the UTF-8 encoding of keys on the way in. */
 class BalanceHashTest {
@@ -47,8 +46,8 @@ class BalanceHashTest {
         for (int k = 0; k < lengths.length; k++) {
             // At offset 5, so reads that ignore the offset or assume alignment would show.
             assertEquals(seed0[k], XxHash64.hash(data, 5, lengths[k], 0), "length " + lengths[k]);
-            assertEquals(seedGolden[k], XxHash64.hash(data, 5, lengths[k], 0x9E3779B97F4A7C15L),
-                    "length " + lengths[k]);
+            assertEquals(
+                    seedGolden[k], XxHash64.hash(data, 5, lengths[k], 0x9E3779B97F4A7C15L), "length " + lengths[k]);
         }
     }
 
@@ -56,8 +55,18 @@ class BalanceHashTest {
     void keysHashAsTheirUtf8Bytes() {
         KeyHasher hasher = new KeyHasher();
         assertEquals(0xB21827158C9ECED1L, hasher.hash("héllo wörld ✓ 𝄞"), "libxxhash on the UTF-8 bytes");
-        String[] keys = {"", "10.0.0.1", "2001:db8::1", "session=Ωμέγα", "€", "\uD834\uDD1E", "lone \uD800 high",
-            "lone \uDC00 low", "end \uD800", "x".repeat(1000) + "é".repeat(500)};
+        String[] keys = {
+            "",
+            "10.0.0.1",
+            "2001:db8::1",
+            "session=Ωμέγα",
+            "€",
+            "\uD834\uDD1E",
+            "lone \uD800 high",
+            "lone \uDC00 low",
+            "end \uD800",
+            "x".repeat(1000) + "é".repeat(500)
+        };
         for (String key : keys) {
             assertEquals(xxh64(key, 0), hasher.hash(key), key);
             assertEquals(xxh64(key, 0), hasher.hash(new StringBuilder(key)), "any CharSequence: " + key);

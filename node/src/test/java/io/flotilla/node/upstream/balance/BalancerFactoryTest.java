@@ -1,13 +1,12 @@
 package io.flotilla.node.upstream.balance;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 /** Config names to policies. */
 class BalancerFactoryTest {
@@ -32,7 +31,8 @@ class BalancerFactoryTest {
     void anUnknownNameListsTheValidOnes() {
         IllegalArgumentException e =
                 assertThrows(IllegalArgumentException.class, () -> BalancerFactory.forName("roundrobin"));
-        assertEquals("unknown balance policy 'roundrobin'; valid: round_robin, least_conn, random, ring_hash, maglev",
+        assertEquals(
+                "unknown balance policy 'roundrobin'; valid: round_robin, least_conn, random, ring_hash, maglev",
                 e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> BalancerFactory.forName("Round_Robin"), "names are exact");
         assertThrows(IllegalArgumentException.class, () -> BalancerFactory.forName(null));

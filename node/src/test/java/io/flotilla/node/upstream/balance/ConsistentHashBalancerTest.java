@@ -1,18 +1,5 @@
 package io.flotilla.node.upstream.balance;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
-
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collections;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -22,13 +9,26 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
 /** Ring hash and Maglev: affinity, spread, and how few keys move when the servers change. */
 class ConsistentHashBalancerTest {
     private static final int KEYS = 10_000;
     private static final double MOVE_TOLERANCE = 0.02;
 
     enum Policy {
-        RING_HASH("ring_hash"), MAGLEV("maglev");
+        RING_HASH("ring_hash"),
+        MAGLEV("maglev");
 
         final String configName;
 
@@ -154,7 +154,8 @@ class ConsistentHashBalancerTest {
                     assertEquals(0, moved, "on a ring only the removed server's keys move");
                 }
                 double movedShare = moved(before, after) / (double) KEYS;
-                assertTrue(movedShare <= 1.0 / n + MOVE_TOLERANCE,
+                assertTrue(
+                        movedShare <= 1.0 / n + MOVE_TOLERANCE,
                         "n=" + n + ", removing " + removed + " moved " + movedShare);
             }
         }
@@ -291,7 +292,8 @@ class ConsistentHashBalancerTest {
         }
         for (int i = 0; i < weights.length; i++) {
             double share = table.size() * (double) weights[i] / total;
-            assertTrue(Math.abs(slots[i] - share) <= 1,
+            assertTrue(
+                    Math.abs(slots[i] - share) <= 1,
                     "server " + i + " has " + slots[i] + " slots, its share is " + share);
         }
     }
@@ -301,9 +303,10 @@ class ConsistentHashBalancerTest {
         assertThrows(IllegalArgumentException.class, () -> BalancerFactory.maglev(65_536));
         assertThrows(IllegalArgumentException.class, () -> BalancerFactory.maglev(1));
         assertThrows(IllegalArgumentException.class, () -> BalancerFactory.ringHash(0));
-        IllegalArgumentException tooSmall = assertThrows(IllegalArgumentException.class,
-                () -> BalancerFactory.maglev(3).newBalancer(FakeServer.of(1, 1, 1, 1)));
+        IllegalArgumentException tooSmall = assertThrows(
+                IllegalArgumentException.class, () -> BalancerFactory.maglev(3).newBalancer(FakeServer.of(1, 1, 1, 1)));
         assertTrue(tooSmall.getMessage().contains("cannot hold 4 servers"), tooSmall.getMessage());
-        assertNotNull(BalancerFactory.maglev(3).newBalancer(FakeServer.of(1, 1, 1)).pick("k"));
+        assertNotNull(
+                BalancerFactory.maglev(3).newBalancer(FakeServer.of(1, 1, 1)).pick("k"));
     }
 }

@@ -2,7 +2,6 @@ package io.flotilla.node.upstream.balance;
 
 import io.flotilla.node.config.HostPort;
 import io.flotilla.node.upstream.UpstreamServer;
-
 import java.util.ArrayList;
 import java.util.List;
 

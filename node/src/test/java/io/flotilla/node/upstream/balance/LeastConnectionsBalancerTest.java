@@ -1,30 +1,29 @@
 package io.flotilla.node.upstream.balance;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.SplittableRandom;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
 /** Least requests in flight relative to the effective weight. */
 class LeastConnectionsBalancerTest {
     @Test
     void picksTheLeastLoadedRelativeToWeight() {
         List<FakeServer> servers = FakeServer.of(2, 1, 4);
-        servers.get(0).active = 4;               // 2.0 per unit of weight
-        servers.get(1).active = 1;               // 1.0
-        servers.get(2).active = 3;               // 0.75
+        servers.get(0).active = 4; // 2.0 per unit of weight
+        servers.get(1).active = 1; // 1.0
+        servers.get(2).active = 3; // 0.75
         Balancer balancer = BalancerFactory.leastConnections().newBalancer(servers);
         assertSame(servers.get(2), balancer.pick(null));
-        servers.get(2).active = 5;               // 1.25
+        servers.get(2).active = 5; // 1.25
         assertSame(servers.get(1), balancer.pick(null));
         servers.get(1).up = false;
         assertSame(servers.get(2), balancer.pick(null), "the least loaded is skipped once unavailable");
@@ -34,9 +33,11 @@ class LeastConnectionsBalancerTest {
     void slowStartCountsTheEffectiveWeight() {
         List<FakeServer> servers = FakeServer.of(10, 10);
         servers.get(0).active = 2;
-        servers.get(0).effectiveWeight = 1;      // 2.0, not 0.2
-        servers.get(1).active = 4;               // 0.4
-        assertSame(servers.get(1), BalancerFactory.leastConnections().newBalancer(servers).pick(null));
+        servers.get(0).effectiveWeight = 1; // 2.0, not 0.2
+        servers.get(1).active = 4; // 0.4
+        assertSame(
+                servers.get(1),
+                BalancerFactory.leastConnections().newBalancer(servers).pick(null));
     }
 
     @Test
@@ -82,7 +83,8 @@ class LeastConnectionsBalancerTest {
         for (int i = 0; i < PICKS; i++) {
             FakeServer chosen = (FakeServer) balancer.pick(null);
             for (FakeServer other : servers) {
-                assertTrue((long) chosen.active * other.weight <= (long) other.active * chosen.weight,
+                assertTrue(
+                        (long) chosen.active * other.weight <= (long) other.active * chosen.weight,
                         chosen + " chosen while " + other + " was less loaded");
             }
             chosen.active++;

@@ -1,18 +1,17 @@
 package io.flotilla.node.upstream.balance;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotSame;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** Smooth weighted round robin on live effective weights. */
 class SmoothRoundRobinBalancerTest {
@@ -65,7 +64,7 @@ class SmoothRoundRobinBalancerTest {
         List<FakeServer> servers = FakeServer.of(5, 1, 1);
         Balancer balancer = new SmoothRoundRobinBalancer(servers, false);
         assertEquals("aaba", sequence(balancer, 4));
-        servers.get(2).up = false;               // c was next
+        servers.get(2).up = false; // c was next
         assertEquals("a", String.valueOf(balancer.pick(null)));
         Map<String, Integer> counts = counts(balancer, 600);
         assertNull(counts.get("c"));
@@ -118,6 +117,7 @@ class SmoothRoundRobinBalancerTest {
         }
         List<FakeServer> single = FakeServer.of(1);
         assertNull(BalancerFactory.roundRobin().newBalancer(single).pickOther(single.get(0), null));
-        assertSame(single.get(0), BalancerFactory.roundRobin().newBalancer(single).pickOther(null, null));
+        assertSame(
+                single.get(0), BalancerFactory.roundRobin().newBalancer(single).pickOther(null, null));
     }
 }

@@ -1,16 +1,15 @@
 package io.flotilla.node.upstream.balance;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** Weighted random draws on live effective weights. */
 class WeightedRandomBalancerTest {
@@ -26,8 +25,8 @@ class WeightedRandomBalancerTest {
 
     private static void assertShare(Map<String, Integer> counts, String server, double share) {
         double got = counts.getOrDefault(server, 0) / (double) PICKS;
-        assertTrue(Math.abs(got - share) <= share * 0.03,
-                server + " drew " + got + ", expected " + share + "; " + counts);
+        assertTrue(
+                Math.abs(got - share) <= share * 0.03, server + " drew " + got + ", expected " + share + "; " + counts);
     }
 
     @Test

@@ -74,6 +74,12 @@ final class HazelcastTicketKeyRing implements TicketKeyRing {
             byte[] stored = map.get(KEY);
             TicketKeySet opened = open(stored);
             if (opened != null) {
+                if (seal.sealedWithOlderKey(stored)) {
+                    // A fleet key rotation is under way and this member seals with the new key: re-seal
+                    // now, so members that will hold only the new key can open the keys (as probers
+                    // re-seal health verdicts). Losing the race to a rotation is fine: it seals anew.
+                    map.replace(KEY, stored, seal.seal(opened.encode(), MemberConfig.TICKETS, KEY));
+                }
                 return opened;
             }
             TicketKeySet first = TicketKeySet.first(clock.getAsLong());

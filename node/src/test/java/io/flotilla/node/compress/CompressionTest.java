@@ -372,11 +372,13 @@ class CompressionTest {
                                 "Content-Type",
                                 "application/json",
                                 "Cache-Control",
-                                "max-age=1, stale-while-revalidate=60"),
+                                "max-age=30, stale-while-revalidate=120"),
                         (versions.incrementAndGet() + new String(PAGE, StandardCharsets.US_ASCII))
                                 .getBytes(StandardCharsets.US_ASCII)));
         get("/cached/swr", "Accept-Encoding", "br");
-        ahead.addAndGet(5_000);
+        ahead.addAndGet(
+                35_000); // stale, within stale-while-revalidate; the refreshed copy then stays fresh for 30 s of real
+        // time
         HttpResponse<byte[]> stale = get("/cached/swr", "Accept-Encoding", "br");
         assertTrue(stale.headers().firstValue("Cache-Status").orElseThrow().contains("stale-while-revalidate"));
         long deadline = System.currentTimeMillis() + 5_000;

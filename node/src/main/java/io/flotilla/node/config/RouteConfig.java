@@ -49,39 +49,4 @@ public record RouteConfig(
                 WebSocketConfig.DEFAULT_ROUTE_SWITCH && upstream.isPresent(),
                 Optional.empty());
     }
-
-    /** A route that follows the {@code compression} section's default. */
-    public RouteConfig(
-            Optional<String> host,
-            String path,
-            Optional<String> upstream,
-            Optional<Path> staticRoot,
-            Optional<String> rewrite,
-            Optional<RouteCacheConfig> cache,
-            Optional<RateLimitConfig> rateLimit,
-            boolean websocket) {
-        this(host, path, upstream, staticRoot, rewrite, cache, rateLimit, websocket, Optional.empty());
-    }
-
-    /** A route with the default WebSocket switch (on for a route to an upstream). */
-    public RouteConfig(
-            Optional<String> host,
-            String path,
-            Optional<String> upstream,
-            Optional<Path> staticRoot,
-            Optional<String> rewrite,
-            Optional<RouteCacheConfig> cache,
-            Optional<RateLimitConfig> rateLimit,
-            Optional<Boolean> compression) {
-        this(
-                host,
-                path,
-                upstream,
-                staticRoot,
-                rewrite,
-                cache,
-                rateLimit,
-                WebSocketConfig.DEFAULT_ROUTE_SWITCH && upstream.isPresent(),
-                compression);
-    }
 }

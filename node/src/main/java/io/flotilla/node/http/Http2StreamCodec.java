@@ -5,9 +5,11 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.DefaultChannelPromise;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpContent;
@@ -17,6 +19,8 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
@@ -28,9 +32,11 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2StreamChannelOption;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
 import java.util.Map;
 
 /**
@@ -48,6 +54,14 @@ import java.util.Map;
  * {@code :authority} (§8.3.1),
  * userinfo in {@code :authority}, and CR, LF, NUL or surrounding whitespace in a value (§8.2.1), which an
  * HTTP/1.1 origin behind the proxy would read as framing.
+ *
+ * <p>An extended CONNECT (RFC 8441 §4, where the connection announced it) becomes a GET of its
+ * {@code :path}, complete at its head, which the request path treats as a WebSocket handshake (see
+ * {@link #connectProtocol()}); what the client sends on the stream meanwhile is held here, its flow
+ * control credit with it, and handed to the tunnel when this codec leaves the pipeline. Until the
+ * tunnel opens ({@link #openTunnel}), a 2xx final response cannot go out on such a stream (it would
+ * tell the client that its tunnel is open): it becomes a 502. A response that ends such a stream
+ * without a tunnel is followed by RST_STREAM NO_ERROR (RFC 9113 §8.1): the client's side is never ended.
  */
 public final class Http2StreamCodec extends ChannelDuplexHandler implements ClientCodec {
     private static final String PROTOCOL = "HTTP/2.0";
@@ -55,8 +69,19 @@ public final class Http2StreamCodec extends ChannelDuplexHandler implements Clie
     private final CharSequence stampName;
     private final String stampValue;
     private final int maxHeaderCount;
+    private final boolean extendedConnect;
 
+    private ChannelHandlerContext ctx;
     private boolean requestStarted;
+    /** The {@code :protocol} of an extended CONNECT; null on every other stream. */
+    private String connectProtocol;
+    /** What an extended CONNECT's client sent before its tunnel opened. */
+    private ArrayDeque<Object> held;
+
+    private boolean tunnelled;
+    /** The body of a response replaced by this codec, dropped. */
+    private boolean dropBody;
+
     private boolean head;
     private int lastStatus;
     private long bodyBytes;
@@ -64,17 +89,69 @@ public final class Http2StreamCodec extends ChannelDuplexHandler implements Clie
     /**
      * @param stampName      a field set on every final response (HSTS on TLS listeners), or null
      * @param maxHeaderCount the most request fields taken, as on HTTP/1.1 ({@code limits.header_count})
+     * @param extendedConnect whether the connection announced SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441
+     *                        §3): without it a {@code :protocol} field makes a request malformed
      */
-    public Http2StreamCodec(CharSequence stampName, String stampValue, int maxHeaderCount) {
+    public Http2StreamCodec(CharSequence stampName, String stampValue, int maxHeaderCount, boolean extendedConnect) {
         this.stampName = stampName;
         this.stampValue = stampValue;
         this.maxHeaderCount = maxHeaderCount;
+        this.extendedConnect = extendedConnect;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /** What the client sent after an extended CONNECT goes to the tunnel that takes the stream (or nowhere). */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        Object msg;
+        while (held != null && (msg = held.poll()) != null) {
+            if (ctx.channel().isActive()) {
+                ctx.fireChannelRead(msg);
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+    }
+
+    /**
+     * The protocol an extended CONNECT asked for ({@code :protocol}, RFC 8441 §4), or null when the
+     * stream's request is not one. Such a request reaches the request path as a GET of its {@code :path}.
+     */
+    public String connectProtocol() {
+        return connectProtocol;
+    }
+
+    /**
+     * Answers an extended CONNECT with 200 and {@code headers} (RFC 8441 §5: the tunnel is open), not
+     * ending the stream: from now on the stream carries the tunnel's DATA frames.
+     */
+    public void openTunnel(HttpHeaders headers) {
+        tunnelled = true;
+        lastStatus = HttpResponseStatus.OK.code();
+        if (stampName != null) {
+            headers.set(stampName, stampValue);
+        }
+        Http2Headers fields = HttpConversionUtil.toHttp2Headers(
+                new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, headers), false);
+        ctx.write(new DefaultHttp2HeadersFrame(fields, false));
     }
 
     // ---- the request: frames in, HTTP messages out ------------------------------------------------
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (connectProtocol != null) {
+            // An extended CONNECT's stream: nothing more for the request path, all for the tunnel.
+            if (held == null) {
+                held = new ArrayDeque<>(4);
+            }
+            held.add(msg);
+            return;
+        }
         if (msg instanceof Http2HeadersFrame frame) {
             if (!requestStarted) {
                 requestStarted = true;
@@ -84,8 +161,12 @@ public final class Http2StreamCodec extends ChannelDuplexHandler implements Clie
                     return;
                 }
                 head = HttpMethod.HEAD.equals(request.method());
+                if (connectProtocol != null) {
+                    // The client's bytes keep their credit until the tunnel passed them on (Http2StreamFraming).
+                    ctx.channel().config().setOption(Http2StreamChannelOption.AUTO_STREAM_FLOW_CONTROL, false);
+                }
                 ctx.fireChannelRead(request);
-                if (frame.isEndStream()) {
+                if (frame.isEndStream() || connectProtocol != null) {
                     ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
                 }
             } else {
@@ -116,7 +197,23 @@ public final class Http2StreamCodec extends ChannelDuplexHandler implements Clie
             return null;
         }
         String target;
-        if (HttpMethod.CONNECT.asciiName().contentEquals(method)) {
+        CharSequence protocol = h.get(Http2Headers.PseudoHeaderName.PROTOCOL.value());
+        boolean connect = HttpMethod.CONNECT.asciiName().contentEquals(method);
+        if (protocol != null) {
+            // RFC 8441 §3-§5: only where announced, only on CONNECT, with :scheme and :path, a stream left open.
+            CharSequence path = h.path();
+            if (!extendedConnect
+                    || !connect
+                    || protocol.length() == 0
+                    || path == null
+                    || path.length() == 0
+                    || h.scheme() == null
+                    || frame.isEndStream()) {
+                return null;
+            }
+            target = path.toString();
+            method = HttpMethod.GET.asciiName();
+        } else if (connect) {
             // §8.5: CONNECT names only the authority; the request path refuses it as on HTTP/1.1.
             if (authority == null || h.path() != null || h.scheme() != null) {
                 return null;
@@ -164,7 +261,9 @@ public final class Http2StreamCodec extends ChannelDuplexHandler implements Clie
             }
             headers.set(HttpHeaderNames.HOST, authority);
         }
-        if (!frame.isEndStream() && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+        if (protocol != null) {
+            connectProtocol = protocol.toString();
+        } else if (!frame.isEndStream() && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
             // A body of unknown length: on HTTP/1.1 that is chunked, which the path and the upstream take.
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
@@ -229,6 +328,12 @@ public final class Http2StreamCodec extends ChannelDuplexHandler implements Clie
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (dropBody && msg instanceof HttpContent content) {
+            dropBody = !(content instanceof LastHttpContent);
+            content.release();
+            promise.setSuccess();
+            return;
+        }
         if (msg instanceof HttpResponse response) {
             writeHead(ctx, response, promise);
         } else if (msg instanceof LastHttpContent last) {
@@ -248,6 +353,17 @@ public final class Http2StreamCodec extends ChannelDuplexHandler implements Clie
 
     private void writeHead(ChannelHandlerContext ctx, HttpResponse response, ChannelPromise promise) {
         boolean interim = response.status().code() < 200;
+        if (connectProtocol != null && response.status().codeClass() == HttpStatusClass.SUCCESS) {
+            // The origin answered the handshake without switching: no tunnel, which a 2xx would claim.
+            ReferenceCountUtil.release(response);
+            dropBody = !(response instanceof FullHttpMessage);
+            lastStatus = HttpResponseStatus.BAD_GATEWAY.code();
+            Http2Headers fields = new DefaultHttp2Headers(false)
+                    .status(HttpResponseStatus.BAD_GATEWAY.codeAsText())
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+            ctx.write(new DefaultHttp2HeadersFrame(fields, true), resetAfter(ctx, promise));
+            return;
+        }
         if (!interim) {
             lastStatus = response.status().code();
             bodyBytes = 0;
@@ -261,6 +377,12 @@ public final class Http2StreamCodec extends ChannelDuplexHandler implements Clie
             return;
         }
         ByteBuf body = full.content();
+        if (connectProtocol != null && !interim) {
+            // Its end is this stream's end, then its reset: any body goes with the last write.
+            ctx.write(new DefaultHttp2HeadersFrame(headers, false));
+            writeEnd(ctx, body, full.trailingHeaders(), promise);
+            return;
+        }
         if (interim) {
             // A 1xx precedes the final response on the same stream (RFC 9113 §8.1): never the end.
             body.release();
@@ -276,6 +398,9 @@ public final class Http2StreamCodec extends ChannelDuplexHandler implements Clie
 
     /** The response's end: its last content, then its trailers as HEADERS if it has any. */
     private void writeEnd(ChannelHandlerContext ctx, ByteBuf body, HttpHeaders trailers, ChannelPromise promise) {
+        if (connectProtocol != null && !tunnelled) {
+            promise = resetAfter(ctx, promise);
+        }
         if (head && body.isReadable()) {
             body.release();
             body = Unpooled.EMPTY_BUFFER;
@@ -293,6 +418,31 @@ public final class Http2StreamCodec extends ChannelDuplexHandler implements Clie
         Http2Headers fields = new DefaultHttp2Headers(false);
         HttpConversionUtil.toHttp2Headers(trailers, fields);
         ctx.write(new DefaultHttp2HeadersFrame(fields, true), promise);
+    }
+
+    /**
+     * The promise for the write that ends an extended CONNECT's stream without a tunnel: once written,
+     * RST_STREAM NO_ERROR asks the client to stop its side (RFC 9113 §8.1), then the caller hears.
+     */
+    private static ChannelPromise resetAfter(ChannelHandlerContext ctx, ChannelPromise promise) {
+        return promise instanceof ResetAfter ? promise : new ResetAfter(ctx, promise);
+    }
+
+    /** See {@link #resetAfter}. */
+    private static final class ResetAfter extends DefaultChannelPromise {
+        ResetAfter(ChannelHandlerContext ctx, ChannelPromise then) {
+            super(ctx.channel(), ctx.executor());
+            addListener(f -> {
+                if (f.isSuccess() && ctx.channel().isActive()) {
+                    ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+                }
+                if (f.isSuccess()) {
+                    then.trySuccess();
+                } else {
+                    then.tryFailure(f.cause());
+                }
+            });
+        }
     }
 
     // ---- what the request path reads (ClientCodec) ------------------------------------------------

@@ -211,11 +211,16 @@ final class FrontendInitializer extends ChannelInboundHandlerAdapter {
     void installHttp2(Channel ch, String protocol) {
         ProxyRuntime runtime = runtimes.get();
         Http2Config h2 = listener.http2();
+        // RFC 8441: WebSocket as extended CONNECT, announced per connection as the live config says.
+        boolean extendedConnect = runtime.websocket().overHttp2();
         Http2Settings settings = Http2Settings.defaultSettings()
                 .maxConcurrentStreams(h2.maxConcurrentStreams())
                 .initialWindowSize(h2.initialStreamWindow())
                 .maxFrameSize(h2.maxFrameSize())
                 .maxHeaderListSize(runtime.limits().headersTotal());
+        if (extendedConnect) {
+            settings.connectProtocolEnabled(true);
+        }
         int resetWindow = (int) Math.max(1, h2.resetWindow().toSeconds());
         Http2FrameCodec frames = Http2FrameCodecBuilder.forServer()
                 .initialSettings(settings)
@@ -231,7 +236,7 @@ final class FrontendInitializer extends ChannelInboundHandlerAdapter {
                 runtime.timeouts().clientHeader().toNanos(),
                 runtime.timeouts().keepAlive().toNanos(),
                 services.metrics(),
-                this::initStream);
+                stream -> initStream(stream, extendedConnect));
         ch.pipeline()
                 .addLast("h2-guard", new Http2FloodGuard(h2.maxControlFramesPerSecond(), bytes, services.metrics()))
                 .addLast("h2-frames", frames)
@@ -242,7 +247,7 @@ final class FrontendInitializer extends ChannelInboundHandlerAdapter {
     }
 
     /** One HTTP/2 stream's pipeline: its codec, then the same proxy handler an HTTP/1.1 connection has. */
-    private void initStream(Channel stream) {
+    private void initStream(Channel stream, boolean extendedConnect) {
         stream.config().setAutoRead(false); // the proxy handler reads the request body as the upstream takes it
         InetSocketAddress client =
                 stream.parent().attr(ProxyHandler.CLIENT_ADDRESS).get();
@@ -253,7 +258,8 @@ final class FrontendInitializer extends ChannelInboundHandlerAdapter {
         Http2StreamCodec codec = new Http2StreamCodec(
                 hsts == null ? null : STRICT_TRANSPORT_SECURITY,
                 hsts,
-                runtimes.get().limits().headerCount());
+                runtimes.get().limits().headerCount(),
+                extendedConnect);
         http2Streams.inc();
         stream.pipeline()
                 .addLast("h2-stream", codec)

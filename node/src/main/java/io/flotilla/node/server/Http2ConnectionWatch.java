@@ -2,6 +2,7 @@ package io.flotilla.node.server;
 
 import io.flotilla.node.metrics.NodeMetrics;
 import io.flotilla.node.proxy.ProxyHandler;
+import io.flotilla.node.tunnel.Tunnel;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
@@ -10,6 +11,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import java.io.IOException;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -23,7 +27,8 @@ import java.util.logging.Logger;
  * is closed with GOAWAY NO_ERROR, as NGINX's {@code keepalive_timeout} closes an idle HTTP/2 connection.
  * On drain it sends GOAWAY at once (new streams are refused, RFC 9113 §6.8) and closes when the
  * streams in flight have finished. Reading pauses while the client does not read what it is sent, so a
- * client that only sends cannot queue responses without bound.
+ * client that only sends cannot queue responses without bound. A drain's last word
+ * ({@link Tunnel#GOING_AWAY}) is passed to every open stream: WebSocket tunnels live on streams.
  */
 final class Http2ConnectionWatch extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = Logger.getLogger(Http2ConnectionWatch.class.getName());
@@ -36,6 +41,8 @@ final class Http2ConnectionWatch extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> idle;
     private int open;
     private boolean draining;
+    /** The open streams' channels, for events meant for each of them. */
+    private final Set<Channel> streamChannels = new HashSet<>();
 
     /**
      * @param setup builds a new stream's pipeline (codec and proxy handler)
@@ -92,6 +99,12 @@ final class Http2ConnectionWatch extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt == Tunnel.GOING_AWAY) {
+            for (Channel stream : List.copyOf(streamChannels)) {
+                stream.pipeline().fireUserEventTriggered(evt);
+            }
+            return;
+        }
         if (evt == ProxyHandler.DRAIN) {
             if (!draining) {
                 draining = true;
@@ -141,7 +154,11 @@ final class Http2ConnectionWatch extends ChannelInboundHandlerAdapter {
         @Override
         public void handlerAdded(ChannelHandlerContext stream) {
             streamOpened();
-            stream.channel().closeFuture().addListener(f -> streamClosed());
+            streamChannels.add(stream.channel());
+            stream.channel().closeFuture().addListener(f -> {
+                streamChannels.remove(stream.channel());
+                streamClosed();
+            });
             try {
                 setup.accept(stream.channel());
             } catch (RuntimeException e) {

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
@@ -30,9 +31,9 @@ import java.util.logging.Logger;
  * one read (see {@link #pendingOutboundBytes()}).
  *
  * <p>A side is any channel carrying the tunnel's bytes in some {@link Framing}: plain bytes on an
- * HTTP/1.1 connection today; an HTTP/2 stream channel (RFC 8441 extended CONNECT) would be a side
- * whose framing wraps bytes in DATA frames and whose writability follows the stream's flow-control
- * window, with no change here.
+ * HTTP/1.1 connection, or DATA frames on an HTTP/2 stream channel (RFC 8441 extended CONNECT,
+ * {@link Http2StreamFraming}), whose writability follows the stream's flow-control window and whose
+ * credit is given back only once the other side's socket took the bytes.
  */
 public final class Tunnel {
     private static final Logger LOG = Logger.getLogger(Tunnel.class.getName());
@@ -55,6 +56,27 @@ public final class Tunnel {
 
         /** The outbound message carrying {@code bytes}. */
         Object wrap(ByteBuf bytes);
+
+        /** Whether an inbound message also ends what this side sends (its half-close); read before unwrap. */
+        default boolean ends(Object message) {
+            return false;
+        }
+
+        /**
+         * Flow-control credit an inbound message took (read before unwrap), held until the other side's
+         * socket took its bytes and then given back with {@link #giveBack}; 0 where TCP is the flow control.
+         */
+        default int credit(Object message) {
+            return 0;
+        }
+
+        /** Gives {@code credit} back to this side's peer, which may send that much more. */
+        default void giveBack(ChannelHandlerContext ctx, int credit) {}
+
+        /** The last message written to this side before it is closed. */
+        default Object end() {
+            return Unpooled.EMPTY_BUFFER;
+        }
 
         /** A byte stream: an HTTP/1.1 connection after 101 Switching Protocols. */
         Framing BYTES = new Framing() {
@@ -172,7 +194,7 @@ public final class Tunnel {
         }
     }
 
-    private void relay(End from, ByteBuf bytes) {
+    private void relay(End from, ByteBuf bytes, int credit) {
         int n = bytes.readableBytes();
         lastActivity = System.nanoTime();
         if (from == client) {
@@ -183,7 +205,24 @@ public final class Tunnel {
         registry.relayed(from == client, n);
         from.frames.feed(bytes);
         End to = from.other;
-        to.ctx.write(to.framing.wrap(bytes), to.ctx.voidPromise());
+        if (credit == 0 && !to.countsInFlight) {
+            to.ctx.write(to.framing.wrap(bytes), to.ctx.voidPromise());
+            return;
+        }
+        // The credit goes back, and the bytes stop counting as held, once the other side's socket took them.
+        ChannelPromise written = to.ctx.newPromise();
+        if (to.countsInFlight) {
+            to.inFlight += n;
+        }
+        written.addListener(f -> {
+            if (to.countsInFlight) {
+                to.inFlight -= n;
+            }
+            if (credit > 0 && f.isSuccess() && !closed) {
+                from.framing.giveBack(from.ctx, credit);
+            }
+        });
+        to.ctx.write(to.framing.wrap(bytes), written);
     }
 
     /**
@@ -245,8 +284,12 @@ public final class Tunnel {
         private final String name;
         private End other;
         private ChannelHandlerContext ctx;
-        /** What arrived before {@link #start()}. */
-        private ArrayDeque<ByteBuf> early;
+        /** What arrived before {@link #start()}, as read. */
+        private ArrayDeque<Object> early;
+        /** Whether this side's channel has no outbound buffer to measure (an HTTP/2 stream): counted here. */
+        private boolean countsInFlight;
+        /** Bytes written to this side and not yet taken by its socket, where counted here. */
+        private long inFlight;
         /** Where the frames of what this side sends start. */
         private final FrameBoundary frames = new FrameBoundary();
 
@@ -258,27 +301,44 @@ public final class Tunnel {
         @Override
         public void handlerAdded(ChannelHandlerContext ctx) {
             this.ctx = ctx;
+            this.countsInFlight = ctx.channel().unsafe().outboundBuffer() == null;
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            ByteBuf bytes = framing.unwrap(msg);
-            if (bytes == null || closed) {
-                ReferenceCountUtil.release(msg); // the end of the 101's message, or bytes after the close
-                return;
-            }
-            if (!bytes.isReadable()) {
-                bytes.release();
+            if (closed) {
+                ReferenceCountUtil.release(msg); // bytes after the close
                 return;
             }
             if (!started) {
                 if (early == null) {
                     early = new ArrayDeque<>(2);
                 }
-                early.add(bytes);
+                early.add(msg);
                 return;
             }
-            relay(this, bytes);
+            take(msg);
+        }
+
+        /** Relays what {@code msg} carries; when it ends this side's stream, closes the tunnel after it. */
+        private void take(Object msg) {
+            boolean ends = framing.ends(msg);
+            int credit = framing.credit(msg);
+            ByteBuf bytes = framing.unwrap(msg);
+            if (bytes == null) {
+                ReferenceCountUtil.release(msg); // the end of the 101's message, a reset, ...
+            } else if (!bytes.isReadable()) {
+                bytes.release();
+                if (credit > 0) {
+                    framing.giveBack(ctx, credit); // padding alone: nothing to wait for
+                }
+            } else {
+                relay(this, bytes, credit);
+            }
+            if (ends) {
+                other.ctx.flush();
+                close(name);
+            }
         }
 
         @Override
@@ -326,16 +386,16 @@ public final class Tunnel {
         }
 
         void relayEarly() {
-            ByteBuf bytes;
-            while (early != null && (bytes = early.poll()) != null) {
-                relay(this, bytes);
+            Object msg;
+            while (!closed && early != null && (msg = early.poll()) != null) {
+                take(msg);
             }
         }
 
         void releaseEarly() {
-            ByteBuf bytes;
-            while (early != null && (bytes = early.poll()) != null) {
-                bytes.release();
+            Object msg;
+            while (early != null && (msg = early.poll()) != null) {
+                ReferenceCountUtil.release(msg);
             }
         }
 
@@ -343,12 +403,15 @@ public final class Tunnel {
             if (!ctx.channel().isActive()) {
                 return;
             }
-            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            ctx.writeAndFlush(framing.end()).addListener(ChannelFutureListener.CLOSE);
             ScheduledFuture<?> cut = ctx.executor().schedule(() -> ctx.close(), LINGER_NANOS, TimeUnit.NANOSECONDS);
             ctx.channel().closeFuture().addListener(f -> cut.cancel(false));
         }
 
         long pending() {
+            if (countsInFlight) {
+                return inFlight;
+            }
             var buffer = ctx.channel().unsafe().outboundBuffer();
             return buffer == null ? 0 : buffer.totalPendingWriteBytes();
         }

@@ -9,8 +9,12 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The HTTP/1.1 side of a WebSocket opening handshake (RFC 6455 §4) as a proxy sees it: whether a
@@ -22,7 +26,10 @@ public final class WebSocketHandshake {
     /** The one version RFC 6455 defines; a client asking for another gets 426 naming it (§4.4). */
     public static final String VERSION = "13";
 
-    private static final String WEBSOCKET = "websocket";
+    /** The name of the protocol, as {@code Upgrade} and RFC 8441's {@code :protocol} carry it. */
+    public static final String WEBSOCKET = "websocket";
+    /** RFC 6455 §1.3: what the accept value hashes after the key. */
+    private static final String ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
     private WebSocketHandshake() {}
 
@@ -83,6 +90,31 @@ public final class WebSocketHandshake {
     public static boolean accepted(HttpResponse response) {
         return response.status().code() == 101
                 && hasToken(response.headers().getAll(HttpHeaderNames.UPGRADE), WEBSOCKET);
+    }
+
+    /**
+     * A fresh {@code Sec-WebSocket-Key} (RFC 6455 §4.1: 16 random bytes in base64), for the handshake
+     * the node makes upstream for an HTTP/2 client, which sends none (RFC 8441 §5).
+     */
+    public static String newKey() {
+        byte[] nonce = new byte[16];
+        ThreadLocalRandom.current().nextBytes(nonce);
+        return Base64.getEncoder().encodeToString(nonce);
+    }
+
+    /** Whether the origin's 101 proves it read {@code key} (RFC 6455 §4.2.2: SHA-1 of key and GUID, base64). */
+    public static boolean acceptMatches(HttpResponse response, String key) {
+        String accept = response.headers().get(HttpHeaderNames.SEC_WEBSOCKET_ACCEPT);
+        if (accept == null) {
+            return false;
+        }
+        try {
+            byte[] digest =
+                    MessageDigest.getInstance("SHA-1").digest((key + ACCEPT_GUID).getBytes(StandardCharsets.US_ASCII));
+            return Base64.getEncoder().encodeToString(digest).equals(accept.trim());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-1", e);
+        }
     }
 
     private static boolean validKey(String key) {

@@ -33,7 +33,13 @@ class WebSocketConfigTest {
     void readsTheSection() throws ConfigException {
         FlotillaConfig config =
                 parse("routes: [{path: /, upstream: app}]\nwebsocket: {max_tunnels: 2, idle_timeout: 90s}\n");
-        assertEquals(new WebSocketConfig(2, Duration.ofSeconds(90)), config.websocket());
+        assertEquals(new WebSocketConfig(2, Duration.ofSeconds(90), true), config.websocket());
+        assertFalse(parse("routes: [{path: /, upstream: app}]\nwebsocket: {http2: false}\n")
+                .websocket()
+                .overHttp2());
+        assertFalse(parse("routes: [{path: /, upstream: app}]\nwebsocket: {max_tunnels: 0}\n")
+                .websocket()
+                .overHttp2());
     }
 
     @Test

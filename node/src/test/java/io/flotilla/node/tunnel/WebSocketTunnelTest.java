@@ -141,21 +141,10 @@ class WebSocketTunnelTest {
 
         // The origin writes until the node stops taking bytes; sample what the node holds meanwhile.
         Await.await("the firehose to start", 10, () -> origin.fireHosed() > 0);
-        AtomicLong peak = new AtomicLong();
-        long stalledSince = System.nanoTime();
-        long last = -1;
-        while (System.nanoTime() - stalledSince < TimeUnit.MILLISECONDS.toNanos(600)) {
-            peak.accumulateAndGet(tunnels().pendingOutboundBytes(), Math::max);
-            long now = origin.fireHosed();
-            if (now != last) {
-                last = now;
-                stalledSince = System.nanoTime();
-            }
-            Thread.sleep(10);
-        }
+        long peak = Stall.peakHeldUntilStalled(origin::fireHosed, tunnels()::pendingOutboundBytes, 600);
         assertTrue(origin.fireHosed() < size, "the origin is held back (" + origin.fireHosed() + " of " + size + ")");
         assertTrue(origin.firehoseBlocked());
-        assertTrue(peak.get() < 2L * 1024 * 1024, "node held at most " + peak.get() + " bytes unsent");
+        assertTrue(peak < 2L * 1024 * 1024, "node held at most " + peak + " bytes unsent");
 
         ws.request(Long.MAX_VALUE);
         try {
@@ -167,7 +156,7 @@ class WebSocketTunnelTest {
         }
         assertEquals(size, got.binaryBytes.get());
         assertEquals(-1, got.firstBadOffset.get(), "every byte in order");
-        assertTrue(peak.get() < 2L * 1024 * 1024, "node held at most " + peak.get() + " bytes unsent");
+        assertTrue(peak < 2L * 1024 * 1024, "node held at most " + peak + " bytes unsent");
     }
 
     @Test

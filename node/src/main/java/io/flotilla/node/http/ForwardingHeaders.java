@@ -45,6 +45,7 @@ public final class ForwardingHeaders {
 
     private final String viaName;
     private final String via11;
+    private final String via2;
     private final boolean xForwarded;
     private final boolean forwarded;
     private final boolean via;
@@ -68,6 +69,7 @@ public final class ForwardingHeaders {
             Optional<String> requestIdHeader) {
         this.viaName = nodeName;
         this.via11 = "1.1 " + nodeName;
+        this.via2 = "2 " + nodeName;
         this.xForwarded = xForwarded;
         this.forwarded = forwarded;
         this.via = via;
@@ -238,10 +240,13 @@ public final class ForwardingHeaders {
         return requestIdHeader;
     }
 
+    /** RFC 9110 §7.6.3: the version as received, which is "2" for HTTP/2 (RFC 9113 §3.1), not "2.0". */
     private void appendVia(HttpHeaders headers, HttpVersion version) {
         String hop = version.minorVersion() == 1
                 ? via11
-                : version.majorVersion() + "." + version.minorVersion() + " " + viaName;
+                : version.majorVersion() == 2
+                        ? via2
+                        : version.majorVersion() + "." + version.minorVersion() + " " + viaName;
         if (!headers.contains(HttpHeaderNames.VIA)) {
             headers.set(HttpHeaderNames.VIA, hop);
         } else {

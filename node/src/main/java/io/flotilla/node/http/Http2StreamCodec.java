@@ -65,6 +65,8 @@ import java.util.Map;
  */
 public final class Http2StreamCodec extends ChannelDuplexHandler implements ClientCodec {
     private static final String PROTOCOL = "HTTP/2.0";
+    /** The version a stream's request was received in, for Via; the request itself has HTTP/1.1 semantics. */
+    public static final HttpVersion HTTP_2 = new HttpVersion("HTTP", 2, 0, true);
 
     private final CharSequence stampName;
     private final String stampValue;
@@ -267,7 +269,22 @@ public final class Http2StreamCodec extends ChannelDuplexHandler implements Clie
             // A body of unknown length: on HTTP/1.1 that is chunked, which the path and the upstream take.
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
-        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(method.toString()), target, headers);
+        return new StreamRequest(HttpMethod.valueOf(method.toString()), target, headers);
+    }
+
+    /**
+     * The version {@code request} came in: HTTP/2 for a stream's, else its own. What {@code Via} names
+     * (RFC 9110 §7.6.3), while everything else treats the request as HTTP/1.1.
+     */
+    public static HttpVersion receivedVersion(HttpRequest request) {
+        return request instanceof StreamRequest ? HTTP_2 : request.protocolVersion();
+    }
+
+    /** A request received on an HTTP/2 stream, with HTTP/1.1 semantics. */
+    private static final class StreamRequest extends DefaultHttpRequest {
+        StreamRequest(HttpMethod method, String target, HttpHeaders headers) {
+            super(HttpVersion.HTTP_1_1, method, target, headers);
+        }
     }
 
     /** Trailers, which must end the stream and carry no pseudo-fields (§8.1); null when they do not. */

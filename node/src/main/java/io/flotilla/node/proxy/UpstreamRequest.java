@@ -1,6 +1,7 @@
 package io.flotilla.node.proxy;
 
 import io.flotilla.node.cache.CacheFlow;
+import io.flotilla.node.http.Http2StreamCodec;
 import io.flotilla.node.upstream.UpstreamServer;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -39,7 +40,7 @@ final class UpstreamRequest {
             String scheme,
             String target) {
         boolean chunked = withBody && HttpUtil.isTransferEncodingChunked(client);
-        runtime.prepareUpstreamHeaders(headers, from, scheme, client.protocolVersion(), to);
+        runtime.prepareUpstreamHeaders(headers, from, scheme, Http2StreamCodec.receivedVersion(client), to);
         if (chunked) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         } else if (!withBody && contentMeansNothing(method)) {

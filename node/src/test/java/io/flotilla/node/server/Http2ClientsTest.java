@@ -116,8 +116,10 @@ class Http2ClientsTest {
             String out = curl("--http2-prior-knowledge", "-D", "-", "http://127.0.0.1:" + node.port() + "/prior");
             assertTrue(out.startsWith("HTTP/2 200"), out);
             assertEquals("http", origin.last().header("x-forwarded-proto"));
+            assertEquals("2 h2-node", origin.last().header("via"), "RFC 9110 §7.6.3: the version received");
             String h1 = curl("--http1.1", "-D", "-", "http://127.0.0.1:" + node.port() + "/plain");
             assertTrue(h1.startsWith("HTTP/1.1 200"), h1);
+            assertEquals("1.1 h2-node", origin.last().header("via"));
             try (RawClient client = node.client()) {
                 // A preface arriving in pieces is still a preface; a request line that starts like none is HTTP/1.1.
                 client.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n");

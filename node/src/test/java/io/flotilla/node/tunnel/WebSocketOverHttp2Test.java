@@ -120,6 +120,7 @@ class WebSocketOverHttp2Test {
         assertEquals("chat, superchat", handshake.get(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL));
         assertEquals("localhost", handshake.get(HttpHeaderNames.HOST));
         assertEquals("127.0.0.1", handshake.get("X-Forwarded-For"));
+        assertEquals("2 h2-ws", handshake.get(HttpHeaderNames.VIA), "received over HTTP/2");
 
         ws.sendClose(1000);
         assertEquals(1000, ws.closed.get(5, TimeUnit.SECONDS), "the origin's close frame came back");

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flotilla.node.testing.Await;
+import io.flotilla.node.testing.ExternalTool;
 import io.flotilla.node.testing.H2Client;
 import io.flotilla.node.testing.H2WebSocketClient;
 import io.flotilla.node.testing.TestNode;
@@ -28,7 +29,9 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -135,10 +138,31 @@ class WebSocketOverHttp2Test {
         assertEquals(1, line.lines().count(), line);
         assertTrue(line.contains("\"status\":200") && line.contains("HTTP/2.0"), line);
 
-        // The connection serves on: a second tunnel on a new stream.
+        // The connection serves on: a second tunnel on a new stream, which the client then resets.
         H2WebSocketClient.Tunnel again = client.openWebSocket("/ws");
         again.sendText("again");
         assertEquals("again", again.next());
+        again.channel().close().sync(); // RST_STREAM CANCEL
+        Await.await("the reset tunnel to close", 5, () -> tunnels().closedTotal("client") == 1);
+        assertEquals(0, tunnels().open());
+    }
+
+    @Test
+    void hyperH2AnIndependentImplementationTunnelsToo() throws Exception {
+        // Debian's python3-h2: hyper-h2 checks RFC 8441 on the client side (no :protocol on other methods).
+        ExternalTool.require("/usr/lib/python3/dist-packages/h2", "python3-h2");
+        start("", "");
+        Path script =
+                Path.of(getClass().getResource("/rfc8441/hyper_h2_client.py").toURI());
+        String out = ExternalTool.run(
+                Duration.ofSeconds(30), "", List.of("/usr/bin/python3", script.toString(), "" + node.port(), "/ws"));
+        assertTrue(out.contains("enable_connect_protocol 1\n"), out);
+        assertTrue(out.contains("status 200\n"), out);
+        assertTrue(out.contains("echo 1 hello from hyper-h2\n"), out);
+        assertTrue(out.contains("closed 8 1000\n"), out);
+        assertTrue(out.contains("stream ended\n"), out);
+        Await.await("the tunnel to close", 5, () -> tunnels().open() == 0);
+        assertEquals(1, tunnels().openedTotal());
     }
 
     @Test

@@ -166,10 +166,10 @@ class WebSocketOverHttp2Test {
     }
 
     @Test
-    void overTlsWithAlpn() throws Exception {
+    void overTlsWithAlpnOnTwoEventLoops() throws Exception {
         origin = WebSocketOrigin.start();
         var cert = TlsClient.certificate(dir, "site", "localhost", true);
-        node = TestNode.startWith("node: {name: h2-ws, event_loops: 1}\n"
+        node = TestNode.startWith("node: {name: h2-ws, event_loops: 2}\n"
                 + "listeners:\n  - bind: 127.0.0.1:0\n    tls: {certificates: [" + cert.yaml() + "]}\n"
                 + "upstreams:\n  app:\n    servers: [" + origin.address() + "]\n"
                 + "routes:\n  - {path: /, upstream: app}\n");
@@ -181,6 +181,15 @@ class WebSocketOverHttp2Test {
         ws.sendText("wss over h2");
         assertEquals("wss over h2", ws.next());
         assertEquals("https", origin.heads().get(0).get("X-Forwarded-Proto"));
+        // A second connection lands on the other event loop; its tunnel's upstream side is opened there.
+        try (H2WebSocketClient second = H2WebSocketClient.tls(node.port())) {
+            H2WebSocketClient.Tunnel other =
+                    second.open(H2WebSocketClient.connect("/ws").scheme("https"));
+            assertEquals(200, other.status());
+            other.sendBinary(new byte[] {8, 4, 4, 1});
+            assertArrayEquals(new byte[] {8, 4, 4, 1}, (byte[]) other.next());
+            assertEquals(2, tunnels().open());
+        }
     }
 
     @Test

@@ -7,7 +7,6 @@ import io.flotilla.node.compress.ContentEncoder;
 import io.flotilla.node.http.ErrorResponses;
 import io.flotilla.node.http.FinalHeadPass;
 import io.flotilla.node.http.ForwardingHeaders;
-import io.flotilla.node.http.GrpcTimeout;
 import io.flotilla.node.ratelimit.RouteRateLimit;
 import io.flotilla.node.route.Route;
 import io.flotilla.node.upstream.ConnectionPool;
@@ -590,7 +589,7 @@ final class Exchange
             timeout = Math.min(timeout, perTry.toNanos());
         }
         // A gRPC call waits no longer than its client will (grpc-timeout, counted from its arrival).
-        timeout = GrpcTimeout.cap(request.headers(), startNanos, System.nanoTime(), timeout);
+        timeout = io.flotilla.node.http.GrpcTimeout.cap(request.headers(), startNanos, System.nanoTime(), timeout);
         connection.responseWatch().arm(Phase.UPSTREAM_READ, timeout);
     }
 

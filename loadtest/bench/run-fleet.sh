@@ -35,7 +35,8 @@
 #     round-robin over the nodes; the second pass's hit ratio, fleet against independent nodes.
 # fleet-fill (part 1) and alone-fill are the issue-11 miss ratio: same origin, same key pattern.
 # The fleet runs with a fleet key (KEY=0: without), as a fleet beyond loopback must: member links
-# encrypted, values sealed. PARTS selects parts (default "1 2 3 4 5").
+# encrypted, values sealed. PARTS selects parts (default "1 2 3 4 5"). THR=1: part 4 also prints the
+# CPU per request by thread kind (event loop, Hazelcast, GC, JIT...), summed over the setup's nodes.
 # After each fill the script waits 5 s and checks that b hits /rR/1: it has not always (see
 # docs/benchmarks.md, issue 6); the hits and misses of every pass are printed, so that shows there.
 # Ports, 127.0.0.1 only: 18800 origin, 18811-18813 listeners, 18801-18803 admin, 18821-18823
@@ -46,7 +47,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 W=/tmp/flotilla-fleet-bench
 N=${N:-20000}; ROUNDS=${ROUNDS:-3}; DUR=${DUR:-8}; CONNS=${CONNS:-50}
 K=${K:-10000}; REQS=${REQS:-30000}; PAR=${PAR:-8}; PARTS=${PARTS:-1 2 3 4 5}; KEY=${KEY:-1}
-MK=${MK:-20000}; BIG=${BIG:-5}; CAP=${CAP:-16m}; NEAR=${NEAR:-2m}; CK=${CK:-12000}
+MK=${MK:-20000}; BIG=${BIG:-5}; WARM=${WARM:-$DUR}; CAP=${CAP:-16m}; NEAR=${NEAR:-2m}; CK=${CK:-12000}
 part() { case " $PARTS " in *" $1 "*) return 0;; esac; return 1; }
 HOST="Host: bench.test"
 for c in nginx wrk curl; do command -v $c >/dev/null || { echo "needs $c (apt-get install nginx wrk curl)" >&2; exit 1; }; done
@@ -117,6 +118,9 @@ event() { admin "$1" /cache | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }   # $1 no
 url() { echo "http://127.0.0.1:1881$(num "$1")"; }
 ticks() { local s=0 p; for p in "$@"; do [ -r "/proc/$p/stat" ] && s=$((s + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12 + $13}'))); done; echo $s; }
 HZ=$(getconf CLK_TCK)
+# threads PID: one line per thread, "tid ticks name" (names with spaces joined by _), sorted for join
+threads() { local t l r; for t in /proc/$1/task/*; do l=$(cat "$t/stat" 2>/dev/null) || continue
+  r=${l##*) }; set -- $r; l=${l#*(}; l=${l%)*}; echo "${t##*/} $((${12} + ${13})) ${l// /_}"; done | sort; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # A wrk script walking /PREFIX/1../PREFIX/COUNT in order, wrapping; with "once" the thread stops
@@ -264,28 +268,36 @@ function request()
   return wrk.format("GET", (big > 0 and lo % big == 0 and "/L/" or "/s/") .. lo)
 end
 LUA
-# mixed_run SETUP NODES...: a warm-up pass, then DUR seconds measured with one wrk per node at once
+# mixed_run SETUP NODES...: a warm-up pass of WARM seconds (default DUR; three JVMs on two cores need a
+# minute or more before their JIT settles), then DUR seconds measured with one wrk per node at once
 mixed_run() {
   local setup=$1; shift
   local n pids=() c0 c1 h0=0 m0=0 h1=0 m1=0 reqs=0 seed=1
   for n in "$@"; do
-    taskset -c 1 wrk -t1 -c8 -d"$DUR"s -H "$HOST" -s "$W/mixed.lua" "$(url $n)" -- "$MK" $seed "$BIG" > /dev/null & pids+=($!); seed=$((seed + 1))
+    taskset -c 1 wrk -t1 -c8 -d"$WARM"s -H "$HOST" -s "$W/mixed.lua" "$(url $n)" -- "$MK" $seed "$BIG" > /dev/null & pids+=($!); seed=$((seed + 1))
   done
   for n in "${pids[@]}"; do wait "$n" || true; done; pids=()
   for n in "$@"; do h0=$((h0 + $(event $n hit))); m0=$((m0 + $(event $n miss))); done
   local all=(); for n in "$@"; do all+=("${PID[$n]}"); done
   c0=$(ticks "${all[@]}"); seed=1
+  [ -z "${THR:-}" ] || for n in "$@"; do threads "${PID[$n]}" > "$W/thr0-$n"; done
   for n in "$@"; do
     taskset -c 1 wrk -t1 -c8 -d"$DUR"s --latency -H "$HOST" -s "$W/mixed.lua" "$(url $n)" -- "$MK" $seed "$BIG" > "$W/res/mixed-$setup-$n.txt" &
     pids+=($!); seed=$((seed + 1))
   done
   for n in "${pids[@]}"; do wait "$n" || true; done
   c1=$(ticks "${all[@]}")
+  [ -z "${THR:-}" ] || for n in "$@"; do threads "${PID[$n]}" > "$W/thr1-$n"; done
   for n in "$@"; do h1=$((h1 + $(event $n hit))); m1=$((m1 + $(event $n miss)))
     reqs=$((reqs + $(awk '/ requests in / {print $1}' "$W/res/mixed-$setup-$n.txt"))); done
   awk -v s="$setup" -v c=$((c1 - c0)) -v hz="$HZ" -v n=$reqs -v h=$((h1 - h0)) -v m=$((m1 - m0)) -v d="$DUR" -v la="$(loadavg)" \
     'BEGIN {printf "%s requests %d req/s %.0f cpu_us/req(all nodes) %.1f hit_ratio %.3f load %s\n", s, n, n / d, c / hz * 1e6 / n, h / (h + m), la}' \
     | tee -a "$W/mixed.txt"
+  if [ -n "${THR:-}" ]; then  # CPU per request by thread kind, summed over the setup's nodes
+    for n in "$@"; do join "$W/thr0-$n" "$W/thr1-$n"; done \
+      | awk -v n=$reqs -v hz="$HZ" '{d = $4 - $2; if (d > 0) {sub(/[-#_0-9.,]+$/, "", $3); a[$3] += d}}
+          END {for (k in a) printf "    %8.1f us/req %s\n", a[k] / hz * 1e6 / n, k}' | sort -rn | head -12 | tee -a "$W/mixed.txt"
+  fi
   for n in "$@"; do echo "  $setup $n: $(admin $n /cache | sed 's/.*"events":\({[^}]*}\).*"fleet_operations":\({[^}]*}\).*/\1 \2/')"; done \
     | tee -a "$W/mixed.txt"
 }

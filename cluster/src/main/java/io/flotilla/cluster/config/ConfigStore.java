@@ -51,7 +51,8 @@ public interface ConfigStore extends AutoCloseable {
 
     /**
      * Calls {@code listener} with the new current version after each change, in increasing order, on
-     * a thread of the store's (a version overtaken before it was delivered may be skipped); returns
+     * a thread of the store's, never the publisher's: a listener may take a lock that a publisher
+     * holds while it publishes (a version overtaken before it was delivered may be skipped); returns
      * what cancels it.
      */
     Runnable onChange(Consumer<ConfigVersion> listener);

@@ -1,6 +1,6 @@
 package io.flotilla.cluster.config;
 
-import io.flotilla.cluster.Listeners;
+import io.flotilla.cluster.SerialListeners;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
@@ -9,8 +9,7 @@ import java.util.function.UnaryOperator;
 final class LocalConfigStore implements ConfigStore {
 
     private final String memberId;
-    private final Listeners<ConfigVersion> listeners = new Listeners<>("config");
-    private final Object fireLock = new Object();
+    private final SerialListeners<ConfigVersion> listeners = new SerialListeners<>("config");
     private ConfigHistory history = ConfigHistory.EMPTY;
 
     LocalConfigStore(String memberId) {
@@ -35,21 +34,15 @@ final class LocalConfigStore implements ConfigStore {
     }
 
     private Optional<ConfigVersion> change(UnaryOperator<ConfigHistory> step) {
-        ConfigVersion published;
         synchronized (this) {
             ConfigHistory next = step.apply(history);
             if (next == null) {
                 return Optional.empty();
             }
             history = next;
-            published = next.current();
+            listeners.fireLater(next.current()); // on the listeners' thread, in this order
+            return Optional.of(next.current());
         }
-        synchronized (fireLock) { // not the store's lock: a listener may read the store
-            if (published.equals(history().current())) { // a concurrent newer publish already told them
-                listeners.fire(published);
-            }
-        }
-        return Optional.of(published);
     }
 
     @Override
@@ -59,6 +52,6 @@ final class LocalConfigStore implements ConfigStore {
 
     @Override
     public void close() {
-        listeners.clear();
+        listeners.close();
     }
 }

@@ -7,7 +7,7 @@ import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryMergedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
-import io.flotilla.cluster.Listeners;
+import io.flotilla.cluster.SerialListeners;
 import io.flotilla.cluster.config.ConfigHistory;
 import io.flotilla.cluster.config.ConfigStore;
 import io.flotilla.cluster.config.ConfigVersion;
@@ -36,12 +36,11 @@ final class HazelcastConfigStore implements ConfigStore {
 
     private final IMap<String, ConfigHistory> map;
     private final String memberId;
-    private final Listeners<ConfigVersion> listeners = new Listeners<>("config");
+    private final SerialListeners<ConfigVersion> listeners = new SerialListeners<>("config");
     private final UUID registration;
     private final UUID lifecycle;
     private final HazelcastInstance hz;
     private final ValueSeal seal;
-    private final Object fireLock = new Object();
     private ConfigHistory snapshot = ConfigHistory.EMPTY;
     private ConfigHistory sealedSnapshot = ConfigHistory.EMPTY; // the snapshot as stored, to restore it
 
@@ -140,20 +139,18 @@ final class HazelcastConfigStore implements ConfigStore {
 
     /**
      * Takes the stored history {@code sealed} if every document in it verifies and it wins over what
-     * this member has (see {@link ConfigHistory#newer}), and tells the listeners once.
+     * this member has (see {@link ConfigHistory#newer}), and queues it for the listeners once. Both an
+     * event and this member's own publish advance it; queued under the lock, the listeners hear the
+     * versions in the order the snapshot took them, on their own thread (see {@link SerialListeners}).
      */
     private void advance(ConfigHistory sealed) {
         ConfigHistory h = opened(sealed);
-        ConfigVersion changed = null;
         synchronized (this) {
             if (h != null && h.current() != null && !h.equals(snapshot) && ConfigHistory.newer(snapshot, h) == h) {
                 snapshot = h;
                 sealedSnapshot = sealed;
-                changed = h.current();
+                listeners.fireLater(h.current());
             }
-        }
-        if (changed != null) {
-            fireIfCurrent(changed);
         }
     }
 
@@ -179,18 +176,6 @@ final class HazelcastConfigStore implements ConfigStore {
         return new ConfigHistory(plain);
     }
 
-    /**
-     * Two threads may advance the snapshot at once (an event and this member's own publish); the one
-     * that lost the race must not tell the listeners about the older version after the newer one.
-     */
-    private void fireIfCurrent(ConfigVersion v) {
-        synchronized (fireLock) {
-            if (v.equals(history().current())) {
-                listeners.fire(v);
-            }
-        }
-    }
-
     @Override
     public Runnable onChange(Consumer<ConfigVersion> listener) {
         return listeners.add(listener);
@@ -198,7 +183,7 @@ final class HazelcastConfigStore implements ConfigStore {
 
     @Override
     public void close() {
-        listeners.clear();
+        listeners.close();
         if (hz.getLifecycleService().isRunning()) {
             map.removeEntryListener(registration);
             hz.getLifecycleService().removeLifecycleListener(lifecycle);

@@ -6,7 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -111,6 +117,38 @@ public abstract class ConfigStoreContract {
             eventually(Duration.ofSeconds(5), () -> assertEquals(List.of(1L, 2L), heard));
         } finally {
             cancel.run();
+        }
+    }
+
+    /**
+     * A node applies fleet versions under its reload lock and publishes its own under the same lock:
+     * a version from elsewhere arriving meanwhile must wait for the lock, not hold up the publish.
+     */
+    @Test
+    void aListenerMayWaitForALockThePublisherHolds() throws Exception {
+        Object reloadLock = new Object();
+        CountDownLatch waiting = new CountDownLatch(1);
+        List<Long> applied = new CopyOnWriteArrayList<>();
+        Runnable cancel = store.onChange(v -> {
+            waiting.countDown();
+            synchronized (reloadLock) {
+                applied.add(v.version());
+            }
+        });
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            Future<Optional<ConfigVersion>> mine = threads.submit(() -> {
+                synchronized (reloadLock) {
+                    threads.submit(() -> reader().publish(0, "from elsewhere")); // another node's version
+                    assertTrue(waiting.await(5, TimeUnit.SECONDS), "the other version reached the listener");
+                    return store.publish(1, "mine");
+                }
+            });
+            assertEquals(2, mine.get(10, TimeUnit.SECONDS).orElseThrow().version(), "published under the lock");
+            eventually(Duration.ofSeconds(5), () -> assertEquals(List.of(1L, 2L), applied));
+        } finally {
+            cancel.run();
+            threads.shutdownNow();
         }
     }
 }

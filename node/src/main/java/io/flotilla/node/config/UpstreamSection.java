@@ -290,11 +290,15 @@ final class UpstreamSection {
         if (section.isEmpty()) {
             return PoolConfig.defaults();
         }
-        YamlMap m = section.get().asMap().allowOnly("max_idle", "idle_timeout", "max_age", "max_requests");
+        YamlMap m = section.get()
+                .asMap()
+                .allowOnly("max_idle", "idle_timeout", "max_age", "max_requests", "ping_interval", "ping_timeout");
         return new PoolConfig(
                 m.integer("max_idle", PoolConfig.DEFAULT_MAX_IDLE, 0, Integer.MAX_VALUE),
                 m.positiveDuration("idle_timeout", PoolConfig.DEFAULT_IDLE_TIMEOUT),
                 m.positiveDuration("max_age", PoolConfig.DEFAULT_MAX_AGE),
-                m.integer("max_requests", PoolConfig.DEFAULT_MAX_REQUESTS, 0, Integer.MAX_VALUE));
+                m.integer("max_requests", PoolConfig.DEFAULT_MAX_REQUESTS, 0, Integer.MAX_VALUE),
+                m.zeroOrPositiveDuration("ping_interval", PoolConfig.DEFAULT_PING_INTERVAL),
+                m.positiveDuration("ping_timeout", PoolConfig.DEFAULT_PING_TIMEOUT));
     }
 }

@@ -1,5 +1,6 @@
 package io.flotilla.node.upstream;
 
+import io.flotilla.node.config.PoolConfig;
 import io.flotilla.node.config.UpstreamConfig;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -8,15 +9,19 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http2.DefaultHttp2PingFrame;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2PingFrame;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -34,9 +39,14 @@ import java.util.concurrent.TimeUnit;
  * stream is never reused: releasing it closes it (a stream not yet ended is reset with CANCEL, which
  * is how a client's cancellation reaches the origin). A connection that the server ends (GOAWAY,
  * close) is replaced for the next request; one without streams is closed after the pool's
- * {@code idle_timeout}.
+ * {@code idle_timeout}. A connection that has read nothing for the pool's {@code ping_interval} is
+ * sent a PING, and closed if the answer does not come within {@code ping_timeout}: a server that
+ * vanished without closing (a crashed host, a dropped NAT entry) fails its streams then, not when
+ * each request's read timeout runs out, and the next request opens a new connection.
  */
 final class MultiplexedConnections {
+    private static final java.util.logging.Logger LOG =
+            java.util.logging.Logger.getLogger(MultiplexedConnections.class.getName());
     private final EventLoop loop;
     private final Bootstrap bootstrap;
     private final Map<UpstreamServer, Session> sessions = new HashMap<>();
@@ -52,6 +62,7 @@ final class MultiplexedConnections {
 
         boolean ending; // GOAWAY received: no new streams on it
         ScheduledFuture<?> idleClose;
+        ScheduledFuture<?> pingUnanswered; // a PING is out: closes the connection unless its ACK comes first
 
         Session(UpstreamServer server) {
             this.server = server;
@@ -159,6 +170,10 @@ final class MultiplexedConnections {
                         if (tls) {
                             ch.pipeline().addLast("tls", upstream.newTlsHandler(ch.alloc(), server));
                         }
+                        PoolConfig pool = upstream.pool();
+                        if (!pool.pingInterval().isZero()) {
+                            ch.pipeline().addLast("keepalive", new Keepalive(s, pool));
+                        }
                         ch.pipeline()
                                 .addLast(
                                         "h2",
@@ -183,6 +198,9 @@ final class MultiplexedConnections {
                     s.parent = parent;
                     parent.closeFuture().addListener(c -> {
                         forget(s);
+                        if (s.pingUnanswered != null) {
+                            s.pingUnanswered.cancel(false);
+                        }
                         for (Channel stream : List.copyOf(s.open)) {
                             stream.close();
                         }
@@ -234,6 +252,10 @@ final class MultiplexedConnections {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof Http2PingFrame ping && ping.ack() && session.pingUnanswered != null) {
+                session.pingUnanswered.cancel(false);
+                session.pingUnanswered = null;
+            }
             if (msg instanceof Http2GoAwayFrame) {
                 session.ending = true;
                 forget(session);
@@ -247,6 +269,38 @@ final class MultiplexedConnections {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             ctx.close();
+        }
+    }
+
+    /**
+     * Sends a PING when the connection has read nothing for the pool's {@code ping_interval}. It sits
+     * before the HTTP/2 codec, so any byte read (a frame of any stream, a PING's ACK) counts as life.
+     */
+    private final class Keepalive extends IdleStateHandler {
+        private final Session session;
+        private final long timeoutNanos;
+
+        Keepalive(Session session, PoolConfig pool) {
+            super(pool.pingInterval().toNanos(), 0, 0, TimeUnit.NANOSECONDS);
+            this.session = session;
+            this.timeoutNanos = pool.pingTimeout().toNanos();
+        }
+
+        @Override
+        protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent evt) {
+            if (session.pingUnanswered != null) {
+                return; // one PING at a time: its timeout decides
+            }
+            Channel parent = ctx.channel();
+            session.pingUnanswered = loop.schedule(
+                    () -> {
+                        LOG.warning(() -> "HTTP/2 connection to " + session.server + " closed: its PING went "
+                                + "unanswered for " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+                        parent.close();
+                    },
+                    timeoutNanos,
+                    TimeUnit.NANOSECONDS);
+            parent.writeAndFlush(new DefaultHttp2PingFrame(System.nanoTime()));
         }
     }
 

@@ -740,7 +740,7 @@ class AnsibleFleetTest {
                         .orElse("")
                         .trim());
         for (String n : List.of("n1", "n2", "n3", "n4")) {
-            await(n + " to route by the pushed config", 20, () -> {
+            awaitNode(n, "to route by the pushed config", 20, () -> {
                 String fleet = http(hosts.get(n), 9901, "/config");
                 return fleet.contains("/from-push/");
             });
@@ -768,7 +768,7 @@ class AnsibleFleetTest {
                     n + ": what changed");
             assertEquals(pids.get(n), pid(n, "flotilla"), n + " was restarted");
             // A SIGHUP makes the file the fleet's next version (docs/manual.md, "Changing the config").
-            await(n + " to apply its file again", 30, () -> http(hosts.get(n), 9901, "/config")
+            awaitNode(n, "to apply its file again", 30, () -> http(hosts.get(n), 9901, "/config")
                     .contains("/from-reload/"));
         }
         // f1's HAProxy (stopped above) is back, and keepalived gives f1 the address again meanwhile.
@@ -782,6 +782,21 @@ class AnsibleFleetTest {
     }
 
     // ---- helpers ---------------------------------------------------------------------------------
+
+    /** As {@code await}, with the end of the node's own log in the failure (what it did meanwhile). */
+    private void awaitNode(String node, String what, int seconds, java.util.function.BooleanSupplier done)
+            throws InterruptedException {
+        try {
+            await(node + " " + what, seconds, done);
+        } catch (AssertionError e) {
+            List<String> log =
+                    read(root(node).resolve("var/log/flotilla.out")).lines().toList();
+            throw new AssertionError(
+                    e.getMessage() + "; " + node + "'s log ends:\n"
+                            + String.join("\n", log.subList(Math.max(0, log.size() - 30), log.size())),
+                    e);
+        }
+    }
 
     private int fleetMembers(String node) {
         String json = http(hosts.get(node), 9901, "/fleet");

@@ -182,6 +182,39 @@ class Http2UpstreamTest {
         }
     }
 
+    /**
+     * PING keepalive: a connection the origin keeps answering stays (the PINGs come back), one whose
+     * origin stops reading (a vanished host: no FIN, nothing read) is closed when its PING goes
+     * unanswered, and the next request goes to a new connection instead of waiting on the dead one
+     * for its read timeout.
+     */
+    @Test
+    void aConnectionWhosePingGoesUnansweredIsReplaced() throws Exception {
+        int port = ((InetSocketAddress) origin.localAddress()).getPort();
+        try (TestNode node = TestNode.start(
+                "upstreams:\n  grpc:\n    protocol: h2c\n    servers: ['127.0.0.1:" + port
+                        + "']\n    pool: {ping_interval: 200ms, ping_timeout: 300ms}\nroutes:\n  - {path: /, upstream: grpc}\n")) {
+            try (RawClient c = node.client()) {
+                assertEquals(200, c.get("/a", "api.test").status());
+            }
+            Thread.sleep(1_200); // several intervals: each PING answered by the origin's codec
+            try (RawClient c = node.client()) {
+                assertEquals(200, c.get("/b", "api.test").status());
+            }
+            assertEquals(1, connections.get(), "an answering connection is kept");
+
+            accepted.forEach(ch -> ch.config().setAutoRead(false)); // the origin stops reading: no ACK
+            await("a request answered on a new connection", 10, () -> {
+                try (RawClient c = node.client()) {
+                    return c.timeout(2_000).get("/c", "api.test").status() == 200;
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            });
+            assertEquals(2, connections.get(), "the silent connection was left for a new one");
+        }
+    }
+
     /** A real HTTP/2 server (prior knowledge) on {@code port} (0: any) answering every stream with {@link Echo}. */
     private Channel originOn(int port) throws InterruptedException {
         return new ServerBootstrap()

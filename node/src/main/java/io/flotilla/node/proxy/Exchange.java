@@ -1,13 +1,5 @@
 package io.flotilla.node.proxy;
 
-import io.flotilla.cluster.rate.RateDecision;
-import io.flotilla.node.cache.CacheFlow;
-import io.flotilla.node.compress.Coding;
-import io.flotilla.node.compress.ContentEncoder;
-import io.flotilla.node.http.ErrorResponses;
-import io.flotilla.node.http.FinalHeadPass;
-import io.flotilla.node.http.ForwardingHeaders;
-import io.flotilla.node.ratelimit.RouteRateLimit;
 import io.flotilla.node.route.Route;
 import io.flotilla.node.upstream.ConnectionPool;
 import io.flotilla.node.upstream.UpstreamConnection;
@@ -16,7 +8,6 @@ import io.flotilla.node.upstream.UpstreamServer;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -24,7 +15,6 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -33,37 +23,33 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayDeque;
 
 /**
- * One request and its response: answered locally (an error, a static file) or forwarded to an
- * upstream server, with both bodies streamed. Lives on its connection's event loop; the connection
- * ({@link ProxyHandler}) serves exchanges one at a time.
+ * The relay of one request and its response: the state machine from the first byte written to the
+ * client or upstream to the exchange's end. Lives on its connection's event loop; the connection
+ * ({@link ProxyHandler}) serves exchanges one at a time. What the route's stages see of the request
+ * and decide about it, and the whole responses they answer with, are {@link RequestContext}'s, which
+ * this class extends: one object per request, as before the split.
  *
- * <p>Forwarding is a sequence of small steps, each started by an event: connect (pool or new),
- * write the head and any early body, relay body parts as the client sends them (reading more only
- * while the upstream socket is writable), relay the response the same way in the other direction,
- * then hand the upstream connection back to the pool if both messages ended cleanly.
+ * <p>A forward is a sequence of small steps, each started by an event: connect (pool or new; another
+ * server after a failure, as {@link ServerSelection} allows), write the head ({@link UpstreamRequest})
+ * and any early body, relay body parts as the client sends them (reading more only while the
+ * upstream socket is writable), relay the response the same way in the other direction (its head
+ * wrapped by the stages, {@link RequestContext#wrapHead}, and finished by {@link ResponseFinisher}),
+ * then hand the upstream connection back to the pool if both messages ended cleanly ({@link
+ * Persistence}). Each wait is timed by the connection's watchdogs ({@link Phase}).
+ *
+ * <p>The connection calls, in a request's order: {@link #start} (or {@link #respondLocally}, {@link
+ * #redirect}), {@link #onRequestContent} and {@link #wantsRequestBody} while the body comes, {@link
+ * #flushUpstream} after each read, {@link #onDownstreamWritabilityChanged}, {@link #expired}, and
+ * {@link #onDownstreamClosed}; the exchange ends with {@link ProxyHandler#exchangeFinished}.
  */
-final class Exchange
-        implements Stage.Context, UpstreamListener, ResponseFinisher.Context, FinalHeadPass, ChannelFutureListener {
-    private final ProxyHandler connection;
-    private final ChannelHandlerContext ctx;
-    private final ProxyRuntime runtime;
-    private final HttpRequest request;
-    private final Route route;
-    private final String path;
-    private final String query;
-    private final String originalTarget;
-    private final boolean hasBody;
-    private final boolean head;
-    private boolean keepAlive;
-
+final class Exchange extends RequestContext implements UpstreamListener, ChannelFutureListener {
     private boolean forwarding;
     private boolean requestComplete;
     private boolean requestSent;
-    private boolean bodySent;
     /** Whether the request's end (LastHttpContent) was written on the current upstream connection. */
     private boolean endWritten;
 
@@ -85,30 +71,14 @@ final class Exchange
     private boolean responseComplete;
     private boolean upstreamReusable;
     private boolean skippingInformational;
-    private boolean finished;
+    /** The upstream's response is dropped and the stored one sent (a 304 refresh, stale-if-error). */
+    private boolean servingStored;
 
-    private final long startNanos = System.nanoTime();
+    private boolean finished;
     private long upstreamSentNanos;
     private long upstreamNanos = -1;
     private int status;
     private boolean recorded;
-
-    /** The route's stages, and the next one to run. */
-    private RouteChain chain;
-
-    private int nextStage;
-    /** The cache's part in this request, on a caching route; null elsewhere. */
-    private CacheFlow flow;
-    /** The rate limit's verdict on this request, described on its response; null when not limited. */
-    private RateDecision rateDecision;
-    /** The upstream's response is dropped and the stored one sent (a 304 refresh, stale-if-error). */
-    private boolean servingStored;
-    /** A WebSocket handshake being carried; null for every other request. */
-    private WebSocketUpgrade upgrade;
-    /** The coding negotiated on a compressing route (null elsewhere), and the response body's encoder. */
-    private Coding coding;
-
-    private ContentEncoder encoder;
 
     Exchange(
             ProxyHandler connection,
@@ -119,180 +89,44 @@ final class Exchange
             String query,
             boolean hasBody,
             boolean keepAlive) {
-        this.connection = connection;
-        this.ctx = connection.ctx();
-        this.runtime = runtime;
-        this.request = request;
-        this.route = route;
-        this.path = path;
-        this.query = query;
-        this.originalTarget = request.uri();
-        this.hasBody = hasBody;
-        this.head = HttpMethod.HEAD.equals(request.method());
-        this.keepAlive = keepAlive;
+        super(connection, runtime, request, route, path, query, hasBody, keepAlive);
     }
 
     boolean requestComplete() {
         return requestComplete;
     }
 
-    /** Makes this exchange carry a WebSocket handshake (see {@link WebSocketUpgrade}). */
-    void upgrade(WebSocketUpgrade upgrade) {
-        this.upgrade = upgrade;
+    @Override
+    boolean servingStored() {
+        return servingStored;
     }
 
-    // ---- local responses ------------------------------------------------------------------------
-
-    /** Answers with a short error response; a body the client still sends is not read: close after. */
-    void respondLocally(HttpResponseStatus status) {
-        if (flow != null && !servingStored && flow.staleStandsInFor(status.code(), false)) {
-            closeUpstream();
-            respondFromStore(); // RFC 5861 §4: the origin failed, a stale copy is allowed to stand in
-            return;
-        }
-        respondLocally(status, null);
+    @Override
+    boolean finished() {
+        return finished;
     }
 
-    /** A redirect made by the proxy (a listener with redirect_https). */
-    void redirect(HttpResponseStatus status, String location) {
-        respondLocally(status, location);
-    }
-
-    private void respondWithStatus(HttpResponseStatus status) {
-        respondLocally(status, null);
-    }
-
-    private void respondLocally(HttpResponseStatus status, String location) {
-        closeUpstream();
-        FullHttpResponse response = ErrorResponses.of(status, false);
-        if (location != null) {
-            response.headers().set(HttpHeaderNames.LOCATION, location);
-        }
-        connection.services().metrics().localResponse(status.code());
-        send(response, ResponseFinisher.Source.LOCAL);
-    }
+    // ---- answers made here (whole responses: RequestContext; a static file) ------------------------
 
     /**
-     * Decides, once per response, whether the connection stays open after it: not when the client
-     * asked otherwise or the node drains, not while a request body is still unread, and not when the
-     * response cannot be framed on a persistent connection ({@code framed} false).
+     * Sends a complete response made here or taken from the cache, through the response pass. An
+     * upstream connection still held is not reused: its response, if any, is not the one sent.
      */
-    private void decidePersistence(boolean framed) {
-        keepAlive = keepAlive
-                && framed
-                && (requestComplete || !hasBody)
-                && !connection.closed()
-                && !connection.services().draining();
-    }
-
-    /** Sends a complete response made here or taken from the cache, through the response pass. */
-    private void send(FullHttpResponse response, ResponseFinisher.Source source) {
-        decidePersistence(true);
+    @Override
+    void send(FullHttpResponse response, ResponseFinisher.Source source) {
+        closeUpstream();
+        decidePersistence(true, requestComplete);
         status = response.status().code();
         ResponseFinisher.finish(response, source, HttpVersion.HTTP_1_1, this);
         responseStarted = true;
         ctx.writeAndFlush(response).addListener(this);
     }
 
-    // ---- the route's chain (Stage.Context) -------------------------------------------------------
-
-    /** Runs the route's chain of stages from the first. */
-    void start(RouteChain chain) {
-        this.chain = chain;
-        proceed();
-    }
-
-    @Override
-    public void proceed() {
-        Stage stage;
-        while ((stage = chain.stage(nextStage++)) != null) {
-            if (stage.handle(this) == Stage.Outcome.TAKEN) {
-                return;
-            }
-        }
-    }
-
-    @Override
-    public HttpRequest request() {
-        return request;
-    }
-
-    @Override
-    public Route route() {
-        return route;
-    }
-
-    @Override
-    public InetSocketAddress client() {
-        return connection.clientAddress();
-    }
-
-    @Override
-    public void rateDecision(RateDecision decision) {
-        rateDecision = decision;
-        if (decision != null && !decision.allowed()) {
-            connection.services().metrics().error("rate_limited");
-        }
-    }
-
-    @Override
-    public void encoding(Coding coding) {
-        this.coding = coding;
-    }
-
-    @Override
-    public void respond(FullHttpResponse response) {
-        connection.services().metrics().localResponse(response.status().code());
-        send(response, ResponseFinisher.Source.LOCAL);
-    }
-
-    // ---- the cache ------------------------------------------------------------------------------
-
-    /** On a caching route: look the request up first, then answer from the store or forward. */
-    @Override
-    public void lookUpCache() {
-        if (upgrade != null) {
-            proceed(); // the cache never stores nor serves a handshake
-            return;
-        }
-        flow = route.cache().begin(request, connection.scheme(), path, query, hasBody);
-        flow.lookup(ctx.channel().eventLoop(), this::afterLookup);
-    }
-
-    private void afterLookup(CacheFlow.Decision decision) {
-        if (finished) {
-            return; // the client left while the lookup or a fill was awaited
-        }
-        switch (decision) {
-            case HIT -> respondFromStore();
-            case STALE_REFRESH -> {
-                respondFromStore();
-                CacheFlow refresh = flow.refresh();
-                if (refresh != null) {
-                    refresh.ifNoOtherNodeRefreshes(ctx.channel().eventLoop(), () -> refreshInBackground(refresh));
-                }
-            }
-            case FORWARD -> proceed();
-            case GATEWAY_TIMEOUT -> respondWithStatus(HttpResponseStatus.GATEWAY_TIMEOUT);
-        }
-    }
-
-    /** Writes the stored response (with its Age, Cache-Status, and the client's conditionals and range). */
-    private void respondFromStore() {
-        send(flow.storedResponse(), ResponseFinisher.Source.STORED);
-    }
-
     @Override
     public void serveStatic() {
-        decidePersistence(true);
+        decidePersistence(true, requestComplete);
         responseStarted = true;
         route.statics().respond(ctx, request, route.remainder(path), this).addListener(this);
-    }
-
-    /** A static file's head, for the route's compression; the encoder for its body, or null. */
-    @Override
-    public ContentEncoder encodeBody(HttpResponse response) {
-        return coding == null ? null : route.compression().begin(coding, response, head);
     }
 
     /** The response pass for the static file responder's heads (made here: no Via). */
@@ -302,50 +136,12 @@ final class Exchange
         ResponseFinisher.finish(response, ResponseFinisher.Source.LOCAL, HttpVersion.HTTP_1_1, this);
     }
 
-    // ---- what the response pass reads (ResponseFinisher.Context) --------------------------------
-
-    @Override
-    public HttpVersion clientVersion() {
-        return request.protocolVersion();
-    }
-
-    @Override
-    public boolean keepAlive() {
-        return keepAlive;
-    }
-
-    @Override
-    public ForwardingHeaders forwarding() {
-        return runtime.headers();
-    }
-
-    @Override
-    public RouteRateLimit rateLimit() {
-        return route == null ? null : route.rateLimit();
-    }
-
-    @Override
-    public RateDecision rateDecision() {
-        return rateDecision;
-    }
-
-    @Override
-    public CacheFlow cacheFlow() {
-        return flow;
-    }
-
     @Override
     public String stickyCookie() {
         return selection == null ? null : selection.stickyCookie();
     }
 
-    // ---- forwarding -----------------------------------------------------------------------------
-
-    /** Over a circuit limit: a fast 503, which is the point of the limit (no queue, no hang). */
-    private void overflow() {
-        connection.services().metrics().error("circuit_open");
-        respondLocally(HttpResponseStatus.SERVICE_UNAVAILABLE);
-    }
+    // ---- connect --------------------------------------------------------------------------------
 
     @Override
     public void forward() {
@@ -363,54 +159,14 @@ final class Exchange
         }
         forwarding = true;
         expectContinue = HttpUtil.is100ContinueExpected(request);
-        upstreamRequest = upstreamRequest(request.method(), request.headers(), hasBody, server, flow);
+        upstreamRequest = UpstreamRequest.of(this, request.method(), request.headers(), hasBody, server, flow);
         connect(false, true);
     }
 
-    /** The head sent upstream for this request or a refresh of its stored response ({@link UpstreamRequest}). */
-    private HttpRequest upstreamRequest(
-            HttpMethod method, HttpHeaders headers, boolean withBody, UpstreamServer to, CacheFlow cache) {
-        String target = "*".equals(request.uri()) ? "*" : route.rewrite(path) + query;
-        HttpRequest sent = UpstreamRequest.build(
-                runtime,
-                request,
-                method,
-                headers,
-                withBody,
-                to,
-                cache,
-                connection.clientAddress(),
-                connection.scheme(),
-                target);
-        if (upgrade != null) {
-            upgrade.prepareUpstream(sent.headers());
-        }
-        return sent;
-    }
-
-    /**
-     * Revalidates the stale entry just served (stale-while-revalidate) with a GET of the proxy's own,
-     * built and sent the way this exchange's would be, on this connection's event loop and pool.
-     */
-    private void refreshInBackground(CacheFlow refresh) {
-        ServerSelection refreshing =
-                new ServerSelection(route.upstream(), ctx.channel().eventLoop());
-        if (!refreshing.pickAny()) {
-            refresh.finish();
-            return;
-        }
-        HttpRequest get =
-                upstreamRequest(HttpMethod.GET, request.headers().copy(), false, refreshing.server(), refresh);
-        BackgroundRefresh.start(
-                connection.pool(),
-                route.upstream(),
-                refreshing,
-                get,
-                refresh,
-                ctx.channel().eventLoop(),
-                runtime.timeouts().upstreamRead(),
-                route.compression(),
-                coding);
+    /** Over a circuit limit: a fast 503, which is the point of the limit (no queue, no hang). */
+    private void overflow() {
+        connection.services().metrics().error("circuit_open");
+        respondLocally(HttpResponseStatus.SERVICE_UNAVAILABLE);
     }
 
     /**
@@ -470,7 +226,6 @@ final class Exchange
             while ((part = early.poll()) != null) {
                 endWritten |= part instanceof LastHttpContent;
                 channel.write(part);
-                bodySent = true;
             }
         }
         if (requestComplete && !endWritten) {
@@ -492,6 +247,25 @@ final class Exchange
         channel.read();
         connection.maybeRead();
     }
+
+    /**
+     * Moves the request to another available server, within the upstream's retry count. Returns
+     * false (and changes nothing) when no retry is left or no other server can take it.
+     */
+    private boolean retryElsewhere() {
+        if (!selection.retryElsewhere(
+                request.headers(),
+                connection.clientAddress(),
+                connection.services().metrics())) {
+            return false;
+        }
+        server = selection.server();
+        UpstreamRequest.retarget(runtime, upstreamRequest, server);
+        connect(false, false);
+        return true;
+    }
+
+    // ---- the request body -----------------------------------------------------------------------
 
     /** A body part (or the end of the request) from the client. */
     void onRequestContent(HttpContent content) {
@@ -518,12 +292,8 @@ final class Exchange
         long limit = runtime.limits().body();
         if (limit > 0 && bodyBytes > limit && !finished) {
             content.release();
-            if (responseStarted) {
-                abort();
-            } else {
-                keepAlive = false;
-                respondLocally(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE);
-            }
+            keepAlive = false;
+            fail(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE);
             return;
         }
         if (!forwarding || finished) {
@@ -542,7 +312,6 @@ final class Exchange
         }
         upstream.channel().write(content);
         endWritten |= last;
-        bodySent = true;
         if (last) {
             requestSent = true; // flushed at the end of this read (ProxyHandler.channelReadComplete)
             if (!responseStarted) {
@@ -584,7 +353,7 @@ final class Exchange
      */
     private void armUpstreamRead() {
         long timeout = runtime.timeouts().upstreamRead().toNanos();
-        java.time.Duration perTry = route.upstream().health().tryTimeout();
+        Duration perTry = route.upstream().health().tryTimeout();
         if (!responseStarted && !perTry.isZero()) {
             timeout = Math.min(timeout, perTry.toNanos());
         }
@@ -593,7 +362,14 @@ final class Exchange
         connection.responseWatch().arm(Phase.UPSTREAM_READ, timeout);
     }
 
-    // ---- the upstream's side --------------------------------------------------------------------
+    /** Times a client that does not read the response (its socket stays unwritable). */
+    private void armClientWrite() {
+        connection
+                .responseWatch()
+                .arm(Phase.CLIENT_WRITE, runtime.timeouts().clientWrite().toNanos());
+    }
+
+    // ---- the response -----------------------------------------------------------------------------
 
     @Override
     public void onUpstreamRead(UpstreamConnection from, Object msg) {
@@ -610,97 +386,116 @@ final class Exchange
                 return;
             }
             int code = response.status().code();
-            if (code < 200) {
-                if (code == 101) {
-                    ReferenceCountUtil.release(msg);
-                    if (upgrade != null && upgrade.accepts(response)) {
-                        switchProtocols(from, response);
-                    } else {
-                        upstreamFailed(); // an upgrade nobody asked for
-                    }
-                    return;
+            if (code == 101) {
+                ReferenceCountUtil.release(msg);
+                if (upgrade != null && upgrade.accepts(response)) {
+                    switchProtocols(from, response);
+                } else {
+                    upstreamFailed(); // an upgrade nobody asked for
                 }
+                return;
+            } else if (code < 200) {
                 skippingInformational = true; // its end is dropped; the final response follows
                 if (code != 100 && request.protocolVersion().minorVersion() >= 1 && !responseStarted) {
                     // RFC 9110 §15.2: a proxy forwards 1xx (103 Early Hints, say) to an HTTP/1.1 client.
                     // 100 is not: the proxy answered Expect itself and never forwards it.
-                    HttpHeaders interim = response.headers();
-                    runtime.headers().prepareResponse(interim, response.protocolVersion());
-                    ctx.write(new DefaultFullHttpResponse(
-                            HttpVersion.HTTP_1_1,
-                            response.status(),
-                            io.netty.buffer.Unpooled.EMPTY_BUFFER,
-                            interim,
-                            io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE));
+                    ctx.write(ResponseFinisher.interim(response, runtime.headers()));
                 }
             } else {
                 startResponse(response);
             }
         }
         if (msg instanceof HttpContent) {
-            HttpContent content = (HttpContent) msg;
-            boolean last = content instanceof LastHttpContent;
-            if (skippingInformational) {
-                content.release();
-                skippingInformational = !last;
-                return;
-            }
-            if (servingStored) {
-                content.release(); // the origin's 304 (or error) body; the stored response goes out instead
-                if (last) {
-                    responseReceived = true;
-                    connection.responseWatch().disarm();
-                    if (requestSent) {
-                        releaseUpstream();
-                    } else {
-                        keepAlive = false;
-                        closeUpstream();
-                    }
-                    respondFromStore();
-                }
-                return;
-            }
-            if (!responseStarted) {
-                content.release();
-                return;
-            }
-            if (content.decoderResult().isFailure()) {
-                // Broken framing: what was relayed cannot be completed honestly; cut both connections.
-                content.release();
-                upstreamFailed();
-                return;
-            }
-            if (encoder != null) {
-                content = encoder.encode(content); // what the cache copies and the client gets
-            }
-            if (flow != null) {
-                flow.onBodyPart(content.content());
-            }
-            if (last) {
-                responseReceived = true;
-                connection.responseWatch().disarm();
-                if (flow != null) {
-                    flow.onResponseEnd();
-                }
-                // Back to the pool first: the write below may complete, and finish the exchange, at once.
-                if (requestSent) {
-                    releaseUpstream();
-                } else {
-                    keepAlive = false; // the origin answered before the body was all sent: neither side can be reused
-                    closeUpstream();
-                }
-                ctx.writeAndFlush(content).addListener(this);
-            } else {
-                ctx.write(content);
-            }
+            onResponseContent((HttpContent) msg);
         }
+    }
+
+    private void startResponse(HttpResponse response) {
+        responded(response);
+        HttpHeaders headers = response.headers();
+        boolean bodyless = Persistence.bodyless(response, head);
+        boolean hasLength = headers.contains(HttpHeaderNames.CONTENT_LENGTH);
+        upstreamReusable = Persistence.upstreamReusable(response, bodyless, hasLength);
+        if (!wrapHead(response)) {
+            servingStored = true; // a 304 that refreshed the stored response, or an error a stale copy stands in for
+            return;
+        }
+        if (coding != null) {
+            hasLength = headers.contains(HttpHeaderNames.CONTENT_LENGTH); // the encoding changes the length
+        }
+        HttpVersion client = request.protocolVersion();
+        if (Persistence.needsChunked(bodyless, hasLength, client)) {
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        decidePersistence(requestComplete && Persistence.framed(bodyless, hasLength, client), requestComplete);
+        ResponseFinisher.finish(response, ResponseFinisher.Source.ORIGIN, response.protocolVersion(), this);
+        responseStarted = true;
+        ctx.write(response);
+    }
+
+    private void onResponseContent(HttpContent content) {
+        boolean last = content instanceof LastHttpContent;
+        if (skippingInformational) {
+            content.release();
+            skippingInformational = !last;
+            return;
+        }
+        if (servingStored) {
+            content.release(); // the origin's 304 (or error) body; the stored response goes out instead
+            if (last) {
+                responseEnded();
+                respondFromStore();
+            }
+            return;
+        }
+        if (!responseStarted) {
+            content.release();
+            return;
+        }
+        if (content.decoderResult().isFailure()) {
+            // Broken framing: what was relayed cannot be completed honestly; cut both connections.
+            content.release();
+            upstreamFailed();
+            return;
+        }
+        content = wrapPart(content);
+        if (last) {
+            // Back to the pool first: the write below may complete, and finish the exchange, at once.
+            responseEnded();
+            ctx.writeAndFlush(content).addListener(this);
+        } else {
+            ctx.write(content);
+        }
+    }
+
+    /**
+     * The origin's response has ended: the cache's copy is complete (unless the stored response goes
+     * out instead), and the origin's connection goes back to the pool, or closes if it cannot be reused.
+     */
+    private void responseEnded() {
+        responseReceived = true;
+        connection.responseWatch().disarm();
+        if (!servingStored) {
+            wrapEnd();
+        }
+        if (requestSent) {
+            releaseUpstream();
+        } else {
+            keepAlive = false; // the origin answered before the body was all sent: neither side can be reused
+            closeUpstream();
+        }
+    }
+
+    /** The origin's final answer (or 101) came: its status and time to first byte, for the log and the server's health. */
+    private void responded(HttpResponse response) {
+        status = response.status().code();
+        upstreamNanos = System.nanoTime() - upstreamSentNanos;
+        selection.responded(status, upstreamNanos, connection.services().metrics());
     }
 
     /** The origin accepted a WebSocket handshake: the exchange ends here and a tunnel takes both connections. */
     private void switchProtocols(UpstreamConnection from, HttpResponse response) {
-        status = response.status().code();
-        upstreamNanos = System.nanoTime() - upstreamSentNanos;
-        selection.responded(status, upstreamNanos, connection.services().metrics());
+        responded(response);
         upstream = null; // the tunnel's from now on: never back to the pool
         responseStarted = true;
         finished = true;
@@ -709,39 +504,6 @@ final class Exchange
             connection.close();
         }
         record();
-    }
-
-    private void startResponse(HttpResponse response) {
-        HttpHeaders headers = response.headers();
-        int code = response.status().code();
-        status = code;
-        upstreamNanos = System.nanoTime() - upstreamSentNanos;
-        selection.responded(code, upstreamNanos, connection.services().metrics());
-        boolean bodyless = head || code == 204 || code == 304;
-        boolean hasLength = headers.contains(HttpHeaderNames.CONTENT_LENGTH);
-        boolean chunked = HttpUtil.isTransferEncodingChunked(response);
-        upstreamReusable = HttpUtil.isKeepAlive(response) && (bodyless || hasLength || chunked);
-        // Hop-by-hop fields out before the cache copies the head: what is stored carries none of this node's.
-        ForwardingHeaders.stripHopByHop(headers);
-        if (coding != null) {
-            // Encoded before the cache sees it: the cache stores the variant as sent (docs/compression.md).
-            encoder = route.compression().begin(coding, response, head);
-            hasLength = headers.contains(HttpHeaderNames.CONTENT_LENGTH);
-        }
-        if (flow != null && flow.onResponseHead(response)) {
-            servingStored = true;
-            closeEncoder();
-            return;
-        }
-        boolean http11Client = request.protocolVersion().minorVersion() >= 1;
-        if (!bodyless && !hasLength && http11Client) {
-            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-        }
-        // HTTP/1.0 has no chunked: without a length the body ends when the connection does.
-        decidePersistence(requestComplete && (bodyless || hasLength || http11Client));
-        ResponseFinisher.finish(response, ResponseFinisher.Source.ORIGIN, response.protocolVersion(), this);
-        responseStarted = true;
-        ctx.write(response);
     }
 
     @Override
@@ -754,11 +516,7 @@ final class Exchange
             if (ctx.channel().isWritable()) {
                 from.channel().read();
             } else {
-                connection
-                        .responseWatch()
-                        .arm(
-                                Phase.CLIENT_WRITE,
-                                runtime.timeouts().clientWrite().toNanos());
+                armClientWrite();
             }
         }
     }
@@ -797,30 +555,18 @@ final class Exchange
         respondLocally(HttpResponseStatus.BAD_GATEWAY);
     }
 
-    /**
-     * Moves the request to another available server, within the upstream's retry count. Returns
-     * false (and changes nothing) when no retry is left or no other server can take it.
-     */
-    private boolean retryElsewhere() {
-        if (!selection.retryElsewhere(
-                request.headers(),
-                connection.clientAddress(),
-                connection.services().metrics())) {
-            return false;
-        }
-        server = selection.server();
-        UpstreamRequest.retarget(runtime, upstreamRequest, server);
-        connect(false, false);
-        return true;
-    }
-
     private void upstreamFailed() {
         selection.tryFailed(connection.services().metrics(), "bad_response");
         closeUpstream();
+        fail(HttpResponseStatus.BAD_GATEWAY);
+    }
+
+    /** A response under way is cut (the client must see it truncated, never complete-looking); else {@code status}. */
+    private void fail(HttpResponseStatus status) {
         if (responseStarted) {
             abort();
         } else {
-            respondLocally(HttpResponseStatus.BAD_GATEWAY);
+            respondLocally(status);
         }
     }
 
@@ -834,9 +580,7 @@ final class Exchange
             armUpstreamRead();
             upstream.channel().read();
         } else {
-            connection
-                    .responseWatch()
-                    .arm(Phase.CLIENT_WRITE, runtime.timeouts().clientWrite().toNanos());
+            armClientWrite();
         }
     }
 
@@ -853,12 +597,8 @@ final class Exchange
         }
         switch (phase) {
             case CLIENT_BODY -> {
-                if (responseStarted) {
-                    abort();
-                } else {
-                    keepAlive = false;
-                    respondLocally(HttpResponseStatus.REQUEST_TIMEOUT);
-                }
+                keepAlive = false;
+                fail(HttpResponseStatus.REQUEST_TIMEOUT);
             }
             case UPSTREAM_READ, UPSTREAM_WRITE -> {
                 selection.tryFailed(connection.services().metrics(), "timeout");
@@ -870,11 +610,7 @@ final class Exchange
                         return;
                     }
                 }
-                if (responseStarted) {
-                    abort();
-                } else {
-                    respondLocally(HttpResponseStatus.GATEWAY_TIMEOUT);
-                }
+                fail(HttpResponseStatus.GATEWAY_TIMEOUT);
             }
             default -> abort();
         }
@@ -885,11 +621,7 @@ final class Exchange
     /** The response's last write completed (the exchange is its own listener: no allocation per response). */
     @Override
     public void operationComplete(ChannelFuture written) {
-        onResponseWritten(written.isSuccess());
-    }
-
-    private void onResponseWritten(boolean success) {
-        if (!success) {
+        if (!written.isSuccess()) {
             abort();
             return;
         }
@@ -951,42 +683,18 @@ final class Exchange
         connection.close();
     }
 
-    private void closeEncoder() {
-        if (encoder != null) {
-            encoder.close();
-            encoder = null;
-        }
-    }
-
-    /** Counts the exchange and writes its access log line ({@link ExchangeLog}), once, however it ended. */
+    /** Gives back what the exchange holds and writes its metrics and access log line ({@link ExchangeLog}), once. */
     private void record() {
         if (recorded) {
             return;
         }
         recorded = true;
-        closeEncoder();
-        if (flow != null) {
-            flow.finish();
-        }
-        if (upgrade != null) {
-            upgrade.exchangeEnded();
-        }
+        endStages();
         if (selection != null) {
             selection.end();
         }
         int sent = responseStarted ? (status != 0 ? status : connection.codec().lastStatus()) : 0;
-        ExchangeLog.record(
-                connection,
-                runtime,
-                request,
-                originalTarget,
-                route,
-                server,
-                sent,
-                bodyBytes,
-                responseStarted ? connection.codec().bodyBytesSent() : 0,
-                startNanos,
-                upstreamNanos,
-                upgrade);
+        long bytesSent = responseStarted ? connection.codec().bodyBytesSent() : 0;
+        ExchangeLog.record(this, server, sent, bodyBytes, bytesSent, upstreamNanos);
     }
 }

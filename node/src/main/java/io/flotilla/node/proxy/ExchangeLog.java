@@ -17,26 +17,24 @@ final class ExchangeLog {
     private ExchangeLog() {}
 
     /**
+     * @param exchange       the request (its connection, route, target, start and any WebSocket upgrade,
+     *                       which may take the log line to write when its tunnel closes)
      * @param status         the status sent, 0 when no response started
-     * @param startNanos     when the exchange began ({@link System#nanoTime})
      * @param upstreamNanos  the upstream's time to first byte, -1 when none answered
      * @param responseBytes  body bytes sent to the client
-     * @param upgrade        a WebSocket upgrade that may take the log line to write when its tunnel closes; or null
      */
     static void record(
-            ProxyHandler connection,
-            ProxyRuntime runtime,
-            HttpRequest request,
-            String originalTarget,
-            Route route,
+            RequestContext exchange,
             UpstreamServer server,
             int status,
             long requestBytes,
             long responseBytes,
-            long startNanos,
-            long upstreamNanos,
-            WebSocketUpgrade upgrade) {
-        long duration = System.nanoTime() - startNanos;
+            long upstreamNanos) {
+        ProxyHandler connection = exchange.connection;
+        HttpRequest request = exchange.request;
+        Route route = exchange.route;
+        WebSocketUpgrade upgrade = exchange.upgrade;
+        long duration = System.nanoTime() - exchange.startNanos;
         ProxyServices services = connection.services();
         String routeName = route == null
                 ? "none"
@@ -45,15 +43,15 @@ final class ExchangeLog {
         AccessLog log = services.accessLog();
         if (log != null) {
             HttpHeaders h = request.headers();
-            String requestId = runtime.headers().requestIdHeader() == null
+            String requestId = exchange.runtime.headers().requestIdHeader() == null
                     ? null
-                    : h.get(runtime.headers().requestIdHeader());
+                    : h.get(exchange.runtime.headers().requestIdHeader());
             AccessRecord line = new AccessRecord(
                     System.currentTimeMillis() - duration / 1_000_000,
                     requestId,
                     ForwardingHeaders.clientIp(connection.clientAddress()),
                     request.method().name(),
-                    originalTarget,
+                    exchange.originalTarget,
                     protocol(connection, request),
                     h.get(HttpHeaderNames.HOST),
                     status,

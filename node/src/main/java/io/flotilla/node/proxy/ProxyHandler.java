@@ -220,7 +220,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         String host = HostHeader.hostOf(request.headers().get(HttpHeaderNames.HOST));
-        boolean keepAlive = HttpUtil.isKeepAlive(request) && !services.draining();
+        boolean keepAlive = Persistence.asked(request, services.draining());
         if (redirect != null) {
             redirect(request, host, rawPath, query < 0 ? "" : uri.substring(query), hasBody, keepAlive, runtime);
             return;

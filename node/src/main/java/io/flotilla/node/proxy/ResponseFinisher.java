@@ -4,6 +4,10 @@ import io.flotilla.cluster.rate.RateDecision;
 import io.flotilla.node.cache.CacheFlow;
 import io.flotilla.node.http.ForwardingHeaders;
 import io.flotilla.node.ratelimit.RouteRateLimit;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -22,14 +26,14 @@ import io.netty.handler.codec.http.HttpVersion;
  *   <li>the sticky cookie: on an origin's response when the server was picked without the client's cookie</li>
  *   <li>{@code RateLimit-*} (draft-ietf-httpapi-ratelimit-headers): on every response of a limited route</li>
  *   <li>connection persistence (RFC 9112 §9.3): {@code Connection: close}, or {@code keep-alive} for
- *       an HTTP/1.0 client, from the exchange's one decision; HTTP/1.1 framing, the only place it is</li>
+ *       an HTTP/1.0 client, from the exchange's one decision ({@link Persistence}); HTTP/1.1 framing, the only place it is</li>
  * </ol>
  *
  * <p>Hop-by-hop fields of the origin's are removed before the cache sees the response, so what is
  * stored carries none of this node's fields. {@code Strict-Transport-Security} is the one field added
  * later, by the listener's codec ({@code ServerCodec.stampResponses}), since it belongs to the TLS
  * listener and also goes on the 408 a connection gets before any request. Interim (1xx) responses
- * take only the forwarding fields ({@link ForwardingHeaders#prepareResponse}).
+ * take only the forwarding fields ({@link #interim}).
  */
 final class ResponseFinisher {
     /** Where a response came from: decides which forwarding fields it gets. */
@@ -42,7 +46,7 @@ final class ResponseFinisher {
         LOCAL
     }
 
-    /** What the pass needs to know about the response's exchange; implemented by the exchange itself. */
+    /** What the pass needs to know about the response's request; implemented by {@link RequestContext}. */
     interface Context {
         HttpVersion clientVersion();
 
@@ -96,5 +100,16 @@ final class ResponseFinisher {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
         response.setProtocolVersion(HttpVersion.HTTP_1_1);
+    }
+
+    /**
+     * The client's copy of an origin's interim (1xx) response, or of its 101 to a WebSocket
+     * handshake: the forwarding fields only, no body, the headers taken as they are.
+     */
+    static FullHttpResponse interim(HttpResponse response, ForwardingHeaders forwarding) {
+        HttpHeaders headers = response.headers();
+        forwarding.prepareResponse(headers, response.protocolVersion());
+        return new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1, response.status(), Unpooled.EMPTY_BUFFER, headers, EmptyHttpHeaders.INSTANCE);
     }
 }

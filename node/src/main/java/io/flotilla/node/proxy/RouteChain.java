@@ -22,7 +22,8 @@ import java.util.List;
  *   <li><b>static</b> ({@link ServeStatic}): answers from files, or <b>cache</b> ({@link LookUpCache}):
  *       answers from the store or proceeds (a miss, a revalidation)</li>
  *   <li><b>forward</b> ({@link Forward}): picks a server ({@link ServerSelection}) and relays both
- *       bodies ({@link Exchange}); the cache wraps the response on its way back</li>
+ *       bodies ({@link Exchange}); on its way back the response is encoded and the cache copies it
+ *       ({@link RequestContext#wrapHead}), or the cache answers instead ({@link CacheHandoff})</li>
  * </ol>
  *
  * Every response, whichever stage made it, is finished by {@link ResponseFinisher}.

@@ -28,7 +28,7 @@ interface Stage {
      * What a stage sees of a request and can do with it. Nothing here assumes HTTP/1.1 framing: the
      * head is Netty's {@link HttpRequest} (an HTTP/2 stream's HEADERS map onto it), answers are
      * whole responses finished by {@link ResponseFinisher}, and bodies are the exchange's to relay.
-     * Implemented by the HTTP/1.1 {@link Exchange}.
+     * Implemented by {@link RequestContext}; {@link #forward()} by the {@link Exchange}, its relay.
      */
     interface Context {
         HttpRequest request();

@@ -54,6 +54,36 @@ final class UpstreamRequest {
         return new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, target, headers);
     }
 
+    /**
+     * The head sent upstream for {@code request}'s client request, or for a refresh of its stored
+     * response ({@code method} GET, a copy of the headers, no body): the route's rewrite applied, and
+     * a WebSocket handshake's upgrade fields put back after the hop-by-hop removal.
+     */
+    static HttpRequest of(
+            RequestContext request,
+            HttpMethod method,
+            HttpHeaders headers,
+            boolean withBody,
+            UpstreamServer to,
+            CacheFlow cache) {
+        String target = "*".equals(request.request.uri()) ? "*" : request.route.rewrite(request.path) + request.query;
+        HttpRequest sent = build(
+                request.runtime,
+                request.request,
+                method,
+                headers,
+                withBody,
+                to,
+                cache,
+                request.connection.clientAddress(),
+                request.connection.scheme(),
+                target);
+        if (request.upgrade != null) {
+            request.upgrade.prepareUpstream(sent.headers());
+        }
+        return sent;
+    }
+
     /** After a retry moved the request to {@code to}: its Host follows the server when the policy says so. */
     static void retarget(ProxyRuntime runtime, HttpRequest sent, UpstreamServer to) {
         if (runtime.hostPolicy().followsServer()) {

@@ -10,11 +10,8 @@ import io.flotilla.node.tunnel.Tunnel;
 import io.flotilla.node.tunnel.Tunnels;
 import io.flotilla.node.tunnel.WebSocketHandshake;
 import io.flotilla.node.upstream.UpstreamConnection;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -22,7 +19,6 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
 
 /**
  * A WebSocket handshake's way through the request path (docs/websocket.md). Recognised after routing
@@ -125,11 +121,9 @@ final class WebSocketUpgrade {
             upstream.channel().close();
             return false;
         }
-        HttpHeaders headers = response.headers();
-        runtime.headers().prepareResponse(headers, response.protocolVersion());
-        WebSocketHandshake.restoreUpgradeFields(headers);
-        ctx.write(new DefaultFullHttpResponse(
-                HttpVersion.HTTP_1_1, response.status(), Unpooled.EMPTY_BUFFER, headers, EmptyHttpHeaders.INSTANCE));
+        FullHttpResponse switched = ResponseFinisher.interim(response, runtime.headers());
+        WebSocketHandshake.restoreUpgradeFields(switched.headers());
+        ctx.write(switched);
         tunnel = new Tunnel(
                 tunnels, runtime.websocket().idleTimeout(), Tunnel.Framing.BYTES, Tunnel.Framing.BYTES, this::closed);
         // Ends first, then the HTTP handlers out: a decoder leaving hands the bytes it holds to the end.

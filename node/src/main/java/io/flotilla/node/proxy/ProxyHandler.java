@@ -89,8 +89,9 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.requestWatch = new Watchdog(ctx.channel().eventLoop(), this::expired);
-        this.responseWatch = new Watchdog(ctx.channel().eventLoop(), this::expired);
+        Watchdog[] watches = Watchdog.pair(ctx.channel().eventLoop(), this::expired);
+        this.requestWatch = watches[0];
+        this.responseWatch = watches[1];
     }
 
     /**

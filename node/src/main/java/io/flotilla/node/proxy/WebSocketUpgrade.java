@@ -14,7 +14,6 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
@@ -115,7 +114,7 @@ final class WebSocketUpgrade {
         client.remove(http1.encoder());
         ChannelPipeline origin = upstream.channel().pipeline();
         origin.addBefore(origin.context(upstream).name(), "tunnel", tunnel.upstreamEnd());
-        origin.remove(HttpClientCodec.class);
+        origin.remove("http"); // the upstream codec (ConnectionPool names it)
         tunnel.start();
         return true;
     }

@@ -10,9 +10,9 @@ rec, requests = sys.argv[1], int(sys.argv[2])
 top = int(sys.argv[3]) if len(sys.argv) > 3 else 25
 LOOP = "flotilla-io-"
 GROUPS = [
-    ("upstream response head decode", ["HttpClientCodec$Decoder.decode", "HttpResponseDecoder"]),
+    ("upstream response head decode", ["HttpClientCodec$Decoder.decode", "StrictResponseDecoder.decode"]),
     ("client response encode", ["ServerCodec$MethodAwareEncoder.encode"]),
-    ("origin request encode", ["HttpClientCodec$Encoder.encode"]),
+    ("origin request encode", ["HttpClientCodec$Encoder.encode", "OriginCodec$Encoder.encode"]),
     ("request head decode", ["StrictRequestDecoder.decode"]),
     ("forwarding headers", ["ForwardingHeaders."]),
     ("pool acquire/release", ["ConnectionPool.acquire", "ConnectionPool.release"]),
@@ -76,16 +76,3 @@ for e in jfr("jdk.ThreadAllocationStatistics"):
         alloc[t].append(e["values"]["allocated"])
 total = sum(max(v) - min(v) for v in alloc.values())
 print(f"  event-loop bytes allocated per request: {total / max(requests, 1):.0f}")
-weights, sites = collections.Counter(), collections.Counter()
-for e in jfr("jdk.ObjectAllocationInNewTLAB"):
-    v = e["values"]
-    if (v.get("eventThread") or {}).get("javaName", "").startswith(LOOP):
-        weights[v["objectClass"]["name"].replace("/", ".")] += v["tlabSize"]
-        frames = [name(f) for f in (v.get("stackTrace") or {}).get("frames", [])]
-        site = next((f for f in frames if f.startswith("io.flotilla") or ".codec." in f), frames[0] if frames else "?")
-        sites[site] += v["tlabSize"]
-wt = sum(weights.values()) or 1
-for title, counter in (("class", weights), ("first codec or io.flotilla frame", sites)):
-    print(f"  allocation by {title} (new TLABs, weighted by size):")
-    for c, w in counter.most_common(12):
-        print(f"    {100.0 * w / wt:5.1f}%  {c}")

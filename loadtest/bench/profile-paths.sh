@@ -33,14 +33,12 @@ upstreams:
 routes:
   - {path: /, upstream: origin}
 YAML
-# JFR's profile settings with the Java sampler at 1 ms (10 ms gives too few samples in DUR seconds) and
-# new-TLAB allocation events on (weighted by TLAB size: where the allocating happens)
+# JFR's profile settings with the Java sampler at 1 ms (10 ms gives too few samples in DUR seconds)
 jfc=$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")/lib/jfr/profile.jfc
 python3 - "$jfc" "$W/prof.jfc" <<'PY'
 import re, sys
 s = open(sys.argv[1]).read()
 s = re.sub(r'(<event name="jdk.ExecutionSample">.*?<setting name="period"[^>]*>)[^<]*', r'\g<1>1 ms', s, flags=re.S)
-s = re.sub(r'(<event name="jdk.ObjectAllocationInNewTLAB">.*?<setting name="enabled"[^>]*>)[^<]*', r'\g<1>true', s, flags=re.S)
 open(sys.argv[2], "w").write(s)
 PY
 taskset -c 1 nginx -p "$W/" -e "$W/logs/origin.err" -c "$W/origin.conf"

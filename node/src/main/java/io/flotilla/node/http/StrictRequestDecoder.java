@@ -45,6 +45,12 @@ public class StrictRequestDecoder extends HttpRequestDecoder {
         this.scanner = new HeadScanner(true, maxRequestLine, maxHeaderLine, maxHeaderCount);
     }
 
+    /** One per connection; said here so that adding it skips Netty's per-class lookup (issue 16). */
+    @Override
+    public boolean isSharable() {
+        return false;
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
         if (!headSignalled && scanner.expectingHead(buffer)) {

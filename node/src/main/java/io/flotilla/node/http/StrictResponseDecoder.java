@@ -35,6 +35,12 @@ public class StrictResponseDecoder extends HttpResponseDecoder {
         this.scanner = new HeadScanner(false, maxStatusLine, maxHeaderLine, Integer.MAX_VALUE);
     }
 
+    /** One per connection; said here so that adding it skips Netty's per-class lookup (issue 16). */
+    @Override
+    public boolean isSharable() {
+        return false;
+    }
+
     /**
      * Decoder settings for origin responses from these limits: strict lines, RFC 9112 framing, no
      * duplicate lengths, and header maps without validation (the scanner did it). Trailers keep Netty's.

@@ -86,6 +86,12 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         this.redirect = redirect;
     }
 
+    /** One per connection; said here so that adding it skips Netty's per-class lookup (issue 16). */
+    @Override
+    public boolean isSharable() {
+        return false;
+    }
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;

@@ -28,7 +28,18 @@ final class OriginCodec extends CombinedChannelDuplexHandler<StrictResponseDecod
         init(new Decoder(config, maxStatusLine, maxHeaderLine), new Encoder());
     }
 
+    /** One per connection; said here so that adding it skips Netty's per-class lookup (issue 16). */
+    @Override
+    public boolean isSharable() {
+        return false;
+    }
+
     private final class Encoder extends HttpRequestEncoder {
+        @Override
+        public boolean isSharable() {
+            return false;
+        }
+
         @Override
         protected void encode(ChannelHandlerContext ctx, Object msg, List<Object> out) throws Exception {
             if (msg instanceof HttpRequest request) {

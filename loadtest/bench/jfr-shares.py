@@ -23,6 +23,9 @@ GROUPS = [
                                       "AbstractEpollServerChannel"]),
     ("pipeline building", ["DefaultChannelPipeline.addLast", "FrontendInitializer"]),
     ("close", ["AbstractChannel$AbstractUnsafe.close"]),
+    ("handler isSharable lookups", ["ChannelHandlerAdapter.isSharable"]),
+    ("head scans (StrictRequestDecoder.scan; HeadScanner on the reverted try)", ["HeadScanner.scan",
+                                                                              "StrictRequestDecoder.scan"]),
     ("socket writes", ["writev", "Native.sendTo", "FileDescriptor.write", "doWriteMultiple", "writeBytes"]),
 ]
 

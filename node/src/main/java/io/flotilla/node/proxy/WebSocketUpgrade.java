@@ -14,6 +14,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
@@ -114,7 +115,7 @@ final class WebSocketUpgrade {
         client.remove(http1.encoder());
         ChannelPipeline origin = upstream.channel().pipeline();
         origin.addBefore(origin.context(upstream).name(), "tunnel", tunnel.upstreamEnd());
-        origin.remove("http"); // the upstream codec (ConnectionPool names it)
+        origin.remove(HttpClientCodec.class);
         tunnel.start();
         return true;
     }

@@ -1,6 +1,5 @@
 package io.flotilla.node.upstream;
 
-import io.flotilla.node.http.StrictResponseDecoder;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
@@ -8,6 +7,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -31,8 +31,12 @@ public final class ConnectionPool {
     /** Large enough that a 64 KiB response body passes as one or two messages, not four. */
     private static final int MAX_CHUNK = 64 * 1024;
     /** Only read by the decoders once built, so every upstream connection shares it. */
-    private static final HttpDecoderConfig RESPONSE_DECODING =
-            StrictResponseDecoder.config(MAX_RESPONSE_LINE, MAX_RESPONSE_HEADERS, MAX_CHUNK);
+    private static final HttpDecoderConfig RESPONSE_DECODING = new HttpDecoderConfig()
+            .setMaxInitialLineLength(MAX_RESPONSE_LINE)
+            .setMaxHeaderSize(MAX_RESPONSE_HEADERS)
+            .setMaxChunkSize(MAX_CHUNK)
+            .setStrictLineParsing(true)
+            .setUseRfc9112TransferEncoding(true);
 
     private final EventLoop loop;
     private final Bootstrap bootstrap;
@@ -105,9 +109,7 @@ public final class ConnectionPool {
                             ch.pipeline().addLast("tls", upstream.newTlsHandler(ch.alloc(), server));
                         }
                         ch.pipeline()
-                                .addLast(
-                                        "http",
-                                        new OriginCodec(RESPONSE_DECODING, MAX_RESPONSE_LINE, MAX_RESPONSE_HEADERS))
+                                .addLast("http", new HttpClientCodec(RESPONSE_DECODING, false, false))
                                 .addLast("upstream", connection);
                     }
                 })

@@ -2,17 +2,18 @@
 """Shares of a JFR recording's execution samples on the node's event loop (flotilla-io-*), and the
 bytes it allocated per request. profile-paths.sh runs it; by hand: jfr-shares.py REC.jfr REQUESTS [TOP].
 
-Inclusive share: the samples with the method anywhere on the stack. Groups: the issue-16 buckets,
-matched on class and method names (first match on the stack, leaf first, wins for 'self' only)."""
+Inclusive share: the samples with one of a group's methods anywhere on the stack (groups may overlap:
+socket writes happen inside the encoders' flush, say). Groups are the issue-16 buckets, matched on
+substrings of class.method names; 'self' is the sample's leaf frame."""
 import collections, json, subprocess, sys
 
 rec, requests = sys.argv[1], int(sys.argv[2])
 top = int(sys.argv[3]) if len(sys.argv) > 3 else 25
 LOOP = "flotilla-io-"
 GROUPS = [
-    ("upstream response head decode", ["HttpClientCodec$Decoder.decode", "StrictResponseDecoder.decode"]),
+    ("upstream response head decode", ["HttpClientCodec$Decoder.decode"]),
     ("client response encode", ["ServerCodec$MethodAwareEncoder.encode"]),
-    ("origin request encode", ["HttpClientCodec$Encoder.encode", "OriginCodec$Encoder.encode"]),
+    ("origin request encode", ["HttpClientCodec$Encoder.encode"]),
     ("request head decode", ["StrictRequestDecoder.decode"]),
     ("forwarding headers", ["ForwardingHeaders."]),
     ("pool acquire/release", ["ConnectionPool.acquire", "ConnectionPool.release"]),
@@ -24,8 +25,7 @@ GROUPS = [
     ("pipeline building", ["DefaultChannelPipeline.addLast", "FrontendInitializer"]),
     ("close", ["AbstractChannel$AbstractUnsafe.close"]),
     ("handler isSharable lookups", ["ChannelHandlerAdapter.isSharable"]),
-    ("head scans (StrictRequestDecoder.scan; HeadScanner on the reverted try)", ["HeadScanner.scan",
-                                                                              "StrictRequestDecoder.scan"]),
+    ("request head scan (StrictRequestDecoder.scan)", ["StrictRequestDecoder.scan"]),
     ("socket writes", ["writev", "Native.sendTo", "FileDescriptor.write", "doWriteMultiple", "writeBytes"]),
 ]
 

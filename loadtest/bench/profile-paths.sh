@@ -13,6 +13,9 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 jar=${1:-$top/node/target/flotilla.jar}
 W=${OUT:-/tmp/flotilla-prof}; DUR=${DUR:-8}
+for tool in nginx wrk jcmd jfr; do
+  command -v $tool > /dev/null || { echo "profile-paths.sh needs $tool (apt-get install nginx wrk; a JDK)" >&2; exit 1; }
+done
 rm -rf "$W"; mkdir -p "$W"/{www,logs,run,tmp}
 head -c 1024 /dev/zero | tr '\0' a > "$W/www/small"
 head -c 65536 /dev/zero | tr '\0' b > "$W/www/big"

@@ -150,6 +150,11 @@ public final class ServerCodec implements ClientCodec {
         private HttpMethod method;
 
         @Override
+        public boolean isSharable() {
+            return false;
+        }
+
+        @Override
         public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
             // Counted here, where every response passes, whoever made it (proxy, static files, errors).
             if (msg instanceof HttpResponse response

@@ -82,6 +82,12 @@ public class StrictRequestDecoder extends HttpRequestDecoder {
         this.maxHeaderCount = maxHeaderCount;
     }
 
+    /** One per connection; said here so that adding it skips Netty's per-class lookup (issue 16). */
+    @Override
+    public boolean isSharable() {
+        return false;
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
         if (broken) {

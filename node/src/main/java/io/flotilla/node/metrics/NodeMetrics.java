@@ -23,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -274,7 +275,24 @@ public final class NodeMetrics {
         counter.inc();
     }
 
-    private record OutcomeKey(String upstream, String server, String outcome) {}
+    /**
+     * Hashed and compared by hand: a record's generated methods go through method handles, which
+     * showed in profiles of every request (issue 16).
+     */
+    private record OutcomeKey(String upstream, String server, String outcome) {
+        @Override
+        public int hashCode() {
+            return (Objects.hashCode(upstream) * 31 + Objects.hashCode(server)) * 31 + Objects.hashCode(outcome);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof OutcomeKey k
+                    && Objects.equals(upstream, k.upstream)
+                    && Objects.equals(server, k.server)
+                    && Objects.equals(outcome, k.outcome);
+        }
+    }
 
     public Counter timeouts(String phase) {
         return registry.counter("flotilla.timeouts." + phase);

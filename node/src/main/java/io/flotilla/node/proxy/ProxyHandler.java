@@ -86,11 +86,18 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter {
         this.redirect = redirect;
     }
 
+    /** One per connection; said here so that adding it skips Netty's per-class lookup (issue 16). */
+    @Override
+    public boolean isSharable() {
+        return false;
+    }
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.requestWatch = new Watchdog(ctx.channel().eventLoop(), this::expired);
-        this.responseWatch = new Watchdog(ctx.channel().eventLoop(), this::expired);
+        Watchdog[] watches = Watchdog.pair(ctx.channel().eventLoop(), this::expired);
+        this.requestWatch = watches[0];
+        this.responseWatch = watches[1];
     }
 
     /**

@@ -24,6 +24,12 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         this.server = server;
     }
 
+    /** One per connection; said here so that adding it skips Netty's per-class lookup (issue 16). */
+    @Override
+    public boolean isSharable() {
+        return false;
+    }
+
     public UpstreamServer server() {
         return server;
     }

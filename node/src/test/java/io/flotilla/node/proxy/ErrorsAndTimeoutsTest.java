@@ -103,6 +103,8 @@ class ErrorsAndTimeoutsTest {
                             "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
                         case "/garbage" -> "HTTP/1.1 abc\r\n\r\n";
                         case "/two-lengths" -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc";
+                        // A name that is not a token: refused while the upstream header maps validate.
+                        case "/bad-name" -> "HTTP/1.0 200 OK\r\nX(A: a\r\nContent-Length: 2\r\n\r\nok";
                         default -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
                     };
             out.write(body.getBytes(StandardCharsets.US_ASCII));
@@ -112,7 +114,7 @@ class ErrorsAndTimeoutsTest {
         try (RawClient client = node.client()) {
             assertEquals(200, client.get("/fine", "a").status());
             int connections = origin.connectionCount();
-            for (String bad : List.of("/both", "/garbage", "/two-lengths")) {
+            for (String bad : List.of("/both", "/garbage", "/two-lengths", "/bad-name")) {
                 assertEquals(502, client.get(bad, "a").status(), bad);
                 assertEquals(200, client.get("/fine", "a").status());
                 assertTrue(origin.connectionCount() > connections, "a fresh upstream connection after " + bad);
